@@ -1,0 +1,91 @@
+"""One pydantic Settings tree. Env prefix ASSISTANT_, nested with double underscores
+(e.g. ASSISTANT_LLM__BACKEND=openai). Never loaded at import time: call `load_settings()`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BackendName = Literal["auto", "ollama", "openai", "llamacpp", "extractive", "fake"]
+
+
+class EmbeddingSettings(BaseModel):
+    model_path: str = Field("", description="Path to a sentence-transformers model; empty = packaged all-MiniLM-L6-v2")
+    max_seq_length: int = Field(256, description="Model max tokens; chunks are sized below this")
+    chunk_tokens: int = Field(200, description="Target wordpiece tokens per prose chunk (< max_seq_length)")
+    chunk_overlap_tokens: int = Field(32, description="Overlap between consecutive prose chunks")
+    batch_size: int = Field(32, description="Embedding batch size")
+    torch_threads: int = Field(1, description="Torch intra-op threads (1 is fastest under load on 2 cores)")
+    cache: bool = Field(True, description="Cache embeddings by content hash under cache_dir")
+
+
+class ChunkingSettings(BaseModel):
+    message_window: int = Field(6, description="Messages per conversation window")
+    message_overlap: int = Field(2, description="Messages shared by consecutive windows")
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(8, description="Passages handed to the answerer")
+    candidate_k: int = Field(50, description="Candidates taken from each of BM25 and dense before fusion")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant")
+    mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever; hybrid is the default")
+
+
+class AnswerSettings(BaseModel):
+    max_sentences: int = Field(3, description="Extractive answer: most sentences cited")
+    min_support: float = Field(0.45, description="Refusal threshold on the best sentence's support score (0-1)")
+
+
+class LLMSettings(BaseModel):
+    backend: BackendName = Field("auto", description="auto = ollama if it answers, else extractive")
+    ollama_host: str = Field("http://127.0.0.1:11434", description="Ollama server (OLLAMA_HOST also honoured)")
+    ollama_model: str = Field("llama3.1:8b-instruct-q4_K_M", description="Model name on the Ollama host")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server base URL")
+    openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server")
+    openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server, if any")
+    llamacpp_model_path: str = Field("", description="GGUF path for in-process llama.cpp; empty = packaged SmolLM2")
+    temperature: float = Field(0.0, description="Sampling temperature")
+    max_tokens: int = Field(400, description="Most tokens generated per answer")
+    timeout_s: float = Field(120.0, description="Request timeout for remote backends")
+    smoke_models: list[str] = Field(default_factory=lambda: ["smollm2", "SmolLM2"],
+                                    description="Model-name fragments shown with a smoke-test warning")
+
+
+class PiiSettings(BaseModel):
+    spacy_model: Literal["sm", "md"] = Field("sm", description="Packaged spaCy model used by Presidio")
+    min_score: float = Field(0.4, description="Entities below this score are dropped")
+    cleared_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"],
+                                     description="Roles that see PII in clear; others see typed placeholders")
+
+
+class UISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Bind address; keep loopback")
+    port: int = Field(7860, description="Gradio port")
+    auth: bool = Field(True, description="Require login")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
+
+    index_dir: Path = Field(Path("indexes"), description="All persisted state (Chroma, BM25, manifests, users, audit)")
+    cache_dir: Path = Field(Path.home() / ".cache" / "investigative-assistant",
+                            description="Caches outside the clone (embeddings keyed by content hash)")
+    eval_data: Path = Field(Path("../shared/datasets"), description="Public evaluation datasets (read only)")
+    demo_dir: Path = Field(Path("demo/operation-kestrel"), description="Bundled demo case folder")
+    demo_case: str = Field("kestrel", description="Case id of the bundled demo case")
+    log_level: str = Field("WARNING", description="Logging level")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    pii: PiiSettings = Field(default_factory=PiiSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; keyword overrides win (used by tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
