@@ -158,3 +158,17 @@ class Answer:
 def as_dict(obj: Any) -> dict[str, Any]:
     """Plain-dict view of any of the dataclasses above (for audit records)."""
     return asdict(obj)
+
+
+@dataclass(frozen=True)
+class RetrievalFilters:
+    """Optional narrowing of a retrieval. Dates are ISO strings compared lexically on message timestamps."""
+
+    date_from: str = ""
+    date_to: str = ""
+    sender: str = ""
+    source: str = ""
+    entity_type: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.date_from or self.date_to or self.sender or self.source or self.entity_type)

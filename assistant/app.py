@@ -1,0 +1,152 @@
+"""Composition root: builds every service from Settings once, lazily. UI, CLI and evals sit on top of this."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Settings, load_settings
+from assistant.index import IndexStore, check_case_id, entities_from_meta
+from assistant.offline import apply_offline_env
+from assistant.types import Answer, Passage, RetrievalFilters
+
+if TYPE_CHECKING:
+    from assistant.answer import Answerer
+    from assistant.audit import AuditLog
+    from assistant.auth import UserStore
+    from assistant.backends import Backend
+    from assistant.embedding import Embedder
+    from assistant.ingest import IngestReport, Ingestor
+    from assistant.pii import PiiTagger
+    from assistant.retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(self, settings: Settings | None = None) -> None:
+        apply_offline_env()
+        self.settings = settings or load_settings()
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+
+    # ---- services -------------------------------------------------------------------------------------------
+    @cached_property
+    def embedder(self) -> Embedder:
+        from assistant.embedding import Embedder
+
+        return Embedder(self.settings.embedding, cache_dir=self.settings.cache_dir)
+
+    @cached_property
+    def tokenizer(self) -> Any:
+        from assistant.tokenizer import load_tokenizer
+
+        return load_tokenizer(self.settings.embedding.model_path)
+
+    @cached_property
+    def pii(self) -> PiiTagger:
+        from assistant.pii import PiiTagger
+
+        return PiiTagger(self.settings.pii)
+
+    @cached_property
+    def store(self) -> IndexStore:
+        return IndexStore(self.settings.index_dir)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from assistant.retrieval import Retriever
+
+        return Retriever(self.store, self.embedder, self.settings.retrieval, query_terms=self._query_terms)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        from assistant.ingest import Ingestor
+
+        return Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
+
+    @cached_property
+    def backend(self) -> Backend:
+        from assistant.backends import build_backend
+
+        return build_backend(self.settings.llm)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        from assistant.answer import Answerer
+
+        return Answerer(self.settings, self.backend, self.embedder)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from assistant.audit import AuditLog
+
+        return AuditLog(self.settings.index_dir / "audit.sqlite")
+
+    @cached_property
+    def users(self) -> UserStore:
+        from assistant.auth import UserStore
+
+        return UserStore(self.settings.index_dir / "users.sqlite")
+
+    def _query_terms(self, question: str) -> list[str]:
+        from assistant import pii
+
+        return list(pii.query_terms(question, self.pii))
+
+    # ---- operations -----------------------------------------------------------------------------------------
+    def list_cases(self) -> list[str]:
+        return self.store.list_cases()
+
+    def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
+               on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+        report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress)
+        log.info("ingest case=%s ingested=%d unchanged=%d failed=%d chunks=%d", case, len(report.ingested),
+                 len(report.unchanged), len(report.failed), report.chunks)
+        return report
+
+    def retrieve(self, case: str, question: str, *, filters: RetrievalFilters | None = None,
+                 top_k: int | None = None) -> list[Passage]:
+        return self.retriever.retrieve(case, question, filters=filters, top_k=top_k)
+
+    def ask(self, case: str, question: str, *, user: str = "cli",
+            filters: RetrievalFilters | None = None) -> Answer:
+        passages = self.retrieve(case, question, filters=filters)
+        answer = self.answerer.answer(question, case, passages)
+        self.audit.append_answer(user, answer)
+        return answer
+
+    def ask_stream(self, case: str, question: str, *, user: str = "cli",
+                   filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
+        passages = self.retrieve(case, question, filters=filters)
+        for item in self.answerer.stream(question, case, passages):
+            if isinstance(item, Answer):
+                self.audit.append_answer(user, item)
+            yield item
+
+    def get_chunk(self, case: str, chunk_id: str) -> Passage | None:
+        check_case_id(case)
+        if not self.store.has_case(case):
+            return None
+        chunks, _ = self.store.catalog(case)
+        chunk = chunks.get(chunk_id)
+        if chunk is None or chunk.meta.get("case") != case:
+            return None
+        meta = {k: v for k, v in chunk.meta.items() if isinstance(v, (str, int, float, bool))}
+        return Passage(chunk_id=chunk_id, case=case, source=str(meta.get("source", "")),
+                       locator=str(meta.get("locator", "")), text=chunk.text, score=0.0,
+                       kind=str(meta.get("kind", "text")), meta=meta,
+                       entities=entities_from_meta(chunk.text, chunk.meta))
+
+    # ---- display-time masking -------------------------------------------------------------------------------
+    def mask_answer(self, answer: Answer, role: str) -> Answer:
+        from assistant.display_mask import mask_answer
+
+        return mask_answer(answer, role, self.settings.pii)
+
+    def mask_passage(self, passage: Passage, role: str) -> Passage:
+        from assistant.display_mask import mask_passage
+
+        return mask_passage(passage, role, self.settings.pii)
