@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     level = getattr(logging, str(load_settings().log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     try:
-        return int(args.func(args, _app()))
+        code: int = args.func(args, _app())
+        return code
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -77,13 +77,13 @@ class Settings(BaseSettings):
     demo_dir: Path = Field(Path("demo/operation-kestrel"), description="Bundled demo case folder")
     demo_case: str = Field("kestrel", description="Case id of the bundled demo case")
     log_level: str = Field("WARNING", description="Logging level")
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
-    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    answer: AnswerSettings = Field(default_factory=AnswerSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    pii: PiiSettings = Field(default_factory=PiiSettings)
-    ui: UISettings = Field(default_factory=UISettings)
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+    pii: PiiSettings = PiiSettings()
+    ui: UISettings = UISettings()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -129,4 +129,5 @@ class Embedder:
         return np.stack([cached[k] for k in keys]).astype(np.float32)
 
     def embed_query(self, text: str) -> Vectors:
-        return self._encode([text])[0]
+        vec: Vectors = self._encode([text])[0]
+        return vec

@@ -29,11 +29,11 @@ log = logging.getLogger(__name__)
 
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
-_STOP = frozenset(
+_STOP = frozenset((
     "a an and are as at be but by for from has have he her his i if in into is it its me my of on or our she so"
     " that the their them then there these they this to was we were what when where which who whom why will with"
-    " you your did does do how about".split()
-)
+    " you your did does do how about"
+).split())
 
 
 def check_case_id(case: str) -> str:
@@ -242,7 +242,7 @@ class IndexStore:
             return None
         try:
             with path.open("rb") as fh:
-                saved_gen, chunks, bm25 = pickle.load(fh)  # noqa: S301 - file written by this class
+                saved_gen, chunks, bm25 = pickle.load(fh)
         except Exception:  # a torn or old-format file is just rebuilt
             return None
         return (chunks, bm25) if saved_gen == gen else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 OFFLINE_ENV: dict[str, str] = {
@@ -14,6 +15,8 @@ OFFLINE_ENV: dict[str, str] = {
     "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
     "TOKENIZERS_PARALLELISM": "false",
     "DO_NOT_TRACK": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
 }
 
 
@@ -21,3 +24,5 @@ def apply_offline_env() -> None:
     """Set every switch unless the caller already set it explicitly."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+    # Presidio warns once per foreign-language recognizer it skips; that is noise, not news.
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)

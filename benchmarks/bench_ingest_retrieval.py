@@ -29,7 +29,8 @@ VERBS = ["met", "called", "messaged", "drove", "paid", "collected", "warned", "f
 def _sentence(rng: random.Random, i: int) -> str:
     a, b = rng.sample(NAMES, 2)
     phone = f"07700 900{rng.randrange(1000):03d}"
-    reg = f"{rng.choice('ABCDEFGHKLMN')}{rng.choice('ABCDEFGHKLMN')}{rng.randrange(10, 24)} {''.join(rng.choices('ABCDEFGHJKLMNPRSTUVWXYZ', k=3))}"
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    reg = f"{rng.choice(letters)}{rng.choice(letters)}{rng.randrange(10, 24)} {''.join(rng.choices(letters, k=3))}"
     return (f"On {rng.randrange(1, 29)} March 2023 at {rng.randrange(7, 23)}:{rng.randrange(60):02d} {a} "
             f"{rng.choice(VERBS)} {b} near {rng.choice(PLACES)} using {phone}; a grey car {reg} was seen "
             f"(entry {i}).")
@@ -87,7 +88,9 @@ def main() -> int:
         result = {
             "files": args.files, "bytes": chars, "chunks": n, "failed": len(report.failed),
             "ingest_wall_s": round(wall, 1), "ingest_chunks_per_s": round(n / wall, 1),
-            "stages": stages, "pii_chars_per_s": round(chars / report.timings["pii"]) if report.timings["pii"] else None,
+            "stages": stages,
+            "stage_share": {k: round(v / sum(report.timings.values()), 3) for k, v in report.timings.items()},
+            "pii_chars_per_s": round(chars / report.timings["pii"]) if report.timings["pii"] else None,
             "retrieval_ms": {"n": len(lat), "p50": round(statistics.median(lat), 1),
                              "p95": round(lat[int(0.95 * (len(lat) - 1))], 1), "max": round(lat[-1], 1)},
             "embedding_cache": str(app.settings.cache_dir),

@@ -53,3 +53,27 @@ def _loopback_only() -> Iterator[None]:
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+# ---- shared real-component fixtures ----------------------------------------------------------------------------
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / "demo" / "operation-kestrel"
+HERON_DIR = ROOT / "tests" / "corpus" / "operation-heron"
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real App (Chroma, Presidio, packaged embedder, extractive backend) with the demo case `kestrel` and the
+    second case `heron` ingested into a temporary index dir. Built once per test session."""
+    from assistant.app import App
+    from assistant.config import load_settings
+
+    index_dir = tmp_path_factory.mktemp("index")
+    settings = load_settings(index_dir=index_dir)
+    settings.llm.backend = "extractive"
+    app = App(settings)
+    report = app.ingest([DEMO_DIR], "kestrel", progress=False)
+    assert report.ingested and not report.failed, report.failed
+    heron = app.ingest([HERON_DIR], "heron", progress=False)
+    assert heron.ingested, heron.failed
+    return app
