@@ -31,6 +31,10 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(8, description="Passages handed to the answerer")
     candidate_k: int = Field(50, description="Candidates taken from each of BM25 and dense before fusion")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant")
+    bm25_weight: float = Field(1.5, description="RRF weight of the BM25 ranking")
+    dense_weight: float = Field(1.0, description="RRF weight of the dense ranking")
+    identifier_boost: float = Field(2.0, description="BM25 weight multiplier when the question quotes an "
+                                    "identifier (phone, registration, e-mail...): dense search finds those badly")
     mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever; hybrid is the default")
 
 
@@ -47,6 +51,7 @@ class LLMSettings(BaseModel):
     openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server")
     openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server, if any")
     llamacpp_model_path: str = Field("", description="GGUF path for in-process llama.cpp; empty = packaged SmolLM2")
+    llamacpp_threads: int = Field(1, description="llama.cpp threads; 1 is faster than 2 when the other core is busy")
     temperature: float = Field(0.0, description="Sampling temperature")
     max_tokens: int = Field(400, description="Most tokens generated per answer")
     timeout_s: float = Field(120.0, description="Request timeout for remote backends")

@@ -27,6 +27,8 @@ from assistant.types import Chunk, Entity
 
 log = logging.getLogger(__name__)
 
+BM25_FORMAT = 2  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
+
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _STOP = frozenset((
@@ -118,10 +120,28 @@ def entities_from_meta(text: str, meta: dict[str, Any]) -> tuple[Entity, ...]:
     return tuple(Entity(type=t, start=s, end=e, text=text[s:e], score=sc, normalized=n) for t, s, e, sc, n in raw)
 
 
+_MONTHS = ("January February March April May June July August September October November December").split()
+_ISO_DATE = re.compile(r"\b(20\d\d|19\d\d)-(\d\d)-(\d\d)")
+_UK_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
+
+
+def date_words(text: str) -> list[str]:
+    """Numeric dates (ISO timestamps, dd/mm/yyyy) spelled out as '14 March 2023', so a question that names the
+    month finds a message stamped 2023-03-14T19:02 or a statement that wrote 14/03/2023."""
+    found: dict[str, None] = {}
+    for y, m, d in _ISO_DATE.findall(text):
+        if 1 <= int(m) <= 12:
+            found[f"{int(d)} {_MONTHS[int(m) - 1]} {y}"] = None
+    for d, m, y in _UK_DATE.findall(text):
+        if 1 <= int(m) <= 12:
+            found[f"{int(d)} {_MONTHS[int(m) - 1]} {y}"] = None
+    return list(found)
+
+
 def bm25_text(text: str, meta: dict[str, Any]) -> str:
     """What BM25 indexes: the chunk text plus its entities' normalised values, so identifiers match across
-    written forms (07700 900418 / 07700900418 / +447700900418)."""
-    extra = []
+    written forms (07700 900418 / 07700900418 / +447700900418), plus numeric dates spelled out."""
+    extra = date_words(text)
     for _t, _s, _e, _sc, norm in json.loads(str(meta.get("entities_json", "[]"))):
         if norm:
             extra.append(norm)
@@ -232,7 +252,7 @@ class IndexStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with tmp.open("wb") as fh:
-            pickle.dump((gen, chunks, bm25), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(((BM25_FORMAT, gen), chunks, bm25), fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
 
     def _load_bm25(self, case: str, gen: int) -> tuple[dict[str, StoredChunk], Bm25Index] | None:
@@ -245,7 +265,7 @@ class IndexStore:
                 saved_gen, chunks, bm25 = pickle.load(fh)
         except Exception:  # a torn or old-format file is just rebuilt
             return None
-        return (chunks, bm25) if saved_gen == gen else None
+        return (chunks, bm25) if saved_gen == (BM25_FORMAT, gen) else None
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:

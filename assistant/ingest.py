@@ -34,6 +34,7 @@ class IngestReport:
     ingested: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
     timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "pii": 0.0, "embed": 0.0,
                                                                 "index": 0.0})
@@ -45,7 +46,8 @@ class IngestReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"case": self.case, "ingested": self.ingested, "unchanged": self.unchanged,
-                "failed": [{"source": s, "reason": r} for s, r in self.failed], "chunks": self.chunks,
+                "failed": [{"source": s, "reason": r} for s, r in self.failed],
+                "notes": [{"source": s, "note": n} for s, n in self.notes], "chunks": self.chunks,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
@@ -103,7 +105,7 @@ class Ingestor:
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, report: IngestReport) -> None:
         from assistant.chunking import chunk_document
-        from assistant.loaders import load_file
+        from assistant.loaders import load_file_with_notes
 
         t0 = time.perf_counter()
         try:
@@ -115,7 +117,8 @@ class Ingestor:
         if state is not None and state == (sha, "complete"):
             report.unchanged.append(rel)
             return
-        doc = load_file(path, root)
+        doc, notes = load_file_with_notes(path, root)
+        report.notes.extend((rel, note) for note in notes)
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
         if not chunks:
             raise IngestError(rel, "no text to index")

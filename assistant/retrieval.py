@@ -86,18 +86,21 @@ class Retriever:
             allowed = {cid for cid, ch in chunks.items() if _matches(ch, filters)}
         depth = self.settings.candidate_k
         rankings: list[list[str]] = []
+        weights: list[float] = []
         if mode in ("hybrid", "bm25"):
             tokens = bm25_tokenize(question)
-            if self.query_terms is not None:
-                tokens += [t for term in self.query_terms(question) for t in bm25_tokenize(term)]
+            identifiers = self.query_terms(question) if self.query_terms is not None else []
+            tokens += [t for term in identifiers for t in bm25_tokenize(term)]
             hits = bm25.search_tokens(tokens, depth if allowed is None else len(chunks))
             rankings.append([cid for cid, _ in hits if allowed is None or cid in allowed][:depth])
+            weights.append(self.settings.bm25_weight * (self.settings.identifier_boost if identifiers else 1.0))
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_query(question)
             want = depth if allowed is None else min(len(chunks), depth * 10)
             hits = self.store.dense_query(case, qvec, want)
             rankings.append([cid for cid, _ in hits if allowed is None or cid in allowed][:depth])
-        fused = rrf_fuse(rankings, k=self.settings.rrf_k)[:top_k]
+            weights.append(self.settings.dense_weight)
+        fused = rrf_fuse(rankings, k=self.settings.rrf_k, weights=weights)[:top_k]
         passages = [self._passage(chunks[cid], score, rank, case)
                     for rank, (cid, score) in enumerate(fused, start=1) if cid in chunks]
         log.info("retrieve case=%s mode=%s candidates=%s returned=%d", case, mode,

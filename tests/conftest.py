@@ -13,6 +13,8 @@ from assistant.offline import apply_offline_env
 
 apply_offline_env()
 
+pytest_plugins = ["tests.llm_server"]
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _real_create_connection = socket.create_connection

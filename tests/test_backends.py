@@ -1,0 +1,278 @@
+"""Backends: construction, actionable errors, the scripted backend, and the ollama/openai backends spoken to over
+their real wire protocols by fixture servers on loopback."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.backends import (
+    ExtractiveBackend,
+    LlamaCppBackend,
+    OllamaBackend,
+    OpenAIBackend,
+    build_backend,
+    is_smoke_model,
+    normalize_ollama_host,
+    packaged_smollm2_path,
+    parse_sse_deltas,
+)
+from assistant.config import LLMSettings
+from assistant.errors import BackendUnavailable
+from tests.fakes import ScriptedBackend
+from tests.llm_server import (  # noqa: F401  (fixtures)
+    OllamaProtocolServer,
+    OpenAIProtocolServer,
+    free_port,
+    ollama_protocol_server_fixture,
+    openai_protocol_server_fixture,
+)
+
+MESSAGES = [{"role": "system", "content": "Answer from passages."}, {"role": "user", "content": "Where is the van?"}]
+
+
+@pytest.fixture(autouse=True)
+def _no_ollama_host_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+
+
+def _closed_port_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+# --- build_backend -------------------------------------------------------------------------------------------------
+
+
+def test_build_each_named_backend() -> None:
+    ollama = build_backend(LLMSettings(backend="ollama", ollama_host="10.0.0.5", ollama_model="m:1"))
+    assert isinstance(ollama, OllamaBackend)
+    assert (ollama.name, ollama.model, ollama.host) == ("ollama", "m:1", "http://10.0.0.5:11434")
+    openai = build_backend(LLMSettings(backend="openai", openai_base_url="http://127.0.0.1:9/v1/", openai_model="x"))
+    assert isinstance(openai, OpenAIBackend)
+    assert (openai.name, openai.model, openai.base_url) == ("openai", "x", "http://127.0.0.1:9/v1")
+    llamacpp = build_backend(LLMSettings(backend="llamacpp", llamacpp_model_path="/models/tiny.gguf"))
+    assert isinstance(llamacpp, LlamaCppBackend)
+    assert (llamacpp.name, llamacpp.model, llamacpp.model_path) == ("llamacpp", "tiny", Path("/models/tiny.gguf"))
+    extractive = build_backend(LLMSettings(backend="extractive"))
+    assert (extractive.name, extractive.model) == ("extractive", "")
+    fake = build_backend(LLMSettings(backend="fake"))
+    assert isinstance(fake, ScriptedBackend)
+    assert fake.name == "fake" and not fake.replies
+    for backend in (ollama, openai, llamacpp, extractive, fake):
+        assert getattr(backend, "selection_note", None) == ""
+
+
+def test_llamacpp_defaults_to_packaged_smollm2() -> None:
+    backend = build_backend(LLMSettings(backend="llamacpp"))
+    assert isinstance(backend, LlamaCppBackend)
+    assert backend.model_path == packaged_smollm2_path()
+
+
+def test_ollama_host_env_wins_over_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:5555")
+    backend = build_backend(LLMSettings(backend="ollama", ollama_host="http://127.0.0.1:11434"))
+    assert isinstance(backend, OllamaBackend)
+    assert backend.host == "http://127.0.0.1:5555"
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("", "http://127.0.0.1:11434"),
+    ("gpu-box", "http://gpu-box:11434"),
+    ("gpu-box:8000/", "http://gpu-box:8000"),
+    ("https://gpu-box", "https://gpu-box:443"),
+    ("http://gpu-box", "http://gpu-box:80"),
+    ("[::1]", "http://[::1]:11434"),
+    ("http://[::1]:11434", "http://[::1]:11434"),
+])
+def test_normalize_ollama_host(given: str, expected: str) -> None:
+    assert normalize_ollama_host(given) == expected
+
+
+def test_auto_falls_back_to_extractive_with_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = _closed_port_url()
+    monkeypatch.setenv("OLLAMA_HOST", url)
+    started = time.perf_counter()
+    backend = build_backend(LLMSettings(backend="auto"))
+    assert time.perf_counter() - started < 3.0
+    assert isinstance(backend, ExtractiveBackend)
+    note = backend.selection_note
+    assert note.startswith(f"auto: Ollama not reachable at {url}")
+    assert "ollama serve" in note and note.endswith("using extractive")
+
+
+def test_auto_uses_ollama_when_it_answers(ollama_protocol_server: OllamaProtocolServer) -> None:
+    settings = LLMSettings(backend="auto", ollama_host=ollama_protocol_server.host,
+                           ollama_model=ollama_protocol_server.models[0])
+    backend = build_backend(settings)
+    assert isinstance(backend, OllamaBackend)
+    assert backend.selection_note.startswith("auto: Ollama answered")
+
+
+def test_auto_falls_back_when_model_not_pulled(ollama_protocol_server: OllamaProtocolServer) -> None:
+    backend = build_backend(LLMSettings(backend="auto", ollama_host=ollama_protocol_server.host, ollama_model="qwen"))
+    assert isinstance(backend, ExtractiveBackend)
+    assert "ollama pull qwen" in backend.selection_note
+
+
+# --- ScriptedBackend -----------------------------------------------------------------------------------------------
+
+
+def test_scripted_backend_records_prompts_and_streams_in_pieces() -> None:
+    backend = ScriptedBackend(["The van was blue [1] \"blue van\""], pieces=3)
+    pieces = list(backend.stream_chat(MESSAGES, max_tokens=50, temperature=0.0))
+    assert len(pieces) == 3
+    assert "".join(pieces) == "The van was blue [1] \"blue van\""
+    assert backend.prompts == [MESSAGES]
+    assert backend.calls == [{"max_tokens": 50, "temperature": 0.0}]
+
+
+def test_scripted_backend_queue_order_errors_and_check() -> None:
+    backend = ScriptedBackend().queue("one", BackendUnavailable("server went away"), "three")
+    assert "".join(backend.stream_chat(MESSAGES, max_tokens=5, temperature=0.0)) == "one"
+    with pytest.raises(BackendUnavailable, match="went away"):
+        list(backend.stream_chat(MESSAGES, max_tokens=5, temperature=0.0))
+    assert "".join(backend.stream_chat(MESSAGES, max_tokens=5, temperature=0.0)) == "three"
+    with pytest.raises(RuntimeError, match="no reply queued"):
+        backend.stream_chat(MESSAGES, max_tokens=5, temperature=0.0)
+    assert len(backend.prompts) == 4
+    backend.check()
+    with pytest.raises(BackendUnavailable, match="down for maintenance"):
+        ScriptedBackend(unavailable="down for maintenance").check()
+
+
+def test_logs_carry_sizes_not_text(caplog: pytest.LogCaptureFixture) -> None:
+    secret = "Witness Jane Roe lives at 4 Secret Lane"
+    backend = ScriptedBackend(["reply mentioning Secret Lane"])
+    with caplog.at_level(logging.INFO, logger="assistant.backends"):
+        list(backend.stream_chat([{"role": "user", "content": secret}], max_tokens=5, temperature=0.0))
+    assert "prompt_chars=39" in caplog.text and "reply_chars=" in caplog.text
+    assert "Secret" not in caplog.text
+
+
+# --- extractive and llamacpp: actionable errors ----------------------------------------------------------------------
+
+
+def test_extractive_never_generates() -> None:
+    backend = ExtractiveBackend()
+    backend.check()
+    with pytest.raises(NotImplementedError):
+        backend.stream_chat(MESSAGES, max_tokens=5, temperature=0.0)
+
+
+def test_llamacpp_missing_model_names_make_llm(tmp_path: Path) -> None:
+    with pytest.raises(BackendUnavailable, match="make llm") as err:
+        LlamaCppBackend(tmp_path / "absent.gguf").check()
+    assert "absent.gguf" in str(err.value)
+    with pytest.raises(BackendUnavailable, match="make llm"):
+        LlamaCppBackend(None).check()
+
+
+def test_llamacpp_missing_library_names_make_llm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llama_cpp" else real_find_spec(name, *a))
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    with pytest.raises(BackendUnavailable, match=r"llama-cpp-python is not installed: run `make llm`"):
+        LlamaCppBackend(model).check()
+
+
+def test_is_smoke_model() -> None:
+    settings = LLMSettings()
+    assert is_smoke_model(LlamaCppBackend(Path("/x/SmolLM2-135M-Instruct.Q4_1.gguf")), settings)
+    assert not is_smoke_model(OllamaBackend("http://h:1", "llama3.1:8b", timeout_s=1), settings)
+    served = OpenAIBackend("http://h:1/v1", "local")
+    assert not is_smoke_model(served, settings)
+    served.served_models = ("/models/smollm2-135m.gguf",)
+    assert is_smoke_model(served, settings)
+
+
+# --- ollama over its native protocol ---------------------------------------------------------------------------------
+
+
+def test_ollama_check_and_stream_in_order(ollama_protocol_server: OllamaProtocolServer) -> None:
+    server = ollama_protocol_server
+    server.tokens = ["Tok0 ", "Tok1 ", "Tok2 ", "Tok3 ", "Tok4"]
+    backend = build_backend(LLMSettings(backend="ollama", ollama_host=server.host, ollama_model=server.models[0]))
+    backend.check()
+    pieces = list(backend.stream_chat(MESSAGES, max_tokens=64, temperature=0.2))
+    assert pieces == server.tokens
+    method, path, body = server.requests[-1]
+    assert (method, path) == ("POST", "/api/chat")
+    assert body["model"] == server.models[0] and body["stream"] is True
+    assert body["messages"] == MESSAGES
+    assert body["options"] == {"temperature": 0.2, "num_predict": 64}
+
+
+def test_ollama_streams_incrementally(ollama_protocol_server: OllamaProtocolServer) -> None:
+    server = ollama_protocol_server
+    server.token_delay_s = 0.15
+    backend = OllamaBackend(server.host, server.models[0], timeout_s=10)
+    arrivals = [time.perf_counter() for _ in backend.stream_chat(MESSAGES, max_tokens=8, temperature=0.0)]
+    assert len(arrivals) == len(server.tokens)
+    assert arrivals[-1] - arrivals[0] > 0.4  # pieces arrived as they were produced, not all at the end
+
+
+def test_ollama_model_not_pulled_says_ollama_pull(ollama_protocol_server: OllamaProtocolServer) -> None:
+    backend = OllamaBackend(ollama_protocol_server.host, "mistral:7b", timeout_s=5)
+    with pytest.raises(BackendUnavailable, match=r"`ollama pull mistral:7b`"):
+        backend.check()
+    with pytest.raises(BackendUnavailable, match=r"`ollama pull mistral:7b`"):
+        list(backend.stream_chat(MESSAGES, max_tokens=8, temperature=0.0))
+
+
+def test_ollama_name_without_tag_matches_latest(ollama_protocol_server: OllamaProtocolServer) -> None:
+    ollama_protocol_server.models = ["llama3.1:latest"]
+    OllamaBackend(ollama_protocol_server.host, "llama3.1", timeout_s=5).check()
+
+
+def test_ollama_unreachable_is_actionable() -> None:
+    url = _closed_port_url()
+    backend = OllamaBackend(url, "llama3.1:8b", timeout_s=2)
+    expected = (f"Ollama not reachable at {url}: start it with `ollama serve` and `ollama pull llama3.1:8b`, "
+                "or set ASSISTANT_LLM__BACKEND=extractive")
+    with pytest.raises(BackendUnavailable) as err:
+        backend.check()
+    assert str(err.value).startswith(expected)
+    with pytest.raises(BackendUnavailable, match="ollama serve"):
+        list(backend.stream_chat(MESSAGES, max_tokens=8, temperature=0.0))
+
+
+# --- OpenAI-compatible over SSE ------------------------------------------------------------------------------------
+
+
+def test_openai_check_and_stream_in_order(openai_protocol_server: OpenAIProtocolServer) -> None:
+    server = openai_protocol_server
+    settings = LLMSettings(backend="openai", openai_base_url=server.base_url, openai_model="local")
+    backend = build_backend(settings)
+    assert isinstance(backend, OpenAIBackend)
+    backend.check()
+    assert backend.served_models == ("smollm2-fixture",)
+    assert is_smoke_model(backend, settings)
+    assert list(backend.stream_chat(MESSAGES, max_tokens=32, temperature=0.0)) == server.tokens
+    method, path, body = server.requests[-1]
+    assert (method, path) == ("POST", "/v1/chat/completions")
+    assert body == {"model": "local", "messages": MESSAGES, "stream": True, "max_tokens": 32, "temperature": 0.0}
+
+
+def test_openai_unreachable_is_actionable() -> None:
+    backend = OpenAIBackend(f"{_closed_port_url()}/v1", "local", timeout_s=2)
+    with pytest.raises(BackendUnavailable, match=r"not reachable at http://127\.0\.0\.1:\d+/v1: start one"):
+        backend.check()
+    with pytest.raises(BackendUnavailable, match="ASSISTANT_LLM__OPENAI_BASE_URL"):
+        list(backend.stream_chat(MESSAGES, max_tokens=8, temperature=0.0))
+
+
+def test_parse_sse_deltas() -> None:
+    lines = [": keep-alive", "", 'data: {"choices":[{"delta":{"role":"assistant"}}]}', "data: not json",
+             'data: {"choices":[{"delta":{"content":"Hel"}}]}', "event: ping",
+             'data: {"choices":[{"delta":{"content":"lo"}}]}', "data: [DONE]",
+             'data: {"choices":[{"delta":{"content":"after done"}}]}']
+    assert list(parse_sse_deltas(lines)) == ["Hel", "lo"]
+    with pytest.raises(BackendUnavailable, match="context length"):
+        list(parse_sse_deltas(['data: {"error": {"message": "context length exceeded"}}']))
