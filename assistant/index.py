@@ -27,7 +27,7 @@ from assistant.types import Chunk, Entity
 
 log = logging.getLogger(__name__)
 
-BM25_FORMAT = 2  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
+BM25_FORMAT = 3  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
 
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
@@ -141,13 +141,9 @@ def date_words(text: str) -> list[str]:
 def bm25_text(text: str, meta: dict[str, Any]) -> str:
     """What BM25 indexes: the chunk text plus its entities' normalised values, so identifiers match across
     written forms (07700 900418 / 07700900418 / +447700900418), plus numeric dates spelled out."""
-    extra = date_words(text)
-    for _t, _s, _e, _sc, norm in json.loads(str(meta.get("entities_json", "[]"))):
-        if norm:
-            extra.append(norm)
-            digits = re.sub(r"\D", "", norm)
-            if norm.startswith("+44") and digits:
-                extra.append("0" + digits[2:])
+    from assistant.pii import terms_for_entities
+
+    extra = date_words(text) + terms_for_entities(entities_from_meta(text, meta))
     return text + ("\n" + " ".join(extra) if extra else "")
 
 
