@@ -161,7 +161,7 @@ def plausible_street(text: str) -> bool:
 # ---------------------------------------------------------------- patterns
 
 _I = re.IGNORECASE
-_SEP = r"(?:[ \-.]|\) ?)?"
+_SEP = r"(?:[ \-.]|\) ?|\r?\n)?"  # a line break inside a number happens where PDFs wrap
 # UK numbers: +44 [ (0) ] or (0 or 0, then 9-10 digits with single spaces/dashes/dots or a closing bracket between.
 PHONE_RX = Rx(r"(?<![\w+/.])(?:\+44[ -]?(?:\(0\)[ -]?)?|\(0|0)\d(?:" + _SEP + r"\d){8,9}(?![\w/]|[-.]\d)", 0.75,
               validator=is_uk_phone)

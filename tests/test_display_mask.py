@@ -25,18 +25,35 @@ def test_reviewer_sees_typed_placeholders_everywhere(demo_app: Any) -> None:
     assert "<PHONE_NUMBER_" in " ".join(p.text for p in masked.retrieved)
 
 
+def _placeholders_by_entity(raw: Any, shown_text: str) -> list[tuple[Any, str]]:
+    """Align a masked passage with its raw text: the raw segments between maskable entities must survive verbatim,
+    and what replaced each entity is its placeholder."""
+    ents, pos = [], 0
+    for e in sorted(raw.entities, key=lambda e: (e.start, -(e.end - e.start))):
+        if e.type != "DATE_TIME" and e.start >= pos:
+            ents.append(e)
+            pos = e.end
+    pattern, pos = "", 0
+    for e in ents:
+        pattern += re.escape(raw.text[pos:e.start]) + r"(<[A-Z_]+_\d+>)"
+        pos = e.end
+    match = re.fullmatch(pattern + re.escape(raw.text[pos:]), shown_text, flags=re.S)
+    assert match, raw.chunk_id
+    return list(zip(ents, match.groups(), strict=True))
+
+
 def test_placeholders_are_consistent_within_an_answer(demo_app: Any) -> None:
     answer = _ask_phone_question(demo_app)
     masked = demo_app.mask_answer(answer, "reviewer")
-    seen: dict[str, set[str]] = {}
+    by_value: dict[tuple[str, str], set[str]] = {}
     for raw, shown in zip(answer.retrieved, masked.retrieved, strict=True):
-        for ent in raw.entities:
-            if ent.type == "PHONE_NUMBER":
-                placeholders = set(re.findall(r"<PHONE_NUMBER_\d+>", shown.text))
-                seen.setdefault(ent.normalized or ent.text, set()).update(placeholders)
-    assert seen
-    numbers = {n: min(ph) for n, ph in seen.items() if ph}
-    assert len(set(numbers.values())) == len(numbers)  # distinct numbers, distinct placeholders
+        for ent, placeholder in _placeholders_by_entity(raw, shown.text):
+            assert placeholder.startswith(f"<{ent.type}_")
+            by_value.setdefault((ent.type, ent.normalized or ent.text.lower()), set()).add(placeholder)
+    phones = {k: v for k, v in by_value.items() if k[0] == "PHONE_NUMBER"}
+    assert len(phones) >= 2
+    assert all(len(v) == 1 for v in by_value.values()), by_value  # one value, one placeholder
+    assert len({next(iter(v)) for v in phones.values()}) == len(phones)  # distinct numbers, distinct placeholders
 
 
 def test_cleared_role_sees_the_same_passages_in_clear(demo_app: Any) -> None:
