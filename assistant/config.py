@@ -40,7 +40,11 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, description="Extractive answer: most sentences cited")
-    min_support: float = Field(0.45, description="Refusal threshold on the best sentence's support score (0-1)")
+    min_support: float = Field(0.55, description="Refusal threshold on the best sentence's support score (0-1); "
+                               "calibrated on ClapNQ dev (evals/suites/clapnq.py)")
+    claim_min_coverage: float = Field(0.6, description="Verifier: share of a claim's content words the cited "
+                                      "passage must contain")
+    claim_min_cosine: float = Field(0.6, description="Verifier: least claim-to-sentence embedding cosine")
 
 
 class LLMSettings(BaseModel):

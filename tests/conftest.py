@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -79,3 +80,17 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     heron = app.ingest([HERON_DIR], "heron", progress=False)
     assert heron.ingested, heron.failed
     return app
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI a missing prerequisite (llama.cpp, chromium) must fail loudly, not hide behind a skip."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not (os.environ.get("CI") and report.skipped):
+        return
+    if any(item.iter_markers(name=m) for m in ("llm_server", "browser")):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if "needs" in reason or "not installed" in reason:
+            report.outcome = "failed"
+            report.longrepr = f"prerequisite missing in CI: {reason}"

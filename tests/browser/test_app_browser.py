@@ -2,7 +2,7 @@
 
 Two server flavours, same UI and the same checks: `fake` (tests/test_session.FakeApp: canned answers, no models;
 proves the UI wiring and the server-side access checks) and `real` (assistant.app.App with the demo case ingested
-into a temp index; skipped with "app.py not ready" until the full pipeline imports). Screenshots land in
+into a temp index). Screenshots land in
 tests/artifacts/. Waits are on `load` plus selectors, never `networkidle` (Gradio keeps a connection open).
 """
 
@@ -52,23 +52,20 @@ def _build_fake(index_dir: Path) -> Any:
 
 
 def _build_real(index_dir: Path) -> Any:
-    try:
-        from assistant.app import App
-        from assistant.cli_admin import seed_demo_users
-        from assistant.config import load_settings
-        from assistant.session import Session
+    from assistant.app import App
+    from assistant.cli_admin import seed_demo_users
+    from assistant.config import load_settings
+    from assistant.session import Session
 
-        settings = load_settings(index_dir=index_dir)
-        settings.llm.backend = "extractive"
-        app = App(settings)
-        seed_demo_users(app)
-        report = app.ingest([DEMO_DIR], "kestrel", progress=False)
-        assert report.ingested, report.failed
-        if HERON_DIR.exists():
-            app.ingest([HERON_DIR], "heron", progress=False)
-        Session.for_username(app, "admin").ask("kestrel", DEMO_QUESTION)  # build every lazy service now
-    except ImportError as exc:
-        pytest.skip(f"app.py not ready: {exc}")
+    settings = load_settings(index_dir=index_dir)
+    settings.llm.backend = "extractive"
+    app = App(settings)
+    seed_demo_users(app)
+    report = app.ingest([DEMO_DIR], "kestrel", progress=False)
+    assert report.ingested, report.failed
+    if HERON_DIR.exists():
+        app.ingest([HERON_DIR], "heron", progress=False)
+    Session.for_username(app, "admin").ask("kestrel", DEMO_QUESTION)  # build every lazy service now
     return app
 
 

@@ -1,0 +1,141 @@
+"""From retrieved passages to a verified Answer, with an LLM backend or extractively.
+
+Order of decisions:
+1. No passages, or no sentence whose extractive support reaches `settings.answer.min_support` -> no_evidence,
+   without calling the model (retrieval-level refusal gate; the LLM never sees irrelevant material).
+2. backend.name == "extractive" -> `extractive_answer` (verified by construction).
+3. Otherwise: prompt -> stream the draft (deltas are yielded as they arrive) -> `verify_draft`.
+   - claims survive -> answered with only those claims and their verified citations; removed claims are listed
+     in `flagged_claims` and counted in a note;
+   - the model said NOT FOUND and nothing survived -> no_evidence, unless the best sentence clears the gate by
+     STRONG_MARGIN, in which case the extractive answer is shown with a note saying the model found nothing;
+   - nothing verifiable -> the extractive answer with the note "The model's draft had no verifiable claims;
+     showing extractive answer." (or no_evidence when that refuses too);
+   - the backend fails mid-answer -> the extractive answer with a note naming the failure type.
+   Fallback answers carry backend="extractive" (that is what wrote the text) plus the model and prompt version
+   that were tried.
+Every citation returned is verified (quoted verbatim from its passage); unsupported claims never reach the
+answer text unless `mark_unsupported=True`, and then only with the visible "⚠ unsupported:" prefix and no marker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from assistant.config import Settings
+from assistant.extractive import ScoredSentence, extractive_answer, not_found_text, score_sentences
+from assistant.types import Answer, Passage
+from assistant.verify import verify_draft
+
+if TYPE_CHECKING:
+    from assistant.backends import Backend
+    from assistant.embedding import Embedder
+
+log = logging.getLogger(__name__)
+
+STRONG_MARGIN = 0.15
+NO_VERIFIABLE = "The model's draft had no verifiable claims; showing extractive answer."
+MODEL_NOT_FOUND = "The model answered NOT FOUND, but closely matching sentences exist; showing extractive answer."
+
+
+class Answerer:
+    """Answers questions over retrieved passages with `backend`, verifying every cited claim."""
+
+    def __init__(self, settings: Settings, backend: Backend, embedder: Embedder, *,
+                 mark_unsupported: bool = False) -> None:
+        self.settings = settings
+        self.backend = backend
+        self.embedder = embedder
+        self.mark_unsupported = mark_unsupported
+
+    def answer(self, question: str, case: str, passages: Sequence[Passage]) -> Answer:
+        final: Answer | None = None
+        for item in self.stream(question, case, passages):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None  # stream always ends with an Answer
+        return final
+
+    def stream(self, question: str, case: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
+        """Text deltas while the model writes, then the final verified Answer (always last)."""
+        passages = list(passages)
+        selection = getattr(self.backend, "selection_note", "") or ""
+        base_notes = (selection,) if selection else ()
+        scored = score_sentences(question, passages, embedder=self.embedder) if passages else []
+        best = scored[0].support if scored else 0.0
+        if self.backend.name == "extractive":
+            answer = extractive_answer(question, case, passages, embedder=self.embedder,
+                                       settings=self.settings.answer, scored=scored)
+            answer = replace(answer, notes=base_notes + answer.notes)
+            yield answer.answer
+            yield answer
+            return
+        model = getattr(self.backend, "model", "") or ""
+        if best < self.settings.answer.min_support:
+            log.info("answer gate=refused passages=%d best=%.3f", len(passages), best)
+            note = (f"No retrieved passage is relevant enough (best support {best:.2f} < "
+                    f"{self.settings.answer.min_support:.2f}); the model was not asked.")
+            answer = Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
+                            backend=self.backend.name, retrieved=tuple(passages), model=model,
+                            notes=(*base_notes, note))
+            yield answer.answer
+            yield answer
+            return
+        yield from self._generate(question, case, passages, scored, base_notes, model)
+
+    def _generate(self, question: str, case: str, passages: list[Passage], scored: Sequence[ScoredSentence],
+                  base_notes: tuple[str, ...], model: str) -> Iterator[str | Answer]:
+        from assistant.prompts import PROMPT_VERSION, render_answer_messages
+
+        messages = render_answer_messages(question, passages)
+        pieces: list[str] = []
+        try:
+            for delta in self.backend.stream_chat(messages, max_tokens=self.settings.llm.max_tokens,
+                                                  temperature=self.settings.llm.temperature):
+                pieces.append(delta)
+                yield delta
+        except Exception as exc:  # a failing model must not lose the evidence: fall back, say so
+            log.warning("answer backend_failed backend=%s error=%s", self.backend.name, type(exc).__name__)
+            fallback = self._extractive(question, case, passages, scored)
+            note = f"The model backend failed ({type(exc).__name__}); showing extractive answer."
+            yield replace(fallback, model=model, prompt_version=PROMPT_VERSION,
+                          notes=(*base_notes, note, *fallback.notes))
+            return
+        draft = "".join(pieces)
+        verified = verify_draft(draft, passages, embedder=self.embedder, settings=self.settings.answer,
+                                mark_unsupported=self.mark_unsupported)
+        notes = list(base_notes)
+        if verified.dropped_refs:
+            notes.append("Dropped citations to passages that were not retrieved: "
+                         + ", ".join(f"[{n}]" for n in verified.dropped_refs) + ".")
+        if verified.flagged:
+            notes.append(f"{len(verified.flagged)} claim(s) removed: not supported by the cited passages."
+                         if not self.mark_unsupported else
+                         f"{len(verified.flagged)} claim(s) marked unsupported by the cited passages.")
+        notes.extend(verified.notes)
+        log.info("answer verified kept=%d flagged=%d not_found=%s best=%.3f", verified.kept, len(verified.flagged),
+                 verified.not_found, scored[0].support if scored else 0.0)
+        if verified.kept > 0:
+            yield Answer(question=question, case=case, status="answered", answer=verified.text,
+                         backend=self.backend.name, citations=verified.citations, retrieved=tuple(passages),
+                         model=model, prompt_version=PROMPT_VERSION, notes=tuple(notes),
+                         flagged_claims=verified.flagged)
+            return
+        strong = bool(scored) and scored[0].support >= self.settings.answer.min_support + STRONG_MARGIN
+        if verified.not_found and not strong:
+            yield Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
+                         backend=self.backend.name, retrieved=tuple(passages), model=model,
+                         prompt_version=PROMPT_VERSION, notes=tuple(notes), flagged_claims=verified.flagged)
+            return
+        notes.append(MODEL_NOT_FOUND if verified.not_found else NO_VERIFIABLE)
+        fallback = self._extractive(question, case, passages, scored)
+        yield replace(fallback, model=model, prompt_version=PROMPT_VERSION, notes=(*notes, *fallback.notes),
+                      flagged_claims=verified.flagged)
+
+    def _extractive(self, question: str, case: str, passages: list[Passage],
+                    scored: Sequence[ScoredSentence]) -> Answer:
+        return extractive_answer(question, case, passages, embedder=self.embedder, settings=self.settings.answer,
+                                 scored=scored)

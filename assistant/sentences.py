@@ -1,0 +1,431 @@
+"""Sentence units and the small lexical features shared by the verifier and the extractive answerer.
+
+`split_sentences` returns character spans so that every quote we show is an exact substring of the passage.
+Rules: a blank line always ends a unit; a single newline ends one unless the next line clearly continues the
+sentence (previous line has no closing punctuation and the next starts lower-case, or the previous line is a
+long hard-wrapped prose line); headings, "[timestamp]" message lines, table rows, bullet and numbered-list
+markers are trimmed off the span; inside a line a unit ends at . ! ? (plus closing quotes/brackets) followed by
+space and a capital, digit, quote or bracket, except after known abbreviations ("Mr.", "No.", "approx."),
+single-letter initials ("J. Smith") and a list enumerator at the start of a line. Times ("14:30") and decimals
+("3.5") never split because no space follows the point.
+
+Message passages (kind == "messages") carry per-message offsets in `meta["messages"]`; `passage_units` uses those,
+so for messages a unit is one message's English text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+Span = tuple[int, int]
+
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sgt insp supt ch pc dc ds di dci dsu det cst st rd ave vs etc approx est dept
+    govt co ltd inc jr sr rev gen col capt lt maj cmdr fig figs vol ed eds al e.g i.e cf ref tel ext c ca
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues thu thur thurs fri""".split()
+)
+_BULLET = re.compile(r"[ \t]*(?:[-*•·‣▪◦–—]|\(?\d{1,3}[.)]|\([a-zA-Z]\)|[a-z][.)](?=\s))[ \t]+")
+_TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+_OPENER = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9£$€#@]")
+WRAP_MIN = 50  # a line this long that stops mid-sentence is a hard wrap, whatever case the next line starts with
+_LINE_END_PUNCT = re.compile(r"[.!?:;\"'”’)\]]\s*$")
+
+
+def _line_spans(text: str) -> list[Span]:
+    """Logical lines: physical lines joined when the next one continues a wrapped sentence."""
+    spans: list[Span] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        line = raw.rstrip("\r\n")
+        start, end = pos, pos + len(line)
+        pos += len(raw)
+        if not line.strip():
+            spans.append((start, start))  # paragraph break marker
+            continue
+        if spans and spans[-1][0] != spans[-1][1]:
+            prev = text[spans[-1][0] : spans[-1][1]]
+            stripped = line.lstrip()
+            wrapped = len(prev) >= WRAP_MIN and "  " not in prev.strip() and not prev.lstrip().startswith(("#", "["))
+            continues = (
+                not _LINE_END_PUNCT.search(prev)
+                and not _BULLET.match(line)
+                and not stripped.startswith(("#", "["))
+                and (stripped[:1].islower() or (wrapped and stripped[:1] not in "-*•"))
+            )
+            if continues:
+                spans[-1] = (spans[-1][0], end)
+                continue
+        spans.append((start, end))
+    return [s for s in spans if s[0] != s[1]]
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """True when the '.' at `dot` closes an abbreviation or an initial rather than a sentence."""
+    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+    if not m:
+        return False
+    word = m.group(1).lower().rstrip(".")
+    if word in ("no", "nos"):  # "No. 5" but not "He said no. Then"
+        return bool(re.match(r"\s*\d", text[dot + 1 : dot + 4]))
+    if word in ABBREVIATIONS:
+        return True
+    if len(word) == 1 and m.group(1)[0].isupper():  # initial: "J. Smith"
+        return True
+    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))  # "U.K", "e.g"
+
+
+def _split_line(text: str, start: int, end: int) -> list[Span]:
+    bullet = _BULLET.match(text, start, end)
+    if bullet:
+        start = bullet.end()
+    out: list[Span] = []
+    cur = start
+    for m in _TERMINAL.finditer(text, start, end):
+        stop = m.end()
+        if not _OPENER.match(text, stop, end):
+            continue
+        if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
+            continue
+        out.append((cur, stop))
+        cur = stop
+    out.append((cur, end))
+    return out
+
+
+def _trim(text: str, span: Span) -> Span | None:
+    s, e = span
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return (s, e) if e > s and any(ch.isalnum() for ch in text[s:e]) else None
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Character spans of the sentence-like units of `text`, in order, whitespace-trimmed."""
+    spans: list[Span] = []
+    for line_start, line_end in _line_spans(text):
+        for span in _split_line(text, line_start, line_end):
+            trimmed = _trim(text, span)
+            if trimmed:
+                spans.append(trimmed)
+    return spans
+
+
+def message_spans(meta: dict[str, Any]) -> list[Span]:
+    """Per-message (start, end) offsets from a message chunk's meta, [] when absent or malformed."""
+    raw = meta.get("messages")
+    if not isinstance(raw, str):
+        return []
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return []
+    spans: list[Span] = []
+    for item in items if isinstance(items, list) else []:
+        start, end = (item.get("start"), item.get("end")) if isinstance(item, dict) else (None, None)
+        if isinstance(start, int) and isinstance(end, int) and end > start:
+            spans.append((start, end))
+    return spans
+
+
+def passage_units(text: str, kind: str = "text", meta: dict[str, Any] | None = None) -> list[Span]:
+    """Citable units of a passage: message texts for message chunks, sentences otherwise."""
+    if kind == "messages" and meta:
+        spans = [s for s in message_spans(meta) if 0 <= s[0] < s[1] <= len(text)]
+        if spans:
+            return spans
+    return split_sentences(text)
+
+
+# ---------------------------------------------------------------- lexical features
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each either else ever few for from further had
+    has have having he her here hers herself him himself his how however i if in into is it its itself just
+    let me more most much must my myself neither nor of off on once only or other our ours ourselves out over
+    own per same shall she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up upon us very via was we were what when where which while who
+    whom whose why will with within without would yes you your yours yourself yourselves according among
+    another around away back based being may might like one ones said says say since still thus therefore
+    whether yet well also even though although whereas later earlier first""".split()
+)
+NEGATIONS = frozenset("not no never none nothing nobody neither nor without cannot n't denied denies deny".split())
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    try:
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+    except ImportError:  # pragma: no cover - PyStemmer is pinned in requirements
+        return None
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    st = _stemmer()
+    if st is not None:
+        return str(st.stemWord(word))
+    return re.sub(r"(?:ing|ed|es|s)$", "", word) if len(word) > 4 else word
+
+
+def words(text: str) -> list[str]:
+    return [w.replace("’", "'") for w in _WORD.findall(text)]
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed, lower-cased content words (stopwords and 1-2 letter words removed), in order, with repeats."""
+    out: list[str] = []
+    for w in words(text):
+        low = w.lower()
+        if low.endswith("'s"):
+            low = low[:-2]
+        if len(low) < 3 or low in STOPWORDS:
+            continue
+        out.append(stem(low))
+    return out
+
+
+def has_negation(text: str) -> bool:
+    """A negation word or "n't". A capitalised one followed by another capitalised word is a title
+    ("Never Cry Wolf"), not a negation."""
+    text = text.replace("’", "'")
+    if "n't" in text.lower():
+        return True
+    found = list(_WORD.finditer(text))
+    for k, m in enumerate(found):
+        word = m.group(0)
+        if word.lower() not in NEGATIONS:
+            continue
+        following = found[k + 1].group(0) if k + 1 < len(found) else ""
+        if word.islower() or not following[:1].isupper():
+            return True
+    return False
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}\b(?:instructions?|prompts?|rules?|context|above)\b"
+    r"|\b(?:system prompt|you are now|act as|pretend to be|new instructions?)\b"
+    r"|\b(?:assistant|ai|model|chatbot|language model)\b[^.\n]{0,30}\b(?:must|should|will)\b[^.\n]{0,20}"
+    r"\b(?:say|answer|respond|reply|state)\b",
+    re.IGNORECASE,
+)
+
+
+def is_instruction_like(text: str) -> bool:
+    """Text addressed to an AI rather than a statement of fact (prompt injection); never used as evidence."""
+    return bool(_INSTRUCTION.search(text))
+
+
+def join_spans(text: str, spans: Sequence[Span]) -> str:
+    return " ".join(text[s:e] for s, e in spans)
+
+
+# ---------------------------------------------------------------- identifiers
+
+MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+_MON = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?" \
+       r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_DATE_PATTERNS = (
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MON})\b\.?,?(?:\s+(\d{{4}})\b)?", re.I), "dmy"),
+    (re.compile(rf"\b({_MON})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?", re.I), "mdy"),
+    (re.compile(rf"\b({_MON})\b\.?,?\s+(\d{{4}})\b", re.I), "my"),
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "iso"),
+    (re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b"), "num"),
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_HANDLE = re.compile(r"(?<![\w@.])@\w{2,}")
+_UK_REG = re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b")
+_ATOM = r"[A-Za-z]*\d[A-Za-z\d]*(?:[.,:/]\d+)*"
+_NUM_GROUP = re.compile(rf"(?<![\w.])\+?{_ATOM}(?:[ \-]{_ATOM})*")
+_UNIT = re.compile(r"^(\d[\d.]*)(?:am|pm|kg|g|mg|km|m|mph|st|nd|rd|th|k|bn|s|h|hrs?|mins?|ml|l|lbs?)$", re.I)
+_NAME = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def _atom_key(atom: str) -> str:
+    unit = _UNIT.match(atom)
+    if unit:
+        atom = unit.group(1)
+    return re.sub(r"[,:/]", "", atom).rstrip(".").upper()
+
+
+def _group_key(atoms: Sequence[str]) -> str:
+    key = "".join(_atom_key(a) for a in atoms)
+    if key.startswith("+44"):
+        key = "0" + key[3:]
+    elif key.startswith("0044"):
+        key = "0" + key[4:]
+    return key.lstrip("+")
+
+
+def _date_key(kind: str, groups: tuple[str | None, ...]) -> tuple[int | None, int, int | None] | None:
+    try:
+        if kind == "dmy":
+            day, mon, year = int(groups[0] or 0), MONTHS[(groups[1] or "")[:3].lower()], groups[2]
+        elif kind == "mdy":
+            mon, day, year = MONTHS[(groups[0] or "")[:3].lower()], int(groups[1] or 0), groups[2]
+        elif kind == "my":
+            mon, day, year = MONTHS[(groups[0] or "")[:3].lower()], 0, groups[1]
+        elif kind == "iso":
+            year, mon, day = groups[0], int(groups[1] or 0), int(groups[2] or 0)
+        else:  # UK numeric d/m/y
+            day, mon, year = int(groups[0] or 0), int(groups[1] or 0), groups[2]
+            if year and len(year) == 2:
+                year = str(2000 + int(year) if int(year) < 50 else 1900 + int(year))
+    except (KeyError, ValueError):
+        return None
+    if not 1 <= mon <= 12 or day > 31:
+        return None
+    return (int(year) if year else None, mon, day or None)
+
+
+DateKey = tuple[int | None, int, int | None]
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """Identifier-like tokens of a text, normalised for comparison.
+
+    numbers: digit-bearing groups, separators removed ("07700 900418" -> "07700900418", "+44 7700..." -> "07700...");
+    dates: (year|None, month, day|None); regs: UK registrations without spaces; emails/handles lower-cased;
+    names: capitalised words lower-cased (the sentence-initial word goes to `initial`, since capitals there say
+    nothing)."""
+
+    numbers: frozenset[str]
+    dates: frozenset[DateKey]
+    regs: frozenset[str]
+    emails: frozenset[str]
+    handles: frozenset[str]
+    names: frozenset[str]
+    initial: str = ""
+    phrases: frozenset[str] = frozenset()  # runs of 2+ capitalised words, e.g. "two dollar radio"
+    initial_phrase: str = ""  # the run that starts the text, when its first word is itself a name
+
+    def count(self) -> int:
+        return sum(len(x) for x in (self.numbers, self.dates, self.regs, self.emails, self.handles, self.names))
+
+
+def _mask(text: str, spans: list[Span]) -> str:
+    chars = list(text)
+    for s, e in spans:
+        chars[s:e] = " " * (e - s)
+    return "".join(chars)
+
+
+def extract_identifiers(text: str, *, subgroups: bool = False) -> Identifiers:
+    """Identifiers of `text`. With `subgroups` (used on evidence) every contiguous run of a number group is also
+    listed, so "call 07700 900418 2" still contains "07700900418"."""
+    masked = text
+    emails = {m.group(0).lower() for m in _EMAIL.finditer(masked)}
+    masked = _mask(masked, [m.span() for m in _EMAIL.finditer(masked)])
+    handles = {m.group(0).lower() for m in _HANDLE.finditer(masked)}
+    masked = _mask(masked, [m.span() for m in _HANDLE.finditer(masked)])
+    regs = {m.group(0).replace(" ", "") for m in _UK_REG.finditer(masked)}
+    masked = _mask(masked, [m.span() for m in _UK_REG.finditer(masked)])
+    dates: set[DateKey] = set()
+    for pattern, kind in _DATE_PATTERNS:
+        spans = []
+        for m in pattern.finditer(masked):
+            key = _date_key(kind, m.groups())
+            if key is not None:
+                dates.add(key)
+                spans.append(m.span())
+        masked = _mask(masked, spans)
+    numbers: set[str] = set()
+    for m in _NUM_GROUP.finditer(re.sub(r"\((\d+)\)", r"\1", masked)):  # "(01632) 960123"
+        atoms = re.split(r"[ \-]", m.group(0))
+        if subgroups:
+            for i in range(len(atoms)):
+                for j in range(i + 1, len(atoms) + 1):
+                    numbers.add(_group_key(atoms[i:j]))
+        else:
+            numbers.add(_group_key(atoms))
+    names: set[str] = set()
+    initial = ""
+    runs: list[tuple[list[str], bool]] = []  # (lower-cased words, starts a sentence)
+    prev_end = -1
+    for i, m in enumerate(_NAME.finditer(masked)):
+        word = m.group(0).replace("’", "'")
+        possessive = word.lower().endswith("'s")
+        word = word[:-2] if possessive else word
+        low = word.lower()
+        if not word[:1].isupper() or low in STOPWORDS or low in ABBREVIATIONS or len(word) < 2:
+            prev_end = -1
+            continue
+        at_start = i == 0 or bool(re.search(r"(?:^|[.!?:;\"“(]\s*|\n\s*)$", masked[: m.start()]))
+        if at_start and i == 0:
+            initial = low
+        elif not at_start:
+            names.add(low)
+        if prev_end >= 0 and masked[prev_end : m.start()] == " ":
+            runs[-1][0].append(low)
+        else:
+            runs.append(([low], at_start))
+        prev_end = -1 if possessive else m.end()
+    phrases = {" ".join(r[1:] if start else r) for r, start in runs if len(r) - int(start) >= 2}
+    initial_phrase = " ".join(runs[0][0]) if runs and runs[0][1] and initial and len(runs[0][0]) >= 2 else ""
+    return Identifiers(frozenset(numbers), frozenset(dates), frozenset(regs), frozenset(emails),
+                       frozenset(handles), frozenset(names), initial, frozenset(phrases), initial_phrase)
+
+
+# ---------------------------------------------------------------- verbatim quotes
+
+_QUOTE_CHARS = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "})
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """Case-folded text with quotes/dashes unified, whitespace collapsed and no space before punctuation, plus the
+    original offset of every kept character."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text.translate(_QUOTE_CHARS)):
+        if ch.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+                index.append(i)
+            continue
+        if ch in ",.;:!?)" and out and out[-1] == " ":
+            out.pop()
+            index.pop()
+        if out and out[-1] == " " and len(out) > 1 and out[-2] == "(":
+            out.pop()
+            index.pop()
+        out.append(ch.lower())
+        index.append(i)
+    return "".join(out), index
+
+
+def locate_quote(text: str, quote: str) -> Span | None:
+    """Span of `quote` in `text`, normalised for case, whitespace and quote style; an ellipsis in the quote may
+    skip passage text. The returned span is the exact passage substring to show."""
+    pieces = [p for p in re.split(r"\.\.\.|…", quote) if p.strip(" \"'.,;:")]
+    if not pieces:
+        return None
+    norm, index = _normalise(text)
+    start = end = -1
+    pos = 0
+    for piece in pieces:
+        q, _ = _normalise(piece.strip(" \"'"))
+        q = q.strip(" ")
+        if len(q) < 3:
+            return None
+        at = norm.find(q, pos)
+        if at < 0:
+            return None
+        if start < 0:
+            start = index[at]
+        end = index[at + len(q) - 1] + 1
+        pos = at + len(q)
+    return (start, end) if start >= 0 else None

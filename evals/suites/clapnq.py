@@ -1,0 +1,122 @@
+"""ClapNQ dev: does the extractive answerer refuse when the passage does not hold the answer?
+
+Each ClapNQ record comes with the passage(s) a retriever returned; they become the retrieved set (`Passage`
+objects) for `assistant.extractive`. Answerable records hold a grounded answer and gold evidence sentences;
+unanswerable records hold an on-topic passage that does not answer the question (the hard case for refusal).
+
+The refusal decision is the product's: the best sentence's support score (`score_sentences`) against
+`settings.answer.min_support`. Reported: refusal rate on unanswerables, false-refusal rate on answerables, evidence
+recall (answerables answered whose cited sentences overlap a gold evidence sentence), the trade-off curve over a
+grid of thresholds and an operating point: the lowest false-refusal threshold meeting both targets (refuse >=
+TARGET_REFUSAL of unanswerables, <= MAX_FALSE_REFUSAL of answerables); when none does, the threshold refusing the
+most unanswerables within the false-refusal bound. Quick: first 100 + 100.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.extractive import ScoredSentence, score_sentences, select_sentences
+from assistant.types import Passage
+
+log = logging.getLogger(__name__)
+
+QUICK_N = 100
+TARGET_REFUSAL = 0.80
+MAX_FALSE_REFUSAL = 0.20
+GRID = tuple(round(0.025 * k, 3) for k in range(8, 33))  # 0.20 .. 0.80
+
+
+def _load(path: Path, limit: int | None) -> list[dict[str, Any]]:
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                rows.append(json.loads(line))
+            if limit is not None and len(rows) >= limit:
+                break
+    return rows
+
+
+def _passages(record: dict[str, Any]) -> list[Passage]:
+    return [Passage(chunk_id=f"{record['id']}-{i}", case="clapnq", source=str(p.get("title", "")), locator="",
+                    text=str(p["text"]), score=1.0, rank=i + 1) for i, p in enumerate(record["passages"])]
+
+
+def _gold_spans(record: dict[str, Any], passages: list[Passage]) -> set[tuple[int, int, int]]:
+    spans: set[tuple[int, int, int]] = set()
+    for out in record.get("output", []):
+        for sent in out.get("selected_sentences", []) or []:
+            for i, p in enumerate(passages):
+                at = p.text.find(sent.strip())
+                if at >= 0:
+                    spans.add((i, at, at + len(sent.strip())))
+    return spans
+
+
+def _overlaps(chosen: list[ScoredSentence], gold: set[tuple[int, int, int]]) -> bool:
+    return any(c.passage == g[0] and c.start < g[2] and g[1] < c.end for c in chosen for g in gold)
+
+
+def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> dict[str, Any]:
+    from assistant.embedding import Embedder
+
+    root = settings.eval_data / "clapnq" / "dev"
+    limit = QUICK_N if quick else None
+    answerable = _load(root / "clapnq_dev_answerable.jsonl", limit)
+    unanswerable = _load(root / "clapnq_dev_unanswerable.jsonl", limit)
+    embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
+    items: list[tuple[bool, list[ScoredSentence], set[tuple[int, int, int]]]] = []
+    records = [(True, r) for r in answerable] + [(False, r) for r in unanswerable]
+    iterator: Any = records
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(records, desc="clapnq", leave=False)
+    for is_answerable, record in iterator:
+        passages = _passages(record)
+        scored = score_sentences(str(record["input"]), passages, embedder=embedder)
+        items.append((is_answerable, scored, _gold_spans(record, passages) if is_answerable else set()))
+
+    def at(threshold: float) -> dict[str, float]:
+        refused = [(a, not select_sentences(s, settings.answer, threshold)) for a, s, _ in items]
+        n_a = sum(1 for a, _ in refused if a)
+        n_u = len(refused) - n_a
+        answered = [(s, g) for a, s, g in items if a and select_sentences(s, settings.answer, threshold)]
+        with_gold = [(s, g) for s, g in answered if g]
+        hits = sum(1 for s, g in with_gold if _overlaps(select_sentences(s, settings.answer, threshold), g))
+        return {"threshold": threshold,
+                "refused_unanswerable": sum(1 for a, r in refused if not a and r) / n_u if n_u else 0.0,
+                "refused_answerable": sum(1 for a, r in refused if a and r) / n_a if n_a else 0.0,
+                "evidence_recall": hits / len(with_gold) if with_gold else 0.0}
+
+    curve = [at(t) for t in GRID]
+    meeting = [c for c in curve if c["refused_unanswerable"] >= TARGET_REFUSAL
+               and c["refused_answerable"] <= MAX_FALSE_REFUSAL]
+    bounded = [c for c in curve if c["refused_answerable"] <= MAX_FALSE_REFUSAL]
+    if meeting:
+        best = min(meeting, key=lambda c: (c["refused_answerable"], -c["refused_unanswerable"]))
+    elif bounded:  # the false-refusal bound holds: refuse as many unanswerables as it allows
+        best = max(bounded, key=lambda c: (c["refused_unanswerable"], -c["refused_answerable"]))
+    else:
+        best = max(curve, key=lambda c: c["refused_unanswerable"] - c["refused_answerable"])
+    current = at(settings.answer.min_support)
+    out = {
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "min_support": settings.answer.min_support,
+        "refusal_rate": current["refused_unanswerable"],
+        "false_refusal_rate": current["refused_answerable"],
+        "evidence_recall": current["evidence_recall"],
+        "curve": curve,
+        "operating_point": best,
+        "target_met": bool(best["refused_unanswerable"] >= TARGET_REFUSAL
+                           and best["refused_answerable"] <= MAX_FALSE_REFUSAL),
+    }
+    log.info("clapnq suite n=%d refusal=%.3f false_refusal=%.3f", len(items), out["refusal_rate"],
+             out["false_refusal_rate"])
+    return out

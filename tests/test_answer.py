@@ -1,0 +1,107 @@
+"""The Answerer with a ScriptedBackend (a real Backend that replays replies) and the real embedder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import MODEL_NOT_FOUND, NO_VERIFIABLE, Answerer
+from assistant.backends import ExtractiveBackend
+from assistant.config import Settings, load_settings
+from assistant.embedding import Embedder
+from assistant.extractive import score_sentences
+from assistant.prompts import PROMPT_VERSION
+from assistant.types import Answer
+from tests.fakes import ScriptedBackend
+from tests.test_extractive import STATEMENT, case_passages
+
+QUESTION = "What time was Mark Ellison arrested?"
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedder]:
+    yield Embedder(load_settings().embedding, cache_dir=Path(tmp_path_factory.mktemp("emb")))
+
+
+def settings(**answer: float) -> Settings:
+    s = load_settings()
+    for key, value in answer.items():
+        setattr(s.answer, key, value)
+    return s
+
+
+def run(backend: ScriptedBackend | ExtractiveBackend, embedder: Embedder, question: str = QUESTION,
+        s: Settings | None = None) -> tuple[list[str], Answer]:
+    items = list(Answerer(s or settings(), backend, embedder).stream(question, "k", case_passages()))
+    final = items[-1]
+    assert isinstance(final, Answer) and all(isinstance(x, str) for x in items[:-1])
+    return [x for x in items[:-1] if isinstance(x, str)], final
+
+
+def test_well_behaved_draft_is_kept_and_streamed(embedder: Embedder) -> None:
+    draft = 'Mark Ellison was arrested at 14:45 [1] "The driver, Mark Ellison, was arrested at 14:45".'
+    backend = ScriptedBackend([draft], model="test-model")
+    deltas, answer = run(backend, embedder)
+    assert "".join(deltas) == draft and len(deltas) > 1
+    assert answer.status == "answered" and answer.answer == "Mark Ellison was arrested at 14:45 [1]."
+    cite = answer.citations[0]
+    assert cite.quote == "The driver, Mark Ellison, was arrested at 14:45" and cite.verified
+    assert answer.citations[0].chunk_id == "stmt-1" and answer.citations[0].text == STATEMENT
+    assert answer.backend == "fake" and answer.model == "test-model" and answer.prompt_version == PROMPT_VERSION
+    assert answer.flagged_claims == () and len(backend.prompts) == 1
+
+
+def test_invented_claim_is_removed_and_flagged(embedder: Embedder) -> None:
+    draft = ("Mark Ellison was arrested at 14:45 [1].\n"
+             "Ellison was carrying a knife registered to AB99 XYZ [1].\n"
+             "Reyes was arrested at 14:50 [7].")
+    _, answer = run(ScriptedBackend([draft]), embedder)
+    assert answer.status == "answered" and answer.answer == "Mark Ellison was arrested at 14:45 [1]."
+    assert answer.flagged_claims == ("Ellison was carrying a knife registered to AB99 XYZ.",
+                                     "Reyes was arrested at 14:50.")
+    assert len(answer.citations) == 1 and all(c.verified for c in answer.citations)
+    assert any("2 claim(s) removed" in n for n in answer.notes) and any("[7]" in n for n in answer.notes)
+
+
+def test_nothing_verifiable_falls_back_to_extractive(embedder: Embedder) -> None:
+    _, answer = run(ScriptedBackend(["Ellison was arrested by PC Smith at 16:00 on 9 June [1]. He confessed."]),
+                    embedder)
+    assert answer.status == "answered" and answer.backend == "extractive" and NO_VERIFIABLE in answer.notes
+    assert answer.citations[0].quote == "The driver, Mark Ellison, was arrested at 14:45." and answer.model
+    assert len(answer.flagged_claims) == 2
+
+
+def test_not_found_with_weak_evidence_is_no_evidence(embedder: Embedder) -> None:
+    best = score_sentences(QUESTION, case_passages(), embedder=embedder)[0].support
+    _, answer = run(ScriptedBackend(["NOT FOUND"]), embedder, s=settings(min_support=best - 0.05))
+    assert answer.status == "no_evidence" and answer.citations == ()
+    assert answer.answer.startswith("Not found in the case material")
+
+
+def test_not_found_with_strong_evidence_shows_extractive(embedder: Embedder) -> None:
+    best = score_sentences(QUESTION, case_passages(), embedder=embedder)[0].support
+    _, answer = run(ScriptedBackend(["NOT FOUND"]), embedder, s=settings(min_support=max(0.0, best - 0.3)))
+    assert answer.status == "answered" and MODEL_NOT_FOUND in answer.notes and answer.citations
+
+
+def test_gate_refuses_without_calling_the_model(embedder: Embedder) -> None:
+    backend = ScriptedBackend([])
+    _, answer = run(backend, embedder, question="What was the weather like in Paris during the opera festival?")
+    assert answer.status == "no_evidence" and backend.prompts == [] and answer.citations == ()
+    assert any("the model was not asked" in n for n in answer.notes)
+
+
+def test_extractive_backend_and_backend_failure(embedder: Embedder) -> None:
+    deltas, answer = run(ExtractiveBackend(), embedder)
+    assert answer.backend == "extractive" and answer.status == "answered" and deltas == [answer.answer]
+    _, failed = run(ScriptedBackend([ConnectionError("down")]), embedder)
+    assert failed.status == "answered" and failed.backend == "extractive"
+    assert any("ConnectionError" in n for n in failed.notes)
+
+
+def test_answer_returns_final_of_stream(embedder: Embedder) -> None:
+    answer = Answerer(settings(), ScriptedBackend(["Mark Ellison was arrested at 14:45 [1]."]), embedder).answer(
+        QUESTION, "k", case_passages())
+    assert answer.status == "answered" and answer.to_json()["citations"][0]["verified"] is True

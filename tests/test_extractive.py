@@ -1,0 +1,94 @@
+"""The extractive answerer on a small set of real passages, with the real packaged embedder (ranking matters)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import AnswerSettings, EmbeddingSettings
+from assistant.embedding import Embedder
+from assistant.extractive import extractive_answer, score_sentences
+from assistant.types import Passage
+
+STATEMENT = (
+    "Statement of DS Anil Patel, 4 May 2023.\n"
+    "On 3 May 2023 at 14:30 I saw a white Ford Transit van, registration AB12 CDE, parked outside 14 Dock Road, "
+    "Hull. The driver, Mark Ellison, was arrested at 14:45. Mr. Ellison gave his phone number as 07700 900418."
+)
+MESSAGES = [
+    ("2023-05-02 21:10", "Ellison", "bring the van to the dock tomorrow at 2"),
+    ("2023-05-02 21:12", "Reyes", "ok boss, 2 bags ready"),
+    ("2023-05-02 21:15", "Ellison", "text me on 07700900418 when you get there"),
+]
+CUSTODY = ("Custody record for Mark Ellison. Ellison declined a solicitor. "
+           "He was released on bail on 5 May 2023 pending further enquiries.")
+
+
+def message_passage(chunk_id: str = "msg-1") -> Passage:
+    text, meta = "", []
+    for i, (ts, sender, body) in enumerate(MESSAGES):
+        prefix = f"[{ts}] {sender}: "
+        start = len(text) + len(prefix)
+        text += prefix + body + "\n"
+        meta.append({"message_id": f"m{i}", "start": start, "end": start + len(body)})
+    return Passage(chunk_id, "k", "phone/ellison.csv", "thread 7", text.rstrip("\n"), 0.8, 2, kind="messages",
+                   meta={"messages": json.dumps(meta)})
+
+
+def case_passages() -> list[Passage]:
+    return [Passage("stmt-1", "k", "statements/patel.txt", "p. 1", STATEMENT, 0.9, 1), message_passage(),
+            Passage("cust-1", "k", "custody/ellison.txt", "p. 2", CUSTODY, 0.5, 3)]
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedder]:
+    yield Embedder(EmbeddingSettings(), cache_dir=Path(tmp_path_factory.mktemp("emb")))
+
+
+SETTINGS = AnswerSettings()
+
+
+def test_answers_with_verbatim_cited_sentence(embedder: Embedder) -> None:
+    passages = case_passages()
+    answer = extractive_answer("What time was Mark Ellison arrested?", "k", passages, embedder=embedder,
+                               settings=SETTINGS)
+    assert answer.status == "answered" and answer.backend == "extractive"
+    first = answer.citations[0]
+    assert first.quote == "The driver, Mark Ellison, was arrested at 14:45." and first.verified
+    assert first.chunk_id == "stmt-1" and STATEMENT[first.quote_start:].startswith(first.quote)
+    assert answer.answer.startswith("The driver, Mark Ellison, was arrested at 14:45 [1].")
+    assert len(answer.citations) <= SETTINGS.max_sentences
+    assert all(c.verified and c.quote in c.text for c in answer.citations)
+
+
+def test_identifier_question_finds_message_digit_normalised(embedder: Embedder) -> None:
+    answer = extractive_answer("Who used the number 07700 900418?", "k", case_passages(), embedder=embedder,
+                               settings=SETTINGS)
+    quotes = [c.quote for c in answer.citations]
+    assert answer.status == "answered"
+    assert "text me on 07700900418 when you get there" in quotes  # a message's own text, no sender prefix
+    assert any("07700 900418" in q for q in quotes)
+
+
+def test_refuses_when_nothing_is_relevant(embedder: Embedder) -> None:
+    answer = extractive_answer("What was the weather like in Paris during the opera festival?", "k",
+                               case_passages(), embedder=embedder, settings=SETTINGS)
+    assert answer.status == "no_evidence" and answer.citations == ()
+    assert answer.answer == "Not found in the case material (searched 3 passages in 3 sources)."
+
+
+def test_scores_are_bounded_and_ranked(embedder: Embedder) -> None:
+    scored = score_sentences("When was Ellison released on bail?", case_passages(), embedder=embedder)
+    assert all(0.0 <= s.support <= 1.0 for s in scored)
+    assert scored[0].text == "He was released on bail on 5 May 2023 pending further enquiries."
+    assert [s.support for s in scored] == sorted((s.support for s in scored), reverse=True)
+
+
+def test_max_sentences_limits_answer(embedder: Embedder) -> None:
+    one = AnswerSettings(max_sentences=1, min_support=0.1)
+    answer = extractive_answer("What happened to Mark Ellison?", "k", case_passages(), embedder=embedder,
+                               settings=one)
+    assert answer.status == "answered" and len(answer.citations) == 1 and answer.answer.count("[") == 1
