@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from assistant.auth import UserStore
     from assistant.backends import Backend
     from assistant.embedding import Embedder
-    from assistant.ingest import IngestReport, Ingestor
+    from assistant.ingest import Ingestor, IngestReport
     from assistant.pii import PiiTagger
     from assistant.retrieval import Retriever
 

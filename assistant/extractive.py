@@ -12,6 +12,10 @@ Every sentence (for message passages: every message's English text) is scored ag
   question holds a hard identifier (number, date, registration, e-mail, handle) that embeddings cannot see;
   times FOCUS_PENALTY when the sentence shares none of the question's non-name words (it names the person asked
   about but not the blood type asked for).
+- answer type: when the question clearly asks for a kind of value (a person, date, number, passcode, phone number,
+  registration, e-mail, handle, place; `assistant.answer_type`), a sentence holding no such value that the question
+  does not already hold scores 0 (it is on topic but cannot be the answer: "the download of HE/3 was completed"
+  for "What passcode unlocked HE/3?").
 
 Up to `settings.max_sentences` non-redundant sentences with support >= `settings.min_support` are returned, best
 first, each followed by its [n]; the citations quote exactly those sentences (re-checked verbatim). If none clears
@@ -31,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.answer_type import Expectation, expected_type, satisfies
 from assistant.config import AnswerSettings
 from assistant.sentences import (
     Identifiers,
@@ -97,6 +102,7 @@ def _id_found(kind: str, value: str, ids: Identifiers, toks: set[str], low: str)
 def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Embedder | None) -> list[ScoredSentence]:
     """Support of every usable sentence of `passages` for `question`, best first."""
     units: list[tuple[int, int, int]] = []
+    context: list[int] = []  # per unit: where its context starts (message line / previous sentence)
     for i, p in enumerate(passages):
         spans = passage_units(p.text, p.kind, p.meta)
         for k, (s, e) in enumerate(spans):
@@ -106,6 +112,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
             if p.kind != "messages" and len(spans) > 1 and _fragment(text, first=k == 0, last=k == len(spans) - 1):
                 continue  # cut by the chunk boundary; overlapping chunks hold the whole sentence
             units.append((i, s, e))
+            context.append(p.text.rfind("\n", 0, s) + 1 if p.kind == "messages" else spans[k - 1][0] if k else s)
     if not units:
         return []
     texts = [passages[i].text[s:e] for i, s, e in units]
@@ -132,6 +139,8 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
         cosines = np.asarray(vecs @ qv, dtype=np.float64)
     else:
         cosines = np.zeros(n)
+    expect = expected_type(question)
+    gated = 0
     scored: list[ScoredSentence] = []
     for k, (i, s, e) in enumerate(units):
         term_score = sum(weight[t] for t in unit_terms[k] & q_terms) / total if total else 0.0
@@ -148,9 +157,22 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
         support = w * lexical + (1 - w) * dense if embedder is not None else lexical
         if q_terms and not unit_terms[k] & q_terms and not (lookup and id_score == 1.0):
             support *= FOCUS_PENALTY  # mentions who/what is asked about, but nothing of what is asked
+        if expect and not _typed(expect, question, passages[i], s, e, context[k]):
+            support = 0.0  # holds nothing of the kind asked for
+            gated += 1
         scored.append(ScoredSentence(i, s, e, texts[k], lexical, dense, support))
+    if expect:
+        log.debug("extractive answer_type=%s gated=%d/%d", expect.label(), gated, n)
     scored.sort(key=lambda x: (-x.support, x.passage, x.start))
     return scored
+
+
+def _typed(expect: Expectation, question: str, passage: Passage, start: int, end: int, context: int) -> bool:
+    """The answer-type gate for one unit. Indexed passages always carry `entities_json` (possibly empty): they
+    went through the PII tagger, so a missing PERSON/DATE/place entity means something."""
+    tagged = bool(passage.entities) or "entities_json" in passage.meta
+    return satisfies(expect, question, passage.text, start, end, passage.entities, context_start=context,
+                     message=passage.kind == "messages", tagged=tagged)
 
 
 def _fragment(text: str, *, first: bool, last: bool) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from assistant.config import AnswerSettings, EmbeddingSettings
 from assistant.embedding import Embedder
 from assistant.extractive import extractive_answer, score_sentences
-from assistant.types import Passage
+from assistant.types import Entity, Passage
 
 STATEMENT = (
     "Statement of DS Anil Patel, 4 May 2023.\n"
@@ -92,3 +92,35 @@ def test_max_sentences_limits_answer(embedder: Embedder) -> None:
     answer = extractive_answer("What happened to Mark Ellison?", "k", case_passages(), embedder=embedder,
                                settings=one)
     assert answer.status == "answered" and len(answer.citations) == 1 and answer.answer.count("[") == 1
+
+
+DOWNLOAD = ("The phone download of exhibit HE/3 (WOLSKI's Samsung) was completed on 04/04/2023. "
+            "Kacper's father lives in Poland and has had no contact with Kacper for many years. "
+            "The interpreter for the interview was Ewa MAZUR.")
+
+
+def tagged_passage() -> Passage:
+    ents = []
+    for kind, value in (("DATE_TIME", "04/04/2023"), ("PERSON", "Kacper"), ("LOCATION", "Poland"),
+                        ("PERSON", "Ewa MAZUR")):
+        at = DOWNLOAD.index(value)
+        ents.append(Entity(kind, at, at + len(value), value, 0.85))
+    return Passage("dl-1", "k", "reports/download.txt", "p. 1", DOWNLOAD, 0.9, 1, entities=tuple(ents),
+                   meta={"entities_json": "[]"})
+
+
+@pytest.mark.parametrize("question", ["What passcode was used to unlock the Samsung phone HE/3?",
+                                      "What is the name of Kacper's father?"])
+def test_answer_type_gate_refuses_on_topic_sentence_without_the_asked_value(embedder: Embedder,
+                                                                             question: str) -> None:
+    scored = {s.text[:20]: s.support for s in score_sentences(question, [tagged_passage()], embedder=embedder)}
+    assert scored["The phone download o"] == 0.0 and scored["Kacper's father live"] == 0.0  # on topic, no value
+    answer = extractive_answer(question, "k", [tagged_passage()], embedder=embedder, settings=SETTINGS)
+    assert answer.status == "no_evidence" and answer.citations == ()
+
+
+def test_answer_type_gate_keeps_the_sentence_holding_the_value(embedder: Embedder) -> None:
+    answer = extractive_answer("Who was the interpreter for the interview?", "k", [tagged_passage()],
+                               embedder=embedder, settings=SETTINGS)
+    assert answer.status == "answered"
+    assert answer.citations[0].quote == "The interpreter for the interview was Ewa MAZUR."

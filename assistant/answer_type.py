@@ -1,0 +1,378 @@
+"""Expected-answer-type gate: a sentence can only answer a question if it holds the kind of thing asked for.
+
+`expected_type` reads the question's head ("who", "when", "how much", "what passcode", "what is the name of",
+"what registration", ...) and returns the coarse types it asks for; an empty `Expectation` means "unclear, no
+gate" (most what/why/how questions). Compound questions ("When and where ...", "... and by whom?") expect any of
+their clauses' types. A type is not expected when the question already holds a value of that type ("Whose number
+is 07700 900418?" is a lookup, the number is given, not asked), nor for "Who is <Name>?" (asks for a description).
+
+`satisfies` checks one sentence: it must contain a value of an expected type that the question does not already
+contain, taken from the passage's stored PII entities (offsets into the passage text) plus light regexes (digits,
+number words, money, times, dates, registrations, e-mails, handles, capitalised words after "called|named").
+Code-like nouns (passcode, PIN, password, passport/account number, IMEI) also need that noun close to the digits.
+PERSON ("who") also accepts a message's sender/recipient, a first-person writer ("I arrested him") and, for a
+sentence saying "he/she/they", a name in the previous sentence; NAME ("what is the name of") accepts only a new
+name. PERSON, NAME, DATE, PLACE and VEHICLE rely on the PII tagger, so on passages that never went through it
+(e.g. ClapNQ) they are not checked.
+The gate is deliberately permissive within a type (any new number satisfies NUMBER): it exists to stop a
+topically close sentence that holds nothing of the asked kind, not to judge which value is right.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from assistant.sentences import STOPWORDS, extract_identifiers, words
+from assistant.types import Entity
+
+
+class AnswerType(StrEnum):
+    PERSON = "person"  # who / whom / whose / which officer
+    NAME = "name"  # "what is the name of": a name, strictly (no "I", no pronoun context)
+    NUMBER = "number"
+    CODE = "code"
+    DATE = "date"
+    PHONE = "phone"
+    REGISTRATION = "registration"
+    VEHICLE = "vehicle"
+    EMAIL = "email"
+    HANDLE = "handle"
+    PLACE = "place"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a question asks for: any of `types` (empty: no gate). `code_nouns` are the words one of which must be
+    near the digits for AnswerType.CODE ("passcode", "pin", ...)."""
+
+    types: frozenset[AnswerType] = frozenset()
+    code_nouns: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.types)
+
+    def label(self) -> str:
+        return "+".join(sorted(t.value for t in self.types)) or "none"
+
+
+NO_GATE = Expectation()
+
+# ---------------------------------------------------------------- inferring the type from the question
+
+_WH = r"(?:who|whom|whose|when|where|what|which|how)"
+_CLAUSE_SPLIT = re.compile(rf"(?:\s*,\s*|\s+)(?:and|or)\s+(?=(?:(?:by|to|for|with|from|at|in|on)\s+)?{_WH}\b)"
+                           r"|\s*;\s*")
+_LEAD_PREP = re.compile(r"^(?:by|to|for|with|from|at|in|on|of)\s+")
+# (pattern, type, code nouns the sentence must show near the digits); most specific first
+_CODE_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"pass ?codes?|unlock codes?|pin(?: numbers?| codes?)?|pins", ("passcode", "pass code", "pin", "code",
+                                                                   "password")),
+    (r"passwords?", ("password", "passcode", "pin", "code")),
+    (r"passport(?: numbers?)?", ("passport",)),
+    (r"(?:bank )?account numbers?", ("account",)),
+    (r"sort codes?", ("sort code",)),
+    (r"imei(?: numbers?)?", ("imei",)),
+    (r"national insurance numbers?|ni numbers?", ("national insurance", "nino", "ni number")),
+)
+_HEAD_CUES: tuple[tuple[str, AnswerType], ...] = (
+    (r"(?:(?:mobile|phone|telephone|contact|landline) numbers?|landlines?)", AnswerType.PHONE),
+    (r"e-?mail(?: address(?:es)?)?", AnswerType.EMAIL),
+    (r"(?:(?:snapchat|instagram|twitter|tiktok|social media) )?(?:handles?|user ?names?)", AnswerType.HANDLE),
+    (r"(?:registrations?|reg)(?: numbers?| marks?)?|(?:number )?plates?|vrms?", AnswerType.REGISTRATION),
+    (r"cars?|vehicles?|vans?|motorbikes?|motorcycles?", AnswerType.VEHICLE),
+    (r"dates?(?: of birth)?|times?|days?|years?|months?|dob", AnswerType.DATE),
+    (r"address(?:es)?|locations?|places?|streets?|roads?|towns?|city|cities|village", AnswerType.PLACE),
+    (r"persons?|people|man|men|woman|women|officers?|solicitors?|interpreters?|witness(?:es)?|suspects?"
+     r"|driver|drivers|names?", AnswerType.PERSON),
+    (r"numbers?|amounts?|sums?|prices?|fares?|costs?|figures?|quantit(?:y|ies)|totals?|ages?", AnswerType.NUMBER),
+)
+_FILLER = r"(?:(?:is|was|are|were)\s+)?(?:(?:the|a|an|his|her|their|its|this|that|these|those)\s+)?"
+_NOT_BETWEEN = frozenset("""did does do done has have had can could would will should shall may might happened
+    happen happens on in at of to for with from about by after before during said say says told tell""".split())
+# "what is the name of the pub" asks for a name, but not a person's
+_NON_PERSON_NAMES = re.compile(r"\bnames?\s+of\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+)?(?:[\w'-]+\s+)?"
+                               r"(?:pub|bar|shop|store|company|firm|business|street|road|school|club|app|car|"
+                               r"vehicle|boat|dog|hotel|restaurant|account|file|website|site|group|gang|operation|"
+                               r"town|village|place|estate|ship|drug|game|song|book|film|programme|device|phone|"
+                               r"network|brand|band|team|organisation|organization)\b")
+_PHONE_CONTEXT = re.compile(r"\b(?:phones?|mobiles?|handsets?|nokia|samsung|iphone|sim|call(?:ed|s)?|text(?:ed|s)?"
+                            r"|landlines?|dial(?:led)?|ring)\b")
+_WHO_IS_NAME = re.compile(r"\s*(?i:who)\s+(?i:is|was|are|were)\s+(?!(?:The|A|An|This|That)\b)[A-Z]")
+
+
+def _given_identifiers(question: str) -> dict[AnswerType, bool]:
+    ids = extract_identifiers(question)
+    long_number = any(sum(ch.isdigit() for ch in n) >= 6 for n in ids.numbers)
+    return {AnswerType.PHONE: long_number, AnswerType.REGISTRATION: bool(ids.regs),
+            AnswerType.VEHICLE: bool(ids.regs), AnswerType.EMAIL: bool(ids.emails),
+            AnswerType.HANDLE: bool(ids.handles),
+            AnswerType.PERSON: bool(long_number or ids.regs or ids.emails or ids.handles)}
+
+
+# types whose values only the PII tagger finds reliably: checked only on passages that went through it
+NER_TYPES = frozenset({AnswerType.PERSON, AnswerType.NAME, AnswerType.DATE, AnswerType.PLACE, AnswerType.VEHICLE})
+
+
+def _head_type(clause: str, whole: str) -> tuple[AnswerType | None, tuple[str, ...]]:
+    """Type asked by one lower-cased clause, (None, ()) when unclear."""
+    clause = _LEAD_PREP.sub("", clause.strip())
+    if re.match(r"(?:who|whom|whose)\b", clause):
+        return AnswerType.PERSON, ()
+    if re.match(r"when\b", clause):
+        return AnswerType.DATE, ()
+    if re.match(r"where\b", clause):
+        return AnswerType.PLACE, ()
+    if re.match(r"how (?:much|many|old)\b", clause):
+        return AnswerType.NUMBER, ()
+    head = re.match(rf"(?:what|which)\s+{_FILLER}((?:[\w'-]+\s+){{0,3}})", clause)
+    if not head:
+        return None, ()
+    rest = clause[head.start(1):]
+    between = head.group(1).split()
+    for k in range(len(between) + 1):  # the cue may follow up to 3 words ("andrei popescu's passport number")
+        if any(w in _NOT_BETWEEN for w in between[:k]):
+            break
+        at = " ".join(between[:k]) + (" " if k else "")
+        tail = rest[len(at):] if rest.startswith(at) else ""
+        for cue, nouns in _CODE_CUES:
+            if re.match(rf"(?:{cue})\b", tail):
+                return AnswerType.CODE, nouns
+        for cue, kind in _HEAD_CUES:
+            if not re.match(rf"(?:{cue})\b", tail):
+                continue
+            if kind is AnswerType.PERSON and re.match(r"names?\b", tail):
+                return (None if _NON_PERSON_NAMES.search(clause) else AnswerType.NAME), ()
+            if kind is AnswerType.NUMBER and re.match(r"numbers?\b", tail) and _PHONE_CONTEXT.search(whole):
+                return AnswerType.PHONE, ()
+            return kind, ()
+    return None, ()
+
+
+def expected_type(question: str) -> Expectation:
+    """The coarse answer types `question` asks for (any one satisfies); empty when unclear."""
+    low = " ".join(question.lower().replace("’", "'").split())
+    if _WHO_IS_NAME.match(question):
+        return NO_GATE  # "Who is Graham TULLY?" asks who he is, not for a name
+    given = _given_identifiers(question)
+    types: set[AnswerType] = set()
+    nouns: tuple[str, ...] = ()
+    # "When and where ...", "..., and by whom?": one clause per wh-word after "and"/"or"
+    for clause in (c for c in _CLAUSE_SPLIT.split(low) if c.strip()):
+        kind, found = _head_type(clause, low)
+        if kind is None or given.get(kind, False):
+            continue
+        types.add(kind)
+        nouns = nouns or found
+    return Expectation(frozenset(types), nouns)
+
+
+# ---------------------------------------------------------------- checking a sentence
+
+_TITLES = frozenset("mr mrs ms miss dr prof sgt pc dc ds di dci dsu insp supt det cst sir".split())
+_NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
+    thousand million billion dozen half quid""".split())
+_TIME_WORDS = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
+    today tonight yesterday tomorrow morning afternoon evening night midnight noon midday weekend week month
+    year years months weeks days o'clock am pm century centuries decade decades""".split())
+_DIGITS = re.compile(r"[£$€]?\d[\d,.:/-]*")
+_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:am|pm)\b|\b(?:1\d|20)\d\d\b|\b\d{2,4}s\b", re.IGNORECASE)
+_CALLED = re.compile(r"\b(?:called|named|name is|name was|name's|known as)\s+[\"'“‘]?([A-Z][\w'’-]+)")
+_PLACE_PREP = re.compile(r"\b(?:at|in|on|behind|under|near|outside|inside|opposite|beside|next to|into|to|from|"
+                         r"towards|round|around|by)\s+(?:(?:the|a|an|his|her|their|my|our|your)\s+)?([\w'’-]+)",
+                         re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers|they|them|their)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:I|we|We|me|my|My|us|our|Our)\b")
+_PLACE_ENTITIES = frozenset({"LOCATION", "UK_ADDRESS", "UK_POSTCODE", "GPE", "ADDRESS"})
+_NEAR = 40  # characters between a code noun and its digits
+
+
+def _tokens(text: str) -> set[str]:
+    out: set[str] = set()
+    for w in words(text):
+        low = w.lower()
+        out.add(low[:-2] if low.endswith("'s") else low)
+    return out
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _phone_key(text: str) -> str:
+    d = _digits(text)
+    if text.strip().startswith("+44") or (d.startswith("44") and len(d) == 12):
+        d = "0" + d[2:]
+    return d
+
+
+@dataclass(frozen=True)
+class _Question:
+    low: str
+    squashed: str  # lower-case, alphanumerics only
+    tokens: frozenset[str]
+    digit_groups: frozenset[str]
+    phones: frozenset[str]
+
+
+@lru_cache(maxsize=64)
+def _question_facts(question: str) -> _Question:
+    low = question.lower()
+    groups = {_digits(m.group(0)) for m in _DIGITS.finditer(question)}
+    ids = extract_identifiers(question)
+    phones = {n for n in ids.numbers if len(n) >= 9} | {_phone_key(m.group(0)) for m in _DIGITS.finditer(question)}
+    return _Question(low, re.sub(r"[\W_]+", "", low), frozenset(_tokens(question)),
+                     frozenset(g for g in groups if g), frozenset(phones))
+
+
+def _new_text(value: str, q: _Question) -> bool:
+    squashed = re.sub(r"[\W_]+", "", value.lower())
+    return bool(squashed) and squashed not in q.squashed
+
+
+def _new_person(value: str, q: _Question) -> bool:
+    """A name is new when its first non-title word is not in the question ("Kacper ZIELINSKI" is not new for a
+    question about Kacper; "Piotr WOLSKI" is new for one about Marek Wolski)."""
+    names = [w for w in words(value) if w.lower() not in _TITLES and len(w) >= 2]
+    if not names:
+        return False
+    first = names[0].lower()
+    first = first[:-2] if first.endswith("'s") else first
+    return first not in q.tokens and first not in STOPWORDS
+
+
+def _person(span: str, ents: Sequence[Entity], q: _Question, *, speaker: str, strict: bool) -> bool:
+    """A PERSON entity, a message's sender/recipient or a capitalised word after "called|named" that the question
+    does not hold; unless `strict` (a name was asked for), a first-person writer ("I arrested WOLSKI") too."""
+    if any(e.type == "PERSON" and _new_person(e.text, q) for e in ents):
+        return True
+    if any(_new_person(name, q) for name in re.split(r"\s*(?:→|->|,|&|\band\b)\s*", speaker) if name):
+        return True
+    if any(m.group(1).lower().rstrip("'’s") not in q.tokens for m in _CALLED.finditer(span)):
+        return True
+    return not strict and bool(_FIRST_PERSON.search(span))
+
+
+def _number(span: str, ents: Sequence[Entity], q: _Question) -> bool:
+    if any(_digits(m.group(0)) not in q.digit_groups for m in _DIGITS.finditer(span)):
+        return True
+    return bool({t for t in _tokens(span) if t in _NUMBER_WORDS or t.rstrip("s") in _NUMBER_WORDS} - q.tokens)
+
+
+def _code(span: str, q: _Question, nouns: Sequence[str]) -> bool:
+    low = span.lower()
+    digit_spans = [m.span() for m in _DIGITS.finditer(span) if _digits(m.group(0)) not in q.digit_groups]
+    for noun in nouns:
+        pattern = r"(?<!sort )\bcode\b" if noun == "code" else rf"\b{re.escape(noun)}\b"
+        for m in re.finditer(pattern, low):
+            if any(s - m.end() <= _NEAR and m.start() - e <= _NEAR for s, e in digit_spans):
+                return True
+            after = low[m.end():m.end() + 12]
+            if re.match(r"\s*(?:is|was|:)\s*[\"'“‘]\S", after):  # password was 'tiger'
+                return True
+    return False
+
+
+def _date(span: str, ents: Sequence[Entity], q: _Question) -> bool:
+    q_dates = {(m, d) for _, m, d in extract_identifiers(q.low).dates}
+    if any((m, d) not in q_dates for _, m, d in extract_identifiers(span).dates):
+        return True
+    if any(_new_text(m.group(0), q) for m in _TIME.finditer(span)):
+        return True
+    if (_tokens(span) & _TIME_WORDS) - q.tokens:
+        return True
+    return any(e.type == "DATE_TIME" and _new_text(e.text, q)
+               and (any(ch.isdigit() for ch in e.text) or _tokens(e.text) & _TIME_WORDS) for e in ents)
+
+
+def _phone(span: str, ents: Sequence[Entity], q: _Question) -> bool:
+    if any(e.type == "PHONE_NUMBER" and _phone_key(e.text) not in q.phones for e in ents):
+        return True
+    return any(len(key) >= 10 and key not in q.phones
+               for key in (_phone_key(m.group(0)) for m in re.finditer(r"\+?\(?\d[\d ()-]{8,}\d", span)))
+
+
+def _registration(span: str, ents: Sequence[Entity], q: _Question) -> bool:
+    if any(e.type == "UK_VEHICLE_REGISTRATION" and _new_text(e.text, q) for e in ents):
+        return True
+    return any(_new_text(r, q) for r in extract_identifiers(span).regs)
+
+
+def _vehicle(span: str, ents: Sequence[Entity], q: _Question) -> bool:
+    # a registration, or a capitalised make/model word the question does not hold ("a silver Vauxhall Corsa")
+    return _registration(span, ents, q) or bool(extract_identifiers(span).names - q.tokens)
+
+
+def _email(span: str, ents: Sequence[Entity], q: _Question) -> bool:
+    if any(e.type == "EMAIL_ADDRESS" and e.text.lower() not in q.low for e in ents):
+        return True
+    return any(x not in q.low for x in extract_identifiers(span).emails)
+
+
+def _handle(span: str, ents: Sequence[Entity], q: _Question) -> bool:
+    if any(e.type == "SOCIAL_HANDLE" and e.text.lower() not in q.low for e in ents):
+        return True
+    return any(x not in q.low for x in extract_identifiers(span).handles)
+
+
+def _place(span: str, ents: Sequence[Entity], q: _Question) -> bool:
+    if any(e.type in _PLACE_ENTITIES and _new_text(e.text, q) for e in ents):
+        return True
+    for m in _PLACE_PREP.finditer(span):
+        word = m.group(1).lower()
+        if word not in q.tokens and word not in STOPWORDS and word not in _TIME_WORDS and not word[:1].isdigit():
+            return True
+    return False
+
+
+def satisfies(expect: Expectation, question: str, text: str, start: int, end: int, entities: Sequence[Entity],
+              *, context_start: int | None = None, message: bool = False, tagged: bool = True) -> bool:
+    """True when `text[start:end]` holds a value of one of `expect.types` that `question` does not.
+
+    `entities` are the passage's PII spans (offsets into `text`). `tagged` says whether the passage went through
+    the PII tagger; if not, types only it can see (NER_TYPES) cannot be checked and count as satisfied.
+    `text[context_start:start]` is context: for a `message`, its "[timestamp] sender → recipient:" prefix, which
+    counts for who and when; for prose, the previous sentence, which counts for who when the sentence refers back
+    to someone ("he", "her", "they")."""
+    if not expect:
+        return True
+    if not tagged and expect.types & NER_TYPES:
+        return True
+    q = _question_facts(question)
+    span = text[start:end]
+    inside = [e for e in entities if e.start < end and e.end > start]
+    ctx = start if context_start is None else max(0, min(context_start, start))
+    if not message and not _PRONOUN.search(span):
+        ctx = start
+    prefix = text[ctx:start]
+    with_context = [e for e in entities if e.start < end and e.end > ctx]
+    speaker_match = re.search(r"\]\s*([^:\[\]\n]{1,80}):\s*$", prefix) if message else None
+    speaker = speaker_match.group(1).strip() if speaker_match else ""
+    for kind in expect.types:
+        if kind in (AnswerType.PERSON, AnswerType.NAME) and _person(
+                span, with_context, q, speaker=speaker, strict=kind is AnswerType.NAME):
+            return True
+        if kind is AnswerType.DATE and (_date(span, inside, q) or (message and _date(prefix, with_context, q))):
+            return True
+        if kind is AnswerType.NUMBER and _number(span, inside, q):
+            return True
+        if kind is AnswerType.CODE and _code(span, q, expect.code_nouns):
+            return True
+        if kind is AnswerType.PHONE and _phone(span, inside, q):
+            return True
+        if kind is AnswerType.REGISTRATION and _registration(span, inside, q):
+            return True
+        if kind is AnswerType.VEHICLE and _vehicle(span, inside, q):
+            return True
+        if kind is AnswerType.EMAIL and _email(span, inside, q):
+            return True
+        if kind is AnswerType.HANDLE and _handle(span, inside, q):
+            return True
+        if kind is AnswerType.PLACE and _place(span, inside, q):
+            return True
+    return False
