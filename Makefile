@@ -61,7 +61,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not llm_server and not browser and not slow"
 
 lint: install
-	$(BIN)/ruff check assistant evals tests benchmarks
+	$(BIN)/ruff check assistant evals tests benchmarks demo
 
 type: install
 	$(BIN)/mypy

@@ -74,6 +74,7 @@ class Bm25Index:
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> Bm25Index:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # the library sets itself to DEBUG on import
         model = bm25s.BM25()
         if ids:
             model.index([bm25_tokenize(t) or ["\u2205"] for t in texts], show_progress=False)

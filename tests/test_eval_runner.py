@@ -142,3 +142,38 @@ def test_history_summary_line() -> None:
 def test_cli_main_unknown_suite(capsys: pytest.CaptureFixture[str]) -> None:
     assert runner.cli_main("nope") == 2
     assert "unknown suite" in capsys.readouterr().err
+
+
+def test_scifact_abstract_parser_handles_numpy_repr() -> None:
+    from evals.datasets import parse_sentence_array
+
+    raw = "['It\\'s a \"test\" (n = 7).'\n 'Second, with [brackets].' \"Third's\"]"
+    assert parse_sentence_array(raw) == ['It\'s a "test" (n = 7).', "Second, with [brackets].", "Third's"]
+    assert parse_sentence_array("") == []
+
+
+def test_token_windows_keep_every_word_within_budget() -> None:
+    from evals.suites import token_windows
+
+    def count(texts: list[str]) -> list[int]:  # one token per word
+        return [len(t.split()) for t in texts]
+
+    sentences = ["a b c d", "e f g", "h " * 25, "i j"]
+    windows = token_windows("T", sentences, count, max_tokens=20)
+    assert all(w.startswith("T\n") and len(w.split()) <= 20 for w in windows)
+    assert len(windows) >= 3
+    body = " ".join(w.split("\n", 1)[1] for w in windows).split()
+    assert body == " ".join(sentences).split()
+    assert token_windows("T", [], count, 10) == ["T"]
+
+
+def test_sabotage_shuffles_only_when_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evals.suites import SABOTAGE_ENV, maybe_sabotage
+
+    runs = {"q": [str(i) for i in range(30)]}
+    monkeypatch.delenv(SABOTAGE_ENV, raising=False)
+    assert maybe_sabotage(runs) == runs
+    monkeypatch.setenv(SABOTAGE_ENV, "1")
+    shuffled = maybe_sabotage(runs)["q"]
+    assert shuffled != runs["q"] and sorted(shuffled[:20]) == sorted(runs["q"][:20])
+    assert shuffled[20:] == runs["q"][20:]
