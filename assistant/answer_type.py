@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from assistant.sentences import STOPWORDS, extract_identifiers, words
+from assistant.identifiers import extract_identifiers
+from assistant.sentences import STOPWORDS, words
 from assistant.types import Entity
 
 

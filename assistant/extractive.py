@@ -37,10 +37,9 @@ import numpy as np
 
 from assistant.answer_type import Expectation, expected_type, satisfies
 from assistant.config import AnswerSettings
+from assistant.identifiers import Identifiers, extract_identifiers
 from assistant.sentences import (
-    Identifiers,
     content_terms,
-    extract_identifiers,
     is_instruction_like,
     passage_units,
     words,

@@ -29,11 +29,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.config import AnswerSettings
+from assistant.identifiers import Identifiers, extract_identifiers
 from assistant.sentences import (
-    Identifiers,
     Span,
     content_terms,
-    extract_identifiers,
     has_negation,
     is_instruction_like,
     locate_quote,
