@@ -62,6 +62,20 @@ class EmbeddingCache:
             self._conn.commit()
 
 
+def model_fingerprint(model_path: str) -> str:
+    """Content hash of the model's weights and config, so the cache survives a new venv or clone (a path-based key
+    would make every fresh clone's cache cold) and is invalidated by different weights."""
+    root = Path(model_path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".json"))
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16] if files else hashlib.sha256(model_path.encode()).hexdigest()[:16]
+
+
 def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -74,7 +88,7 @@ class Embedder:
     def __init__(self, settings: EmbeddingSettings, cache_dir: Path | None = None) -> None:
         self.settings = settings
         self.model_path = settings.model_path or packaged_model_path()
-        self.model_id = hashlib.sha256(self.model_path.encode()).hexdigest()[:12] + f":{settings.max_seq_length}"
+        self.model_id = model_fingerprint(self.model_path) + f":{settings.max_seq_length}"
         self._model: Any = None
         self._cache = EmbeddingCache(cache_dir / "embeddings.sqlite", self.model_id) if (
             cache_dir is not None and settings.cache) else None
