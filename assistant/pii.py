@@ -69,7 +69,13 @@ def build_nlp_engine(size: str, *, tuned: bool = True) -> Any:
         ner.update(low_score_entity_names=NER_LOW_SCORE, low_confidence_score_multiplier=NER_LOW_MULTIPLIER)
     config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": spacy_model_location(size)}],
               "ner_model_configuration": ner}
-    return NlpEngineProvider(nlp_configuration=config).create_engine()
+    engine = NlpEngineProvider(nlp_configuration=config).create_engine()
+    # Presidio reads tokens, lemmas and entities, never the dependency parse: without the parser tagging is about
+    # 25% faster with identical entities (measured on the UK gold set).
+    for nlp in getattr(engine, "nlp", {}).values():  # SpacyNlpEngine keeps one spaCy pipeline per language
+        if "parser" in nlp.pipe_names:
+            nlp.disable_pipe("parser")
+    return engine
 
 
 def build_analyzer(settings: PiiSettings) -> Any:
