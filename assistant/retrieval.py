@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -117,8 +116,3 @@ class Retriever:
                        locator=str(meta.get("locator", "")), text=chunk.text, score=score, rank=rank,
                        kind=str(meta.get("kind", "text")), meta=flat, entities=entities_from_meta(chunk.text, meta))
 
-
-def message_records(passage: Passage) -> list[dict[str, Any]]:
-    """The individual messages of a message-window passage (empty for prose)."""
-    raw = passage.meta.get("messages")
-    return list(json.loads(str(raw))) if raw else []
