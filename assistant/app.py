@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings, load_settings
-from assistant.index import IndexStore, check_case_id, entities_from_meta
+from assistant.index import IndexStore, check_case_id
 from assistant.offline import apply_offline_env
 from assistant.types import Answer, Passage, RetrievalFilters
 
@@ -130,15 +130,12 @@ class App:
         check_case_id(case)
         if not self.store.has_case(case):
             return None
-        chunks, _ = self.store.catalog(case)
-        chunk = chunks.get(chunk_id)
+        from assistant.retrieval import stored_passage
+
+        chunk = self.store.catalog(case)[0].get(chunk_id)
         if chunk is None or chunk.meta.get("case") != case:
             return None
-        meta = {k: v for k, v in chunk.meta.items() if isinstance(v, (str, int, float, bool))}
-        return Passage(chunk_id=chunk_id, case=case, source=str(meta.get("source", "")),
-                       locator=str(meta.get("locator", "")), text=chunk.text, score=0.0,
-                       kind=str(meta.get("kind", "text")), meta=meta,
-                       entities=entities_from_meta(chunk.text, chunk.meta))
+        return stored_passage(chunk, case)
 
     # ---- display-time masking -------------------------------------------------------------------------------
     def mask_answer(self, answer: Answer, role: str) -> Answer:

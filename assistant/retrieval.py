@@ -100,19 +100,19 @@ class Retriever:
             rankings.append([cid for cid, _ in hits if allowed is None or cid in allowed][:depth])
             weights.append(self.settings.dense_weight)
         fused = rrf_fuse(rankings, k=self.settings.rrf_k, weights=weights)[:top_k]
-        passages = [self._passage(chunks[cid], score, rank, case)
+        passages = [stored_passage(chunks[cid], case, score=score, rank=rank)
                     for rank, (cid, score) in enumerate(fused, start=1) if cid in chunks]
         log.info("retrieve case=%s mode=%s candidates=%s returned=%d", case, mode,
                  [len(r) for r in rankings], len(passages))
         return passages
 
-    @staticmethod
-    def _passage(chunk: StoredChunk, score: float, rank: int, case: str) -> Passage:
-        meta: dict[str, Any] = chunk.meta
-        if meta.get("case") != case:  # defence in depth: collections are per case already
-            raise AssistantError(f"index corruption: chunk {chunk.chunk_id} is not in case {case}")
-        flat = {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool))}
-        return Passage(chunk_id=chunk.chunk_id, case=case, source=str(meta.get("source", "")),
-                       locator=str(meta.get("locator", "")), text=chunk.text, score=score, rank=rank,
-                       kind=str(meta.get("kind", "text")), meta=flat, entities=entities_from_meta(chunk.text, meta))
 
+def stored_passage(chunk: StoredChunk, case: str, *, score: float = 0.0, rank: int = 0) -> Passage:
+    """Our Passage for a stored chunk; refuses a chunk of another case (collections are per case already)."""
+    meta: dict[str, Any] = chunk.meta
+    if meta.get("case") != case:
+        raise AssistantError(f"index corruption: chunk {chunk.chunk_id} is not in case {case}")
+    flat = {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool))}
+    return Passage(chunk_id=chunk.chunk_id, case=case, source=str(meta.get("source", "")),
+                   locator=str(meta.get("locator", "")), text=chunk.text, score=score, rank=rank,
+                   kind=str(meta.get("kind", "text")), meta=flat, entities=entities_from_meta(chunk.text, meta))
