@@ -21,7 +21,7 @@ topically close sentence that holds nothing of the asked kind, not to judge whic
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -331,6 +331,18 @@ def _place(span: str, ents: Sequence[Entity], q: _Question) -> bool:
     return False
 
 
+# Types whose check looks only at the sentence's own text and entities.
+_VALUE_CHECKS: dict[AnswerType, Callable[[str, Sequence[Entity], _Question], bool]] = {
+    AnswerType.NUMBER: _number,
+    AnswerType.PHONE: _phone,
+    AnswerType.REGISTRATION: _registration,
+    AnswerType.VEHICLE: _vehicle,
+    AnswerType.EMAIL: _email,
+    AnswerType.HANDLE: _handle,
+    AnswerType.PLACE: _place,
+}
+
+
 def satisfies(expect: Expectation, question: str, text: str, start: int, end: int, entities: Sequence[Entity],
               *, context_start: int | None = None, message: bool = False, tagged: bool = True) -> bool:
     """True when `text[start:end]` holds a value of one of `expect.types` that `question` does not.
@@ -360,20 +372,9 @@ def satisfies(expect: Expectation, question: str, text: str, start: int, end: in
             return True
         if kind is AnswerType.DATE and (_date(span, inside, q) or (message and _date(prefix, with_context, q))):
             return True
-        if kind is AnswerType.NUMBER and _number(span, inside, q):
-            return True
         if kind is AnswerType.CODE and _code(span, q, expect.code_nouns):
             return True
-        if kind is AnswerType.PHONE and _phone(span, inside, q):
-            return True
-        if kind is AnswerType.REGISTRATION and _registration(span, inside, q):
-            return True
-        if kind is AnswerType.VEHICLE and _vehicle(span, inside, q):
-            return True
-        if kind is AnswerType.EMAIL and _email(span, inside, q):
-            return True
-        if kind is AnswerType.HANDLE and _handle(span, inside, q):
-            return True
-        if kind is AnswerType.PLACE and _place(span, inside, q):
+        check = _VALUE_CHECKS.get(kind)
+        if check is not None and check(span, inside, q):
             return True
     return False
