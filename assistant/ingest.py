@@ -51,13 +51,6 @@ class IngestReport:
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
-def _relpath(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 class Ingestor:
     def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder, tagger: Tagger,
                  tokenizer: Any) -> None:
@@ -69,7 +62,7 @@ class Ingestor:
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None) -> IngestReport:
-        from assistant.loaders import discover
+        from assistant.loaders import discover, relative_source
 
         check_case_id(case)
         report = IngestReport(case=case)
@@ -85,7 +78,7 @@ class Ingestor:
 
             bar = tqdm(total=len(found), desc=f"ingest {case}", unit="file")
         for done, (path, root) in enumerate(found, start=1):
-            rel = _relpath(path, root)
+            rel = relative_source(path, root)
             try:
                 self._ingest_one(path, root, rel, case, report)
             except IngestError as exc:
