@@ -92,9 +92,7 @@ class App:
         return UserStore(self.settings.index_dir / "users.sqlite")
 
     def _query_terms(self, question: str) -> list[str]:
-        from assistant import pii
-
-        return list(pii.query_terms(question, self.pii))
+        return self.pii.query_terms(question)  # a method, not a bound reference, so the tagger stays lazy
 
     # ---- operations -----------------------------------------------------------------------------------------
     def list_cases(self) -> list[str]:

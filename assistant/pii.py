@@ -275,7 +275,3 @@ class PiiTagger:
         """
         return terms_for_entities(self.tag(text))
 
-
-def query_terms(text: str, tagger: PiiTagger) -> list[str]:
-    """Module-level form of `PiiTagger.query_terms` (what `assistant.app` calls)."""
-    return tagger.query_terms(text)
