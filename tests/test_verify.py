@@ -152,3 +152,35 @@ def test_mark_unsupported_keeps_claim_visibly_without_marker() -> None:
     v = verify("Mark Ellison was arrested at 14:45 [1].\nThe suspect was innocent [1].", mark_unsupported=True)
     assert v.text == f"Mark Ellison was arrested at 14:45 [1].\n{UNSUPPORTED_PREFIX}The suspect was innocent."
     assert v.flagged == ("The suspect was innocent.",)
+
+
+# ---- re-citing a claim to the passage that states it ---------------------------------------------------------------
+SIGHTINGS = [
+    Passage("s-1", "k", "logs/sightings.txt", "line 4", "On 3 May DC Rowe saw the white van in Hull.", 0.7, 1),
+    Passage("s-2", "k", "statements/rowe.txt", "p. 1",
+            "On 3 May DC Rowe saw the white van in Hull leaving the dock at speed.", 0.6, 2),
+    Passage("s-3", "k", "statements/rowe-copy.txt", "p. 1",
+            "On 3 May DC Rowe saw the white van in Hull leaving the dock at speed.", 0.5, 3),
+]
+CLAIM = "On 3 May DC Rowe saw the white van in Hull leaving the dock at speed"
+
+
+def test_claim_cited_to_a_weaker_passage_is_recited_to_the_one_that_states_it() -> None:
+    v = verify_draft(f"{CLAIM} [1].", SIGHTINGS, settings=SETTINGS)
+    assert v.kept == 1 and v.moved == 1 and not v.flagged
+    (cite,) = v.citations
+    assert cite.chunk_id in ("s-2", "s-3") and cite.verified and "leaving the dock" in cite.quote
+    assert "re-cited" in cite.note and "passage 1" in cite.note and cite.note in v.notes
+
+
+def test_claim_cited_to_its_own_passage_or_an_equal_copy_is_not_moved() -> None:
+    for n in (2, 3):
+        v = verify_draft(f"{CLAIM} [{n}].", SIGHTINGS, settings=SETTINGS)
+        assert v.kept == 1 and v.moved == 0 and v.citations[0].chunk_id == f"s-{n}" and not v.citations[0].note
+    short = verify_draft("On 3 May DC Rowe saw the white van in Hull [1].", SIGHTINGS, settings=SETTINGS)
+    assert short.kept == 1 and short.moved == 0 and short.citations[0].chunk_id == "s-1"
+
+
+def test_unsupported_claim_is_flagged_not_rescued_by_another_passage() -> None:
+    v = verify_draft(f"{CLAIM} [4].", [*SIGHTINGS, PASSAGES[2]], settings=SETTINGS)
+    assert v.kept == 0 and v.moved == 0 and v.flagged == (CLAIM + ".",) and v.citations == ()

@@ -17,6 +17,9 @@ one-line draft with its [n] marker(s), against the question's ten context paragr
   "corrupt_negation" inserts "not" after the first auxiliary verb. Cited to the gold paragraph, so only the
   corruption separates it from a positive.
 
+A claim counts as "supported" only when it is kept with the citation it was given: a claim the verifier re-cites to
+a passage that states it more closely (`VerifiedDraft.moved`) did not have its own citation accepted.
+
 Reported: precision and recall of "supported" over positives vs all negatives, per-kind rates, the corruption catch
 rate (flagged / corrupted), sample sizes, and a small grid over `claim_min_coverage` so the operating point is
 visible. By default the packaged embedder is used, as the Answerer does (cosine floor `claim_min_cosine`);
@@ -188,7 +191,8 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, use_e
         for threshold in sorted({*grid, chosen} - {0.0}):
             v = verify_draft(case["draft"], case["p"], embedder=embedder, settings=answer_settings,
                              min_coverage=threshold)
-            supported = v.kept > 0 and not v.flagged and all(c.verified for c in v.citations)
+            supported = (v.kept > 0 and not v.flagged and not v.moved  # re-cited: its own citation failed
+                         and all(c.verified for c in v.citations))
             results[threshold].append((case["kind"], case["expected"], supported))
     from assistant.verify import CLAIM_MIN_COVERAGE
 
