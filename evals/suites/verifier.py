@@ -12,6 +12,9 @@ one-line draft with its [n] marker(s), against the question's ten context paragr
   wording is not the passage's, so this is the harder, paraphrase-like positive.
 - negative "distractor": each positive claim cited instead to the non-gold paragraph(s) with the highest
   content-word overlap with it (same topic, same names often, wrong passage).
+- diagnostic "distractor_without_gold": the "distractor" claim with the gold paragraph(s) taken out of the
+  retrieved set, so re-citing to the passage that states it is impossible and only the support checks of the
+  cited passage decide. Reported per kind only (not in precision/recall): it shows what those checks catch alone.
 - negative "corrupt_<kind>": a "sentence" claim with one number, date/year or capitalised name replaced by one of
   the same kind taken from a distractor paragraph of the same question (and absent from the gold paragraph);
   "corrupt_negation" inserts "not" after the first auxiliary verb. Cited to the gold paragraph, so only the
@@ -42,6 +45,7 @@ from assistant.verify import verify_draft
 log = logging.getLogger(__name__)
 
 QUICK_QUESTIONS = 40
+DIAGNOSTIC = frozenset({"distractor_without_gold"})  # reported per kind, left out of precision and recall
 _AUX = re.compile(r"\b(is|was|are|were|has|had|have|did|does|can|could|will|would)\b")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
 _NAME = re.compile(r"\b[a-z][\w,;]* ([A-Z][a-z]+(?: [A-Z][a-z]+)*)")  # a whole capitalised run after a lower word
@@ -142,6 +146,9 @@ def build_cases(data: list[dict[str, Any]]) -> list[dict[str, Any]]:
             d = top_distractors(claim, 1)
             cases.append({"kind": "distractor", "expected": False, "draft": _cite(claim, f"[{d[0] + 1}]"),
                           "p": passages})
+            without_gold = [passages[i] for i in others]
+            cases.append({"kind": "distractor_without_gold", "expected": False, "p": without_gold,
+                          "draft": _cite(claim, f"[{others.index(d[0]) + 1}]")})
             other_texts = [passages[i].text for i in others]
             for kind, bad in _corruptions(claim, passages[n - 1].text, other_texts).items():
                 cases.append({"kind": f"corrupt_{kind}", "expected": False, "draft": _cite(bad, f"[{n}]"),
@@ -157,6 +164,7 @@ def build_cases(data: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _score(rows: list[tuple[str, bool, bool]]) -> dict[str, Any]:
+    rows = [r for r in rows if r[0] not in DIAGNOSTIC]
     tp = sum(1 for _, exp, got in rows if exp and got)
     fp = sum(1 for _, exp, got in rows if not exp and got)
     pos = sum(1 for _, exp, _ in rows if exp)
