@@ -1,7 +1,7 @@
 """From retrieved passages to a verified Answer, with an LLM backend or extractively.
 
 Order of decisions:
-1. No passages, or no sentence whose extractive support reaches `settings.answer.min_support` -> no_evidence,
+1. No passages, or no sentence whose extractive support reaches the threshold (`support_threshold`) -> no_evidence,
    without calling the model (retrieval-level refusal gate; the LLM never sees irrelevant material).
 2. backend.name == "extractive" -> `extractive_answer` (verified by construction).
 3. Otherwise: prompt -> stream the draft (deltas are yielded as they arrive) -> `verify_draft`.
@@ -26,7 +26,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
-from assistant.extractive import ScoredSentence, extractive_answer, not_found_text, score_sentences
+from assistant.extractive import (
+    ScoredSentence,
+    extractive_answer,
+    not_found_text,
+    score_sentences,
+    support_threshold,
+)
 from assistant.types import Answer, Passage
 from assistant.verify import verify_draft
 
@@ -74,10 +80,11 @@ class Answerer:
             yield answer
             return
         model = getattr(self.backend, "model", "") or ""
-        if best < self.settings.answer.min_support:
+        threshold = support_threshold(question, self.settings.answer)
+        if best < threshold:
             log.info("answer gate=refused passages=%d best=%.3f", len(passages), best)
             note = (f"No retrieved passage is relevant enough (best support {best:.2f} < "
-                    f"{self.settings.answer.min_support:.2f}); the model was not asked.")
+                    f"{threshold:.2f}); the model was not asked.")
             answer = Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
                             backend=self.backend.name, retrieved=tuple(passages), model=model,
                             notes=(*base_notes, note))
@@ -124,7 +131,7 @@ class Answerer:
                          model=model, prompt_version=PROMPT_VERSION, notes=tuple(notes),
                          flagged_claims=verified.flagged)
             return
-        strong = bool(scored) and scored[0].support >= self.settings.answer.min_support + STRONG_MARGIN
+        strong = bool(scored) and scored[0].support >= support_threshold(question, self.settings.answer) + STRONG_MARGIN
         if verified.not_found and not strong:
             yield Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
                          backend=self.backend.name, retrieved=tuple(passages), model=model,

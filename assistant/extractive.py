@@ -7,7 +7,11 @@ Every sentence (for message passages: every message's English text) is scored ag
   score down: that is what makes refusal work); identifiers in the question (phone numbers digit-normalised,
   registrations, e-mails, handles, names, dates) take ID_SHARE of the lexical score (ID_SHARE_HARD for hard
   identifiers: an exact phone number or plate is what an investigator is looking for);
-- dense: cosine of the sentence and question embeddings, rescaled from [DENSE_LOW, DENSE_HIGH] to [0, 1];
+- dense: cosine of the question embedding with the sentence in its context, rescaled from [DENSE_LOW, DENSE_HIGH]
+  to [0, 1]: WINDOW_SHARE of it is the cosine of the sentence's window (its vector plus NEIGHBOUR_WEIGHT times
+  each neighbouring unit's of the same passage), the rest the sentence's own; a sentence whose neighbours are about
+  the question is likelier to answer it than an equally close sentence among unrelated ones (ClapNQ dev AUC
+  0.870 -> 0.876, evidence recall 0.88 -> 0.90);
 - support = w * lexical + (1 - w) * dense, in [0, 1], with w = LEXICAL_WEIGHT, or LEXICAL_WEIGHT_IDS when the
   question holds a hard identifier (number, date, registration, e-mail, handle) that embeddings cannot see;
   times FOCUS_PENALTY when the sentence shares none of the question's non-name words (it names the person asked
@@ -17,10 +21,11 @@ Every sentence (for message passages: every message's English text) is scored ag
   does not already hold scores 0 (it is on topic but cannot be the answer: "the download of HE/3 was completed"
   for "What passcode unlocked HE/3?").
 
-Up to `settings.max_sentences` non-redundant sentences with support >= `settings.min_support` are returned, best
-first, each followed by its [n]; the citations quote exactly those sentences (re-checked verbatim). If none clears
-the threshold the answer is "Not found in the case material (...)" with status no_evidence. Instruction-like
-sentences (prompt injection) are never used.
+Up to `settings.max_sentences` non-redundant sentences with support >= the threshold (`settings.min_support`, or
+`settings.min_support_identifiers` when the question holds a hard identifier: see `support_threshold`) are
+returned, best first, each followed by its [n]; the citations quote exactly those sentences (re-checked
+verbatim). If none clears the threshold the answer is "Not found in the case material (...)" with status
+no_evidence. Instruction-like sentences (prompt injection) are never used.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ LEXICAL_WEIGHT = 0.25  # tuned on ClapNQ dev (dense separates answerable from un
 LEXICAL_WEIGHT_IDS = 0.8  # questions with hard identifiers (numbers, dates, plates, e-mails, handles): dense is blind
 ID_SHARE, ID_SHARE_HARD = 0.5, 0.7  # part of the lexical score given to the question's identifiers
 DENSE_LOW, DENSE_HIGH = 0.15, 0.75
+WINDOW_SHARE, NEIGHBOUR_WEIGHT = 0.5, 0.5  # ClapNQ dev; a passage-level share helped there but hurt the demo case
 REDUNDANT_JACCARD = 0.6
 FOCUS_PENALTY = 0.6
 QUESTION_NOISE = frozenset(content_terms("tell list describe explain name give show find know mention happen "
@@ -98,6 +104,17 @@ def _id_found(kind: str, value: str, ids: Identifiers, toks: set[str], low: str)
     return value in toks
 
 
+def _has_hard_identifier(ids: Identifiers) -> bool:
+    return bool(ids.numbers or ids.dates or ids.regs or ids.emails or ids.handles)
+
+
+def support_threshold(question: str, settings: AnswerSettings) -> float:
+    """The refusal threshold for `question`: its support is mostly lexical when it holds a hard identifier."""
+    if _has_hard_identifier(extract_identifiers(question)):
+        return settings.min_support_identifiers
+    return settings.min_support
+
+
 def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Embedder | None) -> list[ScoredSentence]:
     """Support of every usable sentence of `passages` for `question`, best first."""
     units: list[tuple[int, int, int]] = []
@@ -123,7 +140,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     names = set(content_terms(" ".join(sorted(q_all.names | ({q_all.initial} if q_all.initial else set())))))
     q_terms = set(content_terms(question)) - QUESTION_NOISE - names
     q_ids = _question_ids(q_all)
-    hard = bool(q_all.numbers or q_all.dates or q_all.regs or q_all.emails or q_all.handles)
+    hard = _has_hard_identifier(q_all)
     w = LEXICAL_WEIGHT_IDS if hard else LEXICAL_WEIGHT
     # "Who uses 07700 900418?": the identifier is the whole question; "What passcode unlocked HE/3?" is not
     lookup = hard and bool(re.match(r"\s*(?:who|whose|whom|which)\b", question, re.IGNORECASE))
@@ -135,7 +152,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     if embedder is not None:
         vecs = embedder.embed_texts(score_texts)
         qv = embedder.embed_query(question)
-        cosines = np.asarray(vecs @ qv, dtype=np.float64)
+        cosines = _context_cosines(vecs, qv, [i for i, _, _ in units])
     else:
         cosines = np.zeros(n)
     expect = expected_type(question)
@@ -164,6 +181,21 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
         log.debug("extractive answer_type=%s gated=%d/%d", expect.label(), gated, n)
     scored.sort(key=lambda x: (-x.support, x.passage, x.start))
     return scored
+
+
+def _context_cosines(vecs: np.ndarray, qv: np.ndarray, owner: list[int]) -> np.ndarray:
+    """Per unit: the question's cosine with the unit, mixed (WINDOW_SHARE) with its cosine with the unit's window.
+    `owner[k]` is unit k's passage: windows do not cross passages."""
+    vecs = np.asarray(vecs, dtype=np.float64)
+    q = np.asarray(qv, dtype=np.float64)
+    windows = vecs.copy()
+    for k in range(len(owner)):
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(owner) and owner[j] == owner[k]:
+                windows[k] += NEIGHBOUR_WEIGHT * vecs[j]
+    norms = np.linalg.norm(windows, axis=1)
+    window_cos = (windows @ q) / np.where(norms > 0, norms, 1.0)
+    return np.asarray((1 - WINDOW_SHARE) * (vecs @ q) + WINDOW_SHARE * window_cos, dtype=np.float64)
 
 
 def _typed(expect: Expectation, question: str, passage: Passage, start: int, end: int, context: int) -> bool:
@@ -208,7 +240,7 @@ def extractive_answer(question: str, case: str, passages: Sequence[Passage], *, 
     """Answer from the retrieved passages alone; see the module docstring. `scored` reuses an earlier scoring."""
     if scored is None:
         scored = score_sentences(question, passages, embedder=embedder)
-    chosen = select_sentences(scored, settings)
+    chosen = select_sentences(scored, settings, support_threshold(question, settings))
     retrieved = tuple(passages)
     if not chosen:
         log.info("extractive no_evidence passages=%d best=%.3f", len(passages), scored[0].support if scored else 0.0)

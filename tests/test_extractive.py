@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant import extractive
 from assistant.config import AnswerSettings, EmbeddingSettings
 from assistant.embedding import Embedder
-from assistant.extractive import extractive_answer, score_sentences
+from assistant.extractive import extractive_answer, score_sentences, support_threshold
 from assistant.types import Entity, Passage
 
 STATEMENT = (
@@ -124,3 +125,33 @@ def test_answer_type_gate_keeps_the_sentence_holding_the_value(embedder: Embedde
                                embedder=embedder, settings=SETTINGS)
     assert answer.status == "answered"
     assert answer.citations[0].quote == "The interpreter for the interview was Ewa MAZUR."
+
+
+def test_identifier_questions_have_their_own_refusal_threshold() -> None:
+    s = AnswerSettings(min_support=0.575, min_support_identifiers=0.55)
+    assert support_threshold("Where was the key to the flat left?", s) == 0.575
+    for q in ("Who uses 07700 900418?", "What happened on 21 January?", "Whose car is AB12 CDE?",
+              "Who wrote to m.wolski@example.com?"):
+        assert support_threshold(q, s) == 0.55, q
+
+
+def test_a_sentence_among_on_topic_neighbours_scores_higher_than_among_unrelated_ones(
+        embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    sentence = "He left it under the plant pot."
+    on_topic = f"Ellison rented the flat on Dock Road. {sentence} The key opened the back door of the flat."
+    off_topic = f"The weather was cold that week. {sentence} The match ended two goals to one."
+    question = "Where was the key to the Dock Road flat left?"
+
+    def dense() -> dict[str, float]:
+        out = {}
+        for name, text in (("on", on_topic), ("off", off_topic)):
+            scored = score_sentences(question, [Passage(name, "k", f"{name}.txt", "p. 1", text, 0.5, 1)],
+                                     embedder=embedder)
+            out[name] = next(x.dense for x in scored if x.text == sentence)
+        return out
+
+    with_context = dense()
+    assert with_context["on"] > with_context["off"] + 0.05
+    monkeypatch.setattr(extractive, "WINDOW_SHARE", 0.0)  # the sentence alone: its neighbours no longer count
+    alone = dense()
+    assert alone["on"] == pytest.approx(alone["off"], abs=1e-6)

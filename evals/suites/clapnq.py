@@ -5,11 +5,12 @@ objects) for `assistant.extractive`. Answerable records hold a grounded answer a
 unanswerable records hold an on-topic passage that does not answer the question (the hard case for refusal).
 
 The refusal decision is the product's: the best sentence's support score (`score_sentences`) against
-`settings.answer.min_support`. Reported: refusal rate on unanswerables, false-refusal rate on answerables, evidence
-recall (answerables answered whose cited sentences overlap a gold evidence sentence), the trade-off curve over a
-grid of thresholds and an operating point: the lowest false-refusal threshold meeting both targets (refuse >=
-TARGET_REFUSAL of unanswerables, <= MAX_FALSE_REFUSAL of answerables); when none does, the threshold refusing the
-most unanswerables within the false-refusal bound. Quick: first 100 + 100.
+`support_threshold` (`settings.answer.min_support`, or `min_support_identifiers` for the few questions holding a
+number or date). Reported: refusal rate on unanswerables, false-refusal rate on answerables, evidence recall
+(answerables answered whose cited sentences overlap a gold evidence sentence), the trade-off curve over a grid of
+thresholds (one threshold for every question) and an operating point: the lowest false-refusal threshold meeting
+both targets (refuse >= TARGET_REFUSAL of unanswerables, <= MAX_FALSE_REFUSAL of answerables); when none does, the
+threshold refusing the most unanswerables within the false-refusal bound. Quick: first 100 + 100.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.extractive import ScoredSentence, score_sentences, select_sentences
+from assistant.extractive import ScoredSentence, score_sentences, select_sentences, support_threshold
 from assistant.types import Passage
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     answerable = _load(root / "clapnq_dev_answerable.jsonl", limit)
     unanswerable = _load(root / "clapnq_dev_unanswerable.jsonl", limit)
     embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
-    items: list[tuple[bool, list[ScoredSentence], set[tuple[int, int, int]]]] = []
+    items: list[tuple[bool, list[ScoredSentence], set[tuple[int, int, int]], float]] = []
     records = [(True, r) for r in answerable] + [(False, r) for r in unanswerable]
     iterator: Any = records
     if progress:
@@ -80,18 +81,20 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     for is_answerable, record in iterator:
         passages = _passages(record)
         scored = score_sentences(str(record["input"]), passages, embedder=embedder)
-        items.append((is_answerable, scored, _gold_spans(record, passages) if is_answerable else set()))
+        items.append((is_answerable, scored, _gold_spans(record, passages) if is_answerable else set(),
+                      support_threshold(str(record["input"]), settings.answer)))
 
-    def at(threshold: float) -> dict[str, float]:
-        refused = [(a, not select_sentences(s, settings.answer, threshold)) for a, s, _ in items]
-        n_a = sum(1 for a, _ in refused if a)
-        n_u = len(refused) - n_a
-        answered = [(s, g) for a, s, g in items if a and select_sentences(s, settings.answer, threshold)]
-        with_gold = [(s, g) for s, g in answered if g]
-        hits = sum(1 for s, g in with_gold if _overlaps(select_sentences(s, settings.answer, threshold), g))
+    def at(threshold: float | None) -> dict[str, float | None]:
+        """Rates at one threshold for every question, or (None) at the product's own per-question threshold."""
+        chosen = [(a, select_sentences(s, settings.answer, own if threshold is None else threshold), g)
+                  for a, s, g, own in items]
+        n_a = sum(1 for a, _, _ in chosen if a)
+        n_u = len(chosen) - n_a
+        with_gold = [(c, g) for a, c, g in chosen if a and c and g]
+        hits = sum(1 for c, g in with_gold if _overlaps(c, g))
         return {"threshold": threshold,
-                "refused_unanswerable": sum(1 for a, r in refused if not a and r) / n_u if n_u else 0.0,
-                "refused_answerable": sum(1 for a, r in refused if a and r) / n_a if n_a else 0.0,
+                "refused_unanswerable": sum(1 for a, c, _ in chosen if not a and not c) / n_u if n_u else 0.0,
+                "refused_answerable": sum(1 for a, c, _ in chosen if a and not c) / n_a if n_a else 0.0,
                 "evidence_recall": hits / len(with_gold) if with_gold else 0.0}
 
     curve = [at(t) for t in GRID]
@@ -104,11 +107,12 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
         best = max(bounded, key=lambda c: (c["refused_unanswerable"], -c["refused_answerable"]))
     else:
         best = max(curve, key=lambda c: c["refused_unanswerable"] - c["refused_answerable"])
-    current = at(settings.answer.min_support)
+    current = at(None)
     out = {
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
         "min_support": settings.answer.min_support,
+        "min_support_identifiers": settings.answer.min_support_identifiers,
         "refusal_rate": current["refused_unanswerable"],
         "false_refusal_rate": current["refused_answerable"],
         "evidence_recall": current["evidence_recall"],

@@ -5,6 +5,8 @@ Gold questions: evals/cases/demo.jsonl. Metrics:
 - evidence@5: answerable questions with a gold evidence string (whitespace-normalised) inside a top-5 passage;
 - verified_citation_rate: citations of answered questions whose quote the verifier confirmed;
 - answered_rate / refused_rate: answerable questions answered, unanswerable questions refused (status no_evidence);
+- answered_with_evidence_rate: answerable questions answered with a citation that quotes a gold evidence string
+  (answered_rate also counts an on-topic sentence that does not answer);
 - cross_case_leaks: retrieved passages that belong to another case. A second case (tests/corpus/operation-heron,
   case "heron") is ingested next to the demo case when present so that leaks have something to leak from."""
 
@@ -96,6 +98,8 @@ def _ask(app: Any, q: GoldQuestion, default_case: str, owner: dict[str, str]) ->
             "citations": len(answer.citations),
             "verified": sum(1 for c in answer.citations if c.verified),
             "source_hit": bool(q.sources) and bool(cited_sources & set(q.sources)),
+            "evidence_cited": any(metrics.contains_evidence(c.quote, ev) or metrics.contains_evidence(ev, c.quote)
+                                  for c in answer.citations for ev in q.evidence if c.quote.strip()),
             "answer_f1": metrics.token_f1(answer.answer, q.answer) if q.answer else None,
             "answer_contains": bool(q.answer) and metrics.normalize_answer(q.answer) in metrics.normalize_answer(
                 answer.answer),
@@ -133,6 +137,9 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "refused_rate": refusal["refusal_rate"],
         "status_accuracy": refusal["accuracy"],
         "cited_gold_source_rate": metrics.mean(float(r["source_hit"]) for r in answered),
+        # answered AND a citation quotes gold evidence: "answered" alone also counts an on-topic non-answer
+        "answered_with_evidence_rate": metrics.mean(float(r["status"] == "answered" and r.get("evidence_cited", False))
+                                                    for r in with_evidence),
         "answer_f1": metrics.mean(r["answer_f1"] for r in with_answer),
         "answer_contains": metrics.mean(float(r["answer_contains"]) for r in with_answer),
         "cross_case_leaks": sum(r["leaks"] for r in rows),
