@@ -24,8 +24,10 @@ Every sentence (for message passages: every message's English text) is scored ag
 Up to `settings.max_sentences` non-redundant sentences with support >= the threshold (`settings.min_support`, or
 `settings.min_support_identifiers` when the question holds a hard identifier: see `support_threshold`) are
 returned, best first, each followed by its [n]; the citations quote exactly those sentences (re-checked
-verbatim). If none clears the threshold the answer is "Not found in the case material (...)" with status
-no_evidence. Instruction-like sentences (prompt injection) are never used.
+verbatim). A chosen sentence that only leads in to the answer (ends with ":", is a heading, or is continued by
+"He/She/They ..." in the next sentence) is quoted together with that next sentence (`_follow_on`): the reply
+after "he replied:" is the answer. If none clears the threshold the answer is "Not found in the case material
+(...)" with status no_evidence. Instruction-like sentences (prompt injection) are never used.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ DENSE_LOW, DENSE_HIGH = 0.15, 0.75
 WINDOW_SHARE, NEIGHBOUR_WEIGHT = 0.5, 0.5  # ClapNQ dev; a passage-level share helped there but hurt the demo case
 REDUNDANT_JACCARD = 0.6
 FOCUS_PENALTY = 0.6
+_CONTINUES = re.compile(r"[\"“]?(?:He|She|They)\s+(?!is\b|are\b)[a-z]")  # "He told me ...": same subject, more said
 QUESTION_NOISE = frozenset(content_terms("tell list describe explain name give show find know mention happen "
                                          "anything information detail details"))
 
@@ -248,16 +251,38 @@ def extractive_answer(question: str, case: str, passages: Sequence[Passage], *, 
                       backend="extractive", retrieved=retrieved)
     citations: list[Citation] = []
     parts: list[str] = []
+    covered: list[tuple[int, int, int]] = []
     for sent in chosen:
         p = passages[sent.passage]
-        quote = p.text[sent.start : sent.end]
-        verified = p.text.find(quote, sent.start) == sent.start and quote == sent.text
+        end = _follow_on(p, sent.start, sent.end)
+        if any(i == sent.passage and s <= sent.start and sent.end <= e for i, s, e in covered):
+            continue  # already quoted as the follow-on of a better sentence
+        covered.append((sent.passage, sent.start, end))
+        quote = p.text[sent.start : end]
+        verified = p.text.find(quote, sent.start) == sent.start and quote.startswith(sent.text)
         citations.append(Citation(n=len(citations) + 1, chunk_id=p.chunk_id, source=p.source, locator=p.locator,
                                   quote=quote, text=p.text, verified=verified, quote_start=sent.start))
-        parts.append(_cited(" ".join(quote.split()), len(citations)))
+        parts.append(_cited(" ".join(quote.lstrip("# ").split()), len(citations)))
     log.info("extractive answered passages=%d sentences=%d best=%.3f", len(passages), len(chosen), chosen[0].support)
     return Answer(question=question, case=case, status="answered", answer=" ".join(parts), backend="extractive",
                   citations=tuple(citations), retrieved=retrieved)
+
+
+def _follow_on(passage: Passage, start: int, end: int) -> int:
+    """Where the quote of the unit [start, end) should end: a lead-in ("I cautioned him and he replied:"), a heading
+    ("## Why the case was closed") or a sentence continued by a pronoun ("... an interview with Kacper. He told me
+    ...") is quoted with the unit after it, where the answer is. Messages stand alone."""
+    if passage.kind == "messages":
+        return end
+    units = passage_units(passage.text, passage.kind, passage.meta)
+    nxt = next((u for u in units if u[0] >= end), None)
+    if nxt is None or is_instruction_like(passage.text[nxt[0] : nxt[1]]):
+        return end
+    unit = passage.text[start:end].strip()
+    lead_in = unit.endswith(":") or unit.startswith("#")
+    if lead_in or _CONTINUES.match(passage.text, nxt[0]):
+        return nxt[1]
+    return end
 
 
 def _cited(sentence: str, n: int) -> str:

@@ -155,3 +155,25 @@ def test_a_sentence_among_on_topic_neighbours_scores_higher_than_among_unrelated
     monkeypatch.setattr(extractive, "WINDOW_SHARE", 0.0)  # the sentence alone: its neighbours no longer count
     alone = dense()
     assert alone["on"] == pytest.approx(alone["off"], abs=1e-6)
+
+
+def test_lead_in_and_heading_are_quoted_with_the_unit_that_answers(embedder: Embedder) -> None:
+    statement = Passage("st", "k", "statements/ellery.txt", "p. 2",
+                        "At 21:07 I arrested Mark Ellison and cautioned him. When cautioned Ellison replied:\n"
+                        "\"He's my cousin, I'm just giving him a lift.\"\nI then searched the car.", 0.9, 1)
+    answer = extractive_answer("What did Mark Ellison reply when cautioned?", "k", [statement], embedder=embedder,
+                               settings=AnswerSettings(max_sentences=1))
+    assert answer.status == "answered"
+    assert answer.citations[0].quote == "When cautioned Ellison replied:\n\"He's my cousin, I'm just giving him a lift.\""
+    review = Passage("rv", "k", "reviews/note.md", "section 2", "## Why the case was closed\n\n"
+                     "1. The boy declined to support a prosecution.\n\n## Next steps\n\nNone.", 0.9, 1, kind="text")
+    answer = extractive_answer("Why was the case closed?", "k", [review], embedder=embedder,
+                               settings=AnswerSettings(max_sentences=1))
+    assert answer.status == "answered" and "declined to support a prosecution" in answer.citations[0].quote
+    assert answer.citations[0].verified and not answer.answer.startswith("#")
+
+
+def test_a_message_is_quoted_alone(embedder: Embedder) -> None:
+    answer = extractive_answer("When should the van be brought to the dock?", "k", [message_passage()],
+                               embedder=embedder, settings=AnswerSettings(max_sentences=1, min_support=0.1))
+    assert answer.citations[0].quote == "bring the van to the dock tomorrow at 2"
