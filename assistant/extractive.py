@@ -20,6 +20,8 @@ Every sentence (for message passages: every message's English text) is scored ag
   registration, e-mail, handle, place; `assistant.answer_type`), a sentence holding no such value that the question
   does not already hold scores 0 (it is on topic but cannot be the answer: "the download of HE/3 was completed"
   for "What passcode unlocked HE/3?").
+- possessor: in "What is Kacper Zielinski's date of birth?" a sentence scores 0 unless Kacper or Zielinski is named
+  in it or in the sentence before (or its message line): another person's date of birth is not an answer.
 
 Up to `settings.max_sentences` non-redundant sentences with support >= the threshold (`settings.min_support`, or
 `settings.min_support_identifiers` when the question holds a hard identifier: see `support_threshold`) are
@@ -46,6 +48,7 @@ from assistant.answer_type import Expectation, expected_type, satisfies
 from assistant.config import AnswerSettings
 from assistant.identifiers import Identifiers, extract_identifiers
 from assistant.sentences import (
+    STOPWORDS,
     content_terms,
     is_instruction_like,
     passage_units,
@@ -66,6 +69,8 @@ WINDOW_SHARE, NEIGHBOUR_WEIGHT = 0.5, 0.5  # ClapNQ dev; a passage-level share h
 REDUNDANT_JACCARD = 0.6
 FOCUS_PENALTY = 0.6
 _CONTINUES = re.compile(r"[\"“]?(?:He|She|They)\s+(?!is\b|are\b)[a-z]")  # "He told me ...": same subject, more said
+# "Kacper Zielinski's date of birth" (an attribute in lower case follows; "Grey's Anatomy" is a title)
+_POSSESSOR = re.compile(r"\b((?:[A-Z][\w-]+\s+)*[A-Z][\w-]+)['’]s\s+(?=[a-z])")
 QUESTION_NOISE = frozenset(content_terms("tell list describe explain name give show find know mention happen "
                                          "anything information detail details"))
 
@@ -159,6 +164,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     else:
         cosines = np.zeros(n)
     expect = expected_type(question)
+    possessor = {x.lower() for m in _POSSESSOR.finditer(question) for x in m.group(1).split()} - STOPWORDS
     gated = 0
     scored: list[ScoredSentence] = []
     for k, (i, s, e) in enumerate(units):
@@ -176,6 +182,10 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
         support = w * lexical + (1 - w) * dense if embedder is not None else lexical
         if q_terms and not unit_terms[k] & q_terms and not (lookup and id_score == 1.0):
             support *= FOCUS_PENALTY  # mentions who/what is asked about, but nothing of what is asked
+        if possessor and not possessor & {x.lower().removesuffix("'s").removesuffix("’s")
+                                          for x in words(passages[i].text[context[k] : e])}:
+            support = 0.0  # "Kacper's date of birth": someone else's, unless Kacper is named here or just before
+            gated += 1
         if expect and not _typed(expect, question, passages[i], s, e, context[k]):
             support = 0.0  # holds nothing of the kind asked for
             gated += 1

@@ -46,7 +46,7 @@ def test_unanswerable_questions_get_no_evidence(demo_app: Any, gold: dict[str, A
 
 
 def test_answerable_questions_are_answered_with_verified_citations(demo_app: Any) -> None:
-    answered = 0
+    answered = with_evidence = 0
     for gold in ANSWERABLE:
         answer = demo_app.ask("kestrel", gold["question"])
         if answer.status == "answered":
@@ -55,7 +55,15 @@ def test_answerable_questions_are_answered_with_verified_citations(demo_app: Any
             for c in answer.citations:
                 assert c.verified and c.quote and c.quote in c.text, gold["id"]
                 assert f"[{c.n}]" in answer.answer
-    assert answered / len(ANSWERABLE) >= 0.8
+            quotes = [_norm(c.quote) for c in answer.citations]
+            with_evidence += any(_norm(e) in q or q in _norm(e) for e in gold["evidence"] for q in quotes)
+    assert answered / len(ANSWERABLE) >= 0.78  # 30/38; k21 is refused rather than given someone else's birth date
+    assert with_evidence / len(ANSWERABLE) >= 0.63  # 25/38 quote the gold evidence itself
+
+
+def test_a_possessive_question_is_not_answered_with_another_persons_attribute(demo_app: Any) -> None:
+    answer = demo_app.ask("kestrel", "What is Kacper Zielinski's date of birth?")
+    assert "11/09/1994" not in answer.answer  # WOLSKI's date of birth, stated in his custody record
 
 
 def test_questions_never_cross_cases(demo_app: Any) -> None:

@@ -6,7 +6,8 @@ Gold questions: evals/cases/demo.jsonl. Metrics:
 - verified_citation_rate: citations of answered questions whose quote the verifier confirmed;
 - answered_rate / refused_rate: answerable questions answered, unanswerable questions refused (status no_evidence);
 - answered_with_evidence_rate: answerable questions answered with a citation that quotes a gold evidence string
-  (answered_rate also counts an on-topic sentence that does not answer);
+  (answered_rate also counts an on-topic sentence that does not answer); answered_off_evidence_rate: answered
+  answerable questions none of whose citations quotes gold evidence (on-topic non-answers, or wrong answers);
 - cross_case_leaks: retrieved passages that belong to another case. A second case (tests/corpus/operation-heron,
   case "heron") is ingested next to the demo case when present so that leaks have something to leak from."""
 
@@ -140,6 +141,9 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         # answered AND a citation quotes gold evidence: "answered" alone also counts an on-topic non-answer
         "answered_with_evidence_rate": metrics.mean(float(r["status"] == "answered" and r.get("evidence_cited", False))
                                                     for r in with_evidence),
+        # answered, but no citation quotes gold evidence: the closest measure of "a wrong answer that looks cited"
+        "answered_off_evidence_rate": metrics.mean(float(not r.get("evidence_cited", False))
+                                                   for r in answered if r.get("has_evidence")),
         "answer_f1": metrics.mean(r["answer_f1"] for r in with_answer),
         "answer_contains": metrics.mean(float(r["answer_contains"]) for r in with_answer),
         "cross_case_leaks": sum(r["leaks"] for r in rows),
