@@ -58,7 +58,7 @@ def test_answerable_questions_are_answered_with_verified_citations(demo_app: Any
             quotes = [_norm(c.quote) for c in answer.citations]
             with_evidence += any(_norm(e) in q or q in _norm(e) for e in gold["evidence"] for q in quotes)
     assert answered / len(ANSWERABLE) >= 0.78  # 30/38; k21 is refused rather than given someone else's birth date
-    assert with_evidence / len(ANSWERABLE) >= 0.63  # 25/38 quote the gold evidence itself
+    assert with_evidence / len(ANSWERABLE) >= 0.65  # 26/38 quote the gold evidence itself
 
 
 def test_a_possessive_question_is_not_answered_with_another_persons_attribute(demo_app: Any) -> None:
