@@ -13,7 +13,7 @@ from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder
 from assistant.extractive import score_sentences
 from assistant.prompts import PROMPT_VERSION
-from assistant.types import Answer
+from assistant.types import Answer, Passage
 from tests.fakes import ScriptedBackend
 from tests.test_extractive import STATEMENT, case_passages
 
@@ -33,8 +33,8 @@ def settings(**answer: float) -> Settings:
 
 
 def run(backend: ScriptedBackend | ExtractiveBackend, embedder: Embedder, question: str = QUESTION,
-        s: Settings | None = None) -> tuple[list[str], Answer]:
-    items = list(Answerer(s or settings(), backend, embedder).stream(question, "k", case_passages()))
+        s: Settings | None = None, passages: list[Passage] | None = None) -> tuple[list[str], Answer]:
+    items = list(Answerer(s or settings(), backend, embedder).stream(question, "k", passages or case_passages()))
     final = items[-1]
     assert isinstance(final, Answer) and all(isinstance(x, str) for x in items[:-1])
     return [x for x in items[:-1] if isinstance(x, str)], final
@@ -105,3 +105,25 @@ def test_answer_returns_final_of_stream(embedder: Embedder) -> None:
     answer = Answerer(settings(), ScriptedBackend(["Mark Ellison was arrested at 14:45 [1]."]), embedder).answer(
         QUESTION, "k", case_passages())
     assert answer.status == "answered" and answer.to_json()["citations"][0]["verified"] is True
+
+
+def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder: Embedder) -> None:
+    from assistant.chunking import chunk_document
+    from assistant.loaders.messages import load_messages
+    from assistant.tokenizer import load_tokenizer
+
+    csv = ("message_id,timestamp,sender,recipient,language,body,translation\n"
+           "m1,2023-03-14T15:20:03,Marek,Kacper,pl,dzisiaj o siódmej za stacją benzynową,\n"
+           "m2,2023-03-14T15:21:00,Marek,Kacper,ro,vino singur,come alone\n"
+           "m3,2023-03-14T15:22:00,Kacper,Marek,en,ok,\n"
+           "m4,2023-03-14T15:23:00,Marek,Kacper,pl,nie mów mamie,\n")
+    doc, _ = load_messages(csv.encode(), "phone/HE3.csv", "0" * 64, jsonl=False)
+    chunks = chunk_document(doc, "k", load_tokenizer(), load_settings())
+    passages = [Passage(c.chunk_id, "k", c.source, c.locator, c.text, 0.5, i + 1, kind="messages", meta=c.meta)
+                for i, c in enumerate(chunks)]
+    _, answer = run(ExtractiveBackend(), embedder, "Where did Marek tell Kacper to meet him?", passages=passages)
+    note = next(n for n in answer.notes if "no English translation" in n)
+    assert note.startswith("2 retrieved message(s)") and "(pl 2)" in note
+    assert "siódmej" not in " ".join(answer.notes)  # counts only, never message text
+    _, plain = run(ExtractiveBackend(), embedder)
+    assert not any("no English translation" in n for n in plain.notes)
