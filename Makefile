@@ -76,6 +76,7 @@ eval-ci: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_ingest_retrieval.py
+	$(BIN)/python benchmarks/bench_answer.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,85 @@
+"""Cost of the answer path's checks on HotpotQA drafts, as ratios: verification with and without re-citing
+(`assistant.verify._stronger_elsewhere`), and extractive sentence scoring with and without the neighbour window
+(`assistant.extractive.WINDOW_SHARE`). Embeddings are cached (a warm run), so this measures our code, not the model.
+
+    .venv/bin/python benchmarks/bench_answer.py [--questions 40] [--repeat 3]
+
+Reads ../shared/datasets/hotpotqa through ASSISTANT_EVAL_DATA like the eval suites; writes
+benchmarks/results/answer.json. Timings are medians over repeats; the ratio is what to compare between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant import extractive, verify
+from assistant.config import load_settings
+from assistant.embedding import Embedder
+from assistant.offline import apply_offline_env
+from evals.suites.verifier import _passages, build_cases
+
+RESULTS = Path(__file__).resolve().parent / "results" / "answer.json"
+
+
+def _median_ms(fn: Callable[[], None], items: int, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) / items * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    apply_offline_env()
+    settings = load_settings()
+    data = json.loads((settings.eval_data / "hotpotqa" / "hotpotqa_train.json").read_text(encoding="utf-8"))
+    data = data[: args.questions]
+    cases = build_cases(data)
+    embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
+    questions = [(str(item["question"]), _passages(item["context"])) for item in data]
+
+    def verify_all() -> None:
+        for case in cases:
+            verify.verify_draft(case["draft"], case["p"], embedder=embedder, settings=settings.answer)
+
+    def score_all() -> None:
+        for question, passages in questions:
+            extractive.score_sentences(question, passages, embedder=embedder)
+
+    verify_all()
+    score_all()  # warm the embedding cache: the timings below are the checks themselves
+    out: dict[str, Any] = {"drafts": len(cases), "questions": len(questions)}
+    recite = verify._stronger_elsewhere
+    out["verify_ms_per_draft"] = _median_ms(verify_all, len(cases), args.repeat)
+    verify._stronger_elsewhere = lambda *a, **k: None  # type: ignore[assignment]
+    out["verify_ms_per_draft_without_reciting"] = _median_ms(verify_all, len(cases), args.repeat)
+    verify._stronger_elsewhere = recite  # type: ignore[assignment]
+    out["reciting_cost_ratio"] = out["verify_ms_per_draft"] / out["verify_ms_per_draft_without_reciting"]
+    share = extractive.WINDOW_SHARE
+    out["score_ms_per_question"] = _median_ms(score_all, len(questions), args.repeat)
+    extractive.WINDOW_SHARE = 0.0
+    out["score_ms_per_question_without_window"] = _median_ms(score_all, len(questions), args.repeat)
+    extractive.WINDOW_SHARE = share
+    out["window_cost_ratio"] = out["score_ms_per_question"] / out["score_ms_per_question_without_window"]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    for key, value in out.items():
+        print(f"{key:40s} {value:.3f}" if isinstance(value, float) else f"{key:40s} {value}")
+
+
+if __name__ == "__main__":
+    main()
