@@ -18,6 +18,9 @@ ENTITY_TYPES: tuple[str, ...] = (
     "UK_SORT_CODE", "UK_BANK_ACCOUNT", "UK_PNC_ID", "UK_CRO_NUMBER", "SOCIAL_HANDLE", "UK_ADDRESS",
 )
 PENDING = "_Searching the case material…_"
+# shown above streamed text: nothing in it is checked yet; the verified answer replaces it when generation ends
+DRAFT_LABEL = ('<span class="warn">Draft as it is written: not yet checked. Claims the passages do not support are '
+               "removed before the answer is final.</span>\n\n")
 
 ChatHistory = list[dict[str, str]]
 
@@ -62,7 +65,7 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
                              citation_choices(item))
             return
         partial += item
-        yield ChatUpdate([*turns, {"role": "assistant", "content": esc(partial)}])
+        yield ChatUpdate([*turns, {"role": "assistant", "content": DRAFT_LABEL + esc(partial)}])
     raise RuntimeError("the answer stream ended without a final answer")
 
 

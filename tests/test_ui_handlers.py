@@ -47,8 +47,10 @@ def _final(updates: list[ui_chat.ChatUpdate]) -> ui_chat.ChatUpdate:
 def test_chat_streams_then_shows_answer_backend_and_citations(fake_app: FakeApp) -> None:
     updates = list(ui_chat.ask(_s(fake_app, "supervisor1"), "kestrel", "who sold the sims?", []))
     assert updates[0].history[-1]["content"] == ui_chat.PENDING
-    assert len(updates) > 2  # cleared role: text deltas streamed
+    assert len(updates) > 2  # cleared role: text deltas streamed, each labelled as an unchecked draft
+    assert all(u.history[-1]["content"].startswith(ui_chat.DRAFT_LABEL) for u in updates[1:-1])
     final = _final(updates)
+    assert ui_chat.DRAFT_LABEL not in final.history[-1]["content"]
     assert final.history[0] == {"role": "user", "content": "who sold the sims?"}
     assert "**[1]**" in final.history[-1]["content"]
     assert "backend <b>extractive</b>" in final.backend and "Smoke-test" not in final.backend
