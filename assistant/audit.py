@@ -101,8 +101,8 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "prompt_version": answer.prompt_version,
         "retrieved": [{"chunk_id": p.chunk_id, "score": round(float(p.score), 6)} for p in answer.retrieved],
-        "citations": [{"n": c.n, "chunk_id": c.chunk_id, "quote": c.quote, "verified": bool(c.verified)}
-                      for c in answer.citations],
+        "citations": [{"n": c.n, "chunk_id": c.chunk_id, "quote": c.quote, "verified": bool(c.verified),
+                       **({"note": c.note} if c.note else {})} for c in answer.citations],
         "notes": list(answer.notes),
         "flagged_claims": list(answer.flagged_claims),
     }

@@ -166,7 +166,8 @@ def record_html(record: AuditRecord, review: AuditRecord | None) -> str:
     p = record.payload
     cites = "".join(
         f"<li>[{esc(c.get('n'))}] {'✓' if c.get('verified') else '✗ unverified'} <code>{esc(c.get('chunk_id'))}</code>"
-        f" — “{esc(c.get('quote', ''))}”</li>" for c in p.get("citations", []) if isinstance(c, dict))
+        f" — “{esc(c.get('quote', ''))}”{' <i>(' + esc(c['note']) + ')</i>' if c.get('note') else ''}</li>"
+        for c in p.get("citations", []) if isinstance(c, dict))
     retrieved = "".join(f"<li><code>{esc(r.get('chunk_id'))}</code> score {esc(r.get('score'))}</li>"
                         for r in p.get("retrieved", []) if isinstance(r, dict))
     status = review.payload.get("decision", "pending") if review else "pending"

@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,12 @@ def test_unicode_payload_round_trips(tmp_path: Path) -> None:
     audit.append_answer("r", _answer("من باع الشرائح؟"))
     assert audit.records()[0].payload["question"] == "من باع الشرائح؟"
     assert audit.verify().ok
+
+
+def test_a_recited_citation_keeps_its_note_in_the_audit_record(tmp_path: Path) -> None:
+    note = "re-cited: the model cited passage 2, which states this less closely"
+    base = _answer()
+    answer = replace(base, citations=(replace(base.citations[0], note=note),))
+    audit = AuditLog(tmp_path / "audit.sqlite")
+    record = audit.append_answer("supervisor1", answer)
+    assert audit.get(record.seq).payload["citations"][0]["note"] == note  # type: ignore[union-attr]
