@@ -20,9 +20,7 @@ answer text unless `mark_unsupported=True`, and then only with the visible "⚠ 
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -36,6 +34,7 @@ from assistant.extractive import (
     support_threshold,
 )
 from assistant.types import Answer, Passage
+from assistant.untranslated import untranslated_note
 from assistant.verify import verify_draft
 
 if TYPE_CHECKING:
@@ -45,37 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STRONG_MARGIN = 0.15
-ENGLISH = frozenset({"", "en", "eng", "english", "en-gb", "en-us"})
 NO_VERIFIABLE = "The model's draft had no verifiable claims; showing extractive answer."
 MODEL_NOT_FOUND = "The model answered NOT FOUND, but closely matching sentences exist; showing extractive answer."
-
-
-def untranslated_note(passages: Sequence[Passage]) -> str:
-    """A note when retrieved messages in another language have no English translation: the reviewer should know
-    that evidence may sit there, unreadable to the English search and answer (counts per language, no text)."""
-    langs: Counter[str] = Counter()
-    seen: set[tuple[str, str]] = set()
-    for p in passages:
-        if p.kind != "messages":
-            continue
-        try:
-            records = json.loads(str(p.meta.get("messages", "[]")))
-        except ValueError:
-            continue
-        for r in records if isinstance(records, list) else []:
-            if not isinstance(r, dict):
-                continue
-            lang = str(r.get("language") or "").strip().lower()
-            key = (p.source, str(r.get("message_id", r.get("start", ""))))
-            if lang in ENGLISH or str(r.get("translation") or "").strip() or key in seen:
-                continue
-            seen.add(key)
-            langs[lang] += 1
-    if not langs:
-        return ""
-    detail = ", ".join(f"{lang} {n}" for lang, n in sorted(langs.items()))
-    return (f"{sum(langs.values())} retrieved message(s) have no English translation ({detail}): they are searched "
-            "in their own language only and cannot support an answer until translated.")
 
 
 class Answerer:

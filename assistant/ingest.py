@@ -18,6 +18,7 @@ from assistant.embedding import Embedder
 from assistant.errors import IngestError
 from assistant.index import IndexStore, check_case_id
 from assistant.types import Chunk, Entity
+from assistant.untranslated import count_untranslated
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,10 @@ class Ingestor:
         tagged = self.tag_chunks(chunks)
         t2 = time.perf_counter()
         vectors = self.embedder.embed_texts([c.text for c in tagged])
+        untranslated = count_untranslated(tagged)
+        if untranslated:
+            report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
+                                      "identifiers and their own words, and never used as an answer"))
         t3 = time.perf_counter()
         self.store.replace_source(case, rel, doc.sha256 or sha, tagged, vectors)
         t4 = time.perf_counter()

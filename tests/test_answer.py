@@ -123,7 +123,7 @@ def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder:
                 for i, c in enumerate(chunks)]
     _, answer = run(ExtractiveBackend(), embedder, "Where did Marek tell Kacper to meet him?", passages=passages)
     note = next(n for n in answer.notes if "no English translation" in n)
-    assert note.startswith("2 retrieved message(s)") and "(pl 2)" in note
+    assert note.startswith("2 retrieved message(s)") and "(pl 2; ids m1, m4)" in note
     assert "siódmej" not in " ".join(answer.notes)  # counts only, never message text
     _, plain = run(ExtractiveBackend(), embedder)
     assert not any("no English translation" in n for n in plain.notes)

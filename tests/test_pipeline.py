@@ -109,6 +109,24 @@ def test_bad_files_are_reported_and_good_ones_kept(tmp_path: Path) -> None:
     assert nothing.exit_code == 2
 
 
+def test_untranslated_messages_are_reported_at_ingest_and_named_in_answers(tmp_path: Path) -> None:
+    from assistant.app import App
+    from assistant.config import load_settings
+
+    export = tmp_path / "case" / "phone.csv"
+    export.parent.mkdir()
+    export.write_text("message_id,thread_id,timestamp,sender,recipient,language,body,translation\n"
+                      "m1,t1,2023-03-14T15:20:03,Marek,Kacper,pl,dzisiaj o siódmej za stacją benzynową,\n"
+                      "m2,t1,2023-03-14T15:21:00,Marek,Kacper,ro,vino singur,come alone\n"
+                      "m3,t1,2023-03-14T15:22:00,Kacper,Marek,en,ok see you at the petrol station,\n", encoding="utf-8")
+    app = App(load_settings(index_dir=tmp_path / "idx"))
+    report = app.ingest([export.parent], "xcase", progress=False)
+    assert report.ingested == ["phone.csv"]
+    assert [n for s, n in report.notes if s == "phone.csv" and n.startswith("1 message(s) have no English")]
+    answer = app.ask("xcase", "What did Marek say to Kacper on 14 March?")
+    assert any("no English translation (pl 1; ids m1)" in n for n in answer.notes)
+
+
 def test_crash_mid_ingest_leaves_resumable_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.app import App
     from assistant.config import load_settings

