@@ -195,8 +195,12 @@ def content_terms(text: str) -> list[str]:
             low = low[:-2]
         if len(low) < 3 or low in STOPWORDS:
             continue
-        out.append(stem(low))
+        out.append(SAME_AS.get(low) or stem(low))
     return out
+
+
+# irregular forms no stemmer joins, common in statements and records: "born on 17/06/2007" is a date of birth
+SAME_AS = {"born": "birth", "dob": "birth"}
 
 
 def has_negation(text: str) -> bool:
