@@ -55,6 +55,7 @@ from assistant.sentences import (
     words,
 )
 from assistant.types import Answer, Citation, Passage
+from assistant.untranslated import untranslated_spans
 
 if TYPE_CHECKING:
     from assistant.embedding import Embedder
@@ -129,10 +130,11 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     context: list[int] = []  # per unit: where its context starts (message line / previous sentence)
     for i, p in enumerate(passages):
         spans = passage_units(p.text, p.kind, p.meta)
+        foreign = untranslated_spans(p)
         for k, (s, e) in enumerate(spans):
             text = p.text[s:e]
-            if is_instruction_like(text) or not any(ch.isalpha() for ch in text):
-                continue
+            if is_instruction_like(text) or not any(ch.isalpha() for ch in text) or (s, e) in foreign:
+                continue  # never evidence: injected instructions, bare numbers, messages nobody has translated
             if p.kind != "messages" and len(spans) > 1 and _fragment(text, first=k == 0, last=k == len(spans) - 1):
                 continue  # cut by the chunk boundary; overlapping chunks hold the whole sentence
             units.append((i, s, e))

@@ -32,6 +32,7 @@ from assistant.sentences import (
     words,
 )
 from assistant.types import Passage
+from assistant.untranslated import untranslated_spans
 
 if TYPE_CHECKING:
     from assistant.embedding import Embedder
@@ -105,6 +106,7 @@ class PassageView:
     @classmethod
     def build(cls, p: Passage) -> PassageView:
         units = passage_units(p.text, p.kind, p.meta)
+        foreign = [(s, e) in untranslated_spans(p) for s, e in units]  # an untranslated message is never evidence
         if p.kind == "messages":  # verify against the whole line: sender and timestamp are evidence too
             units = [_line_of(p.text, s, e) for s, e in units]
         facts = [_facts(p.text[s:e]) for s, e in units]
@@ -113,7 +115,7 @@ class PassageView:
             for k in range(1, len(units)):
                 if _FIRST_PERSON.search(p.text[slice(*units[k])]):
                     facts[k].words |= author
-        blocked = [is_instruction_like(p.text[s:e]) for s, e in units]
+        blocked = [is_instruction_like(p.text[s:e]) or f for (s, e), f in zip(units, foreign, strict=True)]
         lower = {w for w in words(p.text) if w.islower()}
         anaphoric = [bool(_PRONOUN.match(p.text, s)) for s, _ in units]
         return cls(p.text, units, facts, blocked, lower, anaphoric)

