@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.config import Settings
+from assistant.sentences import message_records as records_of_meta
 from assistant.tokenizer import count_tokens, token_offsets
 from assistant.types import Chunk, Document, Message
 
@@ -274,11 +275,7 @@ def _render(group: list[_Line]) -> _Span:
 
 def message_records(chunk: Chunk) -> list[dict[str, Any]]:
     """The message records of a message chunk ([] for prose chunks)."""
-    raw = chunk.meta.get("messages")
-    if not isinstance(raw, str) or not raw:
-        return []
-    records = json.loads(raw)
-    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+    return records_of_meta(chunk.meta)
 
 
 def messages_in_span(chunk: Chunk, start: int, end: int) -> list[dict[str, Any]]:

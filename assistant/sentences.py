@@ -121,8 +121,8 @@ def split_sentences(text: str) -> list[Span]:
     return spans
 
 
-def message_spans(meta: dict[str, Any]) -> list[Span]:
-    """Per-message (start, end) offsets from a message chunk's meta, [] when absent or malformed."""
+def message_records(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-message records of a message chunk's meta (`meta["messages"]`), [] when absent or malformed."""
     raw = meta.get("messages")
     if not isinstance(raw, str):
         return []
@@ -130,9 +130,14 @@ def message_spans(meta: dict[str, Any]) -> list[Span]:
         items = json.loads(raw)
     except ValueError:
         return []
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def message_spans(meta: dict[str, Any]) -> list[Span]:
+    """Per-message (start, end) offsets from a message chunk's meta, [] when absent or malformed."""
     spans: list[Span] = []
-    for item in items if isinstance(items, list) else []:
-        start, end = (item.get("start"), item.get("end")) if isinstance(item, dict) else (None, None)
+    for item in message_records(meta):
+        start, end = item.get("start"), item.get("end")
         if isinstance(start, int) and isinstance(end, int) and end > start:
             spans.append((start, end))
     return spans

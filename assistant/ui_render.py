@@ -4,12 +4,12 @@ markup (such as the `<mark>` of a quote) is added."""
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from assistant.audit import AuditRecord
+from assistant.sentences import message_records
 from assistant.types import Answer, Citation, Passage
 
 NOT_FOUND = "Not found in the case material"
@@ -92,17 +92,6 @@ def highlight(text: str, span: tuple[int, int] | None) -> str:
     return f'{esc(text[:start])}<mark class="quote">{esc(text[start:end])}</mark>{esc(text[end:])}'
 
 
-def _messages(passage: Passage) -> list[dict[str, Any]]:
-    raw = passage.meta.get("messages")
-    if not isinstance(raw, str):
-        return []
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return []
-    return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
-
-
 def _int(value: Any, default: int) -> int:
     try:
         return int(value)
@@ -114,7 +103,7 @@ def messages_html(passage: Passage, span: tuple[int, int] | None, quote: str = "
     """One row per message: who/when/language, then the original beside the English text. The cited words are
     marked by the quote's offsets when they line up with the (possibly masked) text, else by searching for it."""
     rows = []
-    for m in _messages(passage):
+    for m in message_records(passage.meta):
         start, end = _int(m.get("start"), -1), _int(m.get("end"), -1)
         english = str(m.get("translation") or m.get("body") or "")
         local: tuple[int, int] | None = None

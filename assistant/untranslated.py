@@ -13,10 +13,10 @@ case with every translation withheld, the gold message of the 8 translated-only 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from assistant.sentences import message_records
 from assistant.types import Chunk, Passage
 
 ENGLISH = frozenset({"", "en", "eng", "english", "en-gb", "en-us"})
@@ -28,26 +28,18 @@ def is_untranslated(record: dict[str, Any]) -> bool:
     return lang not in ENGLISH and not str(record.get("translation") or "").strip()
 
 
-def _records(meta: dict[str, Any]) -> list[dict[str, Any]]:
-    try:
-        records = json.loads(str(meta.get("messages", "[]")))
-    except ValueError:
-        return []
-    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
-
-
 def untranslated_spans(passage: Passage) -> set[tuple[int, int]]:
     """(start, end) in the passage text of each untranslated message: never an answer, never evidence."""
     if passage.kind != "messages":
         return set()
-    return {(int(r["start"]), int(r["end"])) for r in _records(passage.meta)
+    return {(int(r["start"]), int(r["end"])) for r in message_records(passage.meta)
             if is_untranslated(r) and isinstance(r.get("start"), int) and isinstance(r.get("end"), int)}
 
 
 def count_untranslated(chunks: Iterable[Chunk]) -> int:
     """Distinct untranslated messages in message chunks (windows overlap, so a message can sit in several)."""
     seen = {(c.source, str(r.get("message_id") or r.get("index", "")))
-            for c in chunks if c.kind == "messages" for r in _records(c.meta) if is_untranslated(r)}
+            for c in chunks if c.kind == "messages" for r in message_records(c.meta) if is_untranslated(r)}
     return len(seen)
 
 
@@ -59,7 +51,7 @@ def untranslated_note(passages: Sequence[Passage], *, max_ids: int = 5) -> str:
     for p in passages:
         if p.kind != "messages":
             continue
-        for record in _records(p.meta):
+        for record in message_records(p.meta):
             key = (p.source, str(record.get("message_id") or record.get("start", "")))
             if key in seen or not is_untranslated(record):
                 continue
