@@ -92,10 +92,10 @@ class Answerer:
             yield answer.answer
             yield answer
             return
-        yield from self._generate(question, case, passages, scored, base_notes, model)
+        yield from self._generate(question, case, passages, scored, base_notes, model, threshold)
 
     def _generate(self, question: str, case: str, passages: list[Passage], scored: Sequence[ScoredSentence],
-                  base_notes: tuple[str, ...], model: str) -> Iterator[str | Answer]:
+                  base_notes: tuple[str, ...], model: str, threshold: float) -> Iterator[str | Answer]:
         from assistant.prompts import PROMPT_VERSION, render_answer_messages
 
         messages = render_answer_messages(question, passages)
@@ -132,7 +132,7 @@ class Answerer:
                          model=model, prompt_version=PROMPT_VERSION, notes=tuple(notes),
                          flagged_claims=verified.flagged)
             return
-        strong = bool(scored) and scored[0].support >= support_threshold(question, self.settings.answer) + STRONG_MARGIN
+        strong = bool(scored) and scored[0].support >= threshold + STRONG_MARGIN
         if verified.not_found and not strong:
             yield Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
                          backend=self.backend.name, retrieved=tuple(passages), model=model,

@@ -106,7 +106,8 @@ class PassageView:
     @classmethod
     def build(cls, p: Passage) -> PassageView:
         units = passage_units(p.text, p.kind, p.meta)
-        foreign = [(s, e) in untranslated_spans(p) for s, e in units]  # an untranslated message is never evidence
+        untranslated = untranslated_spans(p)
+        foreign = [(s, e) in untranslated for s, e in units]  # an untranslated message is never evidence
         if p.kind == "messages":  # verify against the whole line: sender and timestamp are evidence too
             units = [_line_of(p.text, s, e) for s, e in units]
         facts = [_facts(p.text[s:e]) for s, e in units]
