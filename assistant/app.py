@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.config import Settings, load_settings
 from assistant.index import IndexStore, check_case_id
 from assistant.offline import apply_offline_env
-from assistant.types import Answer, Passage, RetrievalFilters
+from assistant.types import Answer, Chunk, Passage, RetrievalFilters
 
 if TYPE_CHECKING:
     from assistant.answer import Answerer
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from assistant.backends import Backend
     from assistant.embedding import Embedder
     from assistant.ingest import Ingestor, IngestReport
+    from assistant.links.lookup import LinkLookup
+    from assistant.links.store import LinkStore
     from assistant.pii import PiiTagger
     from assistant.retrieval import Retriever
 
@@ -65,7 +67,26 @@ class App:
     def ingestor(self) -> Ingestor:
         from assistant.ingest import Ingestor
 
-        return Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
+        ingestor = Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
+        ingestor.on_committed = self._index_links
+        return ingestor
+
+    def _index_links(self, case: str, source: str, chunks: list[Chunk]) -> None:
+        from assistant.links.indexer import index_chunks
+
+        index_chunks(self.link_store, case, source, chunks, self.settings.links.default_region)
+
+    @cached_property
+    def link_store(self) -> LinkStore:
+        from assistant.links.store import LinkStore
+
+        return LinkStore(self.settings.index_dir / "links.sqlite")
+
+    @cached_property
+    def links(self) -> LinkLookup:
+        from assistant.links.lookup import LinkLookup
+
+        return LinkLookup(self.link_store, self.users, self.audit, self.settings.links)
 
     @cached_property
     def backend(self) -> Backend:

@@ -81,6 +81,18 @@ class UISettings(BaseModel):
     auth: bool = Field(True, description="Require login")
 
 
+class LinksSettings(BaseModel):
+    default_region: str = Field("GB", description="Region for phone numbers written without an international "
+                                "prefix (ISO 3166 code, as the phonenumbers package reads it)")
+    contact_roles: list[str] = Field(default_factory=lambda: ["supervisor"],
+                                     description="Roles named as 'who to ask' for a case a user may not open "
+                                     "(the users of these roles assigned to that case); admins when none is")
+    break_glass_roles: list[str] = Field(default_factory=lambda: ["supervisor"],
+                                         description="Roles that may open another case's passages with a reason "
+                                         "(audited); admins see every case anyway")
+    min_reason_chars: int = Field(15, description="Shortest break-glass reason accepted")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
 
@@ -98,6 +110,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     pii: PiiSettings = PiiSettings()
     ui: UISettings = UISettings()
+    links: LinksSettings = LinksSettings()
 
 
 def load_settings(**overrides: object) -> Settings:
