@@ -103,7 +103,7 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
           f"{len(report.failed)} skipped")
     for source, reason in report.failed:
         print(f"skipped: {source}: {reason}", file=sys.stderr)
-    for extra, case in ((Path("tests/corpus/operation-heron"), "heron"),):
+    for extra, case in ((Path("tests/corpus/operation-heron"), "heron"), (Path("demo/operation-plover"), "plover")):
         if extra.exists():
             app.ingest([extra], case, progress=False)
     seed_demo_users(app)

@@ -132,3 +132,26 @@ def test_rebuild_reproduces_the_ingest_index(app: Any, capsys: pytest.CaptureFix
     assert main(["links", "--rebuild", "--no-progress"]) == 0
     assert "3 cases" in capsys.readouterr().out
     assert {c: app.link_store.case_values(c) for c in before} == before
+
+
+def test_timeline_contract_on_plover(app: Any, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(app.settings.index_dir))
+    assert main(["timeline", "--case", "plover", "--json"]) == 0
+    events = json.loads(capsys.readouterr().out)
+    keys = [e["timestamp"][:19] for e in events]
+    assert keys == sorted(keys) and len(events) >= 10
+    for e in events:
+        assert set(e) >= {"timestamp", "text", "citation"}
+        passage = app.get_chunk("plover", e["citation"]["chunk_id"])
+        assert passage is not None and passage.source == e["citation"]["source"]
+    patrol = [e for e in events if e["timestamp"] == "2024-03-14T23:00"]
+    assert len(patrol) == 1 and "foot patrol" in patrol[0]["text"]
+    assert sum(e["kind"] == "message" for e in events) == 7  # every message once, despite overlapping windows
+    assert main(["timeline", "--case", "plover", "--about", "+447700900771", "--json"]) == 0
+    about = json.loads(capsys.readouterr().out)
+    assert [e["timestamp"] for e in about] == ["2024-03-15T08:03:51+00:00"]
+    assert main(["timeline", "--case", "plover", "--user", "rev-k"]) == 1
+    assert "not assigned" in capsys.readouterr().err

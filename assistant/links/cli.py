@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tl.add_argument("--case", required=True)
     tl.add_argument("--about", default="", help="only events mentioning this (a name or identifier)")
     tl.add_argument("--json", action="store_true")
+    tl.add_argument("--user", default=None, help="refuse unless this user is assigned to the case")
     tl.set_defaults(func=run_timeline)
 
 
@@ -94,10 +94,14 @@ def _run_graph(args: argparse.Namespace, app: App) -> int:
 def run_timeline(args: argparse.Namespace, app: App) -> int:
     from assistant.links.timeline import case_timeline
 
+    if args.user and not app.users.can_access(args.user, args.case):
+        raise AssistantError(f"user {args.user!r} is not assigned to case {args.case!r}")
+    if not app.store.has_case(args.case):
+        raise AssistantError(f"no case {args.case!r} is indexed (assistant cases lists them)")
     events = case_timeline(app, args.case, about=args.about)
     if args.json:
         print(json.dumps([e.to_json() for e in events], ensure_ascii=False, indent=2))
         return 0
     for e in events:
-        print(f"{e.timestamp}  {e.text}  [{e.citation.source} — {e.citation.locator}]", file=sys.stdout)
+        print(f"{e.timestamp}  {e.text}  [{e.citation.source} — {e.citation.locator}]")
     return 0
