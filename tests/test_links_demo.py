@@ -1,7 +1,8 @@
 """Issue 17 'done when', on real components: the demo case kestrel and the second case plover (demo/) are ingested
 through the real pipeline (Presidio, the packaged embedder, Chroma); the identifier index is filled by the ingest
 hook. `assistant links` finds every identifier the two cases share, in any written form, and nothing else; a
-reviewer of one case sees only the existence of the other; a supervisor's break-glass is audited."""
+reviewer of one case sees only the existence of the other; a supervisor's break-glass is audited. The app
+(kestrel, plover and heron ingested, users rev-k, sup-k, sup-p) is the session fixture `links_app` (conftest)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ import pytest
 from assistant.links.lookup import BREAK_GLASS, EXISTENCE, FULL, AccessDenied
 
 ROOT = Path(__file__).resolve().parent.parent
-PLOVER_DIR = ROOT / "demo" / "operation-plover"
 DEMO_DIR = ROOT / "demo" / "operation-kestrel"
-HERON_DIR = ROOT / "tests" / "corpus" / "operation-heron"
 
 # What plover was written to share with kestrel, as each case spells it (see demo/operation-plover/README.md).
 SHARED = {
@@ -28,25 +27,9 @@ SHARED = {
 }
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from assistant.app import App
-    from assistant.config import load_settings
-
-    settings = load_settings(index_dir=tmp_path_factory.mktemp("links-index"))
-    settings.llm.backend = "extractive"
-    app = App(settings)
-    for folder, case in ((DEMO_DIR, "kestrel"), (PLOVER_DIR, "plover"), (HERON_DIR, "heron")):
-        report = app.ingest([folder], case, progress=False)
-        assert report.ingested and not report.failed, report.failed
-    app.users.rounds = 4
-    app.users.add_user("rev-k", "kestrel-pass-1", "reviewer")
-    app.users.assign("rev-k", "kestrel")
-    app.users.add_user("sup-k", "kestrel-pass-2", "supervisor")
-    app.users.assign("sup-k", "kestrel")
-    app.users.add_user("sup-p", "plover-pass-3", "supervisor")
-    app.users.assign("sup-p", "plover")
-    return app
+@pytest.fixture()
+def app(links_app: Any) -> Any:
+    return links_app
 
 
 def test_shared_identifiers_are_exactly_the_planted_ones(app: Any) -> None:

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ln.add_argument("--graph", action="store_true", help="export the link chart of --case as GraphML and CSV")
     ln.add_argument("--case", action="append", default=[], help="with --graph: the case(s) charted")
     ln.add_argument("--out", type=Path, default=Path("links-export"), help="with --graph: output folder")
+    ln.add_argument("--png", action="store_true", help="with --graph: also draw links.png")
     ln.set_defaults(func=run_links)
 
     tl = sub.add_parser("timeline", help="dated events of one case (messages, calls, statements), in time order")
@@ -86,6 +87,10 @@ def _run_graph(args: argparse.Namespace, app: App) -> int:
             raise AssistantError(f"user {args.user!r} is not assigned to case {case!r}")
     graph = build_graph(app, args.case)
     paths = export_graph(graph, args.out)
+    if args.png:
+        from assistant.links.render import render_png
+
+        paths.append(render_png(graph, args.out / "links.png", title=f"Link chart: {', '.join(args.case)}"))
     print(f"link chart: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges -> "
           + ", ".join(str(p) for p in paths))
     return 0

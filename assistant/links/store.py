@@ -135,14 +135,22 @@ class LinkStore:
             rows = conn.execute("SELECT DISTINCT value, type FROM mentions WHERE case_id=?", (case,)).fetchall()
         return {str(v): str(t) for v, t in rows}
 
-    def chunk_values(self, case: str) -> dict[str, list[tuple[str, str]]]:
-        """chunk_id -> [(value, type)] for one case (the link chart's co-mentions)."""
-        out: dict[str, list[tuple[str, str]]] = {}
+    def chunk_values(self, case: str) -> dict[str, tuple[str, str, list[tuple[str, str]]]]:
+        """chunk_id -> (source, locator, [(value, type)]) for one case (the link chart's co-mentions)."""
+        out: dict[str, tuple[str, str, list[tuple[str, str]]]] = {}
         with self._connect() as conn:
-            for cid, v, t in conn.execute("SELECT chunk_id, value, type FROM mentions WHERE case_id=? "
-                                          "ORDER BY chunk_id, value", (case,)):
-                out.setdefault(str(cid), []).append((str(v), str(t)))
+            for cid, src, loc, v, t in conn.execute(
+                    "SELECT chunk_id, source, locator, value, type FROM mentions WHERE case_id=? "
+                    "ORDER BY chunk_id, value", (case,)):
+                out.setdefault(str(cid), (str(src), str(loc), []))[2].append((str(v), str(t)))
         return out
+
+    def case_aliases(self, case: str) -> list[tuple[str, str, str]]:
+        """(name, alias, chunk_id) declared in one case."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT name, alias, chunk_id FROM aliases WHERE case_id=? ORDER BY chunk_id, name",
+                                (case,)).fetchall()
+        return [(str(n), str(a), str(c)) for n, a, c in rows]
 
     def coverage(self) -> Coverage:
         with self._connect() as conn:
