@@ -130,8 +130,19 @@ class App:
                  top_k: int | None = None) -> list[Passage]:
         return self.retriever.retrieve(case, question, filters=filters, top_k=top_k)
 
+    def _links_chat(self, case: str, question: str, user: str) -> Answer | None:
+        from assistant.links.chat import answer
+
+        routed = answer(self, case, question, user)
+        if routed is not None:
+            self.audit.append_answer(user, routed)
+        return routed
+
     def ask(self, case: str, question: str, *, user: str = "cli",
             filters: RetrievalFilters | None = None) -> Answer:
+        routed = self._links_chat(case, question, user)
+        if routed is not None:
+            return routed
         passages = self.retrieve(case, question, filters=filters)
         answer = self.answerer.answer(question, case, passages)
         self.audit.append_answer(user, answer)
@@ -139,6 +150,10 @@ class App:
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli",
                    filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
+        routed = self._links_chat(case, question, user)
+        if routed is not None:
+            yield routed
+            return
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
             if isinstance(item, Answer):

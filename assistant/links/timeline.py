@@ -31,6 +31,7 @@ class Event:
     text: str
     citation: Cite
     kind: str = "statement"  # or "message"
+    span: tuple[int, int] = (-1, -1)  # a message's English text inside the cited chunk's text
 
     @property
     def sort_key(self) -> str:
@@ -79,7 +80,8 @@ def message_events(meta: dict[str, Any], cite: Cite) -> list[Event]:
         who = f"{r.get('sender', '')} → {r['recipient']}" if r.get("recipient") else str(r.get("sender", ""))
         words = str(r.get("translation") or r.get("body") or "")
         locator = f"{device} / thread {r.get('thread_id', '')} / {r.get('message_id', '')} / {stamp}"
-        out.append(Event(stamp, f"{who}: {words}", Cite(cite.chunk_id, cite.source, locator), "message"))
+        span = (int(r.get("start", -1)), int(r.get("end", -1)))
+        out.append(Event(stamp, f"{who}: {words}", Cite(cite.chunk_id, cite.source, locator), "message", span))
     return out
 
 
