@@ -93,10 +93,13 @@ class LinkLookup:
         opened: list[CaseHit] = []
         if reason and user is not None:
             self._check_break_glass(user, reason)
+        current = self.users.get(user) if user is not None else None  # read from the store now, once per look-up
+        if user is not None and current is None:
+            raise AccessDenied(f"unknown user {user!r}")
         for case in sorted(by_case):
             mentions = tuple(by_case[case])
             total = sum(m.count for m in mentions)
-            if user is None or self.users.can_access(user, case):
+            if current is None or current.is_admin or case in current.cases:
                 hits.append(CaseHit(case, total, FULL, mentions))
             elif reason:
                 hit = CaseHit(case, total, BREAK_GLASS, mentions)
@@ -112,12 +115,11 @@ class LinkLookup:
         return result
 
     def contacts(self, case: str) -> tuple[str, ...]:
-        assigned = [u for u in self.users.list_users() if case in u.cases]
-        named = [u.username for u in assigned if u.role in self.settings.contact_roles]
+        everyone = self.users.list_users()
+        named = [u.username for u in everyone if case in u.cases and u.role in self.settings.contact_roles]
         if named:
             return tuple(named)
-        admins = [u.username for u in self.users.list_users() if u.is_admin]
-        return tuple(admins) or ("an administrator",)
+        return tuple(u.username for u in everyone if u.is_admin) or ("an administrator",)
 
     def _check_break_glass(self, user: str, reason: str) -> None:
         current = self.users.get(user)
