@@ -154,6 +154,9 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
                     g_action = gr.Radio(["assign", "unassign"], value="assign", label="Action")
                     g_btn = gr.Button("Apply")
                 admin_msg = gr.Markdown()
+            from assistant.links.ui_tab import build_links_tab
+
+            build_links_tab(session_of, _user_errors, priv)
 
         # --- load: who is this, which cases, which tabs ----------------------------------------------------------
         def on_load(request: gr.Request) -> tuple[Any, ...]:
