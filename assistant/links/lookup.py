@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.audit import AuditLog
-from assistant.auth import UserStore
+from assistant.auth import User, UserStore
 from assistant.config import LinksSettings
 from assistant.errors import AssistantError
 from assistant.links.identifiers import NAME, classify_query
@@ -96,6 +96,7 @@ class LinkLookup:
         current = self.users.get(user) if user is not None else None  # read from the store now, once per look-up
         if user is not None and current is None:
             raise AccessDenied(f"unknown user {user!r}")
+        everyone: list[User] | None = None  # read once per look-up, only when a case needs its contacts
         for case in sorted(by_case):
             mentions = tuple(by_case[case])
             total = sum(m.count for m in mentions)
@@ -106,7 +107,8 @@ class LinkLookup:
                 hits.append(hit)
                 opened.append(hit)
             else:
-                hits.append(CaseHit(case, total, EXISTENCE, (), self.contacts(case)))
+                everyone = self.users.list_users() if everyone is None else everyone
+                hits.append(CaseHit(case, total, EXISTENCE, (), self.contacts(case, everyone)))
         result = LinkResult(query, normalized, kind, tuple(hits), self.store.coverage(), tuple(sorted(values)))
         if audit:
             self._record(result, user or "cli", reason, opened)
@@ -114,8 +116,8 @@ class LinkLookup:
                  len(opened))
         return result
 
-    def contacts(self, case: str) -> tuple[str, ...]:
-        everyone = self.users.list_users()
+    def contacts(self, case: str, everyone: list[User] | None = None) -> tuple[str, ...]:
+        everyone = self.users.list_users() if everyone is None else everyone
         named = [u.username for u in everyone if case in u.cases and u.role in self.settings.contact_roles]
         if named:
             return tuple(named)
