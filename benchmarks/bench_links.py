@@ -146,8 +146,14 @@ def main() -> None:
             start = time.perf_counter()
             lookup.lookup(q, user="rev", audit=False)
             bare.append((time.perf_counter() - start) * 1000)
+        audit_only = []
+        for q in queries[:100]:  # the audit append by itself (AuditLog: one fsync'd transaction per record)
+            start = time.perf_counter()
+            lookup.audit.append("links", "rev", "", {"query": q})
+            audit_only.append((time.perf_counter() - start) * 1000)
         times.sort()
         bare.sort()
+        audit_only.sort()
         db_mb = sum(p.stat().st_size for p in root.glob("links.sqlite*")) / 2**20
         report: dict[str, Any] = {
             "cases": args.cases, "chunks": args.cases * args.chunks, "mention_rows": rows,
@@ -157,6 +163,8 @@ def main() -> None:
             "lookup_ms_p95": round(times[int(0.95 * (len(times) - 1))], 2), "lookup_ms_max": round(times[-1], 2),
             "lookup_no_audit_ms_p50": round(statistics.median(bare), 2),
             "lookup_no_audit_ms_p95": round(bare[int(0.95 * (len(bare) - 1))], 2),
+            "audit_append_ms_p50": round(statistics.median(audit_only), 2),
+            "audit_append_ms_p95": round(audit_only[int(0.95 * (len(audit_only) - 1))], 2),
             "lookup_peak_python_mb": round(peak / 2**20, 2),
             "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "index_file_mb": round(db_mb, 1),

@@ -138,7 +138,8 @@ class LinkLookup:
         payload: dict[str, Any] = {
             "query": result.query, "normalized": result.normalized, "type": result.type,
             "cases": [{"case": c.case, "mentions": c.mentions, "access": c.access,
-                       "chunk_ids": [m.chunk_id for m in c.sources]} for c in result.cases]}
+                       **({"chunk_ids": [m.chunk_id for m in c.sources]} if c.sources else {})}
+                      for c in result.cases]}  # chunk ids only where sources were shown
         if not result.cases:
             payload["assurance"] = result.negative_assurance()
         self.audit.append("links", user, "", payload)
