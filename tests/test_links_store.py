@@ -58,3 +58,27 @@ def test_rebuild_matches_incremental_and_drops_removed_cases(tmp_path: Path) -> 
 def test_message_bodies_count_for_identifiers() -> None:
     v = ChunkView("m:1", "msgs.csv", "l", "[t] A -> B: call the new number", extra_texts=("dzwoń 07700 900771",))
     assert chunk_mentions(v).values == {("+447700900771", "phone"): 1}
+
+
+def test_ingest_hook_follows_a_changed_file(links_app: object, tmp_path: Path) -> None:
+    """Real ingest (the session's Presidio and embedder, a fresh index): re-ingesting an edited file replaces its
+    identifiers; an unchanged re-ingest leaves them alone."""
+    from assistant.app import App
+    from assistant.config import load_settings
+
+    app = App(load_settings(index_dir=tmp_path / "index"))
+    for shared in ("pii", "embedder", "tokenizer"):
+        app.__dict__[shared] = getattr(links_app, shared)
+    folder = tmp_path / "case"
+    folder.mkdir()
+    note = folder / "note.txt"
+    note.write_text("The caller used 07700 900123 and drove LK19 XRT.\n", encoding="utf-8")
+    app.ingest([folder], "alpha", progress=False)
+    assert set(app.link_store.case_values("alpha")) == {"+447700900123", "LK19XRT"}
+    app.ingest([folder], "alpha", progress=False)
+    assert set(app.link_store.case_values("alpha")) == {"+447700900123", "LK19XRT"}
+    note.write_text("The caller now uses +44 7700 900456.\n", encoding="utf-8")
+    report = app.ingest([folder], "alpha", progress=False)
+    assert report.ingested == ["note.txt"]
+    assert set(app.link_store.case_values("alpha")) == {"+447700900456"}
+    assert app.link_store.coverage().sources == 1

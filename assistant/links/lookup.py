@@ -138,8 +138,8 @@ class LinkLookup:
         payload: dict[str, Any] = {
             "query": result.query, "normalized": result.normalized, "type": result.type,
             "cases": [{"case": c.case, "mentions": c.mentions, "access": c.access,
-                       **({"chunk_ids": [m.chunk_id for m in c.sources]} if c.sources else {})}
-                      for c in result.cases]}  # chunk ids only where sources were shown
+                       "chunk_ids": [m.chunk_id for m in c.sources]} for c in result.cases if c.access != EXISTENCE],
+            "existence": {c.case: c.mentions for c in result.cases if c.access == EXISTENCE}}
         if not result.cases:
             payload["assurance"] = result.negative_assurance()
         self.audit.append("links", user, "", payload)
