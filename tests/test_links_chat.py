@@ -67,3 +67,15 @@ def test_timeline_of_contact_between_two_people(links_app: Any) -> None:
     stamps = [ln.split(" ", 1)[0][:19] for ln in lines]
     assert stamps == sorted(stamps)
     assert not any("Imran" in ln.split(": ", 1)[0] for ln in message_lines)
+
+
+def test_who_is_linked_names_people_from_cited_passages(links_app: Any) -> None:
+    answer = links_app.ask("kestrel", "Who is linked to km68wrv?", user="rev-k")
+    line = next(ln for ln in answer.answer.splitlines() if ln.startswith("Named in the same passages"))
+    entries = line.split(": ", 1)[1].split("; ")
+    assert entries[0].startswith("Andrei Popescu [")  # "POPESCU ... drives ... registration KM68 WRV"
+    by_n = {c.n: c for c in answer.citations}
+    for entry in entries:
+        name, marks = entry.split(" [", 1)
+        for n in (int(m.strip("[] ")) for m in marks.split("] [")):
+            assert name.split()[-1].lower() in by_n[n].text.lower()

@@ -25,6 +25,7 @@ MAX_LINES = 60  # timeline lines shown in one chat answer; the CLI/JSON timeline
 _CROSS_CASE = re.compile(r"\b(?:other|another|any|all|every|previous|older)\s+(?:\w+\s+)?cases?\b|\banywhere\b"
                          r"|\belsewhere\b|\bacross\s+(?:all\s+)?(?:the\s+)?cases\b|\b(?:linked|connected)\s+(?:to|with)\b",
                          re.I)
+_WHO = re.compile(r"^\s*who\b", re.I)
 _LINKED_NAME = re.compile(r"\b(?:linked|connected)\s+(?:to|with)\s+([A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+){1,2})")
 _TIMELINE = re.compile(r"\b(?:timeline|chronology|sequence of events)\b", re.I)
 _BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+?)\s*[?.!]*$", re.I)
@@ -95,7 +96,35 @@ def links_answer(app: App, question: str, case: str, user: str | None, value: st
                 marks.append(f"[{cite.n}]")
         here = " (this case)" if hit.case == case else ""
         lines.append(f"- case {hit.case}{here}: {hit.mentions} mention(s) {' '.join(marks)}".rstrip())
+    if _WHO.search(question):
+        lines.extend(_people(app, result, citations))
     return Answer(question, case, "answered", "\n".join(lines), BACKEND, citations=tuple(citations))
+
+
+def _people(app: App, result: LinkResult, citations: list[Citation]) -> list[str]:
+    """Names written in the same passages as the value (the passages the user may open), nearest first, each with
+    its citations."""
+    marks: dict[str, list[int]] = {}
+    nearest: dict[str, int] = {}
+    searched = set(result.values)
+    for hit in result.cases:
+        if hit.access == EXISTENCE:
+            continue
+        by_chunk = app.link_store.values_in_chunks(hit.case, [m.chunk_id for m in hit.sources])
+        for c in citations:
+            for value, kind in by_chunk.get(c.chunk_id, []):
+                if kind != NAME or value in searched or c.n in marks.get(value, []):
+                    continue
+                marks.setdefault(value, []).append(c.n)
+                rx = re.compile(rf"\b{re.escape(value.split()[-1])}\b", re.I)  # the surname alone counts too
+                spots = [f.start for f in extract(c.text) if f.value in searched] or [c.quote_start]
+                gaps = [abs(m.start() - p) for m in rx.finditer(c.text) for p in spots if p >= 0]
+                nearest[value] = min([nearest.get(value, 10**6), *gaps])
+    if not marks:
+        return ["No person is named in those passages."]
+    ranked = sorted(marks, key=lambda name: (nearest.get(name, 10**6), name))
+    return ["Named in the same passages (nearest first): " + "; ".join(
+        f"{name.title()} {' '.join(f'[{n}]' for n in marks[name])}" for name in ranked)]
 
 
 def timeline_answer(app: App, question: str, case: str, about: tuple[str, ...]) -> Answer:

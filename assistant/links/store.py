@@ -149,6 +149,19 @@ class LinkStore:
                 out.setdefault(str(cid), (str(src), str(loc), []))[2].append((str(v), str(t)))
         return out
 
+    def values_in_chunks(self, case: str, chunk_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """chunk_id -> [(value, type)] for some chunks of one case."""
+        ids = sorted(set(chunk_ids))
+        out: dict[str, list[tuple[str, str]]] = {}
+        if not ids:
+            return out
+        marks = ",".join("?" * len(ids))
+        with self._connect() as conn:
+            for cid, v, t in conn.execute(f"SELECT chunk_id, value, type FROM mentions WHERE case_id=? AND chunk_id IN "
+                                          f"({marks}) ORDER BY chunk_id, value", [case, *ids]):
+                out.setdefault(str(cid), []).append((str(v), str(t)))
+        return out
+
     def case_aliases(self, case: str) -> list[tuple[str, str, str]]:
         """(name, alias, chunk_id) declared in one case."""
         with self._connect() as conn:
