@@ -151,8 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from assistant.cli_admin import register
     from assistant.links.cli import register as register_links
+    from assistant.llm.cli import register as register_models
 
     register(sub)
+    register_models(sub)
     register_links(sub)
     return p
 
