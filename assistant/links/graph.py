@@ -1,6 +1,7 @@
 """The link chart of one or more cases, as a networkx MultiDiGraph: people, phones, devices, vehicles and accounts
-as nodes; edges from co-mention in one passage, message sender -> recipient, a contact saved under a name, a device
-used with a number (both written in one sentence) and a declared alias. Every edge keeps its citations.
+as nodes. Edges: co-mention in one sentence of a passage (a table row, a message line; passage-wide pairs linked
+every name of a report to every number in it), message sender -> recipient, a contact saved under a name, a device
+used with a number (both in one sentence) and a declared alias. Every edge keeps its citations.
 
 Export: GraphML (citations as a JSON string attribute, since GraphML holds scalars) and two CSV files."""
 
@@ -26,7 +27,7 @@ NODE_KIND = {NAME: "person", PHONE: "phone", IMEI: "device", "vehicle": "vehicle
              "email": "account", "handle": "account"}
 CO_MENTION, MESSAGE, SAVED_CONTACT, DEVICE, ALIAS = "co_mention", "message", "saved_contact", "device", "alias"
 _SAVED_AS = re.compile(r"\bsaved\s+(?:as|under)\s+[\"“'‘]?([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2})", re.I)
-MAX_COMENTION = 12  # a passage naming more identifiers than this is a list (e.g. a contacts table): pairs skipped
+MAX_COMENTION = 12  # a sentence naming more identifiers than this is a list: its pairs say nothing
 
 
 def node_id(value: str, kind: str) -> str:
@@ -36,6 +37,7 @@ def node_id(value: str, kind: str) -> str:
 class ChartBuilder:
     def __init__(self) -> None:
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.case_names: dict[str, list[str]] = {}  # case -> every indexed name, matched in sentences by surname
 
     def node(self, value: str, kind: str, case: str) -> str:
         nid = node_id(value, kind)
@@ -62,10 +64,15 @@ class ChartBuilder:
     def add_passage(self, case: str, chunk_id: str, source: str, locator: str, text: str, meta: dict[str, Any],
                     values: Iterable[tuple[str, str]]) -> None:
         cite = {"case": case, "chunk_id": chunk_id, "source": source, "locator": locator}
-        ids = sorted({self.node(v, t, case) for v, t in values})
-        if len(ids) <= MAX_COMENTION:
-            for u, v in combinations(ids, 2):
-                self.edge(u, v, CO_MENTION, cite)
+        values = list(values)
+        for value, kind in values:
+            self.node(value, kind, case)
+        names = [(n, NAME) for n in self.case_names.get(case, [])] or values
+        for start, end in split_sentences(text):  # co-mention in one sentence (or one table row / message line)
+            unit = self._unit_ids(text[start:end], names, case)
+            if 2 <= len(unit) <= MAX_COMENTION:
+                for u, v in combinations(sorted(unit), 2):
+                    self.edge(u, v, CO_MENTION, cite)
         for r in message_records(meta):
             sender, recipient = normalize_name(str(r.get("sender", ""))), normalize_name(str(r.get("recipient", "")))
             if sender and recipient:
@@ -74,6 +81,15 @@ class ChartBuilder:
                           {**cite, "locator": f"{locator.split(' / ')[0]} / {loc}"})
         if not message_records(meta):
             self._sentences(case, text, cite)
+
+    def _unit_ids(self, unit: str, values: list[tuple[str, str]], case: str) -> set[str]:
+        """Identifiers written in one sentence, and the passage's names whose surname it mentions ("POPESCU
+        drives ... KM68 WRV" names Andrei POPESCU)."""
+        ids = {self.node(f.value, f.type, case) for f in extract(unit)}
+        for value, kind in values:
+            if kind == NAME and re.search(rf"\b{re.escape(value.split()[-1])}\b", unit, re.I):
+                ids.add(self.node(value, kind, case))
+        return ids
 
     def _sentences(self, case: str, text: str, cite: dict[str, str]) -> None:
         for start, end in split_sentences(text):
@@ -95,6 +111,7 @@ def build_graph(app: App, cases: Iterable[str]) -> nx.MultiDiGraph:
     for case in cases:
         stored, _ = app.store.catalog(case)
         indexed = app.link_store.chunk_values(case)
+        builder.case_names[case] = [v for v, t in app.link_store.case_values(case).items() if t == NAME]
         for chunk_id, (source, locator, values) in sorted(indexed.items()):
             chunk = stored.get(chunk_id)
             text, meta = (chunk.text, chunk.meta) if chunk is not None else ("", {})
