@@ -18,7 +18,7 @@ from assistant.sentences import locate_quote
 from assistant.types import Answer, Citation
 
 if TYPE_CHECKING:
-    from assistant.app import App
+    from assistant.links.ports import LinksApp
 
 BACKEND = "links-index"
 MAX_LINES = 60  # timeline lines shown in one chat answer; the CLI/JSON timeline has them all
@@ -58,7 +58,7 @@ def detect(question: str) -> Intent | None:
     return Intent("links", value=named.group(1)) if named else None
 
 
-def _cite(app: App, n: int, case: str, chunk_id: str, want: str, kind: str) -> Citation | None:
+def _cite(app: LinksApp, n: int, case: str, chunk_id: str, want: str, kind: str) -> Citation | None:
     passage = app.get_chunk(case, chunk_id)
     if passage is None:
         return None
@@ -75,7 +75,7 @@ def _cite(app: App, n: int, case: str, chunk_id: str, want: str, kind: str) -> C
                     note=f"case {case}")
 
 
-def links_answer(app: App, question: str, case: str, user: str | None, value: str) -> Answer:
+def links_answer(app: LinksApp, question: str, case: str, user: str | None, value: str) -> Answer:
     result: LinkResult = app.links.lookup(value, user=user)
     if not result.cases:
         text = f"{value} ({result.normalized}): {result.negative_assurance()}."
@@ -101,7 +101,7 @@ def links_answer(app: App, question: str, case: str, user: str | None, value: st
     return Answer(question, case, "answered", "\n".join(lines), BACKEND, citations=tuple(citations))
 
 
-def _people(app: App, result: LinkResult, citations: list[Citation]) -> list[str]:
+def _people(app: LinksApp, result: LinkResult, citations: list[Citation]) -> list[str]:
     """Names written in the same passages as the value (the passages the user may open), nearest first, each with
     its citations."""
     marks: dict[str, list[int]] = {}
@@ -127,7 +127,7 @@ def _people(app: App, result: LinkResult, citations: list[Citation]) -> list[str
         f"{name.title()} {' '.join(f'[{n}]' for n in marks[name])}" for name in ranked)]
 
 
-def timeline_answer(app: App, question: str, case: str, about: tuple[str, ...]) -> Answer:
+def timeline_answer(app: LinksApp, question: str, case: str, about: tuple[str, ...]) -> Answer:
     from assistant.links.timeline import case_timeline
 
     events = case_timeline(app, case, about=" ".join(about))
@@ -153,7 +153,7 @@ def timeline_answer(app: App, question: str, case: str, about: tuple[str, ...]) 
     return Answer(question, case, "answered", "\n".join(lines), BACKEND, citations=tuple(citations), notes=notes)
 
 
-def answer(app: App, case: str, question: str, user: str) -> Answer | None:
+def answer(app: LinksApp, case: str, question: str, user: str) -> Answer | None:
     """The links/timeline answer to a cross-case or chronology question, or None for an ordinary question.
     `user` is held to the case assignments when it is a known user (the CLI's default "cli" is the operator)."""
     intent = detect(question)
@@ -161,5 +161,5 @@ def answer(app: App, case: str, question: str, user: str) -> Answer | None:
         return None
     if intent.kind == "timeline":
         return timeline_answer(app, question, case, intent.about)
-    known = app.users.get(user) is not None
+    known = app.links.users.get(user) is not None
     return links_answer(app, question, case, user if known else None, intent.value)

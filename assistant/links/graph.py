@@ -21,7 +21,7 @@ from assistant.links.identifiers import IMEI, NAME, PHONE, extract, normalize_na
 from assistant.sentences import message_records, split_sentences
 
 if TYPE_CHECKING:
-    from assistant.app import App
+    from assistant.links.ports import LinksApp
 
 NODE_KIND = {NAME: "person", PHONE: "phone", IMEI: "device", "vehicle": "vehicle", "bank_account": "account",
              "email": "account", "handle": "account"}
@@ -106,7 +106,7 @@ class ChartBuilder:
                     self.edge(self.node(i, IMEI, case), self.node(p, PHONE, case), DEVICE, cite)
 
 
-def build_graph(app: App, cases: Iterable[str]) -> nx.MultiDiGraph:
+def build_graph(app: LinksApp, cases: Iterable[str]) -> nx.MultiDiGraph:
     builder = ChartBuilder()
     for case in cases:
         stored, _ = app.store.catalog(case)

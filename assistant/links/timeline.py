@@ -15,7 +15,7 @@ from assistant.links.identifiers import extract
 from assistant.sentences import message_records, split_sentences
 
 if TYPE_CHECKING:
-    from assistant.app import App
+    from assistant.links.ports import LinksApp
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,6 @@ def build_timeline(chunks: Iterable[tuple[str, str, dict[str, Any]]], about: str
     return sorted(events, key=lambda e: (e.sort_key, e.citation.source, e.citation.chunk_id))
 
 
-def case_timeline(app: App, case: str, about: str = "") -> list[Event]:
+def case_timeline(app: LinksApp, case: str, about: str = "") -> list[Event]:
     chunks, _ = app.store.catalog(case)
     return build_timeline(((cid, c.text, c.meta) for cid, c in sorted(chunks.items())), about)
