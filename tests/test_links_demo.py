@@ -136,5 +136,5 @@ def test_timeline_contract_on_plover(app: Any, monkeypatch: pytest.MonkeyPatch,
     assert main(["timeline", "--case", "plover", "--about", "+447700900771", "--json"]) == 0
     about = json.loads(capsys.readouterr().out)
     assert [e["timestamp"] for e in about] == ["2024-03-15T08:03:51+00:00"]
-    assert main(["timeline", "--case", "plover", "--user", "rev-k"]) == 1
+    assert main(["timeline", "--case", "plover", "--user", "rev-k"]) != 0
     assert "not assigned" in capsys.readouterr().err
