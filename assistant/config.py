@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path.home() / ".cache" / "investigative-assistant",
                             description="Caches outside the clone (embeddings keyed by content hash)")
     eval_data: Path = Field(Path("../shared/datasets"), description="Public evaluation datasets (read only)")
+    phone_samples: Path = Field(Path("../shared/phone_samples"), description="Public seized-phone fixtures (read "
+                                "only; tests of loaders.phone)")
     demo_dir: Path = Field(Path("demo/operation-kestrel"), description="Bundled demo case folder")
     demo_case: str = Field("kestrel", description="Case id of the bundled demo case")
     log_level: str = Field("WARNING", description="Logging level")

@@ -99,14 +99,10 @@ class Ingestor:
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, report: IngestReport) -> None:
         from assistant.chunking import chunk_document
-        from assistant.loaders import load_file_with_notes
+        from assistant.loaders import file_sha256, load_file_with_notes
 
         t0 = time.perf_counter()
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise IngestError(rel, f"cannot read: {exc.strerror or exc}") from exc
-        sha = hashlib.sha256(data).hexdigest()
+        sha = file_sha256(path, rel)  # in blocks: a 1 GB phone report is never held whole in memory
         state = self.store.source_state(case, rel)
         if state is not None and state == (sha, "complete"):
             report.unchanged.append(rel)

@@ -37,6 +37,7 @@ class Message:
     language: str = ""
     translation: str = ""
     device: str = ""
+    phone: str = ""  # seized-phone evidence: JSON of a loaders.phone.records.PhoneRecord ("" for CSV/JSONL rows)
 
     @property
     def english(self) -> str:
