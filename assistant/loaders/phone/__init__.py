@@ -134,7 +134,7 @@ def build_document(records: Iterable[PhoneRecord], source: str, sha256: str,
             unique = m.message_id if ids[m.message_id] == 1 else f"{m.message_id}#{seen[m.message_id]}"
             fixed.append(replace(m, message_id=unique))
         messages = tuple(fixed)
-    kinds = Counter(r.kind for r in merged)
+    kinds: Counter[str] = Counter(r.kind for r in merged)
     read = ", ".join(f"{kinds[k]} {label}" for k, label in _LABELS.items() if kinds[k])
     deleted = sum(1 for r in merged if r.deleted)
     summary = f"read {read}" + (f"; {deleted} deleted" if deleted else "")
