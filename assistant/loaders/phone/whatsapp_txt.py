@@ -139,7 +139,8 @@ def _backward_jumps(dates: list[tuple[int, int, int]], order: str) -> int:
 
 
 def _clean(text: str) -> str:
-    return text.strip().strip(_MARKS).strip()
+    """Without direction marks (U+200E/U+200F carry no meaning here) and outer embedding controls."""
+    return text.replace("\u200e", "").replace("\u200f", "").strip().strip(_MARKS).strip()
 
 
 def _media(body: str) -> tuple[str, tuple[str, ...]]:
@@ -170,7 +171,10 @@ def parse_export(text: str, thread: str) -> tuple[list[PhoneRecord], list[str]]:
         sender, body = _clean(sender.lstrip("~\u202f\u00a0 ")), _clean(body)
         system = not sep or _E2E in body.lower()
         deleted = not system and body.lower() in _DELETED
-        body, attachments = ("", ()) if deleted else _media(body) if not system else (_clean(rest), ())
+        if system:
+            body, attachments = (body if sep else _clean(rest)), ()
+        else:
+            body, attachments = ("", ()) if deleted else _media(body)
         records.append(PhoneRecord(
             kind="system" if system else "message", record_id=f"L{raw.line_no}", thread=thread, timestamp=stamp,
             tz=LOCAL_UNKNOWN, body=body, sender="" if system else sender, deleted=deleted,
