@@ -171,8 +171,9 @@ def parse_export(text: str, thread: str) -> tuple[list[PhoneRecord], list[str]]:
         sender, body = _clean(sender.lstrip("~\u202f\u00a0 ")), _clean(body)
         system = not sep or _E2E in body.lower()
         deleted = not system and body.lower() in _DELETED
+        attachments: tuple[str, ...] = ()
         if system:
-            body, attachments = (body if sep else _clean(rest)), ()
+            body = body if sep else _clean(rest)
         else:
             body, attachments = ("", ()) if deleted else _media(body)
         records.append(PhoneRecord(
