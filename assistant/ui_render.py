@@ -99,6 +99,31 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
+_BADGES = {"call": "📞 Call record", "contact": "👤 Contact entry", "account": "🔑 Account on the phone",
+           "device": "📱 Device record", "system": "⚙ System line"}
+
+
+def phone_badge(phone_json: object) -> str:
+    """What a seized-phone record is (call, contact, deleted message...), with its tz, device, extraction and every
+    source it was read from; "" for rows of a CSV/JSONL message export."""
+    from assistant.loaders.phone.records import record_of
+
+    rec = record_of(phone_json)
+    if rec is None:
+        return ""
+    label = _BADGES.get(rec.kind, "💬 Message")
+    if rec.deleted:
+        label = "🗑 DELETED message (recovered by the extraction)" if rec.body else "🗑 DELETED message"
+    facts = [f"{rec.source_app}" if rec.source_app else "", f"{rec.direction}" if rec.direction else "",
+             f"time: {rec.tz}" if rec.tz else "", f"device: {rec.device}" if rec.device else "",
+             f"extraction: {rec.extraction}" if rec.extraction else ""]
+    sources = "".join(f"<li><code>{esc(p)}</code></li>" for p in rec.provenance)
+    return (f'<div class="record-kind record-{esc(rec.kind)}{" deleted" if rec.deleted else ""}"><b>{esc(label)}'
+            f'</b></div><div class="record-facts"><small>{esc(" · ".join(f for f in facts if f))}</small></div>'
+            + (f'<details class="provenance"><summary>read from {len(rec.provenance)} source(s)</summary><ul>'
+               f"{sources}</ul></details>" if sources else ""))
+
+
 def messages_html(passage: Passage, span: tuple[int, int] | None, quote: str = "") -> str:
     """One row per message: who/when/language, then the original beside the English text. The cited words are
     marked by the quote's offsets when they line up with the (possibly masked) text, else by searching for it."""
@@ -118,7 +143,7 @@ def messages_html(passage: Passage, span: tuple[int, int] | None, quote: str = "
         ident = f"{esc(m.get('device', ''))} {esc(m.get('thread_id', ''))}/{esc(m.get('message_id', ''))}"
         rows.append(
             f'<tr class="{"cited" if local else ""}">'
-            f'<td class="who"><div class="ts">{esc(m.get("timestamp", ""))}</div>'
+            f'<td class="who">{phone_badge(m.get("phone"))}<div class="ts">{esc(m.get("timestamp", ""))}</div>'
             f'<div>{esc(m.get("sender", ""))} → {esc(m.get("recipient", ""))}</div>'
             f'<div>language: <b>{esc(language or "?")}</b></div><div class="mid"><small>{ident}</small></div></td>'
             f'<td class="original" lang="{esc(language)}">{original}</td>'

@@ -105,3 +105,20 @@ def test_a_question_answered_only_by_a_deleted_message(phone_app: Any) -> None:
     assert "canal" in answer.answer
     quote_text = next(c.text for c in answer.citations if "canal" in c.quote)
     assert "[DELETED message, recovered from the extraction] Throw the red notebook" in quote_text
+
+
+@pytest.mark.parametrize(("question", "badge"), [
+    ("How long did the incoming call from 07700 900418 last?", "📞 Call record"),
+    ("What e-mail address is saved for Kira Lane?", "👤 Contact entry"),
+    ("What was Dean told to do with the red notebook?", "🗑 DELETED message (recovered by the extraction)"),
+])
+def test_the_citation_panel_shows_what_the_record_is(phone_app: Any, question: str, badge: str) -> None:
+    from assistant.ui_render import passage_html
+
+    answer = phone_app.ask("phone", question)
+    c = answer.citations[0]
+    html = passage_html(c, next(p for p in answer.retrieved if p.chunk_id == c.chunk_id))
+    cited_row = next(row for row in html.split("<tr") if row.startswith(' class="cited"'))
+    assert badge in cited_row
+    assert "device: Galaxy S10 (IMEI 356938035643809)" in cited_row and "extraction: File System 01" in cited_row
+    assert "phone_report.xml#model" in cited_row  # provenance
