@@ -279,3 +279,30 @@ def test_txt_is_sniffed_as_whatsapp_or_plain_text_and_phone_suffixes_are_discove
         (tmp_path / name).write_bytes(b"x")
     found, unsupported = discover([tmp_path])
     assert {p.name for p, _ in found} >= {"a.ufdr", "b.xml", "c.db", "d.sqlite", "e.json"} and not unsupported
+
+
+def test_telegram_full_export_calls_contacts_and_direction(tmp_path: Path) -> None:
+    import json
+
+    export = {"personal_information": {"user_id": 42, "first_name": "Sam", "phone_number": "+44 7700 900001"},
+              "contacts": {"list": [{"first_name": "Kira", "last_name": "Lane", "phone_number": "+44 7700 900418",
+                                     "date_unixtime": "1710496800"}]},
+              "chats": {"list": [{"name": "Kira Lane", "type": "personal_chat", "id": 7, "messages": [
+                  {"id": 1, "type": "message", "date_unixtime": "1710496800", "from": "Sam", "from_id": "user42",
+                   "text": ["Call me on ", {"type": "phone", "text": "+44 7700 900418"}]},
+                  {"id": 2, "type": "service", "date_unixtime": "1710497520", "actor": "Kira Lane",
+                   "actor_id": "user7", "action": "phone_call", "duration_seconds": 151},
+                  {"id": 3, "type": "message", "date_unixtime": "1710497600", "from": "Kira Lane",
+                   "from_id": "user7", "text": "", "photo": "photos/photo_1.jpg"}]}]}}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    recs, notes = records_of(path)
+    by_id = {r.app_id: r for r in recs if r.app_id}
+    assert by_id["7:1"].body == "Call me on +44 7700 900418" and by_id["7:1"].direction == "outgoing"
+    assert by_id["7:2"].kind == "call"
+    assert by_id["7:2"].body == "Telegram call from Kira Lane, 15/03/2024 10:12 UTC, lasted 2 min 31 s"
+    assert by_id["7:3"].attachments == ("photo: photos/photo_1.jpg",) and by_id["7:3"].direction == "incoming"
+    contact = next(r for r in recs if r.kind == "contact")
+    assert "Kira Lane" in contact.body and "+44 7700 900418" in contact.body
+    assert all(r.device == "Telegram account Sam +44 7700 900001" for r in recs)
+    assert notes[0] == "read 2 message(s), 1 call(s), 1 contact(s)"

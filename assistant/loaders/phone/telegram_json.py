@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from assistant.loaders.phone.records import PhoneRecord, from_epoch, from_iso, human_duration
+from assistant.loaders.phone.records import PhoneRecord, from_epoch, from_iso, human_duration, human_utc
 
 
 def looks_like_export(data: object) -> bool:
@@ -60,7 +60,7 @@ def _service_text(message: dict[str, Any]) -> str:
         seconds = message.get("duration_seconds")
         lasted = f", lasted {human_duration(int(seconds))}" if isinstance(seconds, int) else ""
         reason = f" ({message['discard_reason']})" if message.get("discard_reason") else ""
-        return f"Telegram call by {actor or 'unknown'}{reason}{lasted}"
+        return f"Telegram call from {actor or 'unknown'}{reason}, {human_utc(_when(message)[0])}{lasted}"
     members = message.get("members")
     listed = f": {', '.join(str(m) for m in members)}" if isinstance(members, list) and members else ""
     return f"{actor} {action.replace('_', ' ')}{listed}".strip()
@@ -80,8 +80,9 @@ def _chat_records(chat: dict[str, Any], source: str, owner_id: str, n_chat: int)
         sender = str(message.get("from") or message.get("actor") or message.get("from_id") or "")
         from_id = str(message.get("from_id") or message.get("actor_id") or "")
         direction = "" if not owner_id else "outgoing" if from_id == f"user{owner_id}" else "incoming"
+        kind = ("call" if message.get("action") == "phone_call" else "system") if service else "message"
         yield PhoneRecord(
-            kind="system" if service else "message", record_id=record_id, thread=thread, timestamp=timestamp, tz=tz,
+            kind=kind, record_id=record_id, thread=thread, timestamp=timestamp, tz=tz,
             body=_service_text(message) if service else _text(message.get("text")), sender=sender,
             app_id=record_id if msg_id else "", direction=direction, source_app="Telegram",
             attachments=_media(message), provenance=(f"{source}#chat {chat_id or n_chat} message {msg_id or n}",))
@@ -127,7 +128,7 @@ def parse_export(raw: bytes, source: str) -> tuple[list[PhoneRecord], list[str]]
     kinds = Counter(r.kind for r in records)
     local = sum(1 for r in records if r.tz and r.tz != "UTC")
     notes = [f"Telegram export: {len(chats)} chat(s), {kinds['message']} message(s), {kinds['system']} service "
-             f"message(s), {kinds['contact']} contact(s)"]
+             f"message(s), {kinds['call']} call(s), {kinds['contact']} contact(s)"]
     if local:
         notes.append(f"{local} record(s) have no date_unixtime: local time of the exporting PC, zone unknown")
     return records, notes
