@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from assistant.loaders.phone.records import PhoneRecord, from_epoch, from_iso, human_duration, human_utc
+from assistant.loaders.phone.records import PhoneRecord, RecordKind, from_epoch, from_iso, human_duration, human_utc
 
 
 def looks_like_export(data: object) -> bool:
@@ -80,7 +80,7 @@ def _chat_records(chat: dict[str, Any], source: str, owner_id: str, n_chat: int)
         sender = str(message.get("from") or message.get("actor") or message.get("from_id") or "")
         from_id = str(message.get("from_id") or message.get("actor_id") or "")
         direction = "" if not owner_id else "outgoing" if from_id == f"user{owner_id}" else "incoming"
-        kind = ("call" if message.get("action") == "phone_call" else "system") if service else "message"
+        kind: RecordKind = ("call" if message.get("action") == "phone_call" else "system") if service else "message"
         yield PhoneRecord(
             kind=kind, record_id=record_id, thread=thread, timestamp=timestamp, tz=tz,
             body=_service_text(message) if service else _text(message.get("text")), sender=sender,
