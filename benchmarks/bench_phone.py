@@ -8,7 +8,7 @@ report sizes (1/4, 1/2, 1 of --mb) shows whether memory grows with the report. T
 - `stream`: the streaming reader alone (records counted, then dropped): what parsing costs;
 - `document`: `load_file_with_notes`, which keeps every record as a Message of one Document (what ingest holds);
 - `dom`: `ElementTree.parse` of the whole report, the non-streaming baseline (smallest size only).
-Results go to benchmarks/results/phone.json and are printed.
+Results go to benchmarks/results/phone_<mb>mb.json and are printed.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests import pa_report as pa  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results" / "phone.json"
+RESULTS_DIR = ROOT / "benchmarks" / "results"
 WORDS = ("parcel station car money bag meet later tonight phone call library steps retail park glovebox blue "
          "red notebook canal bridge north gate friday saturday cash drop address flat number bus").split()
 
@@ -126,7 +126,7 @@ def _in_child(mode: str, path: Path) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def memory_curve(folder: Path, total_mb: float) -> list[dict[str, Any]]:
+def memory_curve(folder: Path, total_mb: float, wanted: tuple[str, ...]) -> list[dict[str, Any]]:
     base = _in_child("baseline", folder)["peak_rss_mb"]
     rows = []
     for share in (0.25, 0.5, 1.0):
@@ -135,7 +135,7 @@ def memory_curve(folder: Path, total_mb: float) -> list[dict[str, Any]]:
         size_mb = path.stat().st_size / 2**20
         row: dict[str, Any] = {"report_mb": round(size_mb, 1), "records_written": records,
                                "import_baseline_rss_mb": round(base, 1)}
-        modes = ("stream", "document", "dom") if share == 0.25 else ("stream", "document")
+        modes = [m for m in wanted if m != "dom" or share == 0.25]
         for mode in modes:
             got = _in_child(mode, path)
             row[mode] = {"peak_rss_mb": round(got["peak_rss_mb"], 1),
@@ -227,6 +227,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=100.0, help="size of the largest generated report (MB)")
     parser.add_argument("--formats-n", type=int, default=20000, help="messages per format for messages/s")
+    parser.add_argument("--modes", default="stream,document,dom", help="readers to measure (comma-separated)")
+    parser.add_argument("--skip-formats", action="store_true", help="only the memory curve")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -235,10 +237,12 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bench-phone-") as tmp:
         folder = Path(tmp)
-        result = {"formats": formats(folder, args.formats_n), "memory_curve": memory_curve(folder, args.mb)}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"written {RESULTS}")
+        result = {"formats": {} if args.skip_formats else formats(folder, args.formats_n),
+                  "memory_curve": memory_curve(folder, args.mb, tuple(args.modes.split(",")))}
+    out = RESULTS_DIR / f"phone_{args.mb:g}mb.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"written {out}")
 
 
 if __name__ == "__main__":
