@@ -18,7 +18,8 @@ from assistant.types import Document
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl", ".json",
-                                                ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3"})  # phone: loaders.phone
+                                                ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3",  # phone: loaders.phone
+                                                ".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scans: loaders.ocr
 
 __all__ = ["SUPPORTED_SUFFIXES", "discover", "file_sha256", "load_file", "load_file_with_notes", "relative_source",
            "unsupported_reason"]
@@ -141,6 +142,10 @@ def _dispatch(suffix: str, data: bytes, source: str, sha256: str) -> tuple[Docum
             from assistant.loaders.text import load_text
 
             return load_text(data, source, sha256, markdown=True)
+        case ".png" | ".jpg" | ".jpeg" | ".tif" | ".tiff":
+            from assistant.loaders.ocr import load_image
+
+            return load_image(data, source, sha256)
         case ".json":
             from assistant.loaders.phone import load_telegram
 
