@@ -10,7 +10,7 @@ import pytest
 
 from assistant.loaders import load_file_with_notes
 from assistant.loaders.ocr import available, parse_tsv
-from tests.scans import FONT, as_bytes, render_page
+from evals.scans import FONT, as_bytes, render_page
 
 pytestmark = [pytest.mark.ocr, pytest.mark.skipif(not available() or not FONT.is_file(),
                                                    reason="needs tesseract and fonts-dejavu-core: "

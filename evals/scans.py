@@ -1,5 +1,5 @@
 """Pages rendered from known text (DejaVu Sans from Debian's fonts-dejavu-core, installed with Tesseract by
-scripts/install_ocr.sh), as PNG, multi-page TIFF or an image-only PDF, for the OCR tests and evals/ocr_cer.py."""
+scripts/install_ocr.sh), as PNG, multi-page TIFF or an image-only PDF, for evals/ocr_cer.py and the OCR tests."""
 
 from __future__ import annotations
 
@@ -11,13 +11,17 @@ from PIL import Image, ImageDraw, ImageFont
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
-def render_page(lines: list[str], *, angle: float = 0.0, size: int = 26, width: int = 1600) -> Image.Image:
+def render_page(lines: list[str], *, angle: float = 0.0, size: int = 26, width: int = 1600,
+                rtl: bool = False) -> Image.Image:
     font = ImageFont.truetype(str(FONT), size, layout_engine=ImageFont.Layout.RAQM) if FONT.is_file() \
         else ImageFont.load_default()
     page = Image.new("L", (width, 120 + len(lines) * int(size * 1.8)), 255)
     draw = ImageDraw.Draw(page)
     for n, line in enumerate(lines):
-        draw.text((60, 60 + n * int(size * 1.8)), line, font=font, fill=0)
+        if rtl:  # right-aligned, laid out right to left by raqm
+            draw.text((width - 60, 60 + n * int(size * 1.8)), line, font=font, fill=0, anchor="ra", direction="rtl")
+        else:
+            draw.text((60, 60 + n * int(size * 1.8)), line, font=font, fill=0)
     return page.rotate(angle, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC) if angle else page
 
 
