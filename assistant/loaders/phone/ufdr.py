@@ -79,6 +79,8 @@ class ReportReader:
                 yield from self._model_end(elem, models, parent)
             elif not models and tag in ("item", "extractionInfo", "file"):
                 self._context(tag, elem, parent)
+            elif not models and tag in ("modelType", "taggedFiles", "metadata"):
+                self._drop(elem, parent)  # emptied containers: nothing more to read in them
         if self.device_facts:
             yield self._device_record()
 
