@@ -68,6 +68,10 @@ class Answerer:
 
     def stream(self, question: str, case: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """Text deltas while the model writes, then the final verified Answer (always last)."""
+        for item in self._stream(question, case, passages):
+            yield with_ocr_note(item) if isinstance(item, Answer) else item
+
+    def _stream(self, question: str, case: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         passages = list(passages)
         selection = getattr(self.backend, "selection_note", "") or ""
         base_notes = tuple(n for n in (selection, untranslated_note(passages)) if n)
@@ -147,3 +151,20 @@ class Answerer:
                     scored: Sequence[ScoredSentence]) -> Answer:
         return extractive_answer(question, case, passages, embedder=self.embedder, settings=self.settings.answer,
                                  scored=scored)
+
+
+def with_ocr_note(answer: Answer) -> Answer:
+    """The answer with a note when a citation rests on a scanned page that OCR read with low confidence."""
+    from assistant.loaders.ocr import LOW_CONFIDENCE
+
+    meta = {p.chunk_id: p.meta for p in answer.retrieved}
+    low = []
+    for c in answer.citations:
+        conf = meta.get(c.chunk_id, {}).get("ocr_confidence")
+        if isinstance(conf, int | float) and conf < LOW_CONFIDENCE:
+            low.append(f"[{c.n}] ({conf:.0f}/100)")
+    if not low:
+        return answer
+    note = (f"Citation(s) {', '.join(low)} rest on a scanned page read by OCR with low confidence "
+            f"(< {LOW_CONFIDENCE:.0f}/100): check the scan before relying on them.")
+    return replace(answer, notes=(*answer.notes, note))

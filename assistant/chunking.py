@@ -147,7 +147,7 @@ def _boundary_level(text: str, prev_end: int, next_start: int) -> int:
 
 
 def _prose_chunks(doc: Document, tokenizer: Any, budget: int, overlap: int) -> list[_Span]:
-    text = doc.text
+    text, ocr = doc.text, dict(doc.ocr_pages)
     newlines = [m.start() for m in re.finditer("\n", text)]
     segments = list(doc.pages) or [(0, 0, len(text))]
     spans: list[_Span] = []
@@ -158,8 +158,8 @@ def _prose_chunks(doc: Document, tokenizer: Any, budget: int, overlap: int) -> l
             line_end = bisect.bisect_left(newlines, end - 1) - first_line + 1
             lines = f"line {line_start}" if line_start == line_end else f"lines {line_start}–{line_end}"
             locator = f"p. {page}, {lines}" if page else lines
-            meta: dict[str, str | int | float | bool] = {"page": page, "line_start": line_start,
-                                                         "line_end": line_end}
+            meta: dict[str, str | int | float | bool] = {"page": page, "line_start": line_start, "line_end": line_end,
+                                                         **({"ocr_confidence": ocr[page]} if page in ocr else {})}
             spans.append(_Span(text[start:end], start, end, locator, meta))
     return spans
 

@@ -58,6 +58,7 @@ class Document:
     pages: tuple[tuple[int, int, int], ...] = ()
     messages: tuple[Message, ...] = ()
     title: str = ""
+    ocr_pages: tuple[tuple[int, float], ...] = ()  # (page_number, mean OCR word confidence 0-100) of scanned pages
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,31 @@ def test_a_question_answered_only_by_a_scanned_page(tmp_path_factory: pytest.Tem
     assert cited and all(c.verified for c in cited) and cited[0].locator.startswith("p. 2")
     assert "Vauxhall Corsa" in answer.answer
     assert "read by OCR, confidence" in cited[0].text  # the cited passage says it rests on OCR
+
+
+def test_ocr_confidence_reaches_the_chunks(tmp_path: Path) -> None:
+    from assistant.chunking import chunk_document
+    from assistant.config import load_settings
+    from assistant.tokenizer import load_tokenizer
+
+    path = tmp_path / "page.png"
+    path.write_bytes(as_bytes([render_page(STATEMENT)], "PNG"))
+    doc, _ = load_file_with_notes(path, tmp_path)
+    (chunk,) = chunk_document(doc, "c", load_tokenizer(), load_settings())
+    assert chunk.locator.startswith("p. 1, ") and chunk.meta["ocr_confidence"] == doc.ocr_pages[0][1] > 90
+
+
+@pytest.mark.parametrize(("confidence", "noted"), [(83.0, True), (95.0, False)])
+def test_an_answer_resting_on_low_confidence_ocr_says_so(confidence: float, noted: bool) -> None:
+    from assistant.answer import with_ocr_note
+    from assistant.types import Answer, Citation, Passage
+
+    passage = Passage(chunk_id="c:1", case="c", source="scan.pdf", locator="p. 2, lines 1–3", text="A Corsa.",
+                      score=1.0, meta={"page": 2, "ocr_confidence": confidence})
+    citation = Citation(n=1, chunk_id="c:1", source="scan.pdf", locator=passage.locator, quote="A Corsa.",
+                        text=passage.text, verified=True)
+    answer = Answer(question="q", case="c", status="answered", answer="A Corsa. [1]", backend="extractive",
+                    citations=(citation,), retrieved=(passage,))
+    notes = with_ocr_note(answer).notes
+    assert (notes == ("Citation(s) [1] (83/100) rest on a scanned page read by OCR with low confidence (< 90/100): "
+                      "check the scan before relying on them.",)) if noted else notes == ()

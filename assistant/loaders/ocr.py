@@ -135,7 +135,9 @@ def load_image(data: bytes, source: str, sha256: str) -> tuple[Document, list[st
     if not any(r.text.strip() for _, r in results):
         raise IngestError(source, "OCR found no text on this image")
     text = "\f".join(f"{header(n, r)}\n{r.text}" for n, r in results)
-    doc = Document(source=source, kind="text", text=text, sha256=sha256, pages=form_feed_pages(text))
+    pages = form_feed_pages(text) or ((1, 0, len(text)),)
+    doc = Document(source=source, kind="text", text=text, sha256=sha256, pages=pages,
+                   ocr_pages=tuple((n, round(r.confidence, 1)) for n, r in results))
     return doc, ocr_notes(results)
 
 

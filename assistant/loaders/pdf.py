@@ -55,7 +55,8 @@ def load_pdf(data: bytes, source: str, sha256: str) -> tuple[Document, list[str]
 
     notes.extend(ocr_notes(ocred))
     log.debug("pdf loaded pages=%d empty_pages=%d chars=%d", len(page_texts), len(empty), len(text))
-    return Document(source=source, kind="pdf", text=text, sha256=sha256, pages=tuple(pages), title=title), notes
+    return Document(source=source, kind="pdf", text=text, sha256=sha256, pages=tuple(pages), title=title,
+                    ocr_pages=tuple((n, round(r.confidence, 1)) for n, r in ocred)), notes
 
 
 def _ocr_empty_pages(pages: Any, texts: list[str], source: str) -> tuple[list[str], list[tuple[int, OcrPage]]]:
