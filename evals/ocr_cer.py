@@ -4,9 +4,9 @@ sentences: eng, pol, ron, arb, urd, vie, from the `eval_data` setting), upright 
     .venv/bin/python -m evals.ocr_cer [--pages 2] [--lines 8]
 
 CER = Levenshtein distance between the OCR text and the rendered text (whitespace runs collapsed) / length of the
-rendered text. Each page is read as the product reads it (every installed case language at once, loaders.ocr) and,
-for comparison, with its own language only. The page confidence is reported next to the CER, which is what the
-LOW_CONFIDENCE flag of loaders.ocr rests on. Results: evals/results/ocr_cer.json and printed.
+rendered text. Each page is read as the product reads it (the installed case languages of the page's script,
+loaders.ocr) and, for comparison, with its own language only. The page confidence is reported next to the CER,
+which is what the LOW_CONFIDENCE flag of loaders.ocr rests on. Results: evals/results/ocr_cer.json and printed.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Tesseract runs as a child process on each page image (`tsv` output: one row per 
 The page text is rebuilt line by line from the words. Every OCR'd page starts with a header line saying so, with
 the page's mean word confidence (0-100), and "LOW" below `LOW_CONFIDENCE`, so a reviewer reading a cited passage
 knows it rests on OCR. Languages: the `ASSISTANT_OCR_LANGUAGES` environment variable (Tesseract's `a+b` form),
-default every installed pack of the cases' languages.
+default the installed packs of the cases' languages written in the page's script (detected first).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 CASE_LANGUAGES = ("eng", "pol", "ron", "vie", "ara", "urd")
+_SCRIPT_LANGUAGES = {"Latin": ("eng", "pol", "ron", "vie"), "Arabic": ("ara", "urd")}
 LOW_CONFIDENCE = 90.0  # evals/ocr_cer.py: Urdu pages (CER 0.36-0.42) read 83-85; eng/pol/ron/ara/vie pages 91-96
 TIMEOUT_S = 120.0
 NOT_INSTALLED = "OCR needs Tesseract: run scripts/install_ocr.sh (make install does)"
@@ -54,11 +55,27 @@ def languages() -> str:
     return "+".join(lang for lang in CASE_LANGUAGES if lang in have) or "eng"
 
 
+def script_languages(image: bytes, installed: str) -> str:
+    """The installed case languages of the page's script (Tesseract OSD): reading Urdu with the Latin packs loaded
+    too doubles its errors (evals/ocr_cer.py); the whole set when the script is unknown."""
+    try:
+        done = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "0"], input=image, capture_output=True,
+                              timeout=TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return installed
+    script = next((line.split(":", 1)[1].strip() for line in done.stdout.decode("utf-8", "replace").splitlines()
+                   if line.startswith("Script:")), "")
+    wanted = _SCRIPT_LANGUAGES.get(script, ())
+    chosen = [lang for lang in installed.split("+") if lang in wanted]
+    return "+".join(chosen) or installed
+
+
 def ocr_image(image: bytes, source: str, langs: str | None = None) -> OcrPage:
     """Read one page image. Raises IngestError when Tesseract is missing or fails on the image."""
     if not available():
         raise IngestError(source, NOT_INSTALLED)
-    command = ["tesseract", "stdin", "stdout", "-l", langs or languages(), "--psm", "1", "tsv"]
+    langs = langs or script_languages(image, languages())
+    command = ["tesseract", "stdin", "stdout", "-l", langs, "--psm", "1", "tsv"]
     try:
         done = subprocess.run(command, input=image, capture_output=True, timeout=TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:
