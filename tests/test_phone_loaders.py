@@ -135,11 +135,18 @@ def _schema(relative: str) -> str:
     return "\n".join(line for line in lines if not line.startswith("CREATE TABLE sqlite_"))
 
 
+def make_db(path: Path, *scripts: str) -> Path:
+    """An SQLite file built from SQL scripts (a real store's schema, then our rows)."""
+    conn = sqlite3.connect(path)
+    for script in scripts:
+        conn.executescript(script)
+    conn.commit()
+    conn.close()
+    return path
+
+
 def test_android_msgstore_new_schema_with_revoked_and_media(tmp_path: Path) -> None:
-    db = tmp_path / "msgstore.db"
-    conn = sqlite3.connect(db)
-    conn.executescript(_schema("android_sqlite/iped_test_whatsAppMsgStore_SCHEMA_ONLY.sql"))
-    conn.executescript("""
+    db = make_db(tmp_path / "msgstore.db", _schema("android_sqlite/iped_test_whatsAppMsgStore_SCHEMA_ONLY.sql"), """
         INSERT INTO jid(_id, user, server, raw_string) VALUES (1, '447700900418', 's.whatsapp.net',
             '447700900418@s.whatsapp.net');
         INSERT INTO chat(_id, jid_row_id, subject) VALUES (1, 1, NULL);
@@ -150,8 +157,6 @@ def test_android_msgstore_new_schema_with_revoked_and_media(tmp_path: Path) -> N
             VALUES (2, 1, 'Media/WhatsApp Images/IMG-1.jpg', 'image/jpeg');
         INSERT INTO message_revoked(message_row_id, revoked_key_id) VALUES (3, 'ABC3');
     """)
-    conn.commit()
-    conn.close()
     recs, notes = records_of(db)
     assert [r.app_id for r in recs] == ["ABC1", "ABC2", "ABC3"]
     assert recs[0].timestamp == "2024-03-15T10:00:00+00:00" and recs[0].sender == "447700900418@s.whatsapp.net"
@@ -161,33 +166,23 @@ def test_android_msgstore_new_schema_with_revoked_and_media(tmp_path: Path) -> N
 
 
 def test_android_msgstore_legacy_rows_are_read_when_the_new_table_is_empty(tmp_path: Path) -> None:
-    db = tmp_path / "msgstore.db"
-    conn = sqlite3.connect(db)
-    conn.executescript(_schema("android_sqlite/iped_test_whatsAppMsgStore_SCHEMA_ONLY.sql"))
-    conn.execute("INSERT INTO messages(key_remote_jid, key_from_me, key_id, data, timestamp) "
+    db = make_db(tmp_path / "msgstore.db", _schema("android_sqlite/iped_test_whatsAppMsgStore_SCHEMA_ONLY.sql"),
+                 "INSERT INTO messages(key_remote_jid, key_from_me, key_id, data, timestamp) "
                  "VALUES ('447700900418@s.whatsapp.net', 1, 'L1', 'legacy hello', 1710496800000)")
-    conn.commit()
-    conn.close()
     recs, _ = records_of(db)
     assert [(r.app_id, r.body, r.direction) for r in recs] == [("L1", "legacy hello", "outgoing")]
 
 
 def test_wa_db_contacts_are_citable_contact_records(tmp_path: Path) -> None:
-    db = tmp_path / "wa.db"
-    conn = sqlite3.connect(db)
-    conn.executescript(_schema("android_sqlite/iped_test_whatsApp_wa_db_SCHEMA_ONLY.sql"))
-    conn.execute("INSERT INTO wa_contacts(jid, is_whatsapp_user, number, display_name) "
+    db = make_db(tmp_path / "wa.db", _schema("android_sqlite/iped_test_whatsApp_wa_db_SCHEMA_ONLY.sql"),
+                 "INSERT INTO wa_contacts(jid, is_whatsapp_user, number, display_name) "
                  "VALUES ('447700900418@s.whatsapp.net', 1, '07700 900418', 'Kira Lane')")
-    conn.commit()
-    conn.close()
     (rec,), _ = records_of(db)
     assert rec.kind == "contact" and "Kira Lane" in rec.body and "07700 900418" in rec.body
 
 
 def test_android_mmssms_and_call_log(tmp_path: Path) -> None:
-    db = tmp_path / "mmssms.db"
-    conn = sqlite3.connect(db)
-    conn.executescript("""
+    db = make_db(tmp_path / "mmssms.db", """
         CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, person INTEGER, date INTEGER,
             date_sent INTEGER, read INTEGER, type INTEGER, body TEXT, service_center TEXT);
         CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, msg_box INTEGER);
@@ -201,22 +196,16 @@ def test_android_mmssms_and_call_log(tmp_path: Path) -> None:
         INSERT INTO part VALUES (1, 9, 0, 'text/plain', NULL, NULL, 'see photo'),
                                 (2, 9, 1, 'image/jpeg', 'IMG_1.jpg', '/data/parts/PART_1', NULL);
     """)
-    conn.commit()
-    conn.close()
     recs, _ = records_of(db)
     assert [(r.source_app, r.direction, r.body) for r in recs] == [
         ("SMS", "incoming", "Where are you"), ("SMS", "outgoing", "Outside"), ("MMS", "incoming", "see photo")]
     assert recs[2].sender == "+447700900418" and recs[2].attachments == ("IMG_1.jpg image/jpeg",)
-    calls = tmp_path / "calllog.db"
-    conn = sqlite3.connect(calls)
-    conn.executescript("""
+    calls = make_db(tmp_path / "calllog.db", """
         CREATE TABLE calls (_id INTEGER PRIMARY KEY, number TEXT, date INTEGER, duration INTEGER, type INTEGER,
             name TEXT);
         INSERT INTO calls VALUES (1, '07700 900418', 1710497520000, 151, 1, 'Kira Lane'),
                                  (2, '07700 900999', 1710497600000, 0, 3, NULL);
     """)
-    conn.commit()
-    conn.close()
     recs, _ = records_of(calls)
     assert recs[0].body == ("Call, incoming, from 07700 900418 (saved as Kira Lane), 15/03/2024 10:12 UTC, "
                             "lasted 2 min 31 s")
@@ -224,11 +213,7 @@ def test_android_mmssms_and_call_log(tmp_path: Path) -> None:
 
 
 def test_a_database_of_another_app_and_a_non_database_are_refused(tmp_path: Path) -> None:
-    other = tmp_path / "notes.db"
-    conn = sqlite3.connect(other)
-    conn.execute("CREATE TABLE notes (id INTEGER, body TEXT)")
-    conn.commit()
-    conn.close()
+    other = make_db(tmp_path / "notes.db", "CREATE TABLE notes (id INTEGER, body TEXT)")
     with pytest.raises(IngestError, match="unknown app"):
         load_file_with_notes(other, tmp_path)
     fake = tmp_path / "fake.sqlite"
