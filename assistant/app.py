@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from assistant.answer import Answerer
     from assistant.audit import AuditLog
     from assistant.auth import UserStore
-    from assistant.backends import Backend
     from assistant.embedding import Embedder
     from assistant.ingest import Ingestor, IngestReport
+    from assistant.llm import Selection
     from assistant.pii import PiiTagger
     from assistant.retrieval import Retriever
 
@@ -68,16 +68,18 @@ class App:
         return Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
 
     @cached_property
-    def backend(self) -> Backend:
-        from assistant.backends import build_backend
+    def backend(self) -> Selection:
+        """Which model answers (None: extractive) and why."""
+        from assistant.llm import select_backend
 
-        return build_backend(self.settings.llm)
+        return select_backend(self.settings)
 
     @cached_property
     def answerer(self) -> Answerer:
         from assistant.answer import Answerer
 
-        return Answerer(self.settings, self.backend, self.embedder)
+        selection = self.backend
+        return Answerer(self.settings, selection.backend, self.embedder, selection_note=selection.note)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -150,8 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from assistant.cli_admin import register
+    from assistant.llm.cli import register as register_models
 
     register(sub)
+    register_models(sub)
     return p
 
 

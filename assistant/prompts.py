@@ -17,7 +17,7 @@ import jinja2
 
 from assistant.types import Passage
 
-PROMPT_VERSION = "answer-v1"
+PROMPT_VERSION = "answer-v2"
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 NOT_FOUND = "NOT FOUND"
 SYSTEM_TEMPLATE = "answer_system"
