@@ -34,6 +34,8 @@ def report_xml() -> str:
                           "00:02:31")]),
         ("Contact", [pa.contact("p1", "Kira Lane", "07700 900418", "kira@example.org")]),
         ("SMS", [pa.sms("s1", "2024-03-14T09:00:00.000+00:00", "+447700900777", "Code is 4471")]),
+        ("Location", [pa.model("Location", "l1", pa.field("Name", "Home")),
+                      pa.model("Location", "l2", pa.field("Name", "Work"))]),
     ], owner="Sam Vale")
     return out.getvalue()
 
@@ -56,6 +58,7 @@ def test_pa_report_messages_calls_contacts_device(report: Path) -> None:
     kinds = sorted(r.kind for r in recs)
     assert kinds == ["call", "contact", "device", "message", "message", "message", "message"]
     assert notes[0] == "read 4 message(s), 1 call(s), 1 contact(s), 1 device record(s); 1 deleted"
+    assert "not read (no loader for these models yet): 2 Location" in notes
     first = next(r for r in recs if r.app_id == "KEY-1")
     assert (first.timestamp, first.tz) == ("2024-03-15T09:00:00+00:00", "source offset +01:00")
     assert first.sender == "Kira Lane (+447700900418)" and first.direction == "incoming"

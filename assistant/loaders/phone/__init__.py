@@ -87,6 +87,9 @@ def _load_report(path: Path, source: str, sha256: str) -> tuple[Document, list[s
     notes = [f"Cellebrite report: device {reader.device or 'not stated'}"]
     if reader.embedded:
         notes.append(f"{reader.embedded} forwarded/quoted message(s) shown inside the message that holds them")
+    if reader.not_read:
+        notes.append("not read (no loader for these models yet): " + ", ".join(
+            f"{n} {kind}" for kind, n in reader.not_read.most_common()))
     return build_document(records, source, sha256, notes)
 
 

@@ -11,6 +11,7 @@ Fragments whose root is a `model` or `modelType` (the public IPED fixtures) are 
 from __future__ import annotations
 
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,7 @@ class ReportReader:
         self.extractions: dict[str, str] = {}
         self.tagged_files: dict[str, str] = {}
         self.embedded = 0  # messages nested in another (forwarded, quoted): shown inside it, not on their own
+        self.not_read: Counter[str] = Counter()  # top-level model types this reader does not turn into records
 
     @property
     def device(self) -> str:
@@ -122,6 +124,8 @@ class ReportReader:
             yield self._simple(elem, "contact", "contacts", "Contact saved on the phone: " + um.contact_text(elem))
         elif kind == "UserAccount":
             yield self._simple(elem, "account", "user accounts", um.account_text(elem))
+        elif kind != "Chat":
+            self.not_read[kind or "untyped"] += 1
         self._drop(elem, parent)
 
     def _common(self, elem: Element) -> dict[str, object]:
