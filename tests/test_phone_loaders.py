@@ -294,3 +294,26 @@ def test_telegram_full_export_calls_contacts_and_direction(tmp_path: Path) -> No
     assert "Kira Lane" in contact.body and "+44 7700 900418" in contact.body
     assert all(r.device == "Telegram account Sam +44 7700 900001" for r in recs)
     assert notes[0] == "read 2 message(s), 1 call(s), 1 contact(s)"
+
+
+def test_a_whatsapp_export_zip_with_media_and_refused_zips(tmp_path: Path) -> None:
+    export = tmp_path / "WhatsApp Chat - Kira.zip"
+    with zipfile.ZipFile(export, "w") as z:
+        z.writestr("_chat.txt", "[15/03/2024, 10:12:01] Kira: see this\n"
+                                "[15/03/2024, 10:12:09] Kira: <attached: 00000042-PHOTO-2024-03-15-10-12-09.jpg>\n")
+        z.writestr("00000042-PHOTO-2024-03-15-10-12-09.jpg", b"\xff\xd8")
+    recs, notes = records_of(export)
+    assert [r.body for r in recs] == ["see this", ""]
+    assert recs[1].attachments == ("00000042-PHOTO-2024-03-15-10-12-09.jpg (in the archive: "
+                                   "00000042-PHOTO-2024-03-15-10-12-09.jpg)",)
+    assert recs[0].provenance == ("WhatsApp Chat - Kira.zip!_chat.txt#line 1",)
+    assert any("read as day/month/year" in n for n in notes)
+    other = tmp_path / "photos.zip"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("a.jpg", b"\xff\xd8")
+    with pytest.raises(IngestError, match="no WhatsApp chat export and no known phone database"):
+        load_file_with_notes(other, tmp_path)
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(IngestError, match="unreadable zip"):
+        load_file_with_notes(broken, tmp_path)

@@ -156,6 +156,14 @@ def test_ileapp_whatsapp_chatstorage_has_32_messages_and_is_not_modified(tmp_pat
     assert next(r for r in recs if r.body.startswith("Done. It")).timestamp == "2023-05-02T16:31:06+00:00"
 
 
+def test_the_ileapp_zip_itself_ingests_with_its_32_messages() -> None:
+    _, notes, recs = load(sample("ios_sqlite/ileapp_testdata.whatsApp.whatsAppMessages.josh_ios15_ffs.zip"))
+    assert len(recs) == 32 and notes[0] == "read 21 message(s), 11 system line(s)"
+    assert recs[0].provenance[0].startswith("ileapp_testdata.whatsApp.whatsAppMessages.josh_ios15_ffs.zip!"
+                                            "filesystem2/mobile/Containers/Shared/AppGroup/")
+    assert any("ChatStorage.sqlite: WhatsApp iOS (ChatStorage.sqlite)" in n for n in notes)
+
+
 @pytest.mark.parametrize("name", ["langchain_imessage_chat.db", "langchain_imessage_chat_upgrade_osx_11.db"])
 def test_imessage_chat_db_reads_bodies_only_in_attributed_body(name: str) -> None:
     _, _, recs = load(sample(f"ios_sqlite/{name}"))

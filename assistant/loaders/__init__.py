@@ -18,7 +18,7 @@ from assistant.types import Document
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl", ".json",
-                                                ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3",  # phone: loaders.phone
+                                                ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip",  # loaders.phone
                                                 ".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scans: loaders.ocr
 
 __all__ = ["SUPPORTED_SUFFIXES", "discover", "file_sha256", "load_file", "load_file_with_notes", "relative_source",
@@ -115,7 +115,7 @@ def load_file_with_notes(path: Path, root: Path) -> tuple[Document, list[str]]:
     return doc, notes
 
 
-_PHONE_PATH_SUFFIXES = frozenset({".ufdr", ".xml", ".db", ".sqlite", ".sqlite3"})
+_PHONE_PATH_SUFFIXES = frozenset({".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip"})
 
 
 def file_sha256(path: Path, source: str) -> str:

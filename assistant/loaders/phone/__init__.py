@@ -1,5 +1,5 @@
-"""Seized-phone evidence: WhatsApp text exports, Telegram Desktop JSON, Cellebrite UFDR / PA XML and phone
-databases (iOS sms.db and WhatsApp ChatStorage.sqlite; Android mmssms.db, msgstore.db, wa.db, calllog.db).
+"""Seized-phone evidence: WhatsApp text exports, Telegram Desktop JSON, Cellebrite UFDR / PA XML, phone databases
+(iOS sms.db and WhatsApp ChatStorage.sqlite; Android mmssms.db, msgstore.db, wa.db, calllog.db) and zips of them.
 
 Each format has its own module yielding `PhoneRecord`s; this module picks the format (by suffix, then by content),
 merges duplicates, and builds the `Document` of messages the chunker already knows, with notes that say per file
@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from assistant.errors import IngestError
 from assistant.loaders.phone import telegram_json, whatsapp_txt
@@ -25,7 +26,7 @@ from assistant.types import Document
 
 log = logging.getLogger(__name__)
 
-PATH_SUFFIXES = frozenset({".ufdr", ".xml", ".db", ".sqlite", ".sqlite3"})
+PATH_SUFFIXES = frozenset({".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip"})
 SUFFIXES = PATH_SUFFIXES | {".json"}
 _LABELS = {"message": "message(s)", "call": "call(s)", "contact": "contact(s)", "account": "account(s)",
            "system": "system line(s)", "device": "device record(s)"}
@@ -64,11 +65,31 @@ def load_telegram(data: bytes, source: str, sha256: str) -> tuple[Document, list
 
 
 def load_path(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
-    """A UFDR / PA XML report or a phone database, read from the path (never loaded whole into memory)."""
+    """A UFDR / PA XML report, a phone database or a zip of phone evidence, read from the path (never loaded whole
+    into memory)."""
     suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return _load_archive(path, source, sha256)
     if suffix in (".ufdr", ".xml"):
         return _load_report(path, source, sha256)
     return _load_database(path, source, sha256)
+
+
+def _load_archive(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
+    import zipfile
+
+    from assistant.loaders.phone.archive import archive_records
+
+    try:
+        records, notes = archive_records(path, source, _readers())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IngestError(source, f"unreadable zip ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise IngestError(source, f"a chat .txt in the zip is not UTF-8 (byte offset {exc.start})") from exc
+    if not records:
+        raise IngestError(source, "zip holds no WhatsApp chat export and no known phone database (unzip it and "
+                                  "ingest the folder to read other files)")
+    return build_document(records, source, sha256, notes)
 
 
 def _load_report(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
@@ -94,18 +115,12 @@ def _load_report(path: Path, source: str, sha256: str) -> tuple[Document, list[s
 
 
 def _load_database(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
-    from assistant.loaders.phone import sqlite_android as android
-    from assistant.loaders.phone import sqlite_ios as ios
     from assistant.loaders.phone.sqlite_open import KINDS, SQLITE_MAGIC, detect, open_readonly
 
     with path.open("rb") as handle:
         if handle.read(16) != SQLITE_MAGIC:
             raise IngestError(source, "not an SQLite database (wrong file header)")
-    readers = {"ios_sms": ios.ios_sms_records, "ios_whatsapp": ios.ios_whatsapp_records,
-               "android_whatsapp": android.android_whatsapp_records,
-               "android_whatsapp_legacy": android.android_whatsapp_records,
-               "android_sms": android.android_sms_records, "android_wa_contacts": android.wa_contact_records,
-               "android_calls": android.call_log_records}
+    readers = _readers()
     try:
         with open_readonly(path) as (conn, how):
             kind = detect(conn)
@@ -116,6 +131,17 @@ def _load_database(path: Path, source: str, sha256: str) -> tuple[Document, list
     except sqlite3.DatabaseError as exc:
         raise IngestError(source, f"unreadable SQLite database: {exc}") from exc
     return build_document(records, source, sha256, [f"{KINDS[kind][1]}: {how}"])
+
+
+def _readers() -> dict[str, Any]:
+    from assistant.loaders.phone import sqlite_android as android
+    from assistant.loaders.phone import sqlite_ios as ios
+
+    return {"ios_sms": ios.ios_sms_records, "ios_whatsapp": ios.ios_whatsapp_records,
+            "android_whatsapp": android.android_whatsapp_records,
+            "android_whatsapp_legacy": android.android_whatsapp_records,
+            "android_sms": android.android_sms_records, "android_wa_contacts": android.wa_contact_records,
+            "android_calls": android.call_log_records}
 
 
 def build_document(records: Iterable[PhoneRecord], source: str, sha256: str,
