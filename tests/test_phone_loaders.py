@@ -317,3 +317,21 @@ def test_a_whatsapp_export_zip_with_media_and_refused_zips(tmp_path: Path) -> No
     broken.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(IngestError, match="unreadable zip"):
         load_file_with_notes(broken, tmp_path)
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("cut.ufdr", b"PK\x03\x04\x14\x00\x00\x00", "unreadable zip|not well-formed|no report"),
+    ("noise.ufdr", b"\x00\x01\x02 random bytes", "not well-formed XML"),
+    ("bad.json", b'{"messages": [', "invalid JSON at line 1"),
+    ("list.json", b'{"messages": "not a list"}', "not a Telegram Desktop export"),
+    ("latin.json", b'{"name": "caf\xe9", "messages": []}', "JSON is not UTF-8"),
+    ("empty_chat.json", b'{"name": "x", "messages": []}', "no messages, calls or contacts"),
+    ("half.db", b"SQLite format 3\x00" + b"\x00" * 84, "unreadable SQLite database|unknown app"),
+])
+def test_broken_phone_files_are_refused_with_a_reason(tmp_path: Path, name: str, content: bytes,
+                                                      reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(IngestError, match=reason) as caught:
+        load_file_with_notes(path, tmp_path)
+    assert caught.value.path == name
