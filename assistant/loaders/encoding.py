@@ -24,17 +24,17 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 
-MIN_CONFIDENCE = 0.8  # evals/encoding_detection.py: no wrong decode accepted anywhere in 0.6-0.9; 0.5 lets ties in
+MIN_CONFIDENCE = 0.8  # evals/encoding_detection.py, 3,035 files: 0 wrong from 0.6 to 0.9 (95.5% right, 4.5% aside)
 SINGLE_BYTE = ("cp1252", "cp1250", "cp1256", "latin_1", "iso8859_2", "cp1251", "cp1253", "cp1254", "cp1257",
                "iso8859_16", "cp1255", "cp1258", "iso8859_6")
 _ALPHABETS = {
     "Polish": "ąćęłńóśźż", "Romanian": "ăâîșțşţ", "Czech/Slovak": "áäčďéěíĺľňóôŕřšťúůýž",
     "Hungarian": "áéíóöőúüű", "French": "àâæçéèêëîïôœùûüÿ", "German": "äöüß", "Spanish": "áéíñóúü",
     "Portuguese": "àáâãçéêíóôõú", "Italian": "àèéìíîòóùú", "Turkish": "çğıöşü", "Nordic": "åäæéöø",
-    "Baltic": "āčēģīķļņšūžąęėįųő",
+    "Latvian": "āčēģīķļņšūž", "Lithuanian": "ąčęėįšųūž",
     "Vietnamese": "àáâãèéêìíòóôõùúýăđĩũơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
 }
-_MODERN = ("cp125", "iso8859", "latin", "koi8")  # DOS/Mac pages only tie with these on short texts: not offered
+_MODERN = ("cp125",)  # other pages charset-normalizer proposes (DOS, Mac, rarer ISO) tie on short texts: not offered
 _ONE_LETTER_WORDS = set("àèéóáùìòíúåäöüçñ")
 _PUNCT_OK = set("„“”‘’«»‹›–—…•·°§±×€£$¢¥©®™\u00a0\u202f¿¡")
 _NON_LATIN = ("ARABIC", "CYRILLIC", "GREEK", "HEBREW")
