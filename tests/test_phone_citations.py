@@ -120,5 +120,21 @@ def test_the_citation_panel_shows_what_the_record_is(phone_app: Any, question: s
     html = passage_html(c, next(p for p in answer.retrieved if p.chunk_id == c.chunk_id))
     cited_row = next(row for row in html.split("<tr") if row.startswith(' class="cited"'))
     assert badge in cited_row
-    assert "device: Galaxy S10 (IMEI 356938035643809)" in cited_row and "extraction: File System 01" in cited_row
+    assert "device: Galaxy S10 ·" in cited_row and "extraction: File System 01" in cited_row
     assert "phone_report.xml#model" in cited_row  # provenance
+
+
+def test_the_device_record_is_citable_and_its_identifiers_are_masked_for_reviewers(phone_app: Any) -> None:
+    from assistant.config import PiiSettings
+    from assistant.display_mask import mask_answer
+    from assistant.ui_render import passage_html
+
+    answer = phone_app.ask("phone", "What is the IMEI of the seized device?")
+    assert answer.status == "answered" and "356938035643809" in answer.answer
+    kinds = {r.kind for r in cited_records(answer, phone_app) if r is not None}
+    assert "device" in kinds
+    masked = mask_answer(answer, "reviewer", PiiSettings())
+    c = masked.citations[0]
+    html = passage_html(c, next(p for p in masked.retrieved if p.chunk_id == c.chunk_id))
+    assert "356938035643809" not in html and "356938035643809" not in masked.answer
+    assert "📱 Device record" in html

@@ -54,15 +54,17 @@ class ReportReader:
         self.device_facts: dict[str, str] = {}
         self.extractions: dict[str, str] = {}
         self.tagged_files: dict[str, str] = {}
+        self.device_name = ""  # extractionInfo@deviceName, when the metadata names no model
         self.embedded = 0  # messages nested in another (forwarded, quoted): shown inside it, not on their own
         self.not_read: Counter[str] = Counter()  # top-level model types this reader does not turn into records
 
     @property
     def device(self) -> str:
+        """The device's make and model, which label every record. Its identifiers (IMEI, MSISDN, owner) are only in
+        the device record's text, where PII tagging finds them and masking hides them from reviewers."""
         d = self.device_facts
         name = " ".join(p for p in (d.get("manufacturer", ""), d.get("model", "")) if p)
-        ident = f"IMEI {d['IMEI']}" if d.get("IMEI") else d.get("MSISDN", "")
-        return f"{name} ({ident})" if name and ident else name or ident
+        return name or self.device_name or ("seized device" if d else "")
 
     def records(self, stream: IO[bytes]) -> Iterator[PhoneRecord]:
         opened: list[Element] = []
@@ -98,6 +100,7 @@ class ReportReader:
                 self.device_facts.setdefault(key, (elem.text or "").strip())
         elif tag == "extractionInfo":
             self.extractions[elem.get("id", "")] = elem.get("name") or elem.get("type") or elem.get("id") or ""
+            self.device_name = self.device_name or elem.get("deviceName") or ""
         else:
             path = next((i.text for m in elem if um.local(m.tag) == "metadata" for i in m
                          if i.get("name") == "Local Path" and i.text), None)
