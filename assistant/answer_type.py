@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from assistant.identifiers import extract_identifiers
-from assistant.sentences import STOPWORDS, words
+from assistant.text.identifiers import extract_identifiers
+from assistant.text.lexicon import MONTHS, STOPWORDS, WEEKDAYS, words
+from assistant.text.phone import digits, uk_national
 from assistant.types import Entity
 
 
@@ -177,10 +178,9 @@ _TITLES = frozenset("mr mrs ms miss dr prof sgt pc dc ds di dci dsu insp supt de
 _NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve thirteen fourteen
     fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
     thousand million billion dozen half quid""".split())
-_TIME_WORDS = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
-    today tonight yesterday tomorrow morning afternoon evening night midnight noon midday weekend week month
-    year years months weeks days o'clock am pm century centuries decade decades""".split())
+_TIME_WORDS = frozenset(WEEKDAYS) | frozenset(MONTHS) | frozenset("""today tonight yesterday tomorrow morning
+    afternoon evening night midnight noon midday weekend week month year years months weeks days o'clock am pm
+    century centuries decade decades""".split())
 _DIGITS = re.compile(r"[£$€]?\d[\d,.:/-]*")
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:am|pm)\b|\b(?:1\d|20)\d\d\b|\b\d{2,4}s\b", re.IGNORECASE)
 _CALLED = re.compile(r"\b(?:called|named|name is|name was|name's|known as)\s+[\"'“‘]?([A-Z][\w'’-]+)")
@@ -201,17 +201,6 @@ def _tokens(text: str) -> set[str]:
     return out
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def _phone_key(text: str) -> str:
-    d = _digits(text)
-    if text.strip().startswith("+44") or (d.startswith("44") and len(d) == 12):
-        d = "0" + d[2:]
-    return d
-
-
 @dataclass(frozen=True)
 class _Question:
     low: str
@@ -224,9 +213,9 @@ class _Question:
 @lru_cache(maxsize=64)
 def _question_facts(question: str) -> _Question:
     low = question.lower()
-    groups = {_digits(m.group(0)) for m in _DIGITS.finditer(question)}
+    groups = {digits(m.group(0)) for m in _DIGITS.finditer(question)}
     ids = extract_identifiers(question)
-    phones = {n for n in ids.numbers if len(n) >= 9} | {_phone_key(m.group(0)) for m in _DIGITS.finditer(question)}
+    phones = {n for n in ids.numbers if len(n) >= 9} | {uk_national(m.group(0)) for m in _DIGITS.finditer(question)}
     return _Question(low, re.sub(r"[\W_]+", "", low), frozenset(_tokens(question)),
                      frozenset(g for g in groups if g), frozenset(phones))
 
@@ -260,14 +249,14 @@ def _person(span: str, ents: Sequence[Entity], q: _Question, *, speaker: str, st
 
 
 def _number(span: str, ents: Sequence[Entity], q: _Question) -> bool:
-    if any(_digits(m.group(0)) not in q.digit_groups for m in _DIGITS.finditer(span)):
+    if any(digits(m.group(0)) not in q.digit_groups for m in _DIGITS.finditer(span)):
         return True
     return bool({t for t in _tokens(span) if t in _NUMBER_WORDS or t.rstrip("s") in _NUMBER_WORDS} - q.tokens)
 
 
 def _code(span: str, q: _Question, nouns: Sequence[str]) -> bool:
     low = span.lower()
-    digit_spans = [m.span() for m in _DIGITS.finditer(span) if _digits(m.group(0)) not in q.digit_groups]
+    digit_spans = [m.span() for m in _DIGITS.finditer(span) if digits(m.group(0)) not in q.digit_groups]
     for noun in nouns:
         pattern = r"(?<!sort )\bcode\b" if noun == "code" else rf"\b{re.escape(noun)}\b"
         for m in re.finditer(pattern, low):
@@ -292,10 +281,10 @@ def _date(span: str, ents: Sequence[Entity], q: _Question) -> bool:
 
 
 def _phone(span: str, ents: Sequence[Entity], q: _Question) -> bool:
-    if any(e.type == "PHONE_NUMBER" and _phone_key(e.text) not in q.phones for e in ents):
+    if any(e.type == "PHONE_NUMBER" and uk_national(e.text) not in q.phones for e in ents):
         return True
     return any(len(key) >= 10 and key not in q.phones
-               for key in (_phone_key(m.group(0)) for m in re.finditer(r"\+?\(?\d[\d ()-]{8,}\d", span)))
+               for key in (uk_national(m.group(0)) for m in re.finditer(r"\+?\(?\d[\d ()-]{8,}\d", span)))
 
 
 def _registration(span: str, ents: Sequence[Entity], q: _Question) -> bool:

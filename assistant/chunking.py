@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -22,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.config import Settings
-from assistant.sentences import message_records as records_of_meta
+from assistant.text.messages import MessageRecord, encode_records
+from assistant.text.messages import message_records as records_of_meta
+from assistant.text.quotes import line_span
 from assistant.tokenizer import count_tokens, token_offsets
 from assistant.types import Chunk, Document, Message
 
@@ -241,15 +242,15 @@ def _pack(lines: list[_Line], budget: int) -> list[list[_Line]]:
 
 def _render(group: list[_Line]) -> _Span:
     parts: list[str] = []
-    records: list[dict[str, Any]] = []
+    records: list[MessageRecord] = []
     offset = 0
     for line in group:
         m = line.message
         start = offset + len(line.prefix)
-        records.append({"message_id": m.message_id, "thread_id": m.thread_id, "timestamp": m.timestamp,
-                        "sender": m.sender, "recipient": m.recipient, "language": m.language, "body": m.body,
-                        "translation": m.translation, "device": m.device, "start": start,
-                        "end": start + len(line.english), "index": line.index, "part": line.part})
+        records.append(MessageRecord(
+            message_id=m.message_id, thread_id=m.thread_id, timestamp=m.timestamp, sender=m.sender,
+            recipient=m.recipient, language=m.language, body=m.body, translation=m.translation, device=m.device,
+            start=start, end=start + len(line.english), index=line.index, part=line.part))
         parts.append(line.prefix + line.english)
         offset += len(parts[-1]) + 1
     text = "\n".join(parts)
@@ -268,31 +269,29 @@ def _render(group: list[_Line]) -> _Span:
         "thread_id": first.thread_id, "device": device, "ts_start": first.timestamp, "ts_end": last.timestamp,
         "senders": ",".join(senders), "message_ids": ",".join(ids), "n_messages": len(ids),
         "translated": any(line.message.translation for line in group),
-        "messages": json.dumps(records, ensure_ascii=False),
+        "messages": encode_records(records),
     }
     return _Span(text, group[0].index, group[-1].index + 1, locator, meta)
 
 
-def message_records(chunk: Chunk) -> list[dict[str, Any]]:
-    """The message records of a message chunk ([] for prose chunks)."""
+def message_records(chunk: Chunk) -> tuple[MessageRecord, ...]:
+    """The message records of a message chunk (() for prose chunks)."""
     return records_of_meta(chunk.meta)
 
 
-def messages_in_span(chunk: Chunk, start: int, end: int) -> list[dict[str, Any]]:
+def messages_in_span(chunk: Chunk, start: int, end: int) -> list[MessageRecord]:
     """Records of every message whose line in `chunk.text` overlaps [start, end) (e.g. a quote's span).
     A line owns its trailing newline; an empty span counts as the one character at `start`."""
     end = max(end, start + 1)
-    found: list[dict[str, Any]] = []
+    found: list[MessageRecord] = []
     for record in message_records(chunk):
-        line_start = chunk.text.rfind("\n", 0, int(record["start"])) + 1
-        line_end = chunk.text.find("\n", int(record["end"]))
-        line_end = len(chunk.text) if line_end < 0 else line_end
+        line_start, line_end = line_span(chunk.text, record.start, record.end, trim=False)
         if start <= line_end and end > line_start:
             found.append(record)
     return found
 
 
-def message_at(chunk: Chunk, offset: int) -> dict[str, Any] | None:
+def message_at(chunk: Chunk, offset: int) -> MessageRecord | None:
     """The record of the message whose line in `chunk.text` covers `offset` (None for prose or out of range)."""
     if offset < 0 or offset >= len(chunk.text):
         return None

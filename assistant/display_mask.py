@@ -6,13 +6,12 @@ across the answer, its citations and its passages. The index and the verifier on
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
-from typing import Any
 
 from assistant.config import PiiSettings
 from assistant.masking import Masker, role_sees_clear
+from assistant.text.messages import META_KEY, decode_records, encode_records
 from assistant.types import Answer, Citation, Passage
 
 
@@ -32,13 +31,11 @@ class _Surfaces:
             self._pattern = None
         text = self.masker.mask(passage.text, passage.entities)
         meta = dict(passage.meta)
-        if "messages" in meta:
-            records: list[dict[str, Any]] = json.loads(str(meta["messages"]))
-            for rec in records:
-                for key in ("body", "translation", "sender", "recipient"):
-                    if isinstance(rec.get(key), str):
-                        rec[key] = self.apply(rec[key])
-            meta["messages"] = json.dumps(records, ensure_ascii=False)
+        if META_KEY in meta:  # malformed records decode to none: nothing unmasked is passed on
+            meta[META_KEY] = encode_records(
+                replace(r, body=self.apply(r.body), translation=self.apply(r.translation),
+                        sender=self.apply(r.sender), recipient=self.apply(r.recipient))
+                for r in decode_records(meta[META_KEY]))
         for key in ("senders",):
             if isinstance(meta.get(key), str):
                 meta[key] = self.apply(str(meta[key]))

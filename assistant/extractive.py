@@ -46,14 +46,11 @@ import numpy as np
 
 from assistant.answer_type import Expectation, expected_type, satisfies
 from assistant.config import AnswerSettings
-from assistant.identifiers import Identifiers, extract_identifiers
-from assistant.sentences import (
-    STOPWORDS,
-    content_terms,
-    is_instruction_like,
-    passage_units,
-    words,
-)
+from assistant.text.identifiers import Identifiers, extract_identifiers
+from assistant.text.injection import is_instruction_like
+from assistant.text.lexicon import STOPWORDS, content_terms, words
+from assistant.text.quotes import line_span
+from assistant.text.sentences import passage_units
 from assistant.types import Answer, Citation, Passage
 from assistant.untranslated import untranslated_spans
 
@@ -138,7 +135,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
             if p.kind != "messages" and len(spans) > 1 and _fragment(text, first=k == 0, last=k == len(spans) - 1):
                 continue  # cut by the chunk boundary; overlapping chunks hold the whole sentence
             units.append((i, s, e))
-            context.append(p.text.rfind("\n", 0, s) + 1 if p.kind == "messages" else spans[k - 1][0] if k else s)
+            context.append(line_span(p.text, s, e)[0] if p.kind == "messages" else spans[k - 1][0] if k else s)
     if not units:
         return []
     texts = [passages[i].text[s:e] for i, s, e in units]
@@ -228,9 +225,7 @@ def _fragment(text: str, *, first: bool, last: bool) -> bool:
 
 
 def _line(text: str, start: int, end: int) -> str:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", max(start, end - 1))
-    return text[line_start : len(text) if line_end < 0 else max(line_end, end)].strip()
+    return text[slice(*line_span(text, start, end))].strip()
 
 
 def select_sentences(scored: Sequence[ScoredSentence], settings: AnswerSettings,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError
+from assistant.text.lexicon import MONTH_NAMES, search_terms
 from assistant.types import Chunk, Entity
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,6 @@ log = logging.getLogger(__name__)
 BM25_FORMAT = 3  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
 
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
-_STOP = frozenset((
-    "a an and are as at be but by for from has have he her his i if in into is it its me my of on or our she so"
-    " that the their them then there these they this to was we were what when where which who whom why will with"
-    " you your did does do how about"
-).split())
 
 
 def check_case_id(case: str) -> str:
@@ -45,22 +40,9 @@ def check_case_id(case: str) -> str:
     return case
 
 
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-_STEM = threading.local()
-
-
 def bm25_tokenize(text: str) -> list[str]:
-    """Lower-case unicode words, English stopwords removed, Snowball-stemmed. Digit runs are kept whole."""
-    stemmer = getattr(_STEM, "s", None)
-    if stemmer is None:
-        stemmer = _STEM.s = _stemmer()
-    words = [w.lower() for w in _WORD_RE.findall(text)]
-    return [w if w.isdigit() else stemmer.stemWord(w) for w in words if w not in _STOP]
+    """Lower-case unicode words, search stopwords removed, Snowball-stemmed. Digit runs are kept whole."""
+    return search_terms(text)
 
 
 class Bm25Index:
@@ -121,7 +103,6 @@ def entities_from_meta(text: str, meta: dict[str, Any]) -> tuple[Entity, ...]:
     return tuple(Entity(type=t, start=s, end=e, text=text[s:e], score=sc, normalized=n) for t, s, e, sc, n in raw)
 
 
-_MONTHS = ("January February March April May June July August September October November December").split()
 _ISO_DATE = re.compile(r"\b(20\d\d|19\d\d)-(\d\d)-(\d\d)")
 _UK_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
 
@@ -132,10 +113,10 @@ def date_words(text: str) -> list[str]:
     found: dict[str, None] = {}
     for y, m, d in _ISO_DATE.findall(text):
         if 1 <= int(m) <= 12:
-            found[f"{int(d)} {_MONTHS[int(m) - 1]} {y}"] = None
+            found[f"{int(d)} {MONTH_NAMES[int(m) - 1]} {y}"] = None
     for d, m, y in _UK_DATE.findall(text):
         if 1 <= int(m) <= 12:
-            found[f"{int(d)} {_MONTHS[int(m) - 1]} {y}"] = None
+            found[f"{int(d)} {MONTH_NAMES[int(m) - 1]} {y}"] = None
     return list(found)
 
 

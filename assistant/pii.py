@@ -17,11 +17,10 @@ from assistant.pii_recognizers import (
     OWN_RECOGNIZER_PREFIX,
     POSTCODE_INWARD,
     POSTCODE_OUTWARD,
-    digits,
     is_foreign,
-    uk_national_number,
     uk_recognizers,
 )
+from assistant.text.phone import digits, uk_e164
 from assistant.types import Entity
 
 log = logging.getLogger(__name__)
@@ -98,9 +97,9 @@ def normalize(entity_type: str, text: str) -> str:
     """Canonical form of an identifier ('' for types without one, or when the text is not a valid value)."""
     t = text.strip()
     if entity_type == "PHONE_NUMBER":
-        nsn = uk_national_number(t)
-        if nsn:
-            return "+44" + nsn
+        e164 = uk_e164(t)
+        if e164:
+            return e164
         ds = digits(t)
         return ("+" + ds) if t.startswith("+") and len(ds) >= 8 else ""
     if entity_type in ("UK_VEHICLE_REGISTRATION", "UK_NINO", "UK_POSTCODE", "UK_DRIVING_LICENCE", "UK_PASSPORT",

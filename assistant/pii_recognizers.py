@@ -21,6 +21,8 @@ from presidio_analyzer.predefined_recognizers import (
     UkPassportRecognizer,
 )
 
+from assistant.text.phone import digits, uk_national_number
+
 # Recognizer names: `assistant.pii` ranks results of these above everything else when spans overlap.
 OWN_RECOGNIZER_PREFIX = "Uk"
 
@@ -98,10 +100,6 @@ class RegexRecognizer(EntityRecognizer):  # type: ignore[misc]
 
 # ---------------------------------------------------------------- validators (pure, also used by normalisation)
 
-def digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
 def luhn_ok(number: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(number)):
@@ -110,26 +108,6 @@ def luhn_ok(number: str) -> bool:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
     return total % 10 == 0
-
-
-def uk_national_number(text: str) -> str:
-    """'+44 (0)7700 900418' / '07700 900418' -> '7700900418' (the 10-digit national significant number), or ''."""
-    ds = digits(text)
-    if text.lstrip().startswith("+"):
-        if not ds.startswith("44"):
-            return ""
-        ds = ds[2:]
-        if ds.startswith("0"):  # '+44 (0)20 ...'
-            ds = ds[1:]
-    elif ds.startswith("0"):
-        ds = ds[1:]
-    else:
-        return ""
-    if len(ds) == 10 and ds[0] in "1235789":
-        return ds
-    if len(ds) == 9 and ds[0] == "1":  # a few small-exchange geographic numbers
-        return ds
-    return ""
 
 
 def is_uk_phone(text: str) -> bool:

@@ -21,16 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.identifiers import Identifiers, extract_identifiers
-from assistant.sentences import (
-    Span,
-    content_terms,
-    has_negation,
-    is_instruction_like,
-    locate_quote,
-    passage_units,
-    words,
-)
+from assistant.text.identifiers import Identifiers, extract_identifiers
+from assistant.text.injection import is_instruction_like
+from assistant.text.lexicon import content_terms, has_negation, words
+from assistant.text.quotes import Span, line_span, locate_quote
+from assistant.text.sentences import passage_units
 from assistant.types import Passage
 from assistant.untranslated import untranslated_spans
 
@@ -109,7 +104,7 @@ class PassageView:
         untranslated = untranslated_spans(p)
         foreign = [(s, e) in untranslated for s, e in units]  # an untranslated message is never evidence
         if p.kind == "messages":  # verify against the whole line: sender and timestamp are evidence too
-            units = [_line_of(p.text, s, e) for s, e in units]
+            units = [line_span(p.text, s, e) for s, e in units]
         facts = [_facts(p.text[s:e]) for s, e in units]
         if units and p.kind != "messages":  # "I saw ..." in a statement means its author, named in the heading
             author = {w.lower() for w in words(p.text[slice(*units[0])]) if w[:1].isupper()}
@@ -126,15 +121,6 @@ class PassageView:
         for k in range(i, j + 1):
             out.add(self.facts[k])
         return out
-
-
-def _line_of(text: str, start: int, end: int) -> Span:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", max(start, end - 1))
-    line_end = len(text) if line_end < 0 else max(line_end, end)
-    while line_end > line_start and text[line_end - 1].isspace():
-        line_end -= 1
-    return line_start, line_end
 
 
 def _date_ok(d: tuple[int | None, int, int | None], f: _Facts) -> bool:

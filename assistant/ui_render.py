@@ -6,10 +6,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from assistant.audit import AuditRecord
-from assistant.sentences import message_records
+from assistant.text.messages import message_records
+from assistant.text.quotes import locate_quote
 from assistant.types import Answer, Citation, Passage
 
 NOT_FOUND = "Not found in the case material"
@@ -65,23 +65,6 @@ def citation_choices(answer: Answer | None) -> list[tuple[str, str]]:
     return [(citation_label(c), str(c.n)) for c in answer.citations]
 
 
-def locate_quote(text: str, quote: str, hint: int = -1) -> tuple[int, int] | None:
-    """Char span of `quote` in `text`: the hinted offset when it matches, else the first exact, then
-    case-insensitive and whitespace-tolerant match."""
-    if not quote:
-        return None
-    if hint >= 0 and text[hint:hint + len(quote)] == quote:
-        return hint, hint + len(quote)
-    pos = text.find(quote)
-    if pos >= 0:
-        return pos, pos + len(quote)
-    pattern = r"\s+".join(re.escape(part) for part in quote.split())
-    if not pattern:
-        return None
-    match = re.search(pattern, text, flags=re.IGNORECASE)
-    return (match.start(), match.end()) if match else None
-
-
 def highlight(text: str, span: tuple[int, int] | None) -> str:
     """Escaped text with the span wrapped in <mark> (escaping each part separately keeps offsets exact)."""
     if span is None:
@@ -92,34 +75,27 @@ def highlight(text: str, span: tuple[int, int] | None) -> str:
     return f'{esc(text[:start])}<mark class="quote">{esc(text[start:end])}</mark>{esc(text[end:])}'
 
 
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 def messages_html(passage: Passage, span: tuple[int, int] | None, quote: str = "") -> str:
     """One row per message: who/when/language, then the original beside the English text. The cited words are
     marked by the quote's offsets when they line up with the (possibly masked) text, else by searching for it."""
     rows = []
     for m in message_records(passage.meta):
-        start, end = _int(m.get("start"), -1), _int(m.get("end"), -1)
-        english = str(m.get("translation") or m.get("body") or "")
+        start, end = m.start, m.end
+        english = m.english
         local: tuple[int, int] | None = None
         if 0 <= start < end <= len(passage.text) and passage.text[start:end] == english:
             if span is not None and span[0] < end and span[1] > start:
                 local = (max(span[0], start) - start, min(span[1], end) - start)
         elif quote:
             local = locate_quote(english, quote)
-        language = str(m.get("language") or "")
-        translated = bool(m.get("translation")) and str(m.get("translation")) != str(m.get("body"))
-        original = esc(m.get("body", "")) if translated else '<span class="same">(original is English)</span>'
-        ident = f"{esc(m.get('device', ''))} {esc(m.get('thread_id', ''))}/{esc(m.get('message_id', ''))}"
+        language = m.language
+        translated = bool(m.translation) and m.translation != m.body
+        original = esc(m.body) if translated else '<span class="same">(original is English)</span>'
+        ident = f"{esc(m.device)} {esc(m.thread_id)}/{esc(m.message_id)}"
         rows.append(
             f'<tr class="{"cited" if local else ""}">'
-            f'<td class="who"><div class="ts">{esc(m.get("timestamp", ""))}</div>'
-            f'<div>{esc(m.get("sender", ""))} → {esc(m.get("recipient", ""))}</div>'
+            f'<td class="who"><div class="ts">{esc(m.timestamp)}</div>'
+            f'<div>{esc(m.sender)} → {esc(m.recipient)}</div>'
             f'<div>language: <b>{esc(language or "?")}</b></div><div class="mid"><small>{ident}</small></div></td>'
             f'<td class="original" lang="{esc(language)}">{original}</td>'
             f'<td class="english">{highlight(english, local)}</td></tr>'

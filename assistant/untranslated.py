@@ -14,32 +14,22 @@ case with every translation withheld, the gold message of the 8 translated-only 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from assistant.sentences import message_records
+from assistant.text.messages import message_records
 from assistant.types import Chunk, Passage
-
-ENGLISH = frozenset({"", "en", "eng", "english", "en-gb", "en-us"})
-
-
-def is_untranslated(record: dict[str, Any]) -> bool:
-    """A message in another language with no English translation (no language given counts as English)."""
-    lang = str(record.get("language") or "").strip().lower()
-    return lang not in ENGLISH and not str(record.get("translation") or "").strip()
 
 
 def untranslated_spans(passage: Passage) -> set[tuple[int, int]]:
     """(start, end) in the passage text of each untranslated message: never an answer, never evidence."""
     if passage.kind != "messages":
         return set()
-    return {(int(r["start"]), int(r["end"])) for r in message_records(passage.meta)
-            if is_untranslated(r) and isinstance(r.get("start"), int) and isinstance(r.get("end"), int)}
+    return {(r.start, r.end) for r in message_records(passage.meta) if r.untranslated}
 
 
 def count_untranslated(chunks: Iterable[Chunk]) -> int:
     """Distinct untranslated messages in message chunks (windows overlap, so a message can sit in several)."""
-    seen = {(c.source, str(r.get("message_id") or r.get("index", "")))
-            for c in chunks if c.kind == "messages" for r in message_records(c.meta) if is_untranslated(r)}
+    seen = {(c.source, r.message_id or str(r.index))
+            for c in chunks if c.kind == "messages" for r in message_records(c.meta) if r.untranslated}
     return len(seen)
 
 
@@ -52,14 +42,14 @@ def untranslated_note(passages: Sequence[Passage], *, max_ids: int = 5) -> str:
         if p.kind != "messages":
             continue
         for record in message_records(p.meta):
-            key = (p.source, str(record.get("message_id") or record.get("start", "")))
-            if key in seen or not is_untranslated(record):
+            key = (p.source, record.message_id or str(record.start))
+            if key in seen or not record.untranslated:
                 continue
             seen.add(key)
-            lang = str(record.get("language")).strip().lower()
+            lang = record.language.strip().lower()
             langs[lang] = langs.get(lang, 0) + 1
-            if record.get("message_id"):
-                ids.append(str(record["message_id"]))
+            if record.message_id:
+                ids.append(record.message_id)
     if not langs:
         return ""
     detail = ", ".join(f"{lang} {n}" for lang, n in sorted(langs.items()))

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from assistant.config import AnswerSettings
-from assistant.identifiers import Identifiers, extract_identifiers
-from assistant.sentences import content_terms
 from assistant.support import ClaimResult, Evidence, PassageView, check_claim
+from assistant.text.identifiers import Identifiers, extract_identifiers
+from assistant.text.lexicon import content_terms
 from assistant.types import Citation, Passage
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _clean_claim(text: str) -> str:
 
 def parse_draft(draft: str) -> tuple[list[DraftClaim], bool]:
     """Claims of a draft (in order) and whether the model said NOT FOUND."""
-    from assistant.sentences import split_sentences
+    from assistant.text.sentences import split_sentences
 
     claims: list[DraftClaim] = []
     not_found = False

@@ -9,7 +9,8 @@ import pytest
 
 from assistant.config import PiiSettings
 from assistant.pii import PiiTagger, normalize, terms_for_entities
-from assistant.pii_recognizers import is_imei, luhn_ok, uk_national_number
+from assistant.pii_recognizers import is_imei, luhn_ok
+from assistant.text.phone import uk_national_number
 from assistant.types import Entity
 
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from assistant.config import AnswerSettings
-from assistant.sentences import locate_quote, split_sentences
+from assistant.text.quotes import locate_quote
+from assistant.text.sentences import split_sentences
 from assistant.types import Passage
 from assistant.verify import UNSUPPORTED_PREFIX, VerifiedDraft, parse_draft, verify_draft
 

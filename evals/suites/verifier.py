@@ -38,7 +38,8 @@ from collections import defaultdict
 from typing import Any
 
 from assistant.config import Settings
-from assistant.sentences import STOPWORDS, content_terms, split_sentences
+from assistant.text.lexicon import STOPWORDS, content_terms
+from assistant.text.sentences import split_sentences
 from assistant.types import Passage
 from assistant.verify import verify_draft
 

@@ -8,12 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.sentences import ABBREVIATIONS, STOPWORDS, Span
+from assistant.text.lexicon import MONTHS, STOPWORDS
+from assistant.text.phone import uk_national
+from assistant.text.sentences import ABBREVIATIONS, Span
 
-MONTHS = {m: i + 1 for i, m in enumerate(
-    "january february march april may june july august september october november december".split())}
-MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
-MONTHS["sept"] = 9
 _MON = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?" \
        r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _DATE_PATTERNS = (
@@ -41,11 +39,7 @@ def _atom_key(atom: str) -> str:
 
 def _group_key(atoms: Sequence[str]) -> str:
     key = "".join(_atom_key(a) for a in atoms)
-    if key.startswith("+44"):
-        key = "0" + key[3:]
-    elif key.startswith("0044"):
-        key = "0" + key[4:]
-    return key.lstrip("+")
+    return uk_national(key) if key.lstrip("+").isdigit() else key.lstrip("+")
 
 
 def _date_key(kind: str, groups: tuple[str | None, ...]) -> tuple[int | None, int, int | None] | None:
