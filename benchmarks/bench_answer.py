@@ -1,6 +1,7 @@
 """Cost of the answer path's checks on HotpotQA drafts, as ratios: verification with and without re-citing
-(`assistant.verify._stronger_elsewhere`), and extractive sentence scoring with and without the neighbour window
-(`assistant.extractive.WINDOW_SHARE`). Embeddings are cached (a warm run), so this measures our code, not the model.
+(`assistant.verify.verifier._stronger_elsewhere`), and extractive sentence scoring with and without the neighbour
+window (`assistant.answer.extractive.WINDOW_SHARE`). Embeddings are cached (a warm run), so this measures our code,
+not the model.
 
     .venv/bin/python benchmarks/bench_answer.py [--questions 40] [--repeat 3]
 
@@ -21,10 +22,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant import extractive, verify
+from assistant.answer import extractive
 from assistant.config import load_settings
-from assistant.embedding import Embedder
+from assistant.index.embedding import Embedder
 from assistant.offline import apply_offline_env
+from assistant.verify import verifier as verify
 from evals.suites.verifier import _passages, build_cases
 
 RESULTS = Path(__file__).resolve().parent / "results" / "answer.json"

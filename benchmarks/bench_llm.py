@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assistant.answer.prompts import render_answer_messages
 from assistant.backends import Backend, LlamaCppBackend, OpenAIBackend, packaged_smollm2_path
 from assistant.offline import apply_offline_env
-from assistant.prompts import render_answer_messages
 from assistant.types import Passage
 
 SENTENCES = [

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.answer_type import AnswerType, Expectation, expected_type, satisfies
+from assistant.answer.answer_type import AnswerType, Expectation, expected_type, satisfies
 from assistant.types import Entity, Passage
 
 T = AnswerType

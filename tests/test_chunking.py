@@ -13,10 +13,17 @@ from typing import Any
 import pytest
 from fpdf import FPDF
 
-from assistant.chunking import chunk_document, chunk_id, message_at, message_records, messages_in_span, token_budget
 from assistant.config import ChunkingSettings, EmbeddingSettings, Settings, load_settings
+from assistant.ingest.chunking import (
+    chunk_document,
+    chunk_id,
+    message_at,
+    message_records,
+    messages_in_span,
+    token_budget,
+)
+from assistant.ingest.tokenizer import count_tokens, load_tokenizer
 from assistant.loaders import load_file
-from assistant.tokenizer import count_tokens, load_tokenizer
 from assistant.types import Chunk, Document, Message
 
 SENTENCES = [

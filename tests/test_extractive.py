@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import extractive
+from assistant.answer import extractive
+from assistant.answer.extractive import extractive_answer, score_sentences, support_threshold
 from assistant.config import AnswerSettings, EmbeddingSettings
-from assistant.embedding import Embedder
-from assistant.extractive import extractive_answer, score_sentences, support_threshold
+from assistant.index.embedding import Embedder
 from assistant.types import Entity, Passage
 
 STATEMENT = (

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from assistant.answer import Answerer
+from assistant.answer.answerer import Answerer
 from assistant.backends import build_backend
 from assistant.config import load_settings
 from assistant.types import Answer

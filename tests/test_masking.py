@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from assistant.config import PiiSettings
-from assistant.masking import UNMASKED_TYPES, Masker, role_sees_clear
-from assistant.pii import PiiTagger
+from assistant.pii.masking import UNMASKED_TYPES, Masker, role_sees_clear
+from assistant.pii.tagger import PiiTagger
 from assistant.types import Entity
 
 

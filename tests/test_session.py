@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from assistant.audit import AuditLog
-from assistant.auth import UserError, UserStore
-from assistant.cli_admin import seed_demo_users
+from assistant.access.audit import AuditLog
+from assistant.access.auth import UserError, UserStore
+from assistant.access.session import AuditFilters, Session
+from assistant.cli.admin import seed_demo_users
 from assistant.config import Settings, load_settings
 from assistant.errors import AccessDenied
-from assistant.session import AuditFilters, Session
 from assistant.types import Answer, Citation, Passage, RetrievalFilters
 
 SECRET = "Samir"  # stands in for PII: masked for roles that are not cleared

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import PiiSettings
-from assistant.display_mask import mask_passage
+from assistant.pii.display import mask_passage
 from assistant.text.identifiers import extract_identifiers
 from assistant.text.lexicon import MONTHS, SEARCH_STOPWORDS, STOPWORDS, search_terms
 from assistant.text.messages import MessageRecord, decode_records, encode_records, message_records, message_spans

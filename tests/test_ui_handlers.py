@@ -15,15 +15,17 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from assistant import ui_admin, ui_chat, ui_supervisor
-from assistant.auth import UserError
-from assistant.cli_admin import seed_demo_users
+from assistant.access.auth import UserError
+from assistant.access.session import Session
+from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.errors import AccessDenied
-from assistant.session import Session
 from assistant.types import Answer, Citation, Passage
-from assistant.ui import build_ui, make_auth, make_session_resolver
-from assistant.ui_render import NOT_FOUND, passage_html
+from assistant.ui import admin as ui_admin
+from assistant.ui import chat as ui_chat
+from assistant.ui import supervisor as ui_supervisor
+from assistant.ui.build import build_ui, make_auth, make_session_resolver
+from assistant.ui.render import NOT_FOUND, passage_html
 from tests.test_session import SECRET, FakeApp
 
 

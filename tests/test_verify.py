@@ -10,7 +10,7 @@ from assistant.config import AnswerSettings
 from assistant.text.quotes import locate_quote
 from assistant.text.sentences import split_sentences
 from assistant.types import Passage
-from assistant.verify import UNSUPPORTED_PREFIX, VerifiedDraft, parse_draft, verify_draft
+from assistant.verify.verifier import UNSUPPORTED_PREFIX, VerifiedDraft, parse_draft, verify_draft
 
 STATEMENT = (
     "Statement of DS Anil Patel, 4 May 2023.\n"

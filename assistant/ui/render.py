@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from assistant.audit import AuditRecord
+from assistant.access.audit import AuditRecord
 from assistant.text.messages import message_records
 from assistant.text.quotes import locate_quote
 from assistant.types import Answer, Citation, Passage

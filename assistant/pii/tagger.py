@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from assistant.config import PiiSettings
-from assistant.pii_recognizers import (
+from assistant.pii.recognizers import (
     OWN_RECOGNIZER_PREFIX,
     POSTCODE_INWARD,
     POSTCODE_OUTWARD,

@@ -81,7 +81,7 @@ def cmd_eval(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, app: App) -> int:
-    from assistant.ui import serve
+    from assistant.ui.build import serve
 
     serve(app)
     return 0
@@ -95,7 +95,7 @@ def cmd_cases(args: argparse.Namespace, app: App) -> int:
 
 def cmd_demo(args: argparse.Namespace, app: App) -> int:
     """Ingest the bundled demo case (a no-op when unchanged) and create the documented demo users."""
-    from assistant.cli_admin import seed_demo_users
+    from assistant.cli.admin import seed_demo_users
 
     s = app.settings
     report = app.ingest([s.demo_dir], s.demo_case, progress=not args.no_progress)
@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-progress", action="store_true")
     demo.set_defaults(func=cmd_demo)
 
-    from assistant.cli_admin import register
+    from assistant.cli.admin import register
 
     register(sub)
     return p

@@ -1,16 +1,18 @@
-"""Prompts as data: Jinja templates in the repo's `prompts/` folder, rendered with StrictUndefined.
+"""Prompts as data: Jinja templates rendered with StrictUndefined, loaded through the package.
 
-`render_answer_messages` builds the chat messages for a cited answer; `parse_answer` reads the one-claim-per-line
-reply format that the system prompt asks for (`<sentence> [n] "verbatim quote"`, or exactly `NOT FOUND`).
-Passage text is data: look-alikes of our delimiters and of chat-template special tokens are neutralised.
+The templates live in the repository's top-level `prompts/` folder; `assistant/answer/templates` links to it, so a
+source checkout and an installed wheel (which carries them as package data of `assistant.answer`) read the same
+files through `importlib.resources`. `render_answer_messages` builds the chat messages for a cited answer; the reply
+is read by `assistant.verify.verifier.parse_draft`. Passage text is data: look-alikes of our delimiters and of
+chat-template special tokens are neutralised.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -18,8 +20,7 @@ import jinja2
 from assistant.types import Passage
 
 PROMPT_VERSION = "answer-v1"
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
-NOT_FOUND = "NOT FOUND"
+PROMPTS_DIR = Path(str(resources.files("assistant.answer").joinpath("templates")))
 SYSTEM_TEMPLATE = "answer_system"
 USER_TEMPLATE = "answer_user"
 
@@ -28,7 +29,6 @@ _DELIMITER = re.compile(r"<(?=\s*/?\s*(?:passages?|question|system|user|assistan
                         re.IGNORECASE)
 _INST = re.compile(r"\[(/?INST)\]", re.IGNORECASE)
 _VERSION_HEADER = re.compile(r"prompt_version:\s*(\S+)")
-_CITE = re.compile(r"\[(\d{1,3})\]\s*(?:([\"“”])(.*?)[\"“”])?")
 
 
 def neutralise(text: str) -> str:
@@ -64,7 +64,7 @@ def _file_name(name: str) -> str:
 
 
 def render(name: str, *, prompts_dir: Path | None = None, **variables: object) -> str:
-    """Render `prompts/<name>.j2`. A variable the template uses but the caller did not pass raises
+    """Render the template `<name>.j2`. A variable the template uses but the caller did not pass raises
     `jinja2.UndefinedError`."""
     env = _environment((prompts_dir or PROMPTS_DIR).resolve())
     return env.get_template(_file_name(name)).render(**variables)
@@ -88,39 +88,3 @@ def render_answer_messages(question: str, passages: Sequence[Passage], *,
     system = render(SYSTEM_TEMPLATE, prompts_dir=prompts_dir)
     user = render(USER_TEMPLATE, prompts_dir=prompts_dir, question=question, passages=list(passages))
     return [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
-
-
-@dataclass(frozen=True)
-class ClaimLine:
-    """One line of a model reply: the claim sentence and its (n, quote) citations; quote is "" when missing."""
-
-    sentence: str
-    citations: tuple[tuple[int, str], ...]
-    line: str
-
-
-@dataclass(frozen=True)
-class ParsedAnswer:
-    not_found: bool
-    claims: tuple[ClaimLine, ...]
-
-
-def parse_answer(text: str) -> ParsedAnswer:
-    """Read a reply in the prompt's format, tolerantly: curly quotes, several citations per line, markers inside
-    the sentence, list bullets. Lines without any [n] are kept with no citations (the verifier flags them).
-    `not_found` is true when the reply says NOT FOUND and cites nothing."""
-    claims: list[ClaimLine] = []
-    mentions_not_found = False
-    for raw in text.splitlines():
-        line = raw.strip().lstrip("-*•").strip()
-        if not line:
-            continue
-        if line.rstrip(".").upper() == NOT_FOUND or line.upper().startswith(NOT_FOUND):
-            mentions_not_found = True
-            continue
-        citations = tuple((int(m.group(1)), (m.group(3) or "").strip()) for m in _CITE.finditer(line))
-        sentence = _CITE.sub("", line).strip()
-        sentence = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(sentence.split()))
-        claims.append(ClaimLine(sentence=sentence, citations=citations, line=line))
-    cited = any(c.citations for c in claims)
-    return ParsedAnswer(not_found=mentions_not_found and not cited, claims=tuple(claims))

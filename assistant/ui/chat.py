@@ -6,9 +6,9 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.session import Session
+from assistant.access.session import Session
 from assistant.types import Answer, RetrievalFilters
-from assistant.ui_render import answer_markdown, backend_html, citation_choices, esc, passage_html
+from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, passage_html
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.config import Settings
+from assistant.ingest.tokenizer import count_tokens, token_offsets
 from assistant.text.messages import MessageRecord, encode_records
 from assistant.text.messages import message_records as records_of_meta
 from assistant.text.quotes import line_span
-from assistant.tokenizer import count_tokens, token_offsets
 from assistant.types import Chunk, Document, Message
 
 log = logging.getLogger(__name__)

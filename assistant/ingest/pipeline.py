@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.config import Settings
-from assistant.embedding import Embedder
 from assistant.errors import IngestError
-from assistant.index import IndexStore, check_case_id
+from assistant.index.embedding import Embedder
+from assistant.index.store import IndexStore, check_case_id
+from assistant.text.untranslated import count_untranslated
 from assistant.types import Chunk, Entity
-from assistant.untranslated import count_untranslated
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Ingestor:
         return report
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, report: IngestReport) -> None:
-        from assistant.chunking import chunk_document
+        from assistant.ingest.chunking import chunk_document
         from assistant.loaders import load_file_with_notes
 
         t0 = time.perf_counter()

@@ -12,13 +12,13 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.auth import ROLES
+from assistant.access.auth import ROLES
+from assistant.access.session import Session, SessionApp
 from assistant.errors import AssistantError
-from assistant.session import Session, SessionApp
 from assistant.types import Answer
-from assistant.ui_admin import USER_HEADERS, add_user, change_assignment, ingest, user_rows
-from assistant.ui_chat import ENTITY_TYPES, ask, make_filters, open_citation
-from assistant.ui_supervisor import (
+from assistant.ui.admin import USER_HEADERS, add_user, change_assignment, ingest, user_rows
+from assistant.ui.chat import ENTITY_TYPES, ask, make_filters, open_citation
+from assistant.ui.supervisor import (
     AUDIT_HEADERS,
     REVIEW_STATES,
     accuracy_plot,

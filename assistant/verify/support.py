@@ -1,4 +1,4 @@
-"""Does one claim follow from the passages it cites? The lexical and semantic checks behind `assistant.verify`.
+"""Does one claim follow from the passages it cites? The lexical and semantic checks behind `assistant.verify.verifier`.
 
 A passage is cut into evidence units (sentences; for message passages, whole message lines, so sender and time
 count as evidence) with their lexical facts. For a claim, the best window of 1..MAX_WINDOW consecutive units of
@@ -26,11 +26,11 @@ from assistant.text.injection import is_instruction_like
 from assistant.text.lexicon import content_terms, has_negation, words
 from assistant.text.quotes import Span, line_span, locate_quote
 from assistant.text.sentences import passage_units
+from assistant.text.untranslated import untranslated_spans
 from assistant.types import Passage
-from assistant.untranslated import untranslated_spans
 
 if TYPE_CHECKING:
-    from assistant.embedding import Embedder
+    from assistant.index.embedding import Embedder
 
 MAX_WINDOW = 3  # sentences per evidence window
 PHRASE_GAP = 2  # words allowed between the parts of a multi-word name

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from assistant.config import RetrievalSettings
-from assistant.embedding import Embedder
 from assistant.errors import AssistantError
-from assistant.index import IndexStore, StoredChunk, bm25_tokenize, check_case_id, entities_from_meta
+from assistant.index.embedding import Embedder
+from assistant.index.store import IndexStore, StoredChunk, bm25_tokenize, check_case_id, entities_from_meta
 from assistant.types import Passage, RetrievalFilters
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 
 from assistant.config import PiiSettings
-from assistant.masking import Masker, role_sees_clear
+from assistant.pii.masking import Masker, role_sees_clear
 from assistant.text.messages import META_KEY, decode_records, encode_records
 from assistant.types import Answer, Citation, Passage
 

@@ -3,7 +3,7 @@
 A draft is split into claims (lines, then sentences). Markers are 1-based indexes into the retrieved passages as
 numbered in the prompt; "[1][2]", "[1, 2]", "[1-3]" and "[Passage 2]" are all read, a quote in double quotes right
 after a marker is taken as the model's verbatim evidence for it, and markers written after the full stop belong to
-the sentence before them. Each claim is judged against its cited passages by `assistant.support.check_claim`
+the sentence before them. Each claim is judged against its cited passages by `assistant.verify.support.check_claim`
 (identifiers present, negation agreeing, content words covered, semantically close, never instruction-like text).
 
 A supported claim whose citation is clearly the weaker source is re-cited: when another retrieved passage, not
@@ -28,13 +28,14 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from assistant.config import AnswerSettings
-from assistant.support import ClaimResult, Evidence, PassageView, check_claim
 from assistant.text.identifiers import Identifiers, extract_identifiers
 from assistant.text.lexicon import content_terms
+from assistant.text.sentences import split_sentences
 from assistant.types import Citation, Passage
+from assistant.verify.support import ClaimResult, Evidence, PassageView, check_claim
 
 if TYPE_CHECKING:
-    from assistant.embedding import Embedder
+    from assistant.index.embedding import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,6 @@ def _clean_claim(text: str) -> str:
 
 def parse_draft(draft: str) -> tuple[list[DraftClaim], bool]:
     """Claims of a draft (in order) and whether the model said NOT FOUND."""
-    from assistant.text.sentences import split_sentences
-
     claims: list[DraftClaim] = []
     not_found = False
     for line_no, raw in enumerate(draft.splitlines()):

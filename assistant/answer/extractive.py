@@ -17,8 +17,8 @@ Every sentence (for message passages: every message's English text) is scored ag
   times FOCUS_PENALTY when the sentence shares none of the question's non-name words (it names the person asked
   about but not the blood type asked for).
 - answer type: when the question clearly asks for a kind of value (a person, date, number, passcode, phone number,
-  registration, e-mail, handle, place; `assistant.answer_type`), a sentence holding no such value that the question
-  does not already hold scores 0 (it is on topic but cannot be the answer: "the download of HE/3 was completed"
+  registration, e-mail, handle, place; `assistant.answer.answer_type`), a sentence holding no such value that the
+  question does not already hold scores 0 (it is on topic but cannot be the answer: "the download of HE/3 was completed"
   for "What passcode unlocked HE/3?").
 - possessor: in "What is Kacper Zielinski's date of birth?" a sentence scores 0 unless Kacper or Zielinski is named
   in it or in the sentence before (or its message line): another person's date of birth is not an answer.
@@ -44,18 +44,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer_type import Expectation, expected_type, satisfies
+from assistant.answer.answer_type import Expectation, expected_type, satisfies
 from assistant.config import AnswerSettings
 from assistant.text.identifiers import Identifiers, extract_identifiers
 from assistant.text.injection import is_instruction_like
 from assistant.text.lexicon import STOPWORDS, content_terms, words
 from assistant.text.quotes import line_span
 from assistant.text.sentences import passage_units
+from assistant.text.untranslated import untranslated_spans
 from assistant.types import Answer, Citation, Passage
-from assistant.untranslated import untranslated_spans
 
 if TYPE_CHECKING:
-    from assistant.embedding import Embedder
+    from assistant.index.embedding import Embedder
 
 log = logging.getLogger(__name__)
 

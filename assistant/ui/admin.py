@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.auth import UserError
-from assistant.session import ProgressFn, Session
-from assistant.ui_render import esc
+from assistant.access.auth import UserError
+from assistant.access.session import ProgressFn, Session
+from assistant.ui.render import esc
 
 log = logging.getLogger(__name__)
 

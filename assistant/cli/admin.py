@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
-from assistant.audit import AuditLog
-from assistant.auth import ROLES, UserStore
+from assistant.access.audit import AuditLog
+from assistant.access.auth import ROLES, UserStore
 from assistant.errors import AssistantError
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
 
-from assistant.audit import AuditRecord
-from assistant.session import AuditFilters, Session
-from assistant.ui_render import record_html
+from assistant.access.audit import AuditRecord
+from assistant.access.session import AuditFilters, Session
+from assistant.ui.render import record_html
 
 log = logging.getLogger(__name__)
 

@@ -25,21 +25,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from assistant.config import Settings
-from assistant.extractive import (
+from assistant.answer.extractive import (
     ScoredSentence,
     extractive_answer,
     not_found_text,
     score_sentences,
     support_threshold,
 )
+from assistant.config import Settings
+from assistant.text.untranslated import untranslated_note
 from assistant.types import Answer, Passage
-from assistant.untranslated import untranslated_note
-from assistant.verify import verify_draft
+from assistant.verify.verifier import verify_draft
 
 if TYPE_CHECKING:
     from assistant.backends import Backend
-    from assistant.embedding import Embedder
+    from assistant.index.embedding import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class Answerer:
 
     def _generate(self, question: str, case: str, passages: list[Passage], scored: Sequence[ScoredSentence],
                   base_notes: tuple[str, ...], model: str, threshold: float) -> Iterator[str | Answer]:
-        from assistant.prompts import PROMPT_VERSION, render_answer_messages
+        from assistant.answer.prompts import PROMPT_VERSION, render_answer_messages
 
         messages = render_answer_messages(question, passages)
         pieces: list[str] = []

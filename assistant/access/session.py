@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.audit import DECISIONS, AuditLog, AuditRecord
-from assistant.auth import User, UserError, UserStore
+from assistant.access.audit import DECISIONS, AuditLog, AuditRecord
+from assistant.access.auth import User, UserError, UserStore
 from assistant.config import Settings
 from assistant.errors import AccessDenied
 from assistant.types import Answer, Passage, RetrievalFilters
@@ -215,7 +215,7 @@ class Session:
 
     # --- admin actions ------------------------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path], case: str, on_progress: ProgressFn | None = None) -> Any:
-        from assistant.auth import validate_case
+        from assistant.access.auth import validate_case
 
         current = self._require_role("ingesting files", admin_only=True)
         case_id = validate_case(case)

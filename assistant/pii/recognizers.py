@@ -1,8 +1,8 @@
 """Presidio recognizers tuned for UK policing text.
 
-Everything here is a pattern recognizer: deterministic, fast, and ranked above spaCy's NER when spans overlap
-(see `assistant.pii`). `RegexRecognizer` is our own small recognizer class: each pattern carries its own regex flags,
-an optional validator, and context words are checked deterministically in a window around the match (Presidio's
+Everything here is a pattern recognizer: deterministic, fast, and ranked above spaCy's NER when spans overlap (see
+`assistant.pii.tagger`). `RegexRecognizer` is our own small recognizer class: each pattern carries its own regex
+flags, an optional validator, and context words are checked deterministically in a window around the match (Presidio's
 lemma-based enhancer is not used for these, so a context-gated identifier is either in or out, never borderline).
 """
 
@@ -23,7 +23,7 @@ from presidio_analyzer.predefined_recognizers import (
 
 from assistant.text.phone import digits, uk_national_number
 
-# Recognizer names: `assistant.pii` ranks results of these above everything else when spans overlap.
+# Recognizer names: `assistant.pii.tagger` ranks results of these above everything else when spans overlap.
 OWN_RECOGNIZER_PREFIX = "Uk"
 
 Validator = Callable[[str], bool]
