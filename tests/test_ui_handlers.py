@@ -81,7 +81,7 @@ def test_no_evidence_is_shown_as_not_found(fake_app: FakeApp) -> None:
 
 def test_forged_case_refused_by_chat_handlers(fake_app: FakeApp) -> None:
     reviewer2 = _s(fake_app, "reviewer2")
-    assert ui_chat.user_cases(reviewer2) == ["heron"]
+    assert reviewer2.cases() == ["heron"]
     with pytest.raises(AccessDenied):
         list(ui_chat.ask(reviewer2, "kestrel", "who sold the sims?"))
     # An answer object forged to point at kestrel (e.g. a tampered state) cannot open kestrel's passages.

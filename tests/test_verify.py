@@ -208,3 +208,9 @@ def test_an_untranslated_message_is_never_evidence() -> None:
     ok = verify_draft(f"{claim} [1].", [Passage("pl-1", "k", "phone/HE3.csv", "thread 1", text, 0.7, 1,
                                                 kind="messages", meta=translated)], settings=SETTINGS)
     assert ok.kept == 1  # the same words are evidence once a translation exists
+
+
+def test_reciting_is_switched_by_the_settings() -> None:
+    """Re-citing is a setting (the benchmark switches it there): off, the claim keeps the passage the model cited."""
+    off = verify_draft(f"{CLAIM} [1].", SIGHTINGS, settings=SETTINGS.model_copy(update={"recite": False}))
+    assert off.kept == 1 and off.moved == 0 and off.citations[0].chunk_id == "s-1" and not off.citations[0].note

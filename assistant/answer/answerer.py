@@ -71,7 +71,8 @@ class Answerer:
         passages = list(passages)
         selection = getattr(self.backend, "selection_note", "") or ""
         base_notes = tuple(n for n in (selection, untranslated_note(passages)) if n)
-        scored = score_sentences(question, passages, embedder=self.embedder) if passages else []
+        scored = score_sentences(question, passages, embedder=self.embedder,
+                                 scoring=self.settings.answer.scoring) if passages else []
         best = scored[0].support if scored else 0.0
         if self.backend.name == "extractive":
             answer = extractive_answer(question, case, passages, embedder=self.embedder,

@@ -5,16 +5,15 @@ Every sentence (for message passages: every message's English text) is scored ag
 - lexical: the question's content words found in the sentence, each weighted by an IDF computed over the
   retrieved sentences (a question word that no sentence contains keeps the highest weight, so it pulls every
   score down: that is what makes refusal work); identifiers in the question (phone numbers digit-normalised,
-  registrations, e-mails, handles, names, dates) take ID_SHARE of the lexical score (ID_SHARE_HARD for hard
+  registrations, e-mails, handles, names, dates) take `id_share` of the lexical score (`id_share_hard` for hard
   identifiers: an exact phone number or plate is what an investigator is looking for);
-- dense: cosine of the question embedding with the sentence in its context, rescaled from [DENSE_LOW, DENSE_HIGH]
-  to [0, 1]: WINDOW_SHARE of it is the cosine of the sentence's window (its vector plus NEIGHBOUR_WEIGHT times
+- dense: cosine of the question embedding with the sentence in its context, rescaled from [dense_low, dense_high]
+  to [0, 1]: `window_share` of it is the cosine of the sentence's window (its vector plus `neighbour_weight` times
   each neighbouring unit's of the same passage), the rest the sentence's own; a sentence whose neighbours are about
-  the question is likelier to answer it than an equally close sentence among unrelated ones (ClapNQ dev AUC
-  0.870 -> 0.876, evidence recall 0.88 -> 0.90);
-- support = w * lexical + (1 - w) * dense, in [0, 1], with w = LEXICAL_WEIGHT, or LEXICAL_WEIGHT_IDS when the
+  the question is likelier to answer it than an equally close sentence among unrelated ones;
+- support = w * lexical + (1 - w) * dense, in [0, 1], with w = `lexical_weight`, or `lexical_weight_ids` when the
   question holds a hard identifier (number, date, registration, e-mail, handle) that embeddings cannot see;
-  times FOCUS_PENALTY when the sentence shares none of the question's non-name words (it names the person asked
+  times `focus_penalty` when the sentence shares none of the question's non-name words (it names the person asked
   about but not the blood type asked for).
 - answer type: when the question clearly asks for a kind of value (a person, date, number, passcode, phone number,
   registration, e-mail, handle, place; `assistant.answer.answer_type`), a sentence holding no such value that the
@@ -45,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer.answer_type import Expectation, expected_type, satisfies
-from assistant.config import AnswerSettings
+from assistant.config import AnswerSettings, SentenceScoring
 from assistant.text.identifiers import Identifiers, extract_identifiers
 from assistant.text.injection import is_instruction_like
 from assistant.text.lexicon import STOPWORDS, content_terms, words
@@ -59,13 +58,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEXICAL_WEIGHT = 0.25  # tuned on ClapNQ dev (dense separates answerable from unanswerable better: AUC 0.88 vs 0.80)
-LEXICAL_WEIGHT_IDS = 0.8  # questions with hard identifiers (numbers, dates, plates, e-mails, handles): dense is blind
-ID_SHARE, ID_SHARE_HARD = 0.5, 0.7  # part of the lexical score given to the question's identifiers
-DENSE_LOW, DENSE_HIGH = 0.15, 0.75
-WINDOW_SHARE, NEIGHBOUR_WEIGHT = 0.5, 0.5  # ClapNQ dev; a passage-level share helped there but hurt the demo case
-REDUNDANT_JACCARD = 0.6
-FOCUS_PENALTY = 0.6
 _CONTINUES = re.compile(r"[\"“]?(?:He|She|They)\s+(?!is\b|are\b)[a-z]")  # "He told me ...": same subject, more said
 # "Kacper Zielinski's date of birth" (an attribute in lower case follows; "Grey's Anatomy" is a title)
 _POSSESSOR = re.compile(r"\b((?:[A-Z][\w-]+\s+)*[A-Z][\w-]+)['’]s\s+(?=[a-z])")
@@ -121,8 +113,11 @@ def support_threshold(question: str, settings: AnswerSettings) -> float:
     return settings.min_support
 
 
-def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Embedder | None) -> list[ScoredSentence]:
-    """Support of every usable sentence of `passages` for `question`, best first."""
+def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Embedder | None,
+                    scoring: SentenceScoring | None = None) -> list[ScoredSentence]:
+    """Support of every usable sentence of `passages` for `question`, best first (weights: `scoring`, by default
+    the settings' defaults)."""
+    cfg = scoring or SentenceScoring()
     units: list[tuple[int, int, int]] = []
     context: list[int] = []  # per unit: where its context starts (message line / previous sentence)
     for i, p in enumerate(passages):
@@ -148,7 +143,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     q_terms = set(content_terms(question)) - QUESTION_NOISE - names
     q_ids = _question_ids(q_all)
     hard = _has_hard_identifier(q_all)
-    w = LEXICAL_WEIGHT_IDS if hard else LEXICAL_WEIGHT
+    w = cfg.lexical_weight_ids if hard else cfg.lexical_weight
     # "Who uses 07700 900418?": the identifier is the whole question; "What passcode unlocked HE/3?" is not
     lookup = hard and bool(re.match(r"\s*(?:who|whose|whom|which)\b", question, re.IGNORECASE))
     unit_terms = [set(content_terms(t)) for t in score_texts]
@@ -159,7 +154,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     if embedder is not None:
         vecs = embedder.embed_texts(score_texts)
         qv = embedder.embed_query(question)
-        cosines = _context_cosines(vecs, qv, [i for i, _, _ in units])
+        cosines = _context_cosines(vecs, qv, [i for i, _, _ in units], cfg)
     else:
         cosines = np.zeros(n)
     expect = expected_type(question)
@@ -175,12 +170,12 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
             toks = {x.lower() for x in words(score_texts[k])}
             low = score_texts[k].lower()
             id_score = sum(_id_found(kind, v, ids, toks, low) for kind, v in q_ids) / len(q_ids)
-            share = ID_SHARE_HARD if hard else ID_SHARE
+            share = cfg.id_share_hard if hard else cfg.id_share
             lexical = share * id_score + (1 - share) * term_score if q_terms else id_score
-        dense = min(1.0, max(0.0, (float(cosines[k]) - DENSE_LOW) / (DENSE_HIGH - DENSE_LOW)))
+        dense = min(1.0, max(0.0, (float(cosines[k]) - cfg.dense_low) / (cfg.dense_high - cfg.dense_low)))
         support = w * lexical + (1 - w) * dense if embedder is not None else lexical
         if q_terms and not unit_terms[k] & q_terms and not (lookup and id_score == 1.0):
-            support *= FOCUS_PENALTY  # mentions who/what is asked about, but nothing of what is asked
+            support *= cfg.focus_penalty  # mentions who/what is asked about, but nothing of what is asked
         if possessor and not possessor & {x.lower().removesuffix("'s").removesuffix("’s")
                                           for x in words(passages[i].text[context[k] : e])}:
             support = 0.0  # "Kacper's date of birth": someone else's, unless Kacper is named here or just before
@@ -195,8 +190,8 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     return scored
 
 
-def _context_cosines(vecs: np.ndarray, qv: np.ndarray, owner: list[int]) -> np.ndarray:
-    """Per unit: the question's cosine with the unit, mixed (WINDOW_SHARE) with its cosine with the unit's window.
+def _context_cosines(vecs: np.ndarray, qv: np.ndarray, owner: list[int], cfg: SentenceScoring) -> np.ndarray:
+    """Per unit: the question's cosine with the unit, mixed (`window_share`) with its cosine with the unit's window.
     `owner[k]` is unit k's passage: windows do not cross passages."""
     vecs = np.asarray(vecs, dtype=np.float64)
     q = np.asarray(qv, dtype=np.float64)
@@ -204,10 +199,11 @@ def _context_cosines(vecs: np.ndarray, qv: np.ndarray, owner: list[int]) -> np.n
     for k in range(len(owner)):
         for j in (k - 1, k + 1):
             if 0 <= j < len(owner) and owner[j] == owner[k]:
-                windows[k] += NEIGHBOUR_WEIGHT * vecs[j]
+                windows[k] += cfg.neighbour_weight * vecs[j]
     norms = np.linalg.norm(windows, axis=1)
     window_cos = (windows @ q) / np.where(norms > 0, norms, 1.0)
-    return np.asarray((1 - WINDOW_SHARE) * (vecs @ q) + WINDOW_SHARE * window_cos, dtype=np.float64)
+    share = cfg.window_share
+    return np.asarray((1 - share) * (vecs @ q) + share * window_cos, dtype=np.float64)
 
 
 def _typed(expect: Expectation, question: str, passage: Passage, start: int, end: int, context: int) -> bool:
@@ -238,7 +234,7 @@ def select_sentences(scored: Sequence[ScoredSentence], settings: AnswerSettings,
         if cand.support < threshold or len(chosen) >= settings.max_sentences:
             break
         terms = set(content_terms(cand.text))
-        if any(len(terms & t) / max(1, len(terms | t)) >= REDUNDANT_JACCARD for t in seen):
+        if any(len(terms & t) / max(1, len(terms | t)) >= settings.scoring.redundant_jaccard for t in seen):
             continue
         chosen.append(cand)
         seen.append(terms)
@@ -249,7 +245,7 @@ def extractive_answer(question: str, case: str, passages: Sequence[Passage], *, 
                       settings: AnswerSettings, scored: Sequence[ScoredSentence] | None = None) -> Answer:
     """Answer from the retrieved passages alone; see the module docstring. `scored` reuses an earlier scoring."""
     if scored is None:
-        scored = score_sentences(question, passages, embedder=embedder)
+        scored = score_sentences(question, passages, embedder=embedder, scoring=settings.scoring)
     chosen = select_sentences(scored, settings, support_threshold(question, settings))
     retrieved = tuple(passages)
     if not chosen:

@@ -1,7 +1,7 @@
 """`assistant users ...` and `assistant audit ...` subcommands, plus the documented demo users.
 
 Each subcommand sets `func=run_X` on its parser; the entry point calls `args.func(args, app)` and exits with the
-returned code.
+returned code. Errors a user can fix raise `AssistantError`, which the entry point turns into exit code 2.
 """
 
 from __future__ import annotations
@@ -84,13 +84,9 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def run_users_add(args: argparse.Namespace, app: AdminApp) -> int:
-    try:
-        user = app.users.add_user(args.username, _read_password(args), args.role)
-        for case in args.case:
-            user = app.users.assign(user.username, case)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    user = app.users.add_user(args.username, _read_password(args), args.role)
+    for case in args.case:
+        user = app.users.assign(user.username, case)
     print(f"added {user.role} {user.username}" + (f" (cases: {', '.join(user.cases)})" if user.cases else ""))
     return 0
 
@@ -107,21 +103,13 @@ def run_users_list(args: argparse.Namespace, app: AdminApp) -> int:
 
 
 def run_users_assign(args: argparse.Namespace, app: AdminApp) -> int:
-    try:
-        user = app.users.assign(args.username, args.case)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    user = app.users.assign(args.username, args.case)
     print(f"{user.username}: {', '.join(user.cases)}")
     return 0
 
 
 def run_users_unassign(args: argparse.Namespace, app: AdminApp) -> int:
-    try:
-        user = app.users.unassign(args.username, args.case)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    user = app.users.unassign(args.username, args.case)
     print(f"{user.username}: {', '.join(user.cases) or '-'}")
     return 0
 
@@ -131,8 +119,7 @@ def run_audit_verify(args: argparse.Namespace, app: AdminApp) -> int:
     if getattr(args, "expect_head", ""):
         seq, _, digest = str(args.expect_head).partition(":")
         if not seq.isdigit() or len(digest) != 64:
-            print("error: --expect-head must look like SEQ:HASH (64 hex digits)", file=sys.stderr)
-            return 2
+            raise AssistantError("--expect-head must look like SEQ:HASH (64 hex digits)")
         expected = (int(seq), digest)
     result = app.audit.verify(expected_head=expected)
     if result.ok:
@@ -146,11 +133,7 @@ def run_audit_verify(args: argparse.Namespace, app: AdminApp) -> int:
 
 
 def run_audit_export(args: argparse.Namespace, app: AdminApp) -> int:
-    try:
-        text = app.audit.export(args.case, args.fmt)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    text = app.audit.export(args.case, args.fmt)
     app.audit.append("export", args.user, args.case, {"format": args.fmt, "bytes": len(text.encode()),
                                                       "via": "cli"})
     if args.output:

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("assistant")
 
+EXIT_CODES = """exit codes (every command):
+  0  done
+  2  nothing done: bad input or a problem you can fix (the message says which and why), or nothing could be ingested
+  1  internal error, or a check that failed (an eval below its threshold, an audit log that does not verify)"""
+
 
 def _app() -> App:
     from assistant.app import App
@@ -103,15 +108,13 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
           f"{len(report.failed)} skipped")
     for source, reason in report.failed:
         print(f"skipped: {source}: {reason}", file=sys.stderr)
-    for extra, case in ((Path("tests/corpus/operation-heron"), "heron"),):
-        if extra.exists():
-            app.ingest([extra], case, progress=False)
     seed_demo_users(app)
     return report.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="assistant", description="Offline investigative assistant")
+    p = argparse.ArgumentParser(prog="assistant", description="Offline investigative assistant", epilog=EXIT_CODES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
 
     ing = sub.add_parser("ingest", help="ingest files and folders into a case")
@@ -167,9 +170,14 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        log.debug("internal error", exc_info=True)
+        print(f"internal error: {type(exc).__name__}: {exc} (ASSISTANT_LOG_LEVEL=DEBUG shows the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

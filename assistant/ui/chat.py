@@ -35,10 +35,6 @@ class ChatUpdate:
     choices: list[tuple[str, str]] = field(default_factory=list)
 
 
-def user_cases(session: Session) -> list[str]:
-    return session.cases()
-
-
 def make_filters(date_from: str = "", date_to: str = "", sender: str = "", source: str = "",
                  entity_type: str = "") -> RetrievalFilters | None:
     filters = RetrievalFilters(date_from=(date_from or "").strip(), date_to=(date_to or "").strip(),

@@ -7,7 +7,7 @@ the sentence before them. Each claim is judged against its cited passages by `as
 (identifiers present, negation agreeing, content words covered, semantically close, never instruction-like text).
 
 A supported claim whose citation is clearly the weaker source is re-cited: when another retrieved passage, not
-cited, supports the same claim by a margin (coverage + MOVE_COVERAGE or cosine + MOVE_COSINE), the citation points
+cited, supports the same claim by a margin (settings `move_coverage` or `move_cosine`), the citation points
 at that passage instead and says so in its note ("the model cited [k]"). A model that read one passage and cited
 its neighbour is the usual cause; the reviewer then opens the passage that really states the claim. Such claims
 are counted in `moved`. Unsupported claims are never rescued this way: they stay flagged.
@@ -40,10 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNSUPPORTED_PREFIX = "⚠ unsupported: "
-CLAIM_MIN_COVERAGE = 0.6
-CLAIM_MIN_COSINE = 0.6  # tuned with the HotpotQA verifier suite
-MOVE_COVERAGE = 0.1  # re-cite when an uncited passage covers the claim this much better ...
-MOVE_COSINE = 0.1  # ... or is this much closer to it (HotpotQA verifier suite: precision 0.978 -> 0.989)
 
 _NUM = r"\d{1,3}(?:\s*(?:,|;|-|–|and)\s*\d{1,3})*"
 _MARK = rf"\[\s*(?:(?:passage|source|doc(?:ument)?|p)\s*)?{_NUM}\s*\]"
@@ -179,9 +175,8 @@ def verify_draft(
     claims, not_found = parse_draft(draft)
     views = [PassageView.build(p) for p in passages]
     lowercase_words: set[str] = set().union(*(v.lowercase_words for v in views)) if views else set()
-    min_cov = min_coverage if min_coverage is not None else float(
-        getattr(settings, "claim_min_coverage", CLAIM_MIN_COVERAGE))
-    min_cos = min_cosine if min_cosine is not None else float(getattr(settings, "claim_min_cosine", CLAIM_MIN_COSINE))
+    min_cov = settings.claim_min_coverage if min_coverage is None else min_coverage
+    min_cos = settings.claim_min_cosine if min_cosine is None else min_cosine
     citations: list[Citation] = []
     cite_index: dict[tuple[str, int, int], int] = {}
     lines: dict[int, list[str]] = {}
@@ -200,9 +195,10 @@ def verify_draft(
             result = check_claim(
                 claim.text, ids, [(r - 1, views[r - 1], claim.quotes.get(r, ())) for r in valid],
                 lowercase_words=lowercase_words, min_coverage=min_cov, min_cosine=min_cos, embedder=embedder)
-        if result is not None and result.supported:
-            stronger = _stronger_elsewhere(claim.text, ids, views, valid, result, lowercase_words=lowercase_words,
-                                           min_coverage=min_cov, min_cosine=min_cos, embedder=embedder)
+        if result is not None and result.supported and settings.recite:
+            stronger = _stronger_elsewhere(claim.text, ids, views, valid, result, settings,
+                                           lowercase_words=lowercase_words, min_coverage=min_cov,
+                                           min_cosine=min_cos, embedder=embedder)
             if stronger is not None:
                 result = stronger
                 moved += 1
@@ -224,8 +220,8 @@ def verify_draft(
 
 
 def _stronger_elsewhere(claim: str, ids: Identifiers, views: Sequence[PassageView], cited: Sequence[int],
-                        result: ClaimResult, *, lowercase_words: set[str], min_coverage: float, min_cosine: float,
-                        embedder: Embedder | None) -> ClaimResult | None:
+                        result: ClaimResult, settings: AnswerSettings, *, lowercase_words: set[str],
+                        min_coverage: float, min_cosine: float, embedder: Embedder | None) -> ClaimResult | None:
     """The uncited passage that supports a supported claim clearly better than its cited passages, or None."""
     best: ClaimResult | None = None
     for j, view in enumerate(views):
@@ -239,8 +235,8 @@ def _stronger_elsewhere(claim: str, ids: Identifiers, views: Sequence[PassageVie
         other = lexical if embedder is None else check_claim(
             claim, ids, cited_here, lowercase_words=lowercase_words, min_coverage=min_coverage,
             min_cosine=min_cosine, embedder=embedder)
-        closer = embedder is not None and other.cosine >= result.cosine + MOVE_COSINE
-        if other.supported and (other.coverage >= result.coverage + MOVE_COVERAGE or closer) and (
+        closer = embedder is not None and other.cosine >= result.cosine + settings.move_cosine
+        if other.supported and (other.coverage >= result.coverage + settings.move_coverage or closer) and (
                 best is None or other.coverage + other.cosine > best.coverage + best.cosine):
             best = other
     if best is None:

@@ -203,9 +203,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, use_e
             supported = (v.kept > 0 and not v.flagged and not v.moved  # re-cited: its own citation failed
                          and all(c.verified for c in v.citations))
             results[threshold].append((case["kind"], case["expected"], supported))
-    from assistant.verify.verifier import CLAIM_MIN_COVERAGE
-
-    operating = chosen or CLAIM_MIN_COVERAGE
+    operating = chosen or answer_settings.claim_min_coverage
     rows = results[operating]
     by_kind: dict[str, dict[str, float]] = {}
     for kind in sorted({k for k, _, _ in rows}):
