@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer.answer_type import Expectation, expected_type, satisfies
+from assistant.answer.answer_type import satisfies
+from assistant.answer.expectation import Expectation, expected_type
 from assistant.config import AnswerSettings, SentenceScoring
 from assistant.text.identifiers import Identifiers, extract_identifiers
 from assistant.text.injection import is_instruction_like
