@@ -107,6 +107,11 @@ class PiiSettings(BaseModel):
     cleared_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"],
                                      description="Roles that see PII in clear; others see typed placeholders")
 
+    def sees_clear(self, role: str) -> bool:
+        """True when `role` is cleared to see PII in clear text (case-insensitive match on `cleared_roles`)."""
+        wanted = role.strip().lower()
+        return bool(wanted) and wanted in {r.strip().lower() for r in self.cleared_roles}
+
 
 class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Bind address; keep loopback")

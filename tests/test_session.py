@@ -107,7 +107,7 @@ class FakeApp:
         return next((p for p in _passages(case) if p.chunk_id == chunk_id), None)
 
     def _clear(self, role: str) -> bool:
-        return role in self.settings.pii.cleared_roles
+        return self.settings.pii.sees_clear(role)
 
     def mask_answer(self, answer: Answer, role: str) -> Answer:
         if self._clear(role):

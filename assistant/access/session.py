@@ -83,7 +83,7 @@ class Session:
     @property
     def cleared(self) -> bool:
         """Whether this role sees PII in clear (then answer text may be streamed as it is generated)."""
-        return self.user.role in self.app.settings.pii.cleared_roles
+        return self.app.settings.pii.sees_clear(self.user.role)
 
     def _current(self) -> User:
         current = self.app.users.get(self.user.username)

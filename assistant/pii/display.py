@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 
 from assistant.config import PiiSettings
-from assistant.pii.masking import Masker, role_sees_clear
+from assistant.pii.masking import Masker
 from assistant.text.messages import META_KEY, decode_records, encode_records
 from assistant.types import Answer, Citation, Passage
 
@@ -51,7 +51,7 @@ class _Surfaces:
 
 
 def mask_passage(passage: Passage, role: str, settings: PiiSettings, masker: Masker | None = None) -> Passage:
-    if role_sees_clear(role, settings):
+    if settings.sees_clear(role):
         return passage
     return _Surfaces(masker or Masker()).mask_passage(passage)
 
@@ -59,7 +59,7 @@ def mask_passage(passage: Passage, role: str, settings: PiiSettings, masker: Mas
 def mask_answer(answer: Answer, role: str, settings: PiiSettings) -> Answer:
     """The answer as `role` may see it: clear for cleared roles, typed placeholders (consistent within the answer)
     for everyone else."""
-    if role_sees_clear(role, settings):
+    if settings.sees_clear(role):
         return answer
     surfaces = _Surfaces(Masker())
     retrieved = tuple(surfaces.mask_passage(p) for p in answer.retrieved)

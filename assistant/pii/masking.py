@@ -11,19 +11,12 @@ import logging
 import re
 from collections.abc import Sequence
 
-from assistant.config import PiiSettings
 from assistant.types import Entity
 
 log = logging.getLogger(__name__)
 
 # Dates and times are evidence (when something happened), not identifiers: never masked.
 UNMASKED_TYPES: frozenset[str] = frozenset({"DATE_TIME"})
-
-
-def role_sees_clear(role: str, settings: PiiSettings) -> bool:
-    """True when `role` is cleared to see PII in clear text (case-insensitive match on `settings.cleared_roles`)."""
-    wanted = role.strip().lower()
-    return bool(wanted) and wanted in {r.strip().lower() for r in settings.cleared_roles}
 
 
 def _value_key(entity: Entity) -> str:
