@@ -165,20 +165,9 @@ class AuditLog:
     def records(self, case: str | None = None, user: str | None = None, kind: str | None = None,
                 since: str | None = None, until: str | None = None) -> list[AuditRecord]:
         """Records in seq order. `since`/`until` are ISO dates or datetimes (UTC), both inclusive."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if case:
-            clauses.append("case_id = ?")
-            params.append(case)
-        if user:
-            clauses.append("user = ?")
-            params.append(user)
-        if kind:
-            clauses.append("kind = ?")
-            params.append(kind)
-        if since:
-            clauses.append("time >= ?")
-            params.append(since)
+        wanted = (("case_id = ?", case), ("user = ?", user), ("kind = ?", kind), ("time >= ?", since))
+        clauses: list[str] = [clause for clause, value in wanted if value]
+        params: list[Any] = [value for _, value in wanted if value]
         if until:
             clauses.append("substr(time, 1, length(?)) <= ?")
             params.extend([until, until])
