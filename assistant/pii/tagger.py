@@ -20,6 +20,7 @@ from assistant.pii.recognizers import (
     is_foreign,
     uk_recognizers,
 )
+from assistant.text.lexicon import MONTH_NAMES
 from assistant.text.phone import digits, uk_e164
 from assistant.types import Entity
 
@@ -44,9 +45,10 @@ POLICING_WORDS = frozenset(
     "op operation case ref reference dc ds di pc ps sgt insp "
     "ford vauxhall bmw audi toyota nissan volkswagen vw mercedes peugeot renault honda kia hyundai skoda seat fiat "
     "mini citroen volvo mazda land range lexus tesla suzuki jaguar".split())
+# words that make a span a date or time (matched as substrings: "mar" covers "March")
 _DATE_WORDS = ("day", "night", "morning", "evening", "afternoon", "week", "month", "year", "today", "tomorrow",
-               "tonight", "yesterday", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-               "dec", "christmas", "easter", "weekend", "am", "pm", "noon", "midnight", "hour", "minute", "ago")
+               "tonight", "yesterday", "christmas", "easter", "weekend", "am", "pm", "noon", "midnight", "hour",
+               "minute", "ago", *(name[:3].lower() for name in MONTH_NAMES))
 _POSTCODE_IN_TEXT = re.compile(r"\b" + POSTCODE_OUTWARD + r" ?" + POSTCODE_INWARD + r"\b", re.IGNORECASE)
 _SQUASH = re.compile(r"[\s\-./]+")
 
