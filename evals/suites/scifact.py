@@ -23,7 +23,6 @@ from typing import Any
 
 from assistant.config import Settings
 from evals.datasets import load_scifact
-from evals.suites.product_path import product_rankings
 from evals.suites import (
     Timer,
     bm25_rankings,
@@ -37,6 +36,7 @@ from evals.suites import (
     token_windows,
     tokenizer_counter,
 )
+from evals.suites.product_path import product_rankings
 
 log = logging.getLogger(__name__)
 
