@@ -19,7 +19,7 @@ QUERIES = {"q1": "Statins reduce cardiovascular events.", "q2": "Deep sleep help
 
 
 def test_product_rankings_rank_the_document_that_answers_first_and_reuse_the_index(tmp_path: Path) -> None:
-    settings = load_settings(cache_dir=tmp_path / "cache")
+    settings = load_settings(cache_dir=tmp_path / "cache", index_dir=tmp_path / "indexes")
     runs, facts = product_rankings("tiny", DOCS, QUERIES, settings, progress=False)
     assert [runs[q][0] for q in ("q1", "q2", "q3")] == ["d2", "d3", "d1"]
     assert all(sorted(r) == sorted(set(r)) for r in runs.values())  # one entry per document

@@ -1,8 +1,9 @@
 """Rank a public corpus through the product's own path: the Ingestor (loader, chunker, embedder, index store) and
 the Retriever (BM25 over chunks, Chroma, weighted RRF, identifier boost from the PII tagger's query terms).
 
-Each document is written once as `<doc_id>.txt` under the cache directory and ingested as a case; the store's
-manifest makes a second run a no-op, and the case id carries a hash of the settings that shape chunks, so a change
+Each document is written once as `<doc_id>.txt` under `<index_dir>/eval-corpora/<name>` and ingested as a case of
+the index there (inside this checkout's index folder: a Chroma folder is never shared between processes of two
+checkouts; embeddings come from the shared content-hash cache). The store's manifest makes a second run a no-op, and the case id carries a hash of the settings that shape chunks, so a change
 of chunking builds a new case instead of reusing stale chunks. Documents are not PII-tagged (public abstracts hold
 no case identifiers; tagging 5,000 abstracts would add minutes to every CI run): the index holds their words and
 spelled-out dates, as the product's BM25 text does. A document's rank is its best chunk's rank.
@@ -38,7 +39,7 @@ def product_rankings(name: str, docs: Sequence[tuple[str, str]], queries: dict[s
     """Per query, document ids ranked by the product's Retriever (best chunk per document), and ingest facts."""
     from assistant.app import App
 
-    root = settings.cache_dir / "eval-corpora"
+    root = settings.index_dir / "eval-corpora"
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     for doc_id, text in docs:
