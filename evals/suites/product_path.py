@@ -3,10 +3,11 @@ the Retriever (BM25 over chunks, Chroma, weighted RRF, identifier boost from the
 
 Each document is written once as `<doc_id>.txt` under `<index_dir>/eval-corpora/<name>` and ingested as a case of
 the index there (inside this checkout's index folder: a Chroma folder is never shared between processes of two
-checkouts; embeddings come from the shared content-hash cache). The store's manifest makes a second run a no-op, and the case id carries a hash of the settings that shape chunks, so a change
-of chunking builds a new case instead of reusing stale chunks. Documents are not PII-tagged (public abstracts hold
-no case identifiers; tagging 5,000 abstracts would add minutes to every CI run): the index holds their words and
-spelled-out dates, as the product's BM25 text does. A document's rank is its best chunk's rank.
+checkouts; embeddings come from the shared content-hash cache). The store's manifest makes a second run a no-op, and
+the case id carries a hash of the settings that shape chunks, so a change of chunking builds a new case instead of
+reusing stale chunks. Documents are not PII-tagged (public abstracts hold no case identifiers; tagging 5,000
+abstracts would add minutes to every CI run): the index holds their words and spelled-out dates, as the product's
+BM25 text does. A document's rank is its best chunk's rank.
 """
 
 from __future__ import annotations
