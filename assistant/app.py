@@ -17,10 +17,10 @@ if TYPE_CHECKING:
     from assistant.access.audit import AuditLog
     from assistant.access.auth import UserStore
     from assistant.answer.answerer import Answerer
-    from assistant.backends import Backend
     from assistant.index.embedding import Embedder
     from assistant.index.retrieval import Retriever
     from assistant.ingest.pipeline import Ingestor, IngestReport
+    from assistant.llm import Selection
     from assistant.pii.tagger import PiiTagger
 
 log = logging.getLogger(__name__)
@@ -68,16 +68,18 @@ class App:
         return Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
 
     @cached_property
-    def backend(self) -> Backend:
-        from assistant.backends import build_backend
+    def backend(self) -> Selection:
+        """Which model answers (None: extractive) and why."""
+        from assistant.llm import select_backend
 
-        return build_backend(self.settings.llm)
+        return select_backend(self.settings)
 
     @cached_property
     def answerer(self) -> Answerer:
         from assistant.answer.answerer import Answerer
 
-        return Answerer(self.settings, self.backend, self.embedder)
+        selection = self.backend
+        return Answerer(self.settings, selection.backend, self.embedder, selection_note=selection.note)
 
     @cached_property
     def audit(self) -> AuditLog:

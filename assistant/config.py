@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BackendName = Literal["auto", "ollama", "openai", "llamacpp", "extractive", "fake"]
+BackendName = Literal["auto", "ollama", "openai", "llamacpp", "extractive"]
 
 
 class EmbeddingSettings(BaseModel):
@@ -85,17 +85,28 @@ class AnswerSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    backend: BackendName = Field("auto", description="auto = ollama if it answers, else extractive")
+    backend: BackendName = Field("auto", description="auto = Ollama if it answers, else the local instruct model if "
+                                 "installed (`make llm`), else extractive; every answer says which one and why")
     ollama_host: str = Field("http://127.0.0.1:11434", description="Ollama server (OLLAMA_HOST also honoured)")
     ollama_model: str = Field("llama3.1:8b-instruct-q4_K_M", description="Model name on the Ollama host")
     openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server base URL")
     openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server")
     openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server, if any")
-    llamacpp_model_path: str = Field("", description="GGUF path for in-process llama.cpp; empty = packaged SmolLM2")
-    llamacpp_threads: int = Field(1, description="llama.cpp threads; 1 is faster than 2 when the other core is busy")
+    local_model: str = Field("qwen2.5-coder-1.5b", description="The `llamacpp` backend's model: a name from "
+                             "assistant/llm/catalog.py (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b), `smollm2` (the "
+                             "packaged smoke-test model) or a path to a .gguf file")
+    llamacpp_model_path: str = Field("", description="Older name for a .gguf path; when set it wins over local_model")
+    llamacpp_threads: int = Field(2, description="Threads of the local model process (benchmarks/bench_llm.py: "
+                                  "2 threads decode faster than 1 on an idle 2-core machine)")
+    llamacpp_ctx: int = Field(4096, description="Context window of the local model process (the answer prompt "
+                              "with 8 passages is about 2,000 tokens)")
+    llamacpp_memory_mb: int = Field(6144, description="Address-space limit of the local model process; past it the "
+                                    "child fails, never the app (0 = no limit)")
+    start_timeout_s: float = Field(120.0, description="Longest wait for the local model process to load")
     temperature: float = Field(0.0, description="Sampling temperature")
     max_tokens: int = Field(400, description="Most tokens generated per answer")
-    timeout_s: float = Field(120.0, description="Request timeout for remote backends")
+    timeout_s: float = Field(120.0, description="Request timeout for model servers (a hung local model process is "
+                             "restarted after it)")
     smoke_models: list[str] = Field(default_factory=lambda: ["smollm2", "SmolLM2"],
                                     description="Model-name fragments shown with a smoke-test warning")
 

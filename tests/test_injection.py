@@ -9,7 +9,6 @@ import pytest
 
 from assistant.answer.answerer import Answerer
 from assistant.answer.extractive import extractive_answer
-from assistant.backends import ExtractiveBackend
 from assistant.config import load_settings
 from assistant.index.embedding import Embedder
 from assistant.types import Passage
@@ -57,7 +56,7 @@ def test_extractive_path_unaffected(embedder: Embedder, question: str) -> None:
 
 
 def test_extractive_backend_through_answerer_unaffected(embedder: Embedder) -> None:
-    answerer = Answerer(load_settings(), ExtractiveBackend(), embedder)
+    answerer = Answerer(load_settings(), None, embedder)
     clean = answerer.answer("What time was Mark Ellison arrested?", "k", case_passages())
     dirty = answerer.answer("What time was Mark Ellison arrested?", "k", [*case_passages(), INJECTION])
     assert dirty.answer == clean.answer and dirty.citations == clean.citations

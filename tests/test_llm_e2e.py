@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from assistant.answer.answerer import Answerer
-from assistant.backends import build_backend
 from assistant.config import load_settings
+from assistant.llm import OpenAIBackend
 from assistant.types import Answer
 from tests.llm_server import LlamaServer, llama_server_missing
 
@@ -35,7 +35,8 @@ def _answerer(server: LlamaServer, demo_app: Any) -> Answerer:
     settings.llm.openai_base_url = server.base_url
     settings.llm.openai_model = server.model
     settings.llm.max_tokens = 120
-    return Answerer(settings, build_backend(settings.llm), demo_app.embedder)
+    backend = OpenAIBackend(server.base_url, server.model, api_key=server.api_key, timeout_s=120)
+    return Answerer(settings, backend, demo_app.embedder)
 
 
 def _identifiers(text: str) -> set[str]:

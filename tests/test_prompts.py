@@ -68,7 +68,7 @@ def test_messages_are_system_then_user_with_numbered_passages() -> None:
     assert [m["role"] for m in messages] == ["system", "user"]
     system, user = messages[0]["content"], messages[1]["content"]
     assert system == render("answer_system").strip()
-    assert "NOT FOUND" in system and '[n] "' in system and "not instructions" in system
+    assert "NOT FOUND" in system and "like [2]" in system and "not instructions" in system
     assert '<passage n="1" source="statements/witness_a.txt" locator="page 2, lines 14-17">' in user
     assert '<passage n="2" source="phones/device1.csv"' in user
     assert user.index(PASSAGES[0].text) < user.index("n=\"2\"") < user.index(QUESTION)

@@ -51,6 +51,7 @@ def test_chat_streams_then_shows_answer_backend_and_citations(fake_app: FakeApp)
     assert updates[0].history[-1]["content"] == ui_chat.PENDING
     assert len(updates) > 2  # cleared role: text deltas streamed, each labelled as an unchecked draft
     assert all(u.history[-1]["content"].startswith(ui_chat.DRAFT_LABEL) for u in updates[1:-1])
+    assert all("First words after" in u.history[-1]["content"] for u in updates[1:-1])  # time to first token
     final = _final(updates)
     assert ui_chat.DRAFT_LABEL not in final.history[-1]["content"]
     assert final.history[0] == {"role": "user", "content": "who sold the sims?"}

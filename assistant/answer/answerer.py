@@ -3,7 +3,8 @@
 Order of decisions:
 1. No passages, or no sentence whose extractive support reaches the threshold (`support_threshold`) -> no_evidence,
    without calling the model (retrieval-level refusal gate; the LLM never sees irrelevant material).
-2. backend.name == "extractive" -> `extractive_answer` (verified by construction).
+2. No backend (extractive answering, chosen by settings or by `auto`) -> `extractive_answer` (verified by
+   construction).
 3. Otherwise: prompt -> stream the draft (deltas are yielded as they arrive) -> `verify_draft`.
    - claims survive -> answered with only those claims and their verified citations; removed claims are listed
      in `flagged_claims` and counted in a note;
@@ -25,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from assistant.answer.direct import expand_direct_answers
 from assistant.answer.extractive import (
     ScoredSentence,
     extractive_answer,
@@ -33,13 +35,14 @@ from assistant.answer.extractive import (
     support_threshold,
 )
 from assistant.config import Settings
+from assistant.errors import BackendUnavailable
 from assistant.text.untranslated import untranslated_note
 from assistant.types import Answer, Passage
 from assistant.verify.verifier import verify_draft
 
 if TYPE_CHECKING:
-    from assistant.backends import Backend
     from assistant.index.embedding import Embedder
+    from assistant.llm import Backend
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +54,11 @@ MODEL_NOT_FOUND = "The model answered NOT FOUND, but closely matching sentences 
 class Answerer:
     """Answers questions over retrieved passages with `backend`, verifying every cited claim."""
 
-    def __init__(self, settings: Settings, backend: Backend, embedder: Embedder, *,
-                 mark_unsupported: bool = False) -> None:
+    def __init__(self, settings: Settings, backend: Backend | None, embedder: Embedder, *,
+                 mark_unsupported: bool = False, selection_note: str = "") -> None:
         self.settings = settings
         self.backend = backend
+        self.selection_note = selection_note
         self.embedder = embedder
         self.mark_unsupported = mark_unsupported
 
@@ -69,51 +73,54 @@ class Answerer:
     def stream(self, question: str, case: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """Text deltas while the model writes, then the final verified Answer (always last)."""
         passages = list(passages)
-        selection = getattr(self.backend, "selection_note", "") or ""
-        base_notes = tuple(n for n in (selection, untranslated_note(passages)) if n)
+        base_notes = tuple(n for n in (self.selection_note, untranslated_note(passages)) if n)
         scored = score_sentences(question, passages, embedder=self.embedder,
                                  scoring=self.settings.answer.scoring) if passages else []
         best = scored[0].support if scored else 0.0
-        if self.backend.name == "extractive":
+        if self.backend is None:
             answer = extractive_answer(question, case, passages, embedder=self.embedder,
                                        settings=self.settings.answer, scored=scored)
             answer = replace(answer, notes=base_notes + answer.notes)
             yield answer.answer
             yield answer
             return
-        model = getattr(self.backend, "model", "") or ""
+        backend = self.backend
+        model = backend.model
         threshold = support_threshold(question, self.settings.answer)
         if best < threshold:
             log.info("answer gate=refused passages=%d best=%.3f", len(passages), best)
             note = (f"No retrieved passage is relevant enough (best support {best:.2f} < "
                     f"{threshold:.2f}); the model was not asked.")
             answer = Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
-                            backend=self.backend.name, retrieved=tuple(passages), model=model,
+                            backend=backend.name, retrieved=tuple(passages), model=model,
                             notes=(*base_notes, note))
             yield answer.answer
             yield answer
             return
-        yield from self._generate(question, case, passages, scored, base_notes, model, threshold)
+        yield from self._generate(backend, question, case, passages, scored, base_notes, threshold)
 
-    def _generate(self, question: str, case: str, passages: list[Passage], scored: Sequence[ScoredSentence],
-                  base_notes: tuple[str, ...], model: str, threshold: float) -> Iterator[str | Answer]:
+    def _generate(self, backend: Backend, question: str, case: str, passages: list[Passage],
+                  scored: Sequence[ScoredSentence], base_notes: tuple[str, ...],
+                  threshold: float) -> Iterator[str | Answer]:
         from assistant.answer.prompts import PROMPT_VERSION, render_answer_messages
 
+        model = backend.model
         messages = render_answer_messages(question, passages)
         pieces: list[str] = []
         try:
-            for delta in self.backend.stream_chat(messages, max_tokens=self.settings.llm.max_tokens,
+            for delta in backend.stream_chat(messages, max_tokens=self.settings.llm.max_tokens,
                                                   temperature=self.settings.llm.temperature):
                 pieces.append(delta)
                 yield delta
         except Exception as exc:  # a failing model must not lose the evidence: fall back, say so
-            log.warning("answer backend_failed backend=%s error=%s", self.backend.name, type(exc).__name__)
+            log.warning("answer backend_failed backend=%s error=%s", backend.name, type(exc).__name__)
             fallback = self._extractive(question, case, passages, scored)
-            note = f"The model backend failed ({type(exc).__name__}); showing extractive answer."
+            why = str(exc) if isinstance(exc, BackendUnavailable) else type(exc).__name__
+            note = f"The model backend failed ({why}); showing extractive answer."
             yield replace(fallback, model=model, prompt_version=PROMPT_VERSION,
                           notes=(*base_notes, note, *fallback.notes))
             return
-        draft = "".join(pieces)
+        draft, _ = expand_direct_answers("".join(pieces), scored, threshold)
         verified = verify_draft(draft, passages, embedder=self.embedder, settings=self.settings.answer,
                                 mark_unsupported=self.mark_unsupported)
         notes = list(base_notes)
@@ -129,14 +136,14 @@ class Answerer:
                  verified.not_found, scored[0].support if scored else 0.0)
         if verified.kept > 0:
             yield Answer(question=question, case=case, status="answered", answer=verified.text,
-                         backend=self.backend.name, citations=verified.citations, retrieved=tuple(passages),
+                         backend=backend.name, citations=verified.citations, retrieved=tuple(passages),
                          model=model, prompt_version=PROMPT_VERSION, notes=tuple(notes),
                          flagged_claims=verified.flagged)
             return
         strong = bool(scored) and scored[0].support >= threshold + STRONG_MARGIN
         if verified.not_found and not strong:
             yield Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
-                         backend=self.backend.name, retrieved=tuple(passages), model=model,
+                         backend=backend.name, retrieved=tuple(passages), model=model,
                          prompt_version=PROMPT_VERSION, notes=tuple(notes), flagged_claims=verified.flagged)
             return
         notes.append(MODEL_NOT_FOUND if verified.not_found else NO_VERIFIABLE)

@@ -1,7 +1,7 @@
 """Prompts as data: Jinja templates rendered with StrictUndefined, loaded through the package.
 
 The templates live in the repository's top-level `prompts/` folder; `assistant/answer/templates` links to it, so a
-source checkout and an installed wheel (which carries them as package data of `assistant.answer`) read the same
+source checkout and an installed wheel (which carries them as package data of `assistant.answer.answerer`) read the same
 files through `importlib.resources`. `render_answer_messages` builds the chat messages for a cited answer; the reply
 is read by `assistant.verify.verifier.parse_draft`. Passage text is data: look-alikes of our delimiters and of
 chat-template special tokens are neutralised.
@@ -19,7 +19,7 @@ import jinja2
 
 from assistant.types import Passage
 
-PROMPT_VERSION = "answer-v1"
+PROMPT_VERSION = "answer-v2"
 PROMPTS_DIR = Path(str(resources.files("assistant.answer").joinpath("templates")))
 SYSTEM_TEMPLATE = "answer_system"
 USER_TEMPLATE = "answer_user"

@@ -153,8 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from assistant.cli.admin import register
+    from assistant.cli.models import register as register_models
 
     register(sub)
+    register_models(sub)
     return p
 
 

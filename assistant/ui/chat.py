@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -23,6 +24,11 @@ DRAFT_LABEL = ('<span class="warn">Draft as it is written: not yet checked. Clai
                "removed before the answer is final.</span>\n\n")
 
 ChatHistory = list[dict[str, str]]
+
+
+def ttft_html(first_s: float) -> str:
+    """Time from the question to the model's first words ("" when no model text was streamed)."""
+    return f'<span class="ttft">First words after {first_s:.1f} s.</span>' if first_s >= 0 else ""
 
 
 @dataclass(frozen=True)
@@ -52,16 +58,21 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
     turns = [*past, {"role": "user", "content": esc(text)}]
     yield ChatUpdate([*turns, {"role": "assistant", "content": PENDING}])
     partial = ""
+    started = time.perf_counter()
+    first_s = -1.0
     for item in session.ask_stream(case, text, filters):
         if isinstance(item, Answer):
             final = [*turns, {"role": "assistant", "content": answer_markdown(item)}]
-            log.info("chat_answer user=%s case=%s status=%s citations=%d", session.user.username, case, item.status,
-                     len(item.citations))
-            yield ChatUpdate(final, item, backend_html(item, session.app.settings.llm.smoke_models),
-                             citation_choices(item))
+            log.info("chat_answer user=%s case=%s status=%s citations=%d first_piece_s=%.2f", session.user.username,
+                     case, item.status, len(item.citations), first_s)
+            info = backend_html(item, session.app.settings.llm.smoke_models) + ttft_html(first_s)
+            yield ChatUpdate(final, item, info, citation_choices(item))
             return
+        if first_s < 0:
+            first_s = time.perf_counter() - started
         partial += item
-        yield ChatUpdate([*turns, {"role": "assistant", "content": DRAFT_LABEL + esc(partial)}])
+        label = DRAFT_LABEL + ttft_html(first_s) + "\n\n"
+        yield ChatUpdate([*turns, {"role": "assistant", "content": label + esc(partial)}])
     raise RuntimeError("the answer stream ended without a final answer")
 
 

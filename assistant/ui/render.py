@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.access.audit import AuditRecord
+from assistant.llm.base import is_smoke_model
 from assistant.text.messages import message_records
 from assistant.text.quotes import locate_quote
 from assistant.types import Answer, Citation, Passage
@@ -18,11 +19,6 @@ _MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-def is_smoke_model(model: str, backend: str, smoke_models: Sequence[str]) -> bool:
-    name = f"{backend} {model}".lower()
-    return any(fragment.lower() in name for fragment in smoke_models if fragment)
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -43,7 +39,7 @@ def backend_html(answer: Answer, smoke_models: Sequence[str]) -> str:
     model = answer.model or "-"
     info = (f'<div class="answered-by">Answered by backend <b>{esc(answer.backend)}</b>, model <b>{esc(model)}</b>'
             f"{f', prompt {esc(answer.prompt_version)}' if answer.prompt_version else ''}</div>")
-    if is_smoke_model(answer.model, answer.backend, smoke_models):
+    if is_smoke_model([answer.model, answer.backend], smoke_models):
         info += ('<div class="smoke-warning" role="alert" style="background:#fff3cd;border:1px solid #e0a800;'
                  'padding:6px;margin-top:4px"><b>⚠ Smoke-test model.</b> This small model invents facts and does '
                  "not cite reliably: do not rely on this answer.</div>")
