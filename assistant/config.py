@@ -81,6 +81,8 @@ class AnswerSettings(BaseModel):
     move_coverage: float = Field(0.1, description="Verifier: coverage margin by which the other passage must be "
                                  "better to re-cite; HotpotQA verifier suite")
     move_cosine: float = Field(0.1, description="Verifier: or the cosine margin; HotpotQA verifier suite")
+    strong_margin: float = Field(0.15, description="When a model answers NOT FOUND, the extractive answer is shown "
+                                 "instead if its best sentence clears the refusal threshold by this much; hand-set")
     scoring: SentenceScoring = SentenceScoring()
 
 

@@ -9,7 +9,8 @@ Order of decisions:
    - claims survive -> answered with only those claims and their verified citations; removed claims are listed
      in `flagged_claims` and counted in a note;
    - the model said NOT FOUND and nothing survived -> no_evidence, unless the best sentence clears the gate by
-     STRONG_MARGIN, in which case the extractive answer is shown with a note saying the model found nothing;
+     the setting `answer.strong_margin`, in which case the extractive answer is shown with a note saying the
+     model found nothing;
    - nothing verifiable -> the extractive answer with the note "The model's draft had no verifiable claims;
      showing extractive answer." (or no_evidence when that refuses too);
    - the backend fails mid-answer -> the extractive answer with a note naming the failure type.
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STRONG_MARGIN = 0.15
 NO_VERIFIABLE = "The model's draft had no verifiable claims; showing extractive answer."
 MODEL_NOT_FOUND = "The model answered NOT FOUND, but closely matching sentences exist; showing extractive answer."
 
@@ -140,7 +140,7 @@ class Answerer:
                          model=model, prompt_version=PROMPT_VERSION, notes=tuple(notes),
                          flagged_claims=verified.flagged)
             return
-        strong = bool(scored) and scored[0].support >= threshold + STRONG_MARGIN
+        strong = bool(scored) and scored[0].support >= threshold + self.settings.answer.strong_margin
         if verified.not_found and not strong:
             yield Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
                          backend=backend.name, retrieved=tuple(passages), model=model,
