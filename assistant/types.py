@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["answered", "no_evidence"]
@@ -155,11 +155,6 @@ class Answer:
             "notes": list(self.notes),
             "flagged_claims": list(self.flagged_claims),
         }
-
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    """Plain-dict view of any of the dataclasses above (for audit records)."""
-    return asdict(obj)
 
 
 @dataclass(frozen=True)

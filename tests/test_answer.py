@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import MODEL_NOT_FOUND, NO_VERIFIABLE, Answerer
+from assistant.answer.answerer import MODEL_NOT_FOUND, NO_VERIFIABLE, Answerer
+from assistant.answer.extractive import score_sentences
+from assistant.answer.prompts import PROMPT_VERSION
 from assistant.config import Settings, load_settings
-from assistant.embedding import Embedder
-from assistant.extractive import score_sentences
-from assistant.prompts import PROMPT_VERSION
+from assistant.index.embedding import Embedder
 from assistant.types import Answer, Passage
 from tests.fakes import ScriptedBackend
 from tests.test_extractive import STATEMENT, case_passages
@@ -107,9 +107,9 @@ def test_answer_returns_final_of_stream(embedder: Embedder) -> None:
 
 
 def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder: Embedder) -> None:
-    from assistant.chunking import chunk_document
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.tokenizer import load_tokenizer
     from assistant.loaders.messages import load_messages
-    from assistant.tokenizer import load_tokenizer
 
     csv = ("message_id,timestamp,sender,recipient,language,body,translation\n"
            "m1,2023-03-14T15:20:03,Marek,Kacper,pl,dzisiaj o siódmej za stacją benzynową,\n"

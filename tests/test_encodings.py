@@ -11,7 +11,7 @@ from assistant.config import PiiSettings
 from assistant.errors import IngestError
 from assistant.loaders import load_file_with_notes
 from assistant.loaders.encoding import MIN_CONFIDENCE, detect
-from assistant.pii import PiiTagger
+from assistant.pii.tagger import PiiTagger
 
 POLISH_NOTE = ("Statement of Łukasz Wiśniewski, taken at Northgate police station on 15/03/2024.\n"
                "I live at 12 Station Road with my sister.\n")

@@ -88,9 +88,9 @@ def test_a_question_answered_only_by_a_scanned_page(tmp_path_factory: pytest.Tem
 
 
 def test_ocr_confidence_reaches_the_chunks(tmp_path: Path) -> None:
-    from assistant.chunking import chunk_document
     from assistant.config import load_settings
-    from assistant.tokenizer import load_tokenizer
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.tokenizer import load_tokenizer
 
     path = tmp_path / "page.png"
     path.write_bytes(as_bytes([render_page(STATEMENT)], "PNG"))
@@ -101,7 +101,7 @@ def test_ocr_confidence_reaches_the_chunks(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("confidence", "noted"), [(83.0, True), (95.0, False)])
 def test_an_answer_resting_on_low_confidence_ocr_says_so(confidence: float, noted: bool) -> None:
-    from assistant.answer import with_ocr_note
+    from assistant.answer.answerer import with_ocr_note
     from assistant.types import Answer, Citation, Passage
 
     passage = Passage(chunk_id="c:1", case="c", source="scan.pdf", locator="p. 2, lines 1–3", text="A Corsa.",

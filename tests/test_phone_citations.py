@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from assistant.chunking import messages_in_span
+from assistant.ingest.chunking import messages_in_span
 from assistant.loaders.phone.records import record_of
 from tests import pa_report as pa
 
@@ -68,7 +68,7 @@ def cited_records(answer: Any, phone_app: Any) -> list[Any]:
         chunk = type("C", (), {"meta": passage.meta, "text": passage.text})
         start = c.quote_start if c.quote_start >= 0 else passage.text.find(c.quote)
         for rec in messages_in_span(chunk, start, start + len(c.quote)):  # type: ignore[arg-type]
-            found.append(record_of(rec.get("phone")))
+            found.append(record_of(rec.phone))
     return found
 
 
@@ -113,7 +113,7 @@ def test_a_question_answered_only_by_a_deleted_message(phone_app: Any) -> None:
     ("What was Dean told to do with the red notebook?", "🗑 DELETED message (recovered by the extraction)"),
 ])
 def test_the_citation_panel_shows_what_the_record_is(phone_app: Any, question: str, badge: str) -> None:
-    from assistant.ui_render import passage_html
+    from assistant.ui.render import passage_html
 
     answer = phone_app.ask("phone", question)
     c = answer.citations[0]
@@ -126,8 +126,8 @@ def test_the_citation_panel_shows_what_the_record_is(phone_app: Any, question: s
 
 def test_the_device_record_is_citable_and_its_identifiers_are_masked_for_reviewers(phone_app: Any) -> None:
     from assistant.config import PiiSettings
-    from assistant.display_mask import mask_answer
-    from assistant.ui_render import passage_html
+    from assistant.pii.display import mask_answer
+    from assistant.ui.render import passage_html
 
     answer = phone_app.ask("phone", "What is the IMEI of the seized device?")
     assert answer.status == "answered" and "356938035643809" in answer.answer

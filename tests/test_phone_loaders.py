@@ -116,17 +116,17 @@ def test_truncated_or_foreign_xml_is_refused_with_a_reason(report: Path, tmp_pat
 
 
 def test_phone_records_fit_the_message_chunk_structure(report: Path) -> None:
-    from assistant.chunking import chunk_document, message_records
     from assistant.config import load_settings
-    from assistant.tokenizer import load_tokenizer
+    from assistant.ingest.chunking import chunk_document, message_records
+    from assistant.ingest.tokenizer import load_tokenizer
 
     doc, _ = load_file_with_notes(report, report.parent)
     chunks = chunk_document(doc, "case1", load_tokenizer(), load_settings())
     call_chunk = next(c for c in chunks if c.meta["thread_id"] == "calls")
     assert call_chunk.locator.startswith("Galaxy S10 / thread calls / msg k1 / ")
     (rec,) = message_records(call_chunk)
-    assert call_chunk.text[rec["start"]:rec["end"]].startswith("Phone call, incoming, from 07700 900418")
-    assert record_of(rec["phone"]).kind == "call"  # type: ignore[union-attr]
+    assert call_chunk.text[rec.start:rec.end].startswith("Phone call, incoming, from 07700 900418")
+    assert record_of(rec.phone).kind == "call"  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- Android databases
