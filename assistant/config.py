@@ -106,6 +106,10 @@ class LLMSettings(BaseModel):
                               "with 8 passages is about 2,000 tokens)")
     llamacpp_memory_mb: int = Field(6144, description="Address-space limit of the local model process; past it the "
                                     "child fails, never the app (0 = no limit)")
+    llamacpp_max_passages: int = Field(4, description="The local model reads the top N retrieved passages (0: all). "
+                                       "Its time to first token grows with the prompt: 8 demo passages are about "
+                                       "2,000 tokens, 56-119 s on 2 busy cores (benchmarks/bench_llm.py); with 8 the "
+                                       "1.5B answered NOT FOUND to demo questions it answered from 4")
     start_timeout_s: float = Field(120.0, description="Longest wait for the local model process to load")
     temperature: float = Field(0.0, description="Sampling temperature")
     max_tokens: int = Field(400, description="Most tokens generated per answer")

@@ -128,3 +128,14 @@ def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder:
     assert told.citations and all("siódmej" not in c.quote and "mamie" not in c.quote for c in told.citations)
     _, plain = run(None, embedder)
     assert not any("no English translation" in n for n in plain.notes)
+
+
+def test_model_reads_only_its_passage_limit_and_cannot_cite_beyond_it(embedder: Embedder) -> None:
+    backend = ScriptedBackend(["Ellison was released on bail on 5 May 2023 [3]. Mark Ellison was arrested at 14:45 [1]."])
+    backend.max_passages = 2
+    answer = Answerer(settings(), backend, embedder).answer(QUESTION, "k", case_passages())
+    prompt = backend.prompts[0][1]["content"]
+    assert "14 Dock Road" in prompt and "released on bail" not in prompt  # passage 3 was not shown
+    assert answer.backend == "fake" and len(answer.retrieved) == 3
+    assert [c.chunk_id for c in answer.citations] == ["stmt-1"]
+    assert "released on bail" not in answer.answer  # [3] pointed past what the model read

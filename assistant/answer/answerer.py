@@ -109,7 +109,8 @@ class Answerer:
         from assistant.answer.prompts import PROMPT_VERSION, render_answer_messages
 
         model = backend.model
-        messages = render_answer_messages(question, passages)
+        shown = passages[:backend.max_passages] if backend.max_passages > 0 else passages  # what the model reads
+        messages = render_answer_messages(question, shown)
         pieces: list[str] = []
         try:
             for delta in backend.stream_chat(messages, max_tokens=self.settings.llm.max_tokens,
@@ -124,8 +125,9 @@ class Answerer:
             yield replace(fallback, model=model, prompt_version=PROMPT_VERSION,
                           notes=(*base_notes, note, *fallback.notes))
             return
-        draft, _ = expand_direct_answers("".join(pieces), scored, threshold)
-        verified = verify_draft(draft, passages, embedder=self.embedder, settings=self.settings.answer,
+        readable = [s for s in scored if s.passage < len(shown)]
+        draft, _ = expand_direct_answers("".join(pieces), readable, threshold)
+        verified = verify_draft(draft, shown, embedder=self.embedder, settings=self.settings.answer,
                                 mark_unsupported=self.mark_unsupported)
         notes = list(base_notes)
         if verified.dropped_refs:
