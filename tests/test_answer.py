@@ -131,7 +131,8 @@ def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder:
 
 
 def test_model_reads_only_its_passage_limit_and_cannot_cite_beyond_it(embedder: Embedder) -> None:
-    backend = ScriptedBackend(["Ellison was released on bail on 5 May 2023 [3]. Mark Ellison was arrested at 14:45 [1]."])
+    backend = ScriptedBackend(["Ellison was released on bail on 5 May 2023 [3]. "
+                               "Mark Ellison was arrested at 14:45 [1]."])
     backend.max_passages = 2
     answer = Answerer(settings(), backend, embedder).answer(QUESTION, "k", case_passages())
     prompt = backend.prompts[0][1]["content"]
