@@ -28,8 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.audit import AuditLog
-from assistant.auth import UserStore
+from assistant.access.audit import AuditLog
+from assistant.access.auth import UserStore
 from assistant.config import LinksSettings
 from assistant.links.indexer import ChunkView, rebuild
 from assistant.links.lookup import LinkLookup

@@ -59,7 +59,7 @@ def test_alias_finds_the_name(app: Any) -> None:
 
 def test_unknown_value_is_a_negative_assurance(app: Any, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(app.settings.index_dir))
     assert main(["links", "07700 900999", "--json", "--user", "rev-k"]) == 0
@@ -108,7 +108,7 @@ def test_supervisor_break_glass_is_audited(app: Any) -> None:
 
 def test_rebuild_reproduces_the_ingest_index(app: Any, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     before = {c: app.link_store.case_values(c) for c in ("kestrel", "plover", "heron")}
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(app.settings.index_dir))
@@ -119,7 +119,7 @@ def test_rebuild_reproduces_the_ingest_index(app: Any, capsys: pytest.CaptureFix
 
 def test_timeline_contract_on_plover(app: Any, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(app.settings.index_dir))
     assert main(["timeline", "--case", "plover", "--json"]) == 0

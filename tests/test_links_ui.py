@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from assistant.access.session import Session
 from assistant.errors import AssistantError
-from assistant.links.ui_tab import ALL_MY_CASES, chart_png, lookup_html, timeline_rows
-from assistant.session import Session
+from assistant.ui.links_tab import ALL_MY_CASES, chart_png, lookup_html, timeline_rows
 
 
 def test_reviewer_lookup_shows_own_sources_and_only_existence_elsewhere(links_app: Any) -> None:
@@ -47,7 +47,7 @@ def test_supervisor_timeline_rows(links_app: Any) -> None:
 
 
 def test_ui_builds_with_the_links_tab(links_app: Any) -> None:
-    from assistant.ui import build_ui
+    from assistant.ui.build import build_ui
 
     demo = build_ui(links_app)
     assert any(getattr(b, "elem_id", None) == "links-value" for b in demo.blocks.values())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from assistant.links.identifiers import NAME, extract, normalize_name
 from assistant.links.lookup import EXISTENCE, LinkResult
-from assistant.sentences import locate_quote
+from assistant.text.quotes import locate_quote
 from assistant.types import Answer, Citation
 
 if TYPE_CHECKING:

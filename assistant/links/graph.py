@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from assistant.links.identifiers import IMEI, NAME, PHONE, extract, normalize_name
-from assistant.sentences import message_records, split_sentences
+from assistant.text.messages import message_records
+from assistant.text.sentences import split_sentences
 
 if TYPE_CHECKING:
     from assistant.links.ports import LinksApp
@@ -74,9 +75,9 @@ class ChartBuilder:
                 for u, v in combinations(sorted(unit), 2):
                     self.edge(u, v, CO_MENTION, cite)
         for r in message_records(meta):
-            sender, recipient = normalize_name(str(r.get("sender", ""))), normalize_name(str(r.get("recipient", "")))
+            sender, recipient = normalize_name(r.sender), normalize_name(r.recipient)
             if sender and recipient:
-                loc = f"thread {r.get('thread_id', '')} / {r.get('message_id', '')} / {r.get('timestamp', '')}"
+                loc = f"thread {r.thread_id} / {r.message_id} / {r.timestamp}"
                 self.edge(self.node(sender, NAME, case), self.node(recipient, NAME, case), MESSAGE,
                           {**cite, "locator": f"{locator.split(' / ')[0]} / {loc}"})
         if not message_records(meta):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from assistant.identifiers import _EMAIL
+from assistant.text.identifiers import _EMAIL
 
 PHONE, IMEI, VEHICLE, EMAIL, HANDLE, ACCOUNT, NAME = ("phone", "imei", "vehicle", "email", "handle",
                                                        "bank_account", "name")

@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.audit import AuditLog
-from assistant.auth import User, UserStore
+from assistant.access.audit import AuditLog
+from assistant.access.auth import User, UserStore
 from assistant.config import LinksSettings
 from assistant.errors import AssistantError
 from assistant.links.identifiers import NAME, classify_query

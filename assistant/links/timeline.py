@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.links.dates import find_dates, find_times
 from assistant.links.identifiers import extract
-from assistant.sentences import message_records, split_sentences
+from assistant.text.messages import message_records
+from assistant.text.sentences import split_sentences
 
 if TYPE_CHECKING:
     from assistant.links.ports import LinksApp
@@ -72,15 +73,15 @@ def message_events(meta: dict[str, Any], cite: Cite) -> list[Event]:
     device = cite.locator.split(" / ")[0]
     out = []
     for r in message_records(meta):
-        stamp = str(r.get("timestamp", ""))
+        stamp = r.timestamp
         try:
             datetime.fromisoformat(stamp)
         except ValueError:
             continue  # a message without a readable timestamp has no place in a chronology
-        who = f"{r.get('sender', '')} → {r['recipient']}" if r.get("recipient") else str(r.get("sender", ""))
-        words = str(r.get("translation") or r.get("body") or "")
-        locator = f"{device} / thread {r.get('thread_id', '')} / {r.get('message_id', '')} / {stamp}"
-        span = (int(r.get("start", -1)), int(r.get("end", -1)))
+        who = f"{r.sender} → {r.recipient}" if r.recipient else r.sender
+        words = r.english
+        locator = f"{device} / thread {r.thread_id} / {r.message_id} / {stamp}"
+        span = (r.start, r.end)
         out.append(Event(stamp, f"{who}: {words}", Cite(cite.chunk_id, cite.source, locator), "message", span))
     return out
 

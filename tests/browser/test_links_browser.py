@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from assistant.app import App
-    from assistant.cli_admin import seed_demo_users
+    from assistant.cli.admin import seed_demo_users
     from assistant.config import load_settings
     from assistant.ui import serve
 
