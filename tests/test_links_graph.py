@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,21 @@ def test_render_200_nodes(tmp_path: Path) -> None:
         builder.add_passage("c", f"c:{i}", "s", "l", "", {}, pair)
     path = render_png(builder.graph, tmp_path / "chart.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 50_000
+
+
+def test_seized_phone_call_records_are_call_edges() -> None:
+    from assistant.loaders.phone.records import PhoneRecord, to_message
+
+    call = PhoneRecord(kind="call", record_id="c1", thread="t", timestamp="2024-03-14T21:00:00+00:00",
+                       body="outgoing call, 2 min", sender="Leah", recipients=("Wolfie",), direction="outgoing")
+    note = PhoneRecord(kind="contact", record_id="k1", thread="contacts", timestamp="", body="contact Wolfie",
+                       sender="Leah", recipients=("Wolfie",))
+    text_msg = PhoneRecord(kind="message", record_id="m1", thread="t", timestamp="2024-03-14T21:05:00+00:00",
+                           body="outside", sender="Wolfie", recipients=("Leah",))
+    records = [{"message_id": m.message_id, "thread_id": m.thread_id, "timestamp": m.timestamp, "sender": m.sender,
+                "recipient": m.recipient, "body": m.body, "phone": m.phone}
+               for m in (to_message(r) for r in (call, note, text_msg))]
+    builder = ChartBuilder()
+    builder.add_passage("c", "c:1", "s.json", "PL/1", "", {"kind": "messages", "messages": json.dumps(records)}, [])
+    edges = {(u, v, k) for u, v, k in builder.graph.edges(keys=True)}
+    assert edges == {("name:leah", "name:wolfie", "call"), ("name:wolfie", "name:leah", "message")}

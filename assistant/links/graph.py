@@ -1,7 +1,8 @@
 """The link chart of one or more cases, as a networkx MultiDiGraph: people, phones, devices, vehicles and accounts
 as nodes. Edges: co-mention in one sentence of a passage (a table row, a message line; passage-wide pairs linked
 every name of a report to every number in it), message sender -> recipient, a contact saved under a name, a device
-used with a number (both in one sentence) and a declared alias. Every edge keeps its citations.
+used with a number (both in one sentence), a declared alias, and calls (seized-phone call records). Every edge
+keeps its citations.
 
 Export: GraphML (citations as a JSON string attribute, since GraphML holds scalars) and two CSV files."""
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from assistant.links.identifiers import IMEI, NAME, PHONE, extract, normalize_name
+from assistant.loaders.phone.records import record_of
 from assistant.text.messages import message_records
 from assistant.text.sentences import split_sentences
 
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
 
 NODE_KIND = {NAME: "person", PHONE: "phone", IMEI: "device", "vehicle": "vehicle", "bank_account": "account",
              "email": "account", "handle": "account"}
-CO_MENTION, MESSAGE, SAVED_CONTACT, DEVICE, ALIAS = "co_mention", "message", "saved_contact", "device", "alias"
+CO_MENTION, MESSAGE, CALL, SAVED_CONTACT, DEVICE, ALIAS = ("co_mention", "message", "call", "saved_contact", "device",
+                                                         "alias")
 _SAVED_AS = re.compile(r"\bsaved\s+(?:as|under)\s+[\"“'‘]?([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2})", re.I)
 MAX_COMENTION = 12  # a sentence naming more identifiers than this is a list: its pairs say nothing
 
@@ -51,13 +54,13 @@ class ChartBuilder:
     def edge(self, u: str, v: str, kind: str, cite: dict[str, str]) -> None:
         if u == v:
             return
-        if kind != MESSAGE and u > v:  # undirected kinds are stored once, in one order
+        if kind not in (MESSAGE, CALL) and u > v:  # undirected kinds are stored once, in one order
             u, v = v, u
         if not self.graph.has_edge(u, v, key=kind):
             self.graph.add_edge(u, v, key=kind, kind=kind, weight=0, citations=[])
         data = self.graph.edges[u, v, kind]
         where = (cite["case"], cite["source"], cite["locator"])
-        if kind == MESSAGE and any((c["case"], c["source"], c["locator"]) == where for c in data["citations"]):
+        if kind in (MESSAGE, CALL) and any((c["case"], c["source"], c["locator"]) == where for c in data["citations"]):
             return  # the same message seen again in an overlapping window
         data["weight"] += 1
         data["citations"].append(cite)
@@ -75,10 +78,12 @@ class ChartBuilder:
                 for u, v in combinations(sorted(unit), 2):
                     self.edge(u, v, CO_MENTION, cite)
         for r in message_records(meta):
+            record = record_of(r.phone)  # seized-phone evidence says what the record is
+            kind = MESSAGE if record is None or record.kind == "message" else CALL if record.kind == "call" else ""
             sender, recipient = normalize_name(r.sender), normalize_name(r.recipient)
-            if sender and recipient:
+            if kind and sender and recipient:
                 loc = f"thread {r.thread_id} / {r.message_id} / {r.timestamp}"
-                self.edge(self.node(sender, NAME, case), self.node(recipient, NAME, case), MESSAGE,
+                self.edge(self.node(sender, NAME, case), self.node(recipient, NAME, case), kind,
                           {**cite, "locator": f"{locator.split(' / ')[0]} / {loc}"})
         if not message_records(meta):
             self._sentences(case, text, cite)
