@@ -27,7 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     from assistant.app import App
     from assistant.cli.admin import seed_demo_users
     from assistant.config import load_settings
-    from assistant.ui import serve
+    from assistant.ui.build import serve
 
     settings = load_settings(index_dir=tmp_path_factory.mktemp("browser-links"))
     settings.llm.backend = "extractive"
