@@ -98,10 +98,11 @@ class LLMSettings(BaseModel):
                              "assistant/llm/catalog.py (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b), `smollm2` (the "
                              "packaged smoke-test model) or a path to a .gguf file")
     llamacpp_model_path: str = Field("", description="Older name for a .gguf path; when set it wins over local_model")
-    llamacpp_threads: int = Field(2, description="Threads of the local model process. With the app idle while the "
-                                  "model writes, 2 threads on 2 cores roughly double prompt speed (1.5B: 74 vs 37 "
-                                  "tok/s, ../shared/STACK.md); with the other core busy 1 thread is faster (0.5B: 35 "
-                                  "vs 23 tok/s, benchmarks/bench_llm.py under load 5)")
+    llamacpp_threads: int = Field(1, description="Threads of the local model process. benchmarks/bench_llm.py on 2 "
+                                  "cores with one other busy process: 2 threads gain little on the prompt (0.5B 75 vs "
+                                  "67 tok/s) and can collapse generation (1.5B 0.4 vs 5.8 tok/s; llama.cpp threads "
+                                  "spin while waiting for each other). On an idle machine 2 threads roughly double "
+                                  "prompt speed (../shared/STACK.md): raise it where cores are to spare")
     llamacpp_ctx: int = Field(4096, description="Context window of the local model process (the answer prompt "
                               "with 8 passages is about 2,000 tokens)")
     llamacpp_memory_mb: int = Field(6144, description="Address-space limit of the local model process; past it the "
