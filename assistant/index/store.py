@@ -15,7 +15,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 BM25_FORMAT = 3  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
 
+READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -209,10 +210,7 @@ class IndexStore:
                 return cached[1], cached[2]
             loaded = self._load_bm25(case, gen)
             if loaded is None:
-                col = self._collection(case)
-                got = col.get(include=["documents", "metadatas"])
-                chunks = {cid: StoredChunk(cid, doc or "", dict(meta or {}))
-                          for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+                chunks = dict(self._read_chunks(case))
                 ids = sorted(chunks)
                 bm25 = Bm25Index.build(ids, [bm25_text(chunks[i].text, chunks[i].meta) for i in ids])
                 self._save_bm25(case, gen, chunks, bm25)
@@ -221,6 +219,19 @@ class IndexStore:
                 chunks, bm25 = loaded
             self._catalogs[case] = (gen, chunks, bm25)
             return chunks, bm25
+
+    def _read_chunks(self, case: str) -> Iterator[tuple[str, StoredChunk]]:
+        """Every stored chunk of a case, read in pages: one unpaged `get` fails above 32,766 chunks (SQLite's limit
+        on query variables), which one large phone extraction exceeds."""
+        col = self._collection(case)
+        offset = 0
+        while True:
+            got = col.get(include=["documents", "metadatas"], limit=READ_PAGE, offset=offset)
+            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+                yield cid, StoredChunk(cid, doc or "", dict(meta or {}))
+            if len(got["ids"]) < READ_PAGE:
+                return
+            offset += READ_PAGE
 
     def _bm25_path(self, case: str) -> Path:
         return self.index_dir / "bm25" / f"{check_case_id(case)}.pkl"
