@@ -45,6 +45,7 @@ SUITE_MODULES: dict[str, str] = {
     "pii": "evals.suites.pii",
     "verifier": "evals.suites.verifier",
     "clapnq": "evals.suites.clapnq",
+    "corruptions": "evals.suites.corruptions",
 }
 # The CI selection: suite -> quick flag. Sized for ~15 min cold / a few minutes warm on 2 cores.
 CI_SUITES: dict[str, bool] = {
