@@ -81,6 +81,7 @@ eval-ci: install
 bench: install
 	$(BIN)/python benchmarks/bench_ingest_retrieval.py
 	$(BIN)/python benchmarks/bench_answer.py
+	$(BIN)/python benchmarks/bench_roles.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
