@@ -15,7 +15,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL := 2
 BASE_STAMP := $(VENV)/.base-installed
 LLM_STAMP  := $(VENV)/.llm-installed
 
-.PHONY: install llm run demo serve test test-fast check lint type eval eval-ci bench clean help
+.PHONY: install llm ocr run demo serve test test-fast check lint type eval eval-ci bench clean help
 
 help:
 	@echo "make run     - set up .venv, index the demo case, start the chat on http://127.0.0.1:7860"
@@ -46,8 +46,12 @@ $(LLM_STAMP): $(BASE_STAMP) requirements/llm.txt requirements/llm-nodeps.txt ass
 	$(BIN)/assistant models install
 	touch $@
 
-install: $(BASE_STAMP)
+install: $(BASE_STAMP) ocr
 llm: $(LLM_STAMP)
+
+# Debian's Tesseract and the cases' language packs for scanned pages (idempotent, quick when present).
+ocr:
+	bash scripts/install_ocr.sh
 
 demo: install
 	$(BIN)/assistant demo
@@ -58,7 +62,7 @@ run: demo
 serve: install
 	$(BIN)/assistant serve
 
-test: $(BASE_STAMP) $(LLM_STAMP)
+test: $(BASE_STAMP) $(LLM_STAMP) ocr
 	$(BIN)/python -m pytest -q
 
 test-fast: install

@@ -9,19 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings, load_settings
-from assistant.index import IndexStore, check_case_id
+from assistant.index.store import IndexStore, check_case_id
 from assistant.offline import apply_offline_env
 from assistant.types import Answer, Passage, RetrievalFilters
 
 if TYPE_CHECKING:
-    from assistant.answer import Answerer
-    from assistant.audit import AuditLog
-    from assistant.auth import UserStore
-    from assistant.embedding import Embedder
-    from assistant.ingest import Ingestor, IngestReport
+    from assistant.access.audit import AuditLog
+    from assistant.access.auth import UserStore
+    from assistant.answer.answerer import Answerer
+    from assistant.index.embedding import Embedder
+    from assistant.index.retrieval import Retriever
+    from assistant.ingest.pipeline import Ingestor, IngestReport
     from assistant.llm import Selection
-    from assistant.pii import PiiTagger
-    from assistant.retrieval import Retriever
+    from assistant.pii.tagger import PiiTagger
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +35,19 @@ class App:
     # ---- services -------------------------------------------------------------------------------------------
     @cached_property
     def embedder(self) -> Embedder:
-        from assistant.embedding import Embedder
+        from assistant.index.embedding import Embedder
 
         return Embedder(self.settings.embedding, cache_dir=self.settings.cache_dir)
 
     @cached_property
     def tokenizer(self) -> Any:
-        from assistant.tokenizer import load_tokenizer
+        from assistant.ingest.tokenizer import load_tokenizer
 
         return load_tokenizer(self.settings.embedding.model_path)
 
     @cached_property
     def pii(self) -> PiiTagger:
-        from assistant.pii import PiiTagger
+        from assistant.pii.tagger import PiiTagger
 
         return PiiTagger(self.settings.pii)
 
@@ -57,13 +57,13 @@ class App:
 
     @cached_property
     def retriever(self) -> Retriever:
-        from assistant.retrieval import Retriever
+        from assistant.index.retrieval import Retriever
 
         return Retriever(self.store, self.embedder, self.settings.retrieval, query_terms=self._query_terms)
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        from assistant.ingest import Ingestor
+        from assistant.ingest.pipeline import Ingestor
 
         return Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
 
@@ -76,20 +76,20 @@ class App:
 
     @cached_property
     def answerer(self) -> Answerer:
-        from assistant.answer import Answerer
+        from assistant.answer.answerer import Answerer
 
         selection = self.backend
         return Answerer(self.settings, selection.backend, self.embedder, selection_note=selection.note)
 
     @cached_property
     def audit(self) -> AuditLog:
-        from assistant.audit import AuditLog
+        from assistant.access.audit import AuditLog
 
         return AuditLog(self.settings.index_dir / "audit.sqlite")
 
     @cached_property
     def users(self) -> UserStore:
-        from assistant.auth import UserStore
+        from assistant.access.auth import UserStore
 
         return UserStore(self.settings.index_dir / "users.sqlite")
 
@@ -130,7 +130,7 @@ class App:
         check_case_id(case)
         if not self.store.has_case(case):
             return None
-        from assistant.retrieval import stored_passage
+        from assistant.index.retrieval import stored_passage
 
         chunk = self.store.catalog(case)[0].get(chunk_id)
         if chunk is None or chunk.meta.get("case") != case:
@@ -139,11 +139,11 @@ class App:
 
     # ---- display-time masking -------------------------------------------------------------------------------
     def mask_answer(self, answer: Answer, role: str) -> Answer:
-        from assistant.display_mask import mask_answer
+        from assistant.pii.display import mask_answer
 
         return mask_answer(answer, role, self.settings.pii)
 
     def mask_passage(self, passage: Passage, role: str) -> Passage:
-        from assistant.display_mask import mask_passage
+        from assistant.pii.display import mask_passage
 
         return mask_passage(passage, role, self.settings.pii)

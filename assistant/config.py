@@ -38,6 +38,32 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever; hybrid is the default")
 
 
+class SentenceScoring(BaseModel):
+    """How the extractive answerer scores a sentence's support for a question (assistant/answer/extractive.py)."""
+
+    lexical_weight: float = Field(0.25, description="Share of the lexical score in support (the rest is dense); "
+                                  "ClapNQ dev: dense separates answerable from unanswerable questions better than "
+                                  "lexical overlap (AUC 0.88 vs 0.80)")
+    lexical_weight_ids: float = Field(0.8, description="The same for questions holding a hard identifier (number, "
+                                      "date, registration, e-mail, handle): embeddings do not see exact identifiers "
+                                      "(STACK.md: dense hit@5 8/80 on phone numbers and plates); hand-set")
+    id_share: float = Field(0.5, description="Share of the lexical score given to the question's identifiers; "
+                            "hand-set")
+    id_share_hard: float = Field(0.7, description="The same when an identifier is hard (an exact phone number or "
+                                 "plate is what an investigator looks for); hand-set")
+    dense_low: float = Field(0.15, description="Cosine mapped to dense score 0 (all-MiniLM-L6-v2); hand-set")
+    dense_high: float = Field(0.75, description="Cosine mapped to dense score 1 (all-MiniLM-L6-v2); hand-set")
+    window_share: float = Field(0.5, description="Share of the dense score taken from the sentence's window (itself "
+                                "plus its neighbours); ClapNQ dev: AUC 0.870 and evidence recall 0.88 at 0, 0.876 "
+                                "and 0.90 at 0.5")
+    neighbour_weight: float = Field(0.5, description="Weight of each neighbouring sentence in the window; ClapNQ "
+                                    "dev, together with window_share")
+    redundant_jaccard: float = Field(0.6, description="Content-term Jaccard above which a sentence repeats one "
+                                     "already chosen; hand-set")
+    focus_penalty: float = Field(0.6, description="Support multiplier for a sentence sharing none of the question's "
+                                 "non-name words (names the person asked about, not what is asked); hand-set")
+
+
 class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, description="Extractive answer: most sentences cited")
     min_support: float = Field(0.575, description="Refusal threshold on the best sentence's support score (0-1) "
@@ -48,7 +74,16 @@ class AnswerSettings(BaseModel):
                                            "between 0.55 and 0.575), the demo case does")
     claim_min_coverage: float = Field(0.6, description="Verifier: share of a claim's content words the cited "
                                       "passage must contain")
-    claim_min_cosine: float = Field(0.6, description="Verifier: least claim-to-sentence embedding cosine")
+    claim_min_cosine: float = Field(0.6, description="Verifier: least claim-to-sentence embedding cosine; tuned "
+                                    "with the HotpotQA verifier suite (evals/suites/verifier.py)")
+    recite: bool = Field(True, description="Verifier: move a citation to an uncited passage that supports the claim "
+                         "clearly better (HotpotQA verifier suite: citation precision 0.978 without, 0.989 with)")
+    move_coverage: float = Field(0.1, description="Verifier: coverage margin by which the other passage must be "
+                                 "better to re-cite; HotpotQA verifier suite")
+    move_cosine: float = Field(0.1, description="Verifier: or the cosine margin; HotpotQA verifier suite")
+    strong_margin: float = Field(0.15, description="When a model answers NOT FOUND, the extractive answer is shown "
+                                 "instead if its best sentence clears the refusal threshold by this much; hand-set")
+    scoring: SentenceScoring = SentenceScoring()
 
 
 class LLMSettings(BaseModel):
@@ -71,6 +106,10 @@ class LLMSettings(BaseModel):
                               "with 8 passages is about 2,000 tokens)")
     llamacpp_memory_mb: int = Field(6144, description="Address-space limit of the local model process; past it the "
                                     "child fails, never the app (0 = no limit)")
+    llamacpp_max_passages: int = Field(4, description="The local model reads the top N retrieved passages (0: all). "
+                                       "Its time to first token grows with the prompt: 8 demo passages are about "
+                                       "2,000 tokens, 56-119 s on 2 busy cores (benchmarks/bench_llm.py); with 8 the "
+                                       "1.5B answered NOT FOUND to demo questions it answered from 4")
     start_timeout_s: float = Field(120.0, description="Longest wait for the local model process to load")
     temperature: float = Field(0.0, description="Sampling temperature")
     max_tokens: int = Field(400, description="Most tokens generated per answer")
@@ -87,6 +126,11 @@ class PiiSettings(BaseModel):
     cleared_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"],
                                      description="Roles that see PII in clear; others see typed placeholders")
 
+    def sees_clear(self, role: str) -> bool:
+        """True when `role` is cleared to see PII in clear text (case-insensitive match on `cleared_roles`)."""
+        wanted = role.strip().lower()
+        return bool(wanted) and wanted in {r.strip().lower() for r in self.cleared_roles}
+
 
 class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Bind address; keep loopback")
@@ -101,6 +145,8 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path.home() / ".cache" / "investigative-assistant",
                             description="Caches outside the clone (embeddings keyed by content hash)")
     eval_data: Path = Field(Path("../shared/datasets"), description="Public evaluation datasets (read only)")
+    phone_samples: Path = Field(Path("../shared/phone_samples"), description="Public seized-phone fixtures (read "
+                                "only; tests of loaders.phone)")
     demo_dir: Path = Field(Path("demo/operation-kestrel"), description="Bundled demo case folder")
     demo_case: str = Field("kestrel", description="Case id of the bundled demo case")
     log_level: str = Field("WARNING", description="Logging level")

@@ -20,10 +20,6 @@ class BackendUnavailable(AssistantError):
     """An answering backend cannot be reached or started; the message says how to fix it."""
 
 
-class NoEvidence(AssistantError):
-    """The case material does not support an answer."""
-
-
 class AccessDenied(AssistantError):
     """The user may not see this case or record."""
 

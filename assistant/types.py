@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["answered", "no_evidence"]
@@ -37,6 +37,7 @@ class Message:
     language: str = ""
     translation: str = ""
     device: str = ""
+    phone: str = ""  # seized-phone evidence: JSON of a loaders.phone.records.PhoneRecord ("" for CSV/JSONL rows)
 
     @property
     def english(self) -> str:
@@ -57,6 +58,7 @@ class Document:
     pages: tuple[tuple[int, int, int], ...] = ()
     messages: tuple[Message, ...] = ()
     title: str = ""
+    ocr_pages: tuple[tuple[int, float], ...] = ()  # (page_number, mean OCR word confidence 0-100) of scanned pages
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,6 @@ class Answer:
             "notes": list(self.notes),
             "flagged_claims": list(self.flagged_claims),
         }
-
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    """Plain-dict view of any of the dataclasses above (for audit records)."""
-    return asdict(obj)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Cost of the answer path's checks on HotpotQA drafts, as ratios: verification with and without re-citing
-(`assistant.verify._stronger_elsewhere`), and extractive sentence scoring with and without the neighbour window
-(`assistant.extractive.WINDOW_SHARE`). Embeddings are cached (a warm run), so this measures our code, not the model.
+(setting `answer.recite`), and extractive sentence scoring with and without the neighbour window (setting
+`answer.scoring.window_share`). Embeddings are cached (a warm run), so this measures our code,
+not the model.
 
     .venv/bin/python benchmarks/bench_answer.py [--questions 40] [--repeat 3]
 
@@ -21,10 +22,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant import extractive, verify
-from assistant.config import load_settings
-from assistant.embedding import Embedder
+from assistant.answer import extractive
+from assistant.config import AnswerSettings, SentenceScoring, load_settings
+from assistant.index.embedding import Embedder
 from assistant.offline import apply_offline_env
+from assistant.verify import verifier as verify
 from evals.suites.verifier import _passages, build_cases
 
 RESULTS = Path(__file__).resolve().parent / "results" / "answer.json"
@@ -52,28 +54,27 @@ def main() -> None:
     embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
     questions = [(str(item["question"]), _passages(item["context"])) for item in data]
 
-    def verify_all() -> None:
-        for case in cases:
-            verify.verify_draft(case["draft"], case["p"], embedder=embedder, settings=settings.answer)
+    answer = settings.answer
+    no_recite = answer.model_copy(update={"recite": False})
+    no_window = answer.scoring.model_copy(update={"window_share": 0.0})
 
-    def score_all() -> None:
+    def verify_all(answer_settings: AnswerSettings = answer) -> None:
+        for case in cases:
+            verify.verify_draft(case["draft"], case["p"], embedder=embedder, settings=answer_settings)
+
+    def score_all(scoring: SentenceScoring = answer.scoring) -> None:
         for question, passages in questions:
-            extractive.score_sentences(question, passages, embedder=embedder)
+            extractive.score_sentences(question, passages, embedder=embedder, scoring=scoring)
 
     verify_all()
     score_all()  # warm the embedding cache: the timings below are the checks themselves
     out: dict[str, Any] = {"drafts": len(cases), "questions": len(questions)}
-    recite = verify._stronger_elsewhere
     out["verify_ms_per_draft"] = _median_ms(verify_all, len(cases), args.repeat)
-    verify._stronger_elsewhere = lambda *a, **k: None  # type: ignore[assignment]
-    out["verify_ms_per_draft_without_reciting"] = _median_ms(verify_all, len(cases), args.repeat)
-    verify._stronger_elsewhere = recite  # type: ignore[assignment]
+    out["verify_ms_per_draft_without_reciting"] = _median_ms(lambda: verify_all(no_recite), len(cases), args.repeat)
     out["reciting_cost_ratio"] = out["verify_ms_per_draft"] / out["verify_ms_per_draft_without_reciting"]
-    share = extractive.WINDOW_SHARE
     out["score_ms_per_question"] = _median_ms(score_all, len(questions), args.repeat)
-    extractive.WINDOW_SHARE = 0.0
-    out["score_ms_per_question_without_window"] = _median_ms(score_all, len(questions), args.repeat)
-    extractive.WINDOW_SHARE = share
+    out["score_ms_per_question_without_window"] = _median_ms(lambda: score_all(no_window), len(questions),
+                                                             args.repeat)
     out["window_cost_ratio"] = out["score_ms_per_question"] / out["score_ms_per_question_without_window"]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

@@ -71,7 +71,7 @@ def main() -> int:
 
     from assistant.app import App
     from assistant.config import load_settings
-    from assistant.ingest import Ingestor
+    from assistant.ingest.pipeline import Ingestor
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"

@@ -25,11 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assistant.answer.prompts import render_answer_messages
 from assistant.config import load_settings
 from assistant.llm.models import resolve_model
 from assistant.llm.runtime import LocalRuntime
 from assistant.offline import apply_offline_env
-from assistant.prompts import render_answer_messages
 
 QUESTIONS = [
     "What registration was the silver Vauxhall Corsa?",

@@ -1,5 +1,5 @@
-"""Cost of the role check (`assistant.roles`: the spaCy md dependency parse of claim and evidence) in the verifier,
-as ratios: verification of HotpotQA drafts with and without it, parse cache cleared before every repeat (every
+"""Cost of the role check (`assistant.verify.roles`: the spaCy md dependency parse of claim and evidence) in the
+verifier, as ratios: verification of HotpotQA drafts with and without it, parse cache cleared before every repeat (every
 sentence parsed afresh, the cost a new answer pays) and kept (the cost of re-checking the same sentences). Also the
 one-off model load. Embeddings are cached (a warm run), so this measures the checks, not the embedding model.
 
@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant import roles, support, verify
 from assistant.config import load_settings
-from assistant.embedding import Embedder
+from assistant.index.embedding import Embedder
 from assistant.offline import apply_offline_env
+from assistant.verify import roles, support, verifier
 from evals.suites.verifier import build_cases
 
 RESULTS = Path(__file__).resolve().parent / "results" / "roles.json"
@@ -54,7 +54,7 @@ def main() -> None:
 
     def verify_all() -> None:
         for case in cases:
-            verify.verify_draft(case["draft"], case["p"], embedder=embedder, settings=settings.answer)
+            verifier.verify_draft(case["draft"], case["p"], embedder=embedder, settings=settings.answer)
 
     start = time.perf_counter()
     roles.predicates("The model is loaded once.")

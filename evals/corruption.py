@@ -1,10 +1,10 @@
 """Corrupt one claim sentence in one way at a time (deterministic; the parse is the packaged spaCy md model's).
 
-Kinds: "role_swap" (a verb's agent and patient phrases exchanged), "verb_opposite" (a verb replaced by its antonym
-from `assistant.roles`' general-English pairs, inflected to the same tense), "verb_other" (the main verb replaced by
-the main verb of another source sentence, same tense: "walked" for "drove"), "negation" ("not" after the main
-verb's auxiliary, or do-support), "number", "date" (a year or month) and "name" (a capitalised run), the last three
-replaced by a value of the same kind from other sentences that does not occur in the evidence passage.
+Kinds: "role_swap" (a verb's agent and patient phrases exchanged), "verb_opposite" (a verb replaced by its
+antonym from `assistant.verify.roles`' general-English pairs, inflected to the same tense), "verb_other" (the main
+verb replaced by the main verb of another source sentence, same tense: "walked" for "drove"), "negation" ("not"
+after the main verb's auxiliary, or do-support), "number", "date" (a year or month) and "name" (a capitalised run),
+the last three replaced by a value of the same kind from other sentences that does not occur in the evidence passage.
 
 The role and verb corruptions are built from the same parser the verifier uses: where the parser misreads a
 sentence, the corruption and the check can err together, so the catch rate is an upper bound for those kinds on
@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.roles import CONTRARIES, CONVERSES, _nlp
+from assistant.verify.roles import CONTRARIES, CONVERSES, _nlp
 
 MONTHS = ("January February March April May June July August September October November "
           "December").split()

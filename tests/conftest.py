@@ -91,7 +91,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()  # type: ignore[attr-defined]
     if not (os.environ.get("CI") and report.skipped):
         return
-    if any(item.iter_markers(name=m) for m in ("llm_server", "browser")):
+    if any(item.iter_markers(name=m) for m in ("llm_server", "browser", "ocr")):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
         if "needs" in reason or "not installed" in reason:
             report.outcome = "failed"

@@ -21,6 +21,7 @@ class ScriptedBackend:
         self.pieces = max(1, pieces)
         self.unavailable = unavailable  # when set, check() raises BackendUnavailable with this message
         self.selection_note = ""
+        self.max_passages = 0  # every retrieved passage
         self.served_models: tuple[str, ...] = ()
         self.replies: deque[str | BaseException] = deque(replies)
         self.prompts: list[Messages] = []

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import MODEL_NOT_FOUND, NO_VERIFIABLE, Answerer
+from assistant.answer.answerer import MODEL_NOT_FOUND, NO_VERIFIABLE, Answerer
+from assistant.answer.extractive import score_sentences
+from assistant.answer.prompts import PROMPT_VERSION
 from assistant.config import Settings, load_settings
-from assistant.embedding import Embedder
-from assistant.extractive import score_sentences
-from assistant.prompts import PROMPT_VERSION
+from assistant.index.embedding import Embedder
 from assistant.types import Answer, Passage
 from tests.fakes import ScriptedBackend
 from tests.test_extractive import STATEMENT, case_passages
@@ -107,9 +107,9 @@ def test_answer_returns_final_of_stream(embedder: Embedder) -> None:
 
 
 def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder: Embedder) -> None:
-    from assistant.chunking import chunk_document
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.tokenizer import load_tokenizer
     from assistant.loaders.messages import load_messages
-    from assistant.tokenizer import load_tokenizer
 
     csv = ("message_id,timestamp,sender,recipient,language,body,translation\n"
            "m1,2023-03-14T15:20:03,Marek,Kacper,pl,dzisiaj o siódmej za stacją benzynową,\n"
@@ -128,3 +128,15 @@ def test_untranslated_messages_among_the_retrieved_are_named_in_a_note(embedder:
     assert told.citations and all("siódmej" not in c.quote and "mamie" not in c.quote for c in told.citations)
     _, plain = run(None, embedder)
     assert not any("no English translation" in n for n in plain.notes)
+
+
+def test_model_reads_only_its_passage_limit_and_cannot_cite_beyond_it(embedder: Embedder) -> None:
+    backend = ScriptedBackend(["Ellison was released on bail on 5 May 2023 [3]. "
+                               "Mark Ellison was arrested at 14:45 [1]."])
+    backend.max_passages = 2
+    answer = Answerer(settings(), backend, embedder).answer(QUESTION, "k", case_passages())
+    prompt = backend.prompts[0][1]["content"]
+    assert "14 Dock Road" in prompt and "released on bail" not in prompt  # passage 3 was not shown
+    assert answer.backend == "fake" and len(answer.retrieved) == 3
+    assert [c.chunk_id for c in answer.citations] == ["stmt-1"]
+    assert "released on bail" not in answer.answer  # [3] pointed past what the model read

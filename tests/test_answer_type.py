@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from assistant.answer_type import AnswerType, Expectation, expected_type, satisfies
+from assistant.answer.answer_type import satisfies
+from assistant.answer.expectation import AnswerType, Expectation, expected_type
 from assistant.types import Entity, Passage
 
 T = AnswerType

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.audit import GENESIS, AuditError, AuditLog, canonical_json, record_hash
+from assistant.access.audit import GENESIS, AuditError, AuditLog, canonical_json, record_hash
 from assistant.types import Answer, Citation, Passage
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.auth import ALL_CASES, User, UserError, UserStore
+from assistant.access.auth import ALL_CASES, User, UserError, UserStore
 
 
 @pytest.fixture()

@@ -13,10 +13,17 @@ from typing import Any
 import pytest
 from fpdf import FPDF
 
-from assistant.chunking import chunk_document, chunk_id, message_at, message_records, messages_in_span, token_budget
 from assistant.config import ChunkingSettings, EmbeddingSettings, Settings, load_settings
+from assistant.ingest.chunking import (
+    chunk_document,
+    chunk_id,
+    message_at,
+    message_records,
+    messages_in_span,
+    token_budget,
+)
+from assistant.ingest.tokenizer import count_tokens, load_tokenizer
 from assistant.loaders import load_file
-from assistant.tokenizer import count_tokens, load_tokenizer
 from assistant.types import Chunk, Document, Message
 
 SENTENCES = [
@@ -168,7 +175,7 @@ def test_ids_are_stable_unique_and_hash_content(tok: Any) -> None:
 
 def test_message_at_is_none_for_prose(tok: Any) -> None:
     chunk = chunk_document(prose_doc("Just prose."), "c", tok, small())[0]
-    assert message_at(chunk, 0) is None and message_records(chunk) == []
+    assert message_at(chunk, 0) is None and message_records(chunk) == ()
 
 
 # ---------------------------------------------------------------- messages
@@ -198,8 +205,8 @@ def test_windows_overlap_and_never_mix_threads(tok: Any) -> None:
                        ("t2", "b0,b1,b2")]
     for c in chunks:
         records = message_records(c)
-        assert {r["thread_id"] for r in records} == {c.meta["thread_id"]}
-        assert [doc.messages[i].message_id for i in range(c.start, c.end)] == [r["message_id"] for r in records]
+        assert {r.thread_id for r in records} == {c.meta["thread_id"]}
+        assert [doc.messages[i].message_id for i in range(c.start, c.end)] == [r.message_id for r in records]
         assert c.kind == "messages" and c.text.count("\n") == len(records) - 1
 
 
@@ -209,7 +216,7 @@ def test_message_chunk_text_locator_and_meta(tok: Any) -> None:
     assert first.text.split("\n")[:2] == ["[2023-03-01T10:00:00] Bob → Ann: hello number 0",
                                           "[2023-03-01T10:01:00] Ann → Bob: hello number 1"]
     assert "hola" not in first.text  # the original is kept in meta only
-    assert message_records(first)[0]["body"] == "hola numero 0"
+    assert message_records(first)[0].body == "hola numero 0"
     assert first.locator == "Phone A / thread t1 / msgs a0–a5 / 2023-03-01T10:00:00 – 2023-03-01T10:05:00"
     assert (first.meta["ts_start"], first.meta["ts_end"], first.meta["senders"], first.meta["device"]) == (
         "2023-03-01T10:00:00", "2023-03-01T10:05:00", "Bob,Ann", "Phone A")
@@ -225,11 +232,11 @@ def test_every_message_is_citable_through_message_at(tok: Any) -> None:
     cited = set()
     for c in chunks:
         for record in message_records(c):
-            english = record["translation"] or record["body"]
-            assert c.text[record["start"]:record["end"]] == " ".join(english.split())
-            for offset in (record["start"], record["end"] - 1, c.text.rfind("\n", 0, record["start"]) + 1):
+            english = record.translation or record.body
+            assert c.text[record.start:record.end] == " ".join(english.split())
+            for offset in (record.start, record.end - 1, c.text.rfind("\n", 0, record.start) + 1):
                 assert message_at(c, offset) == record
-            cited.add(record["message_id"])
+            cited.add(record.message_id)
         assert message_at(c, len(c.text)) is None and message_at(c, -1) is None
     assert cited == {m.message_id for m in doc.messages}
 
@@ -238,7 +245,7 @@ def test_quote_across_two_messages_resolves_to_both(tok: Any) -> None:
     chunk = chunk_document(messages_doc(_messages()), "c1", tok, small(chunk_tokens=200))[0]
     start = chunk.text.index("number 0")
     end = chunk.text.index("number 1") + len("number 1")
-    assert [r["message_id"] for r in messages_in_span(chunk, start, end)] == ["a0", "a1"]
+    assert [r.message_id for r in messages_in_span(chunk, start, end)] == ["a0", "a1"]
 
 
 def test_windows_over_budget_are_split_and_long_messages_keep_their_id(tok: Any) -> None:
@@ -252,9 +259,9 @@ def test_windows_over_budget_are_split_and_long_messages_keep_their_id(tok: Any)
     for c in chunks:
         assert count_tokens(tok, c.text) <= 50
         assert len(tok(c.text)["input_ids"]) <= settings.embedding.max_seq_length
-    parts = [r for c in chunks for r in message_records(c) if r["message_id"] == "long"]
-    assert len(parts) > 3 and all(r["part"] for r in parts)
-    pieces = [c.text[r["start"]:r["end"]] for c in chunks for r in message_records(c) if r["message_id"] == "long"]
+    parts = [r for c in chunks for r in message_records(c) if r.message_id == "long"]
+    assert len(parts) > 3 and all(r.part for r in parts)
+    pieces = [c.text[r.start:r.end] for c in chunks for r in message_records(c) if r.message_id == "long"]
     assert " ".join(pieces) == long_body  # split on word gaps, nothing lost
     assert all(json.loads(str(c.meta["messages"])) for c in chunks)
     long_chunks = [c for c in chunks if c.meta["message_ids"] == "long"]

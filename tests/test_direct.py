@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answerer
+from assistant.answer.answerer import Answerer
+from assistant.answer.direct import expand_direct_answers
+from assistant.answer.extractive import score_sentences, support_threshold
 from assistant.config import load_settings
-from assistant.direct import expand_direct_answers
-from assistant.embedding import Embedder
-from assistant.extractive import score_sentences, support_threshold
+from assistant.index.embedding import Embedder
 from tests.fakes import ScriptedBackend
 from tests.test_extractive import case_passages
 

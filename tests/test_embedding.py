@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.config import EmbeddingSettings
-from assistant.embedding import Embedder, model_fingerprint
+from assistant.index.embedding import Embedder, model_fingerprint
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant import extractive
-from assistant.config import AnswerSettings, EmbeddingSettings
-from assistant.embedding import Embedder
-from assistant.extractive import extractive_answer, score_sentences, support_threshold
+from assistant.answer.extractive import extractive_answer, score_sentences, support_threshold
+from assistant.config import AnswerSettings, EmbeddingSettings, SentenceScoring
+from assistant.index.embedding import Embedder
 from assistant.types import Entity, Passage
 
 STATEMENT = (
@@ -136,24 +135,23 @@ def test_identifier_questions_have_their_own_refusal_threshold() -> None:
 
 
 def test_a_sentence_among_on_topic_neighbours_scores_higher_than_among_unrelated_ones(
-        embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+        embedder: Embedder) -> None:
     sentence = "He left it under the plant pot."
     on_topic = f"Ellison rented the flat on Dock Road. {sentence} The key opened the back door of the flat."
     off_topic = f"The weather was cold that week. {sentence} The match ended two goals to one."
     question = "Where was the key to the Dock Road flat left?"
 
-    def dense() -> dict[str, float]:
+    def dense(scoring: SentenceScoring) -> dict[str, float]:
         out = {}
         for name, text in (("on", on_topic), ("off", off_topic)):
             scored = score_sentences(question, [Passage(name, "k", f"{name}.txt", "p. 1", text, 0.5, 1)],
-                                     embedder=embedder)
+                                     embedder=embedder, scoring=scoring)
             out[name] = next(x.dense for x in scored if x.text == sentence)
         return out
 
-    with_context = dense()
+    with_context = dense(SentenceScoring())
     assert with_context["on"] > with_context["off"] + 0.05
-    monkeypatch.setattr(extractive, "WINDOW_SHARE", 0.0)  # the sentence alone: its neighbours no longer count
-    alone = dense()
+    alone = dense(SentenceScoring(window_share=0.0))  # the sentence alone: its neighbours no longer count
     assert alone["on"] == pytest.approx(alone["off"], abs=1e-6)
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answerer
+from assistant.answer.answerer import Answerer
+from assistant.answer.extractive import extractive_answer
 from assistant.config import load_settings
-from assistant.embedding import Embedder
-from assistant.extractive import extractive_answer
+from assistant.index.embedding import Embedder
 from assistant.types import Passage
 from tests.fakes import ScriptedBackend
 from tests.test_extractive import case_passages

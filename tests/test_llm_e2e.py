@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from assistant.answer import Answerer
+from assistant.answer.answerer import Answerer
 from assistant.config import load_settings
 from assistant.llm import OpenAIBackend
 from assistant.types import Answer

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answerer
+from assistant.answer.answerer import Answerer
+from assistant.answer.prompts import render_answer_messages
 from assistant.config import LLMSettings, Settings, load_settings
-from assistant.embedding import Embedder
 from assistant.errors import BackendUnavailable
+from assistant.index.embedding import Embedder
 from assistant.llm import LocalModelBackend, OpenAIBackend, is_smoke_model, select_backend
 from assistant.llm.models import packaged_smollm2_path
-from assistant.prompts import render_answer_messages
 from assistant.types import Answer, Passage
 from tests.llm_server import LlamaServer, llama_server_fixture, llama_server_missing  # noqa: F401  (fixture)
 

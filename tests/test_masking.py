@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from assistant.config import PiiSettings
-from assistant.masking import UNMASKED_TYPES, Masker, role_sees_clear
-from assistant.pii import PiiTagger
+from assistant.pii.masking import UNMASKED_TYPES, Masker
+from assistant.pii.tagger import PiiTagger
 from assistant.types import Entity
 
 
@@ -44,6 +44,6 @@ def test_overlapping_or_out_of_range_spans_are_skipped() -> None:
 
 def test_role_sees_clear() -> None:
     settings = PiiSettings()
-    assert role_sees_clear("supervisor", settings) and role_sees_clear("Admin", settings)
-    assert not role_sees_clear("reviewer", settings) and not role_sees_clear("", settings)
-    assert role_sees_clear("reviewer", PiiSettings(cleared_roles=["reviewer"]))
+    assert settings.sees_clear("supervisor") and settings.sees_clear("Admin")
+    assert not settings.sees_clear("reviewer") and not settings.sees_clear("")
+    assert PiiSettings(cleared_roles=["Reviewer "]).sees_clear("reviewer")

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from assistant.config import PiiSettings
-from assistant.pii import PiiTagger, normalize, terms_for_entities
-from assistant.pii_recognizers import is_imei, luhn_ok, uk_national_number
+from assistant.pii.recognizers import is_imei, luhn_ok
+from assistant.pii.tagger import PiiTagger, normalize, terms_for_entities
+from assistant.text.phone import uk_national_number
 from assistant.types import Entity
 
 

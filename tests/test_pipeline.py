@@ -131,7 +131,7 @@ def test_untranslated_messages_are_reported_at_ingest_and_named_in_answers(tmp_p
 def test_crash_mid_ingest_leaves_resumable_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.app import App
     from assistant.config import load_settings
-    from assistant.index import IndexStore, chunk_metadata
+    from assistant.index.store import IndexStore, chunk_metadata
 
     app = App(load_settings(index_dir=tmp_path / "idx"))
     real = IndexStore.replace_source
@@ -166,7 +166,7 @@ def test_crash_mid_ingest_leaves_resumable_index(tmp_path: Path, monkeypatch: py
 
 def test_ask_json_matches_the_cli_contract(demo_app: Any, capsys: pytest.CaptureFixture[str],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import cli
+    from assistant.cli import main as cli
 
     monkeypatch.setattr(cli, "_app", lambda: demo_app)
     code = cli.main(["ask", "--case", "kestrel", "--json", ANSWERABLE[0]["question"]])

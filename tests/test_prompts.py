@@ -11,11 +11,10 @@ from typing import Any
 import jinja2
 import pytest
 
-from assistant.prompts import (
+from assistant.answer.prompts import (
     PROMPT_VERSION,
     PROMPTS_DIR,
     neutralise,
-    parse_answer,
     render,
     render_answer_messages,
     template_names,
@@ -23,6 +22,7 @@ from assistant.prompts import (
 )
 from assistant.types import Passage
 
+ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 QUESTION = "What car did Daniel Okafor drive to Harbour Street?"
 PASSAGES = (
@@ -99,33 +99,5 @@ def test_missing_variable_raises() -> None:
 def test_prompts_dir_is_a_parameter(tmp_path: Path) -> None:
     (tmp_path / "hello.j2").write_text("Hi {{ who }}", encoding="utf-8")
     assert render("hello", prompts_dir=tmp_path, who="there") == "Hi there"
-    assert PROMPTS_DIR.name == "prompts" and (PROMPTS_DIR / "answer_system.j2").is_file()
-
-
-def test_parse_answer_claim_lines() -> None:
-    reply = ('Daniel Okafor drove a silver Ford Focus [1] "a silver Ford Focus"\n'
-             "- He parked on Harbour Street [1] “on Harbour Street” [2] \"at the harbour\"\n"
-             "\n"
-             "He was alone.\n")
-    parsed = parse_answer(reply)
-    assert not parsed.not_found
-    assert [c.sentence for c in parsed.claims] == ["Daniel Okafor drove a silver Ford Focus",
-                                                   "He parked on Harbour Street", "He was alone."]
-    assert parsed.claims[0].citations == ((1, "a silver Ford Focus"),)
-    assert parsed.claims[1].citations == ((1, "on Harbour Street"), (2, "at the harbour"))
-    assert parsed.claims[2].citations == ()
-
-
-def test_parse_answer_not_found() -> None:
-    assert parse_answer("NOT FOUND").not_found
-    assert parse_answer("  not found.\n").not_found
-    assert parse_answer("NOT FOUND in the passages").not_found
-    mixed = parse_answer('The car was silver [1] "silver Ford Focus"\nNOT FOUND')
-    assert not mixed.not_found and len(mixed.claims) == 1
-    assert not parse_answer("").not_found and parse_answer("").claims == ()
-
-
-def test_parse_answer_marker_without_quote() -> None:
-    parsed = parse_answer("The car was a Ford [1].")
-    assert parsed.claims[0].sentence == "The car was a Ford."
-    assert parsed.claims[0].citations == ((1, ""),)
+    assert (PROMPTS_DIR / "answer_system.j2").is_file()
+    assert (PROMPTS_DIR / "answer_system.j2").resolve() == (ROOT / "prompts" / "answer_system.j2").resolve()

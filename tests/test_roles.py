@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from assistant.config import AnswerSettings, load_settings
-from assistant.roles import conflict
 from assistant.types import Passage
-from assistant.verify import verify_draft
+from assistant.verify.roles import conflict
+from assistant.verify.verifier import verify_draft
 from evals.corruption import inflect
 
 HEADING = "Statement of Officer Ruth Okafor, 2 June 2024."
@@ -76,7 +76,7 @@ def test_inflection_of_the_corruption_generator() -> None:
 # ---- end to end: the verifier with the real embedder -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def embedder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from assistant.embedding import Embedder
+    from assistant.index.embedding import Embedder
 
     yield Embedder(load_settings().embedding, cache_dir=Path(tmp_path_factory.mktemp("emb")))
 

@@ -15,15 +15,17 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from assistant import ui_admin, ui_chat, ui_supervisor
-from assistant.auth import UserError
-from assistant.cli_admin import seed_demo_users
+from assistant.access.auth import UserError
+from assistant.access.session import Session
+from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.errors import AccessDenied
-from assistant.session import Session
 from assistant.types import Answer, Citation, Passage
-from assistant.ui import build_ui, make_auth, make_session_resolver
-from assistant.ui_render import NOT_FOUND, passage_html
+from assistant.ui import admin as ui_admin
+from assistant.ui import chat as ui_chat
+from assistant.ui import supervisor as ui_supervisor
+from assistant.ui.build import build_ui, make_auth, make_session_resolver
+from assistant.ui.render import NOT_FOUND, passage_html
 from tests.test_session import SECRET, FakeApp
 
 
@@ -80,7 +82,7 @@ def test_no_evidence_is_shown_as_not_found(fake_app: FakeApp) -> None:
 
 def test_forged_case_refused_by_chat_handlers(fake_app: FakeApp) -> None:
     reviewer2 = _s(fake_app, "reviewer2")
-    assert ui_chat.user_cases(reviewer2) == ["heron"]
+    assert reviewer2.cases() == ["heron"]
     with pytest.raises(AccessDenied):
         list(ui_chat.ask(reviewer2, "kestrel", "who sold the sims?"))
     # An answer object forged to point at kestrel (e.g. a tampered state) cannot open kestrel's passages.

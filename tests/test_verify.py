@@ -7,9 +7,10 @@ import json
 import pytest
 
 from assistant.config import AnswerSettings
-from assistant.sentences import locate_quote, split_sentences
+from assistant.text.quotes import locate_quote
+from assistant.text.sentences import split_sentences
 from assistant.types import Passage
-from assistant.verify import UNSUPPORTED_PREFIX, VerifiedDraft, parse_draft, verify_draft
+from assistant.verify.verifier import UNSUPPORTED_PREFIX, VerifiedDraft, parse_draft, verify_draft
 
 STATEMENT = (
     "Statement of DS Anil Patel, 4 May 2023.\n"
@@ -207,3 +208,9 @@ def test_an_untranslated_message_is_never_evidence() -> None:
     ok = verify_draft(f"{claim} [1].", [Passage("pl-1", "k", "phone/HE3.csv", "thread 1", text, 0.7, 1,
                                                 kind="messages", meta=translated)], settings=SETTINGS)
     assert ok.kept == 1  # the same words are evidence once a translation exists
+
+
+def test_reciting_is_switched_by_the_settings() -> None:
+    """Re-citing is a setting (the benchmark switches it there): off, the claim keeps the passage the model cited."""
+    off = verify_draft(f"{CLAIM} [1].", SIGHTINGS, settings=SETTINGS.model_copy(update={"recite": False}))
+    assert off.kept == 1 and off.moved == 0 and off.citations[0].chunk_id == "s-1" and not off.citations[0].note

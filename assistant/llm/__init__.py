@@ -37,7 +37,8 @@ def local_backend(settings: Settings) -> LocalModelBackend:
     path, why = resolve_model(llm.llamacpp_model_path or llm.local_model, settings.cache_dir)
     return LocalModelBackend(path, why_missing=why, threads=llm.llamacpp_threads, n_ctx=llm.llamacpp_ctx,
                              memory_mb=llm.llamacpp_memory_mb, start_timeout_s=llm.start_timeout_s,
-                             timeout_s=llm.timeout_s, log_dir=Path(settings.cache_dir).expanduser() / "logs")
+                             timeout_s=llm.timeout_s, max_passages=llm.llamacpp_max_passages,
+                             log_dir=Path(settings.cache_dir).expanduser() / "logs")
 
 
 def select_backend(settings: Settings) -> Selection:

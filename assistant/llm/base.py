@@ -20,12 +20,14 @@ FALLBACK_HINT = "or set ASSISTANT_LLM__BACKEND=extractive"
 
 class Backend(Protocol):
     """A model that writes a draft. `selection_note` says why it was chosen ("" when configured explicitly);
-    `served_models` lists what a server says it serves (empty when unknown)."""
+    `served_models` lists what a server says it serves (empty when unknown); `max_passages` is how many of the top
+    retrieved passages the model is shown (0: all)."""
 
     name: str  # "ollama" | "openai" | "llamacpp" (test doubles use their own)
     model: str
     selection_note: str
     served_models: tuple[str, ...]
+    max_passages: int
 
     def check(self) -> None: ...
 

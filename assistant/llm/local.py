@@ -32,12 +32,13 @@ class LocalModelBackend:
 
     def __init__(self, model_path: Path | None, *, why_missing: str = "", threads: int = 1, n_ctx: int = 4096,
                  memory_mb: int = 0, start_timeout_s: float = 120.0, timeout_s: float = 120.0,
-                 log_dir: Path = Path(".")) -> None:
+                 max_passages: int = 0, log_dir: Path = Path(".")) -> None:
         self.model_path = model_path
         self.model = model_path.name if model_path else "(no local model)"
         self.why_missing = why_missing
         self.timeout_s = timeout_s
         self.selection_note = ""
+        self.max_passages = max_passages
         self.served_models: tuple[str, ...] = ()
         self.runtime = (LocalRuntime(model_path, alias=model_path.stem, threads=threads, n_ctx=n_ctx,
                                      memory_mb=memory_mb, start_timeout_s=start_timeout_s, log_dir=log_dir)

@@ -46,6 +46,7 @@ class OllamaBackend:
         self.timeout_s = timeout_s
         self.check_timeout_s = check_timeout_s
         self.selection_note = ""
+        self.max_passages = 0  # every retrieved passage
         self.served_models: tuple[str, ...] = ()
 
     def _client(self, timeout_s: float) -> Any:

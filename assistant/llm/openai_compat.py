@@ -27,6 +27,7 @@ class OpenAIBackend:
         self.timeout_s = timeout_s
         self.served_models: tuple[str, ...] = ()  # filled by check(): what the server says it serves
         self.selection_note = ""
+        self.max_passages = 0  # every retrieved passage
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}

@@ -17,9 +17,11 @@ from assistant.types import Document
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl"})
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl", ".json",
+                                                ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip",  # loaders.phone
+                                                ".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scans: loaders.ocr
 
-__all__ = ["SUPPORTED_SUFFIXES", "discover", "load_file", "load_file_with_notes", "relative_source",
+__all__ = ["SUPPORTED_SUFFIXES", "discover", "file_sha256", "load_file", "load_file_with_notes", "relative_source",
            "unsupported_reason"]
 
 
@@ -93,6 +95,11 @@ def load_file_with_notes(path: Path, root: Path) -> tuple[Document, list[str]]:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(source, unsupported_reason(path))
+    if suffix in _PHONE_PATH_SUFFIXES:  # reports and databases are read from the path, never whole into memory
+        from assistant.loaders.phone import load_path
+
+        sha256 = file_sha256(path, source)
+        return load_path(path, source, sha256)
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -108,12 +115,41 @@ def load_file_with_notes(path: Path, root: Path) -> tuple[Document, list[str]]:
     return doc, notes
 
 
+_PHONE_PATH_SUFFIXES = frozenset({".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip"})
+
+
+def file_sha256(path: Path, source: str) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks. Raises IngestError when unreadable or empty."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise IngestError(source, f"cannot read: {exc.strerror or exc}") from exc
+    if path.stat().st_size == 0:
+        raise IngestError(source, "empty file (0 bytes)")
+    return digest.hexdigest()
+
+
 def _dispatch(suffix: str, data: bytes, source: str, sha256: str) -> tuple[Document, list[str]]:
     match suffix:
-        case ".txt" | ".md":
+        case ".txt":
+            from assistant.loaders.phone import load_text_or_chat
+
+            return load_text_or_chat(data, source, sha256)
+        case ".md":
             from assistant.loaders.text import load_text
 
-            return load_text(data, source, sha256, markdown=suffix == ".md")
+            return load_text(data, source, sha256, markdown=True)
+        case ".png" | ".jpg" | ".jpeg" | ".tif" | ".tiff":
+            from assistant.loaders.ocr import load_image
+
+            return load_image(data, source, sha256)
+        case ".json":
+            from assistant.loaders.phone import load_telegram
+
+            return load_telegram(data, source, sha256)
         case ".pdf":
             from assistant.loaders.pdf import load_pdf
 

@@ -103,11 +103,17 @@ def _body(msg: EmailMessage, source: str) -> str:
 
 
 def _content(part: Message, source: str) -> str:
+    payload = part.get_payload(decode=True)
+    if part.get_content_charset() is None and isinstance(payload, bytes) and not payload.isascii():
+        from assistant.loaders.text import decode_text  # 8-bit text with no declared charset: detect it
+
+        return decode_text(payload, source)[0]
     try:
         content = part.get_content()  # type: ignore[attr-defined]
-    except (LookupError, UnicodeError):  # unknown or wrong charset: keep the text, mark bad bytes
-        payload = part.get_payload(decode=True)
-        content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+    except (LookupError, UnicodeError):  # unknown or wrong charset: detect it; kept aside when unsure
+        from assistant.loaders.text import decode_text
+
+        content = decode_text(payload, source)[0] if isinstance(payload, bytes) else ""
     if isinstance(content, bytes):
         return content.decode("utf-8", errors="replace")
     return str(content)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from assistant.errors import IngestError
-from assistant.loaders.text import decode_text, normalize_newlines
+from assistant.loaders.text import decode_text, encoding_note, normalize_newlines
 from assistant.types import Document, Message
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def load_messages(data: bytes, source: str, sha256: str, *, jsonl: bool) -> tupl
     text, encoding = decode_text(data, source)
     if not text.strip():
         raise IngestError(source, "empty file (only whitespace)")
-    notes = [f"decoded as {encoding} (not UTF-8)"] if encoding in ("cp1252", "utf-16") else []
+    notes = encoding_note(encoding)
     skipped: Counter[str] = Counter()
     rows, columns = _jsonl_rows(text, skipped) if jsonl else _csv_rows(text, source)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]

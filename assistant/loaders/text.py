@@ -6,13 +6,11 @@ Offsets must stay exact, so the only change made to the text is CRLF/CR -> LF. A
 
 from __future__ import annotations
 
-import codecs
 import re
 
 from assistant.errors import IngestError
 from assistant.types import Document
 
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _MD_HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 
@@ -22,31 +20,30 @@ def normalize_newlines(text: str) -> str:
 
 
 def decode_text(data: bytes, source: str) -> tuple[str, str]:
-    """Decode file bytes as UTF-8 (BOM or not), UTF-16 with a BOM, or cp1252, in that order.
+    """Decode file bytes (see loaders.encoding: BOM, UTF-8, UTF-16 without BOM, then the most plausible code page).
 
-    Returns (text, encoding). Raises IngestError naming every encoding that failed and where.
-    """
-    if data.startswith(_UTF16_BOMS):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise IngestError(source, f"bad encoding: has a UTF-16 byte-order mark but is not valid UTF-16 "
-                                      f"({exc.reason} at byte {exc.start})") from exc
-    if b"\x00" in data:
+    Returns (text, encoding). Raises IngestError when the bytes are binary or no decoding is confident enough: the
+    file is then kept aside and reported, never ingested as mojibake."""
+    from assistant.loaders.encoding import MIN_CONFIDENCE, detect
+
+    found = detect(data)
+    if found.encoding == "binary":
         raise IngestError(source, "binary content (NUL bytes): not a text file, or UTF-16 without a byte-order mark")
-    encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
-    try:
-        return data.decode(encoding), encoding
-    except UnicodeDecodeError as utf8_exc:
+    if found.confidence < MIN_CONFIDENCE:
+        where = ""
         try:
-            return data.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError as cp_exc:
-            raise IngestError(
-                source,
-                f"bad encoding: not UTF-8 (invalid byte 0x{data[utf8_exc.start]:02x} at offset {utf8_exc.start}) "
-                f"and not cp1252 (undefined byte 0x{data[cp_exc.start]:02x} at offset {cp_exc.start}); "
-                "re-save the file as UTF-8",
-            ) from cp_exc
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = f" (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        raise IngestError(source, f"bad encoding: not UTF-8{where}; best guess {found.encoding} with confidence "
+                                  f"{found.confidence:.2f} < {MIN_CONFIDENCE} ({found.note}): kept aside rather than "
+                                  "ingested as possibly garbled text; re-save the file as UTF-8")
+    return found.text, found.encoding
+
+
+def encoding_note(encoding: str) -> list[str]:
+    """The note a loader adds when a file was not UTF-8."""
+    return [] if encoding in ("utf-8", "utf-8-sig") else [f"decoded as {encoding} (not UTF-8)"]
 
 
 def form_feed_pages(text: str) -> tuple[tuple[int, int, int], ...]:
@@ -67,7 +64,7 @@ def load_text(data: bytes, source: str, sha256: str, *, markdown: bool = False) 
     text = normalize_newlines(text)
     if not text.strip():
         raise IngestError(source, "empty file (only whitespace)")
-    notes = [f"decoded as {encoding} (not UTF-8)"] if encoding in ("cp1252", "utf-16") else []
+    notes = encoding_note(encoding)
     title = ""
     if markdown:
         heading = _MD_HEADING.search(text)

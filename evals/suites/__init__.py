@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def make_embedder(settings: Settings) -> Any:
-    from assistant.embedding import Embedder
+    from assistant.index.embedding import Embedder
 
     return Embedder(settings.embedding, cache_dir=settings.cache_dir)
 
@@ -88,7 +88,7 @@ class Rankings:
 
 def bm25_rankings(ids: Sequence[str], texts: Sequence[str], queries: dict[str, str], depth: int,
                   progress: bool = True, desc: str = "bm25") -> dict[str, list[str]]:
-    from assistant.index import Bm25Index
+    from assistant.index.store import Bm25Index
 
     index = Bm25Index.build(list(ids), list(texts))
     out: dict[str, list[str]] = {}
@@ -101,7 +101,7 @@ def dense_rankings(matrix: np.ndarray, unit_ids: Sequence[str], query_vecs: dict
                    unit_to_doc: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Dense ranking per query. With `unit_to_doc` (windows -> doc), units are max-pooled per document: the doc's
     score is its best window's, taken from the full sorted unit list so pooling is exact."""
-    from assistant.retrieval import dense_search
+    from assistant.index.retrieval import dense_search
 
     out: dict[str, list[str]] = {}
     k_units = len(unit_ids) if unit_to_doc else depth
@@ -116,7 +116,7 @@ def dense_rankings(matrix: np.ndarray, unit_ids: Sequence[str], query_vecs: dict
 
 def fuse(bm25: Sequence[str], dense: Sequence[str], *, rrf_k: int, candidate_k: int,
          weights: tuple[float, float] = (1.0, 1.0), top: int = 100) -> list[str]:
-    from assistant.retrieval import rrf_fuse
+    from assistant.index.retrieval import rrf_fuse
 
     fused = rrf_fuse([list(bm25[:candidate_k]), list(dense[:candidate_k])], k=rrf_k, weights=list(weights))
     return [doc for doc, _ in fused[:top]]

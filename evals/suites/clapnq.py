@@ -1,7 +1,7 @@
 """ClapNQ dev: does the extractive answerer refuse when the passage does not hold the answer?
 
 Each ClapNQ record comes with the passage(s) a retriever returned; they become the retrieved set (`Passage`
-objects) for `assistant.extractive`. Answerable records hold a grounded answer and gold evidence sentences;
+objects) for `assistant.answer.extractive`. Answerable records hold a grounded answer and gold evidence sentences;
 unanswerable records hold an on-topic passage that does not answer the question (the hard case for refusal).
 
 The refusal decision is the product's: the best sentence's support score (`score_sentences`) against
@@ -20,8 +20,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from assistant.answer.extractive import ScoredSentence, score_sentences, select_sentences, support_threshold
 from assistant.config import Settings
-from assistant.extractive import ScoredSentence, score_sentences, select_sentences, support_threshold
 from assistant.types import Passage
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _overlaps(chosen: list[ScoredSentence], gold: set[tuple[int, int, int]]) -> 
 
 
 def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> dict[str, Any]:
-    from assistant.embedding import Embedder
+    from assistant.index.embedding import Embedder
 
     root = settings.eval_data / "clapnq" / "dev"
     limit = QUICK_N if quick else None

@@ -24,7 +24,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.types import Passage
-from assistant.verify import verify_draft
+from assistant.verify.verifier import verify_draft
 from evals.corruption import corrupt_all, parse, pools, verb_pool
 from evals.suites.verifier import _cite, _sentence_claim
 
@@ -121,7 +121,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, use_e
     cases = build_cases(hotpot_sources(hotpot) + clapnq_sources(clap))
     embedder = None
     if use_embedder:
-        from assistant.embedding import Embedder
+        from assistant.index.embedding import Embedder
 
         embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
     iterator: Any = cases

@@ -4,10 +4,11 @@ Retrieval: the product's hybrid (BM25 + dense, RRF with settings.retrieval) over
 Supporting-passage recall@k is the fraction of a question's gold supporting passages in the top k; `both@k` is
 the fraction of questions with *all* of them in the top k (what a multi-hop answer needs).
 
-Answering: the extractive answerer (`assistant.extractive.extractive_answer`) over the top settings.retrieval.top_k
-passages. It answers with whole cited sentences, not short spans, so EM is expected to be near 0 and token F1 low:
-they are reported for comparison with an LLM backend, next to the citation metrics that matter here
-(citation precision = cited passage is a gold supporting passage; recall = gold passages that were cited)."""
+Answering: the extractive answerer (`assistant.answer.extractive.extractive_answer`) over the top
+settings.retrieval.top_k passages. It answers with whole cited sentences, not short spans, so EM is expected to be
+near 0 and token F1 low: they are reported for comparison with an LLM backend, next to the citation metrics that
+matter here (citation precision = cited passage is a gold supporting passage; recall = gold passages that were
+cited)."""
 
 from __future__ import annotations
 
@@ -39,9 +40,9 @@ DEPTH = 100
 def load_answerer(settings: Settings, embedder: Any) -> tuple[Callable[[str, list[Passage]], Any] | None, str]:
     """The extractive answerer (the product's no-LLM backend) as (question, passages) -> Answer; else (None, why)."""
     try:
-        from assistant.extractive import extractive_answer
+        from assistant.answer.extractive import extractive_answer
     except ImportError as exc:
-        return None, f"assistant.extractive not importable: {exc}"
+        return None, f"assistant.answer.extractive not importable: {exc}"
 
     def answer(question: str, passages: list[Passage]) -> Any:
         return extractive_answer(question, CASE, passages, embedder=embedder, settings=settings.answer)

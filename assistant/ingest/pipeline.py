@@ -1,0 +1,133 @@
+"""Ingest pipeline: discover → load → chunk → tag PII → embed → index, one file at a time.
+
+Each file is committed on its own, so a crash loses at most the file in flight and the next run resumes;
+one bad file is reported with its reason and never stops the batch."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.config import Settings
+from assistant.errors import IngestError
+from assistant.index.embedding import Embedder
+from assistant.index.store import IndexStore, check_case_id
+from assistant.text.untranslated import count_untranslated
+from assistant.types import Chunk, Entity
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+class Tagger(Protocol):
+    def tag_many(self, texts: list[str]) -> list[list[Entity]]: ...
+
+
+@dataclass
+class IngestReport:
+    case: str
+    ingested: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "pii": 0.0, "embed": 0.0,
+                                                                "index": 0.0})
+
+    @property
+    def exit_code(self) -> int:
+        """DESIGN.md: 0 if anything was ingested (or everything was already up to date), 2 if nothing could be."""
+        return 0 if (self.ingested or self.unchanged) else 2
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case": self.case, "ingested": self.ingested, "unchanged": self.unchanged,
+                "failed": [{"source": s, "reason": r} for s, r in self.failed],
+                "notes": [{"source": s, "note": n} for s, n in self.notes], "chunks": self.chunks,
+                "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder, tagger: Tagger,
+                 tokenizer: Any) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.tagger = tagger
+        self.tokenizer = tokenizer
+
+    def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
+               on_progress: ProgressFn | None = None) -> IngestReport:
+        from assistant.loaders import discover, relative_source
+
+        check_case_id(case)
+        report = IngestReport(case=case)
+        missing = [p for p in paths if not Path(p).exists()]
+        for p in missing:
+            report.failed.append((str(p), "no such file or folder"))
+        found, unsupported = discover([Path(p) for p in paths if Path(p).exists()])
+        for p in unsupported:
+            report.failed.append((p.as_posix(), f"unsupported file type {p.suffix or '(none)'!r}"))
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(found), desc=f"ingest {case}", unit="file")
+        for done, (path, root) in enumerate(found, start=1):
+            rel = relative_source(path, root)
+            try:
+                self._ingest_one(path, root, rel, case, report)
+            except IngestError as exc:
+                report.failed.append((rel, exc.reason))
+                log.warning("ingest failed source_sha=%s reason=%s", hashlib.sha1(rel.encode()).hexdigest()[:10],
+                            exc.reason)
+            except Exception as exc:  # a loader bug must not abort the batch either
+                report.failed.append((rel, f"unexpected error: {type(exc).__name__}: {exc}"))
+                log.exception("ingest crashed on one file; continuing")
+            if bar is not None:
+                bar.update(1)
+            if on_progress is not None:
+                on_progress(done, len(found), rel)
+        if bar is not None:
+            bar.close()
+        return report
+
+    def _ingest_one(self, path: Path, root: Path, rel: str, case: str, report: IngestReport) -> None:
+        from assistant.ingest.chunking import chunk_document
+        from assistant.loaders import file_sha256, load_file_with_notes
+
+        t0 = time.perf_counter()
+        sha = file_sha256(path, rel)  # in blocks: a 1 GB phone report is never held whole in memory
+        state = self.store.source_state(case, rel)
+        if state is not None and state == (sha, "complete"):
+            report.unchanged.append(rel)
+            return
+        doc, notes = load_file_with_notes(path, root)
+        report.notes.extend((rel, note) for note in notes)
+        chunks = chunk_document(doc, case, self.tokenizer, self.settings)
+        if not chunks:
+            raise IngestError(rel, "no text to index")
+        t1 = time.perf_counter()
+        tagged = self.tag_chunks(chunks)
+        t2 = time.perf_counter()
+        vectors = self.embedder.embed_texts([c.text for c in tagged])
+        untranslated = count_untranslated(tagged)
+        if untranslated:
+            report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
+                                      "identifiers and their own words, and never used as an answer"))
+        t3 = time.perf_counter()
+        self.store.replace_source(case, rel, doc.sha256 or sha, tagged, vectors)
+        t4 = time.perf_counter()
+        for key, dt in (("parse", t1 - t0), ("pii", t2 - t1), ("embed", t3 - t2), ("index", t4 - t3)):
+            report.timings[key] += dt
+        report.ingested.append(rel)
+        report.chunks += len(tagged)
+
+    def tag_chunks(self, chunks: Sequence[Chunk]) -> list[Chunk]:
+        entities = self.tagger.tag_many([c.text for c in chunks])
+        return [replace(c, entities=tuple(ents)) for c, ents in zip(chunks, entities, strict=True)]

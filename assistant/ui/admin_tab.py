@@ -1,0 +1,67 @@
+"""The Admin tab (admin): ingest a folder or uploads into a case, add users, assign cases."""
+
+from typing import Any
+
+import gradio as gr
+
+from assistant.access.auth import ROLES
+from assistant.ui.admin import USER_HEADERS, add_user, change_assignment, ingest, user_rows
+from assistant.ui.wiring import PRIVATE, Resolver, user_errors
+
+
+def build_admin_tab(session_of: Resolver) -> gr.Tab:
+    """The tab's components and events (inside a gr.Tabs); returns the tab (the page load shows it to admins)."""
+    priv = PRIVATE
+    with gr.Tab("Admin", id="admin", visible=False) as admin_tab:
+        with gr.Row():
+            a_case = gr.Textbox(label="Case id", elem_id="a-case")
+            a_folder = gr.Textbox(label="Folder on the server", elem_id="a-folder")
+        a_uploads = gr.File(label="Or upload files", file_count="multiple", type="filepath")
+        a_ingest = gr.Button("Ingest", variant="primary", elem_id="a-ingest")
+        a_ingest_out = gr.Markdown()
+        users_table = gr.Dataframe(headers=USER_HEADERS, interactive=False, elem_id="users-table")
+        with gr.Row():
+            u_name = gr.Textbox(label="Username")
+            u_pass = gr.Textbox(label="Password", type="password")
+            u_role = gr.Dropdown(list(ROLES), value="reviewer", label="Role")
+            u_case = gr.Textbox(label="Assign case (optional)")
+            u_add = gr.Button("Add user")
+        with gr.Row():
+            g_name = gr.Textbox(label="Username")
+            g_case = gr.Textbox(label="Case id")
+            g_action = gr.Radio(["assign", "unassign"], value="assign", label="Action")
+            g_btn = gr.Button("Apply")
+        admin_msg = gr.Markdown()
+
+    def on_ingest(case: str, folder: str, uploads: list[str] | None, request: gr.Request,
+                  progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 (Gradio's injection idiom)
+        s = session_of(request)
+
+        def step(done: int, total: int, relpath: str) -> None:
+            progress((done, total), desc=f"ingesting {relpath}", unit="files")
+
+        with user_errors():
+            return ingest(s, case, folder, uploads, on_progress=step)
+
+    a_ingest.click(on_ingest, [a_case, a_folder, a_uploads], a_ingest_out, **priv)
+
+    def on_users(request: gr.Request) -> Any:
+        s = session_of(request)
+        with user_errors():
+            return user_rows(s) if s.user.is_admin else []
+
+    def on_add(name: str, password: str, role: str, case: str, request: gr.Request) -> tuple[str, Any, str]:
+        s = session_of(request)
+        with user_errors():
+            return add_user(s, name, password, role, case), user_rows(s), ""
+
+    def on_assign(name: str, case: str, action: str, request: gr.Request) -> tuple[str, Any]:
+        s = session_of(request)
+        with user_errors():
+            return change_assignment(s, name, case, action), user_rows(s)
+
+    admin_tab.select(on_users, None, users_table, **priv)
+    u_add.click(on_add, [u_name, u_pass, u_role, u_case], [admin_msg, users_table, u_pass], **priv)
+    g_btn.click(on_assign, [g_name, g_case, g_action], [admin_msg, users_table], **priv)
+    tab: gr.Tab = admin_tab
+    return tab

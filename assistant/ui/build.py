@@ -1,0 +1,96 @@
+"""The Gradio app: Chat (all roles), Supervisor (supervisor/admin), Admin (admin).
+
+A thin layer: every event resolves the logged-in user from `gr.Request.username` to a `Session` on the server and
+calls a plain handler in `ui.chat`, `ui.supervisor` or `ui.admin`; each tab is laid out and wired in its own
+`*_tab` module. Nothing coming from the browser (a case id, a
+record seq, a chunk id) is trusted without the Session's access check. Errors a user can act on become `gr.Error`.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from assistant.access.session import SessionApp
+from assistant.ui.admin_tab import build_admin_tab
+from assistant.ui.chat_tab import build_chat_tab
+from assistant.ui.supervisor_tab import ALL_MINE, build_supervisor_tab
+from assistant.ui.wiring import PRIVATE, make_session_resolver, user_errors
+
+log = logging.getLogger(__name__)
+
+CSS = """
+mark.quote { background: #ffe066; padding: 0 2px; }
+.passage-panel pre.passage { white-space: pre-wrap; font-size: 0.9em; }
+table.messages td { vertical-align: top; padding: 2px 6px; font-size: 0.9em; }
+table.messages tr.cited { background: #fffbe6; }
+.unverified, .warn { color: #b00020; }
+.verified { color: #2e7d32; }
+"""
+
+
+def make_auth(app: SessionApp) -> Callable[[str, str], bool]:
+    """Gradio's `auth=` callable backed by the UserStore; every attempt is an audit "login" record."""
+
+    def check(username: str, password: str) -> bool:
+        user = app.users.authenticate(username, password)
+        known = user or app.users.get(username)  # never record a typed name that is not a user (could be a password)
+        app.audit.append("login", known.username if known else "<unknown>", "", {"ok": user is not None})
+        return user is not None
+
+    return check
+
+
+def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
+    """The page: who is logged in, then one tab per role, each built by its own module."""
+    session_of = make_session_resolver(app, local_user)
+    demo = gr.Blocks(title="Investigative assistant", analytics_enabled=False)
+    with demo:
+        with gr.Row():
+            whoami = gr.Markdown(elem_id="whoami")
+            gr.Button("Log out", link="/logout", size="sm", scale=0)
+        with gr.Tabs():
+            case_dd = build_chat_tab(session_of)
+            sup_tab, s_case = build_supervisor_tab(session_of)
+            admin_tab = build_admin_tab(session_of)
+
+        def on_load(request: gr.Request) -> tuple[Any, ...]:
+            s = session_of(request)
+            with user_errors():
+                cases = s.cases()
+                audit_cases = s.audit_cases() if s.user.can_audit else []
+            who = f"Logged in as **{s.user.username}** ({s.user.role})"
+            return (who, gr.Dropdown(choices=cases, value=cases[0] if len(cases) == 1 else None),
+                    gr.Tab(visible=s.user.can_audit), gr.Tab(visible=s.user.is_admin),
+                    gr.Dropdown(choices=[ALL_MINE, *audit_cases], value=""))
+
+        demo.load(on_load, outputs=[whoami, case_dd, sup_tab, admin_tab, s_case], **PRIVATE)
+    return demo
+
+
+def serve(app: SessionApp, *, prevent_thread_lock: bool = False, local_user: str | None = None) -> gr.Blocks:
+    """Launch on settings.ui.host/port. Never shared; login backed by the UserStore unless settings.ui.auth is off."""
+    ui = app.settings.ui
+    demo = build_ui(app, local_user=local_user)
+    demo.queue(default_concurrency_limit=2)
+    if not ui.auth:
+        log.warning("ui_auth_disabled local_user=%s", local_user or "-")
+    log.info("ui_serve host=%s port=%d auth=%s", ui.host, ui.port, ui.auth)
+    demo.launch(
+        server_name=ui.host,
+        server_port=ui.port,
+        share=False,
+        auth=make_auth(app) if ui.auth else None,
+        auth_message="Investigative assistant: log in with your reviewer, supervisor or admin account.",
+        footer_links=["settings"],
+        show_error=True,
+        inbrowser=False,
+        prevent_thread_lock=prevent_thread_lock,
+        css=CSS,
+        enable_monitoring=False,
+        mcp_server=False,
+        pwa=False,
+        ssr_mode=False,
+    )
+    return demo

@@ -1,0 +1,137 @@
+"""Supervisor tab handlers: the audit table, one record, approve/flag, accuracy over time, export."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure
+
+from assistant.access.audit import AuditRecord
+from assistant.access.session import AuditFilters, Session
+from assistant.ui.render import record_html
+
+log = logging.getLogger(__name__)
+
+AUDIT_HEADERS = ["seq", "time", "case", "user", "status", "review", "verified", "question"]
+REVIEW_STATES = ("any", "pending", "approved", "flagged")
+
+
+@dataclass(frozen=True)
+class DayAccuracy:
+    day: str
+    approved: int
+    flagged: int
+
+    @property
+    def accuracy(self) -> float:
+        total = self.approved + self.flagged
+        return self.approved / total if total else 0.0
+
+
+def _review_state(seq: int, latest: dict[int, AuditRecord]) -> str:
+    rec = latest.get(seq)
+    return str(rec.payload.get("decision", "pending")) if rec else "pending"
+
+
+def audit_rows(session: Session, case: str = "", reviewer: str = "", date_from: str = "", date_to: str = "",
+               review: str = "any") -> list[list[Any]]:
+    """Answer records, newest first, as table rows. `reviewer` is the user who asked."""
+    filters = AuditFilters(case=case or "", user=(reviewer or "").strip().lower(), kind="answer",
+                           since=(date_from or "").strip(), until=(date_to or "").strip())
+    records = session.audit_records(filters)
+    latest = session.review_status(case or None)
+    rows: list[list[Any]] = []
+    for rec in reversed(records):
+        state = _review_state(rec.seq, latest)
+        if review and review != "any" and state != review:
+            continue
+        p = rec.payload
+        cites = [c for c in p.get("citations", []) if isinstance(c, dict)]
+        verified = f"{sum(1 for c in cites if c.get('verified'))}/{len(cites)}"
+        question = str(p.get("question", ""))
+        rows.append([rec.seq, rec.time[:19].replace("T", " "), rec.case, rec.user, p.get("status", ""), state,
+                     verified, question if len(question) <= 120 else question[:117] + "..."])
+    return rows
+
+
+def open_record(session: Session, seq: int | float | str | None) -> str:
+    if seq in (None, ""):
+        return "<div>Choose a record (click a row or type its seq).</div>"
+    record = session.audit_record(int(float(str(seq))))
+    if record.kind != "answer":
+        return f"<div>Record {record.seq} is a {record.kind} record.</div>"
+    latest = session.review_status(record.case)
+    return record_html(record, latest.get(record.seq))
+
+
+def review(session: Session, seq: int | float | str | None, decision: str, comment: str = "") -> str:
+    if seq in (None, ""):
+        return "Choose a record first."
+    rec = session.review(int(float(str(seq))), decision, comment)
+    log.info("review_recorded user=%s answer_seq=%s decision=%s seq=%d", session.user.username,
+             rec.payload.get("answer_seq"), decision, rec.seq)
+    return f"Recorded: answer {rec.payload.get('answer_seq')} {decision} (audit record {rec.seq})."
+
+
+def accuracy_series(session: Session, case: str = "") -> list[DayAccuracy]:
+    """Per day of the answer, the latest decision of each reviewed answer."""
+    answers = {r.seq: r for r in session.audit_records(AuditFilters(case=case or "", kind="answer"))}
+    latest = session.review_status(case or None)
+    approved: Counter[str] = Counter()
+    flagged: Counter[str] = Counter()
+    for seq, rec in latest.items():
+        answer = answers.get(seq)
+        if answer is None:
+            continue
+        day = answer.time[:10]
+        if rec.payload.get("decision") == "approved":
+            approved[day] += 1
+        elif rec.payload.get("decision") == "flagged":
+            flagged[day] += 1
+    days = sorted(set(approved) | set(flagged))
+    return [DayAccuracy(d, approved[d], flagged[d]) for d in days]
+
+
+def accuracy_plot(session: Session, case: str = "") -> tuple[Figure, str]:
+    series = accuracy_series(session, case)
+    fig = Figure(figsize=(7, 3.2), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    if not series:
+        ax.text(0.5, 0.5, "No reviewed answers yet", ha="center", va="center")
+        ax.set_axis_off()
+        return fig, "No reviewed answers yet."
+    days = [s.day for s in series]
+    xs = list(range(len(days)))
+    ax.bar(xs, [s.approved for s in series], color="#2e7d32", label="approved")
+    ax.bar(xs, [s.flagged for s in series], bottom=[s.approved for s in series], color="#c62828", label="flagged")
+    ax.set_xticks(xs, days, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("reviewed answers")
+    acc = ax.twinx()
+    acc.plot(xs, [s.accuracy * 100 for s in series], color="#1565c0", marker="o", label="accuracy %")
+    acc.set_ylim(0, 105)
+    acc.set_ylabel("approved %")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    total_a = sum(s.approved for s in series)
+    total_f = sum(s.flagged for s in series)
+    summary = (f"Approved {total_a}, flagged {total_f}: accuracy {100 * total_a / (total_a + total_f):.1f}% "
+               f"over {len(series)} day(s).")
+    return fig, summary
+
+
+def export_file(session: Session, case: str, fmt: str = "json") -> str:
+    """Write the export to a fresh temp file and return its path (for gr.File)."""
+    text = session.export(case, fmt)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = Path(tempfile.mkdtemp(prefix="audit-export-")) / f"audit-{case}-{stamp}.{fmt}"
+    out.write_text(text, encoding="utf-8")
+    return str(out)

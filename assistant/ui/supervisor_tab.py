@@ -1,0 +1,105 @@
+"""The Supervisor tab (supervisor, admin): audit records, reviews, accuracy over time, export."""
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from assistant.ui.supervisor import (
+    AUDIT_HEADERS,
+    REVIEW_STATES,
+    accuracy_plot,
+    audit_rows,
+    export_file,
+    open_record,
+    review,
+)
+from assistant.ui.wiring import PRIVATE, Resolver, user_errors
+
+ALL_MINE = ("(all my cases)", "")
+
+
+def build_supervisor_tab(session_of: Resolver) -> tuple[gr.Tab, gr.Dropdown]:
+    """The tab's components and events (inside a gr.Tabs); returns the tab and its case dropdown (the page load
+    shows the one and fills the other)."""
+    priv = PRIVATE
+    with gr.Tab("Supervisor", id="supervisor", visible=False) as sup_tab:
+        with gr.Row():
+            s_case = gr.Dropdown(label="Case", choices=[ALL_MINE], value="", elem_id="s-case")
+            s_user = gr.Textbox(label="Asked by (username)", elem_id="s-user")
+            s_from = gr.Textbox(label="From (YYYY-MM-DD)")
+            s_to = gr.Textbox(label="To (YYYY-MM-DD)")
+            s_review = gr.Dropdown(label="Review status", choices=list(REVIEW_STATES), value="any")
+        s_refresh = gr.Button("Refresh records", elem_id="s-refresh")
+        table = gr.Dataframe(headers=AUDIT_HEADERS, interactive=False, wrap=True, elem_id="audit-table")
+        with gr.Row():
+            s_seq = gr.Number(label="Record seq", precision=0, elem_id="s-seq")
+            s_open = gr.Button("Open record", elem_id="s-open")
+        record_view = gr.HTML(elem_id="record-view")
+        s_comment = gr.Textbox(label="Review comment", elem_id="s-comment")
+        with gr.Row():
+            approve_btn = gr.Button("Approve", variant="primary", elem_id="s-approve")
+            flag_btn = gr.Button("Flag", variant="stop", elem_id="s-flag")
+        review_msg = gr.Markdown(elem_id="review-msg")
+        with gr.Accordion("Accuracy over time", open=False):
+            acc_btn = gr.Button("Show accuracy for the chosen case", elem_id="acc-btn")
+            acc_summary = gr.Markdown()
+            acc_plot = gr.Plot(label="Approved vs flagged")
+        with gr.Accordion("Export", open=False):
+            x_fmt = gr.Radio(["json", "csv"], value="json", label="Format")
+            x_btn = gr.Button("Export the chosen case", elem_id="x-btn")
+            x_file = gr.File(label="Download", interactive=False)
+
+    def on_refresh(case: str, user: str, d_from: str, d_to: str, state: str, request: gr.Request) -> Any:
+        s = session_of(request)
+        with user_errors():
+            return audit_rows(s, case, user, d_from, d_to, state)
+
+    filters_in = [s_case, s_user, s_from, s_to, s_review]
+    s_refresh.click(on_refresh, filters_in, table, **priv)
+
+    def on_row(evt: gr.SelectData) -> Any:
+        row = getattr(evt, "row_value", None)
+        return row[0] if row else gr.skip()
+
+    table.select(on_row, None, s_seq, **priv)
+
+    def on_open(seq: float | None, request: gr.Request) -> str:
+        s = session_of(request)
+        with user_errors():
+            return open_record(s, seq)
+
+    s_open.click(on_open, s_seq, record_view, **priv)
+    s_seq.submit(on_open, s_seq, record_view, **priv)
+
+    def make_review(decision: str) -> Callable[..., tuple[str, str, Any]]:
+        def on_review(seq: float | None, comment: str, case: str, user: str, d_from: str, d_to: str,
+                      state: str, request: gr.Request) -> tuple[str, str, Any]:
+            s = session_of(request)
+            with user_errors():
+                msg = review(s, seq, decision, comment)
+                return msg, open_record(s, seq), audit_rows(s, case, user, d_from, d_to, state)
+
+        return on_review
+
+    review_in = [s_seq, s_comment, *filters_in]
+    approve_btn.click(make_review("approved"), review_in, [review_msg, record_view, table], **priv)
+    flag_btn.click(make_review("flagged"), review_in, [review_msg, record_view, table], **priv)
+
+    def on_accuracy(case: str, request: gr.Request) -> tuple[Any, str]:
+        s = session_of(request)
+        with user_errors():
+            fig, summary = accuracy_plot(s, case)
+            return fig, summary
+
+    acc_btn.click(on_accuracy, s_case, [acc_plot, acc_summary], **priv)
+
+    def on_export(case: str, fmt: str, request: gr.Request) -> str:
+        s = session_of(request)
+        with user_errors():
+            if not case:
+                raise gr.Error("choose a case to export")
+            return export_file(s, case, fmt)
+
+    x_btn.click(on_export, [s_case, x_fmt], x_file, **priv)
+    return sup_tab, s_case

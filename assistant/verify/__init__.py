@@ -1,0 +1,1 @@
+"""Verification: every claim of a draft is checked against the words of its cited passages."""

@@ -1,0 +1,30 @@
+"""The SciFact headline goes through the product's own path (Ingestor + Retriever): checked here on a tiny corpus
+with the real embedder, real Chroma and the real query-term tagger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.config import load_settings
+from evals.suites.product_path import product_rankings
+
+DOCS = [
+    ("d1", "Vitamin D and bone density\nVitamin D supplements increased bone mineral density in older women."),
+    ("d2", "Statins and the heart\nStatin therapy lowered LDL cholesterol and cut cardiovascular events."),
+    ("d3", "Sleep and memory\nSlow-wave sleep consolidates declarative memory in young adults."),
+    ("d4", "Exercise and mood\nAerobic exercise reduced symptoms of depression over twelve weeks."),
+]
+QUERIES = {"q1": "Statins reduce cardiovascular events.", "q2": "Deep sleep helps memory consolidation.",
+           "q3": "vitamin d supplementation improves bone density"}
+
+
+def test_product_rankings_rank_the_document_that_answers_first_and_reuse_the_index(tmp_path: Path) -> None:
+    settings = load_settings(cache_dir=tmp_path / "cache", index_dir=tmp_path / "indexes")
+    runs, facts = product_rankings("tiny", DOCS, QUERIES, settings, progress=False)
+    assert [runs[q][0] for q in ("q1", "q2", "q3")] == ["d2", "d3", "d1"]
+    assert all(sorted(r) == sorted(set(r)) for r in runs.values())  # one entry per document
+    assert facts["ingested_now"] == 4 and facts["failed"] == 0 and facts["chunks"] == 4
+    again, facts2 = product_rankings("tiny", DOCS, QUERIES, settings, progress=False)
+    assert again == runs and facts2["ingested_now"] == 0 and facts2["case"] == facts["case"]
+    changed = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"chunk_tokens": 64})})
+    assert product_rankings("tiny", DOCS, QUERIES, changed, progress=False)[1]["case"] != facts["case"]
