@@ -94,17 +94,19 @@ class Predicate:
 
 
 _lock = threading.Lock()
+_loaded: list[Any] = []
 
 
-@functools.cache
 def _nlp() -> Any:
-    """The packaged md pipeline with its parser on (never a download); loaded once per process."""
-    import spacy
-
-    from assistant.pii.tagger import spacy_model_location
-
+    """The packaged md pipeline with its parser on (never a download); loaded once per process, on first use."""
     with _lock:
-        return spacy.load(spacy_model_location("md"), exclude=["ner"])
+        if not _loaded:
+            import spacy
+
+            from assistant.pii.tagger import spacy_model_location
+
+            _loaded.append(spacy.load(spacy_model_location("md"), exclude=["ner"]))
+        return _loaded[0]
 
 
 def _arg(tok: Any) -> Arg:
