@@ -58,17 +58,17 @@ def inflect(base: str, tag: str) -> str:
     return base
 
 
-def _cap(text: str, like: str) -> str:
-    """`text` capitalised like the word it replaces at the same place (sentence start or not)."""
-    if like[:1].isupper() and text[:1].islower():
+def _cap(text: str, at_start: bool) -> str:
+    """`text` capitalised for its new place: first letter up at the sentence start, an article down elsewhere."""
+    if at_start and text[:1].islower():
         return text[0].upper() + text[1:]
-    if like[:1].islower() and text[:1].isupper() and text.split(" ", 1)[0] in ("The", "A", "An", "This", "It"):
+    if not at_start and text.split(" ", 1)[0] in ("The", "A", "An", "This", "It"):
         return text[0].lower() + text[1:]
     return text
 
 
 def _replace(text: str, start: int, end: int, new: str) -> str:
-    return text[:start] + _cap(new, text[start:end]) + text[end:]
+    return text[:start] + _cap(new, start == 0) + text[end:]
 
 
 def _root(doc: Any) -> Any | None:
@@ -92,7 +92,7 @@ def role_swap(doc: Any) -> str | None:
             continue
         text = doc.text
         pa, pb = text[sa[0]:sa[1]], text[sb[0]:sb[1]]
-        return text[:sa[0]] + _cap(pb, pa) + text[sa[1]:sb[0]] + _cap(pa, text[sb[0]:sb[1]]) + text[sb[1]:]
+        return text[:sa[0]] + _cap(pb, sa[0] == 0) + text[sa[1]:sb[0]] + _cap(pa, False) + text[sb[1]:]
     return None
 
 

@@ -13,7 +13,7 @@ from assistant.config import AnswerSettings, load_settings
 from assistant.types import Passage
 from assistant.verify.roles import conflict
 from assistant.verify.verifier import verify_draft
-from evals.corruption import inflect
+from evals.corruption import inflect, negation, parse, role_swap, verb_opposite
 
 HEADING = "Statement of Officer Ruth Okafor, 2 June 2024."
 EVIDENCE = ("I arrested Tom Baker outside the library at noon. "
@@ -71,6 +71,16 @@ def test_inflection_of_the_corruption_generator() -> None:
                                                                                "sell"]
     assert [inflect("release", t) for t in ("VBD", "VBZ", "VBG")] == ["released", "releases", "releasing"]
     assert inflect("deny", "VBD") == "denied" and inflect("deny", "VBZ") == "denies"
+
+
+def test_corruption_generator_on_neutral_sentences() -> None:
+    active, passive, plain = parse(["Lena Ortiz drove the Fiat to the depot.",
+                                    "The bicycle was sold by Carl Weber.", "Nina Park opened the shop in 1990."])
+    assert role_swap(active) == "The Fiat drove Lena Ortiz to the depot."
+    assert role_swap(passive) == "Carl Weber was sold by the bicycle."
+    assert verb_opposite(plain) == "Nina Park closed the shop in 1990."
+    assert negation(plain) == "Nina Park did not open the shop in 1990."
+    assert negation(passive) == "The bicycle was not sold by Carl Weber."
 
 
 # ---- end to end: the verifier with the real embedder -------------------------------------------------------------
