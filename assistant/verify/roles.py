@@ -18,12 +18,13 @@ A claim predicate conflicts with the evidence (`conflict` returns a reason code,
   the van" vs "A drove the van"). Light verbs (be, have, take, ...), reporting verbs (say, write, ...: a message
   line or a quotation states them by its form) and negated verbs are never required.
 
-Arguments match when their content words overlap. Other pronouns (he, it, they) are unknown: they neither match
-nor conflict, since the lexical checks already tie the claim to the right passage. First person ("I", "me") is the
-narrator of a statement: it matches a claim argument only when every word of that argument occurs in the
-passage's first unit (the heading that names the author, as `support.PassageView` assumes for identifiers), and it
-conflicts with a claim argument that names someone else (a proper noun); a claim argument that names nobody ("the
-officer") stays unknown. So "PC Dunmore arrested B" is supported by "I arrested B" only in PC Dunmore's statement.
+Arguments match when they share their head word or one's content words hold the other's. Other pronouns (he, it,
+they) are unknown: they neither match nor conflict, since the lexical checks already tie the claim to the right
+passage. First person ("I", "me") is the narrator of a statement: it matches a claim argument only when every word
+of that argument occurs in the passage's first unit (the heading that names the author, as `support.PassageView`
+assumes for identifiers), and it conflicts with a claim argument that names someone else (a proper noun); a claim
+argument that names nobody ("the officer") stays unknown. So "PC Dunmore arrested B" is supported by "I arrested B"
+only in PC Dunmore's statement.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class Arg:
     named: bool  # its head is a proper noun
     narrator: bool = False  # first person
     pronoun: str = ""  # a third-person pronoun ("it"): unknown, except against the very same pronoun
+    head: str = ""  # lemma of the phrase's head word
 
     @property
     def known(self) -> bool:
@@ -116,7 +118,7 @@ def _arg(tok: Any) -> Arg:
     toks = [tok, *(c for c in tok.children if c.dep_ in ("compound", "flat", "conj"))]
     toks += [g for c in toks[1:] if c.dep_ == "conj" for g in c.children if g.dep_ == "compound"]
     words = frozenset(t.lemma_.lower() for t in toks if t.pos_ in _ARG_WORD_POS and len(t.text) > 1)
-    return Arg(words, tok.pos_ == "PROPN", pronoun=low if tok.pos_ == "PRON" else "")
+    return Arg(words, tok.pos_ == "PROPN", pronoun=low if tok.pos_ == "PRON" else "", head=tok.lemma_.lower())
 
 
 def _child(tok: Any, *deps: str) -> Any | None:
@@ -167,7 +169,9 @@ def _match(claim: Arg | None, ev: Arg | None, narrator: frozenset[str]) -> bool 
         if other.words and other.words <= narrator:
             return True
         return False if other.named else None
-    return bool(claim.words & ev.words)
+    # the same head, or one phrase inside the other ("Smith" / "Jane Smith"); a shared word alone is not enough:
+    # "the Schick test" is not "Bela Schick"
+    return claim.head == ev.head or claim.words <= ev.words or ev.words <= claim.words
 
 
 def _fits(c: Predicate, e: Predicate, narrator: frozenset[str]) -> str | None:
