@@ -86,6 +86,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_ingest_retrieval.py
 	$(BIN)/python benchmarks/bench_answer.py
 	$(BIN)/python benchmarks/bench_roles.py
+	$(BIN)/python benchmarks/bench_links.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.config import Settings, load_settings
 from assistant.index.store import IndexStore, check_case_id
 from assistant.offline import apply_offline_env
-from assistant.types import Answer, Passage, RetrievalFilters
+from assistant.types import Answer, Chunk, Passage, RetrievalFilters
 
 if TYPE_CHECKING:
     from assistant.access.audit import AuditLog
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from assistant.index.embedding import Embedder
     from assistant.index.retrieval import Retriever
     from assistant.ingest.pipeline import Ingestor, IngestReport
+    from assistant.links.lookup import LinkLookup
+    from assistant.links.store import LinkStore
     from assistant.llm import Selection
     from assistant.pii.tagger import PiiTagger
 
@@ -65,7 +67,26 @@ class App:
     def ingestor(self) -> Ingestor:
         from assistant.ingest.pipeline import Ingestor
 
-        return Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
+        ingestor = Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
+        ingestor.on_committed = self._index_links
+        return ingestor
+
+    def _index_links(self, case: str, source: str, chunks: list[Chunk]) -> None:
+        from assistant.links.indexer import index_chunks
+
+        index_chunks(self.link_store, case, source, chunks, self.settings.links.default_region)
+
+    @cached_property
+    def link_store(self) -> LinkStore:
+        from assistant.links.store import LinkStore
+
+        return LinkStore(self.settings.index_dir / "links.sqlite")
+
+    @cached_property
+    def links(self) -> LinkLookup:
+        from assistant.links.lookup import LinkLookup
+
+        return LinkLookup(self.link_store, self.users, self.audit, self.settings.links)
 
     @cached_property
     def backend(self) -> Selection:
@@ -111,8 +132,19 @@ class App:
                  top_k: int | None = None) -> list[Passage]:
         return self.retriever.retrieve(case, question, filters=filters, top_k=top_k)
 
+    def _links_chat(self, case: str, question: str, user: str) -> Answer | None:
+        from assistant.links.chat import answer
+
+        routed = answer(self, case, question, user)
+        if routed is not None:
+            self.audit.append_answer(user, routed)
+        return routed
+
     def ask(self, case: str, question: str, *, user: str = "cli",
             filters: RetrievalFilters | None = None) -> Answer:
+        routed = self._links_chat(case, question, user)
+        if routed is not None:
+            return routed
         passages = self.retrieve(case, question, filters=filters)
         answer = self.answerer.answer(question, case, passages)
         self.audit.append_answer(user, answer)
@@ -120,6 +152,10 @@ class App:
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli",
                    filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
+        routed = self._links_chat(case, question, user)
+        if routed is not None:
+            yield routed
+            return
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
             if isinstance(item, Answer):

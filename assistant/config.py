@@ -98,10 +98,11 @@ class LLMSettings(BaseModel):
                              "assistant/llm/catalog.py (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b), `smollm2` (the "
                              "packaged smoke-test model) or a path to a .gguf file")
     llamacpp_model_path: str = Field("", description="Older name for a .gguf path; when set it wins over local_model")
-    llamacpp_threads: int = Field(2, description="Threads of the local model process. With the app idle while the "
-                                  "model writes, 2 threads on 2 cores roughly double prompt speed (1.5B: 74 vs 37 "
-                                  "tok/s, ../shared/STACK.md); with the other core busy 1 thread is faster (0.5B: 35 "
-                                  "vs 23 tok/s, benchmarks/bench_llm.py under load 5)")
+    llamacpp_threads: int = Field(1, description="Threads of the local model process. benchmarks/bench_llm.py on 2 "
+                                  "cores with one other busy process: 2 threads gain little on the prompt (0.5B 75 vs "
+                                  "67 tok/s) and can collapse generation (1.5B 0.4 vs 5.8 tok/s; llama.cpp threads "
+                                  "spin while waiting for each other). On an idle machine 2 threads roughly double "
+                                  "prompt speed (../shared/STACK.md): raise it where cores are to spare")
     llamacpp_ctx: int = Field(4096, description="Context window of the local model process (the answer prompt "
                               "with 8 passages is about 2,000 tokens)")
     llamacpp_memory_mb: int = Field(6144, description="Address-space limit of the local model process; past it the "
@@ -138,6 +139,18 @@ class UISettings(BaseModel):
     auth: bool = Field(True, description="Require login")
 
 
+class LinksSettings(BaseModel):
+    default_region: str = Field("GB", description="Region for phone numbers written without an international "
+                                "prefix (ISO 3166 code, as the phonenumbers package reads it)")
+    contact_roles: list[str] = Field(default_factory=lambda: ["supervisor"],
+                                     description="Roles named as 'who to ask' for a case a user may not open "
+                                     "(the users of these roles assigned to that case); admins when none is")
+    break_glass_roles: list[str] = Field(default_factory=lambda: ["supervisor"],
+                                         description="Roles that may open another case's passages with a reason "
+                                         "(audited); admins see every case anyway")
+    min_reason_chars: int = Field(15, description="Shortest break-glass reason accepted")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
 
@@ -157,6 +170,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     pii: PiiSettings = PiiSettings()
     ui: UISettings = UISettings()
+    links: LinksSettings = LinksSettings()
 
 
 def load_settings(**overrides: object) -> Settings:

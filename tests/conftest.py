@@ -84,6 +84,29 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return app
 
 
+@pytest.fixture(scope="session")
+def links_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Cases kestrel, plover (demo/operation-plover) and heron in a fresh index, with a reviewer of kestrel
+    (rev-k), a supervisor of kestrel (sup-k) and one of plover (sup-p): the cross-case links tests."""
+    from assistant.app import App
+    from assistant.config import load_settings
+
+    settings = load_settings(index_dir=tmp_path_factory.mktemp("links-index"))
+    settings.llm.backend = "extractive"
+    app = App(settings)
+    for folder, case in ((DEMO_DIR, "kestrel"), (ROOT / "demo" / "operation-plover", "plover"), (HERON_DIR, "heron")):
+        report = app.ingest([folder], case, progress=False)
+        assert report.ingested and not report.failed, report.failed
+    app.users.rounds = 4
+    app.users.add_user("rev-k", "kestrel-pass-1", "reviewer")
+    app.users.assign("rev-k", "kestrel")
+    app.users.add_user("sup-k", "kestrel-pass-2", "supervisor")
+    app.users.assign("sup-k", "kestrel")
+    app.users.add_user("sup-p", "plover-pass-3", "supervisor")
+    app.users.assign("sup-p", "plover")
+    return app
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """In CI a missing prerequisite (llama.cpp, chromium) must fail loudly, not hide behind a skip."""

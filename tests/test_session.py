@@ -146,8 +146,9 @@ def test_unknown_or_missing_user_gets_no_session(fake_app: FakeApp) -> None:
 def test_demo_users_seeded_once_with_their_cases(fake_app: FakeApp) -> None:
     seed_demo_users(fake_app)  # idempotent
     users = {u.username: u for u in fake_app.users.list_users()}
-    assert set(users) == {"reviewer1", "reviewer2", "supervisor1", "admin"}
+    assert set(users) == {"reviewer1", "reviewer2", "supervisor1", "supervisor2", "admin"}
     assert users["reviewer1"].cases == ("kestrel",) and users["reviewer2"].cases == ("heron",)
+    assert users["supervisor2"].cases == ("plover",)
     assert users["supervisor1"].role == "supervisor" and users["admin"].role == "admin"
     assert fake_app.users.authenticate("reviewer2", "heron-review") is not None
     assert fake_app.users.authenticate("admin", "kestrel-admin") is not None

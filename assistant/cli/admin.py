@@ -25,6 +25,7 @@ DEMO_USERS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("reviewer1", "kestrel-review", "reviewer", ("kestrel",)),
     ("reviewer2", "heron-review", "reviewer", ("heron",)),
     ("supervisor1", "kestrel-audit", "supervisor", ("kestrel",)),
+    ("supervisor2", "plover-audit", "supervisor", ("plover",)),
     ("admin", "kestrel-admin", "admin", ()),
 )
 

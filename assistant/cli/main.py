@@ -108,6 +108,9 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
           f"{len(report.failed)} skipped")
     for source, reason in report.failed:
         print(f"skipped: {source}: {reason}", file=sys.stderr)
+    plover = Path("demo/operation-plover")  # the second demo case: it shares identifiers with kestrel
+    if plover.exists():
+        app.ingest([plover], "plover", progress=False)
     seed_demo_users(app)
     return report.exit_code
 
@@ -153,10 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from assistant.cli.admin import register
+    from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
 
     register(sub)
     register_models(sub)
+    register_links(sub)
     return p
 
 

@@ -60,6 +60,7 @@ class Ingestor:
         self.embedder = embedder
         self.tagger = tagger
         self.tokenizer = tokenizer
+        self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None) -> IngestReport:
@@ -122,6 +123,8 @@ class Ingestor:
                                       "identifiers and their own words, and never used as an answer"))
         t3 = time.perf_counter()
         self.store.replace_source(case, rel, doc.sha256 or sha, tagged, vectors)
+        if self.on_committed is not None:
+            self.on_committed(case, rel, tagged)
         t4 = time.perf_counter()
         for key, dt in (("parse", t1 - t0), ("pii", t2 - t1), ("embed", t3 - t2), ("index", t4 - t3)):
             report.timings[key] += dt

@@ -1,4 +1,4 @@
-"""The Gradio app: Chat (all roles), Supervisor (supervisor/admin), Admin (admin).
+"""The Gradio app: Chat (all roles), Supervisor (supervisor/admin), Admin (admin), Links (all roles).
 
 A thin layer: every event resolves the logged-in user from `gr.Request.username` to a `Session` on the server and
 calls a plain handler in `ui.chat`, `ui.supervisor` or `ui.admin`; each tab is laid out and wired in its own
@@ -15,6 +15,7 @@ import gradio as gr
 from assistant.access.session import SessionApp
 from assistant.ui.admin_tab import build_admin_tab
 from assistant.ui.chat_tab import build_chat_tab
+from assistant.ui.links_tab import build_links_tab
 from assistant.ui.supervisor_tab import ALL_MINE, build_supervisor_tab
 from assistant.ui.wiring import PRIVATE, make_session_resolver, user_errors
 
@@ -54,6 +55,7 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
             case_dd = build_chat_tab(session_of)
             sup_tab, s_case = build_supervisor_tab(session_of)
             admin_tab = build_admin_tab(session_of)
+            build_links_tab(session_of)
 
         def on_load(request: gr.Request) -> tuple[Any, ...]:
             s = session_of(request)

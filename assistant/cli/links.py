@@ -1,0 +1,112 @@
+"""`assistant links ...` and `assistant timeline ...`: registered from assistant/cli/main.py by `register(sub)`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.app import App
+    from assistant.links.indexer import ChunkView
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ln = sub.add_parser("links", help="find an identifier (phone, IMEI, registration, e-mail, handle, account, "
+                                      "name) across every case; rebuild the index; export a link chart")
+    ln.add_argument("value", nargs="*", help="the identifier, in any written form")
+    ln.add_argument("--json", action="store_true")
+    ln.add_argument("--user", default=None, help="answer as this user: other cases' sources are withheld")
+    ln.add_argument("--break-glass", metavar="REASON", default="",
+                    help="(supervisors) open other cases' sources too; the reason is audited")
+    ln.add_argument("--rebuild", action="store_true", help="rebuild the identifier index from every stored case")
+    ln.add_argument("--no-progress", action="store_true")
+    ln.add_argument("--graph", action="store_true", help="export the link chart of --case as GraphML and CSV")
+    ln.add_argument("--case", action="append", default=[], help="with --graph: the case(s) charted")
+    ln.add_argument("--out", type=Path, default=Path("links-export"), help="with --graph: output folder")
+    ln.add_argument("--png", action="store_true", help="with --graph: also draw links.png")
+    ln.set_defaults(func=run_links)
+
+    tl = sub.add_parser("timeline", help="dated events of one case (messages, calls, statements), in time order")
+    tl.add_argument("--case", required=True)
+    tl.add_argument("--about", default="", help="only events mentioning this (a name or identifier)")
+    tl.add_argument("--json", action="store_true")
+    tl.add_argument("--user", default=None, help="refuse unless this user is assigned to the case")
+    tl.set_defaults(func=run_timeline)
+
+
+def stored_views(app: App, case: str) -> Iterator[ChunkView]:
+    from assistant.links.indexer import view_of_stored
+
+    chunks, _ = app.store.catalog(case)
+    for cid, chunk in chunks.items():
+        yield view_of_stored(cid, chunk.text, chunk.meta)
+
+
+def run_links(args: argparse.Namespace, app: App) -> int:
+    if args.rebuild:
+        from assistant.links.indexer import rebuild
+
+        cases, rows = rebuild(app.link_store, app.list_cases(), lambda c: stored_views(app, c),
+                              app.settings.links.default_region, progress=not args.no_progress)
+        print(f"links index rebuilt: {cases} cases, {rows} mentions")
+        return 0
+    if args.graph:
+        return _run_graph(args, app)
+    value = " ".join(args.value).strip()
+    if not value:
+        raise AssistantError("give a value to look up: assistant links 07700900418 [--json]")
+    result = app.links.lookup(value, user=args.user, reason=args.break_glass)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{result.query} -> {result.normalized} ({result.type})")
+    if not result.cases:
+        print(result.negative_assurance())
+    for hit in result.cases:
+        if hit.access == "existence":
+            print(f"  case {hit.case}: {hit.mentions} mention(s); not assigned to you: ask {', '.join(hit.contacts)}")
+            continue
+        print(f"  case {hit.case}: {hit.mentions} mention(s){' (break-glass, audited)' * (hit.access != 'full')}")
+        for m in hit.sources:
+            print(f"    {m.source} — {m.locator} [{m.chunk_id}]")
+    return 0
+
+
+def _run_graph(args: argparse.Namespace, app: App) -> int:
+    from assistant.links.graph import build_graph, export_graph
+
+    if not args.case:
+        raise AssistantError("--graph needs --case CASE (repeatable)")
+    for case in args.case:
+        if args.user and not app.users.can_access(args.user, case):
+            raise AssistantError(f"user {args.user!r} is not assigned to case {case!r}")
+    graph = build_graph(app, args.case)
+    paths = export_graph(graph, args.out)
+    if args.png:
+        from assistant.links.render import render_png
+
+        paths.append(render_png(graph, args.out / "links.png", title=f"Link chart: {', '.join(args.case)}"))
+    print(f"link chart: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges -> "
+          + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def run_timeline(args: argparse.Namespace, app: App) -> int:
+    from assistant.links.timeline import case_timeline
+
+    if args.user and not app.users.can_access(args.user, args.case):
+        raise AssistantError(f"user {args.user!r} is not assigned to case {args.case!r}")
+    if not app.store.has_case(args.case):
+        raise AssistantError(f"no case {args.case!r} is indexed (assistant cases lists them)")
+    events = case_timeline(app, args.case, about=args.about)
+    if args.json:
+        print(json.dumps([e.to_json() for e in events], ensure_ascii=False, indent=2))
+        return 0
+    for e in events:
+        print(f"{e.timestamp}  {e.text}  [{e.citation.source} — {e.citation.locator}]")
+    return 0

@@ -1,0 +1,1 @@
+"""Links across cases: identifier extraction and index, access-controlled look-up, link chart, timelines."""

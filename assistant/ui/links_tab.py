@@ -1,0 +1,130 @@
+"""The "Links" tab: look an identifier up across cases (as the logged-in user may see it), the link chart of one
+case or of every case the user may open, and a case's timeline. Handlers are plain functions of a Session.
+
+Cases the user may not open appear only as "a match exists, ask <contact>". The chart and the timeline show
+names and numbers in clear, so they are offered to roles cleared for PII (`pii.cleared_roles`) only; any role may
+look a value up (the answer holds the value the user typed, case references, files and locators, never text)."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.access.session import Session
+from assistant.errors import AssistantError
+from assistant.ui.wiring import PRIVATE, Resolver, user_errors
+
+ALL_MY_CASES = "(all my cases)"
+TIMELINE_HEADERS = ["timestamp", "text", "source", "locator"]
+
+
+def _app(session: Session) -> Any:
+    app = session.app
+    if not hasattr(app, "links"):
+        raise AssistantError("the cross-case identifier index is not available in this deployment")
+    return app
+
+
+def lookup_html(session: Session, value: str, reason: str = "") -> str:
+    value = (value or "").strip()
+    if not value:
+        return "<p>Type a phone number, IMEI, registration, e-mail, handle, sort code + account or a name.</p>"
+    result = _app(session).links.lookup(value, user=session.user.username, reason=(reason or "").strip())
+    head = (f"<p><b>{html.escape(result.query)}</b> → <code>{html.escape(result.normalized)}</code> "
+            f"({html.escape(result.type)})</p>")
+    if not result.cases:
+        return head + f"<p id='links-none'>{html.escape(result.negative_assurance())}.</p>"
+    rows = []
+    for hit in result.cases:
+        if hit.access == "existence":
+            rows.append(f"<li class='links-existence'><b>case {html.escape(hit.case)}</b>: {hit.mentions} "
+                        f"mention(s). Not assigned to you: ask {html.escape(', '.join(hit.contacts))}.</li>")
+            continue
+        tag = " <i>(break-glass, audited)</i>" if hit.access == "break_glass" else ""
+        items = "".join(f"<li>{html.escape(m.source)} — {html.escape(m.locator)} "
+                        f"<small>[{html.escape(m.chunk_id)}]</small></li>" for m in hit.sources)
+        rows.append(f"<li class='links-full'><b>case {html.escape(hit.case)}</b>: {hit.mentions} mention(s){tag}"
+                    f"<ul>{items}</ul></li>")
+    return head + f"<ul id='links-cases'>{''.join(rows)}</ul>"
+
+
+def _require_cleared(session: Session, what: str) -> None:
+    if not session.cleared:
+        raise AssistantError(f"the {what} shows names and numbers in clear: it is open to "
+                             f"{', '.join(session.app.settings.pii.cleared_roles)} only")
+
+
+def chart_png(session: Session, case: str) -> tuple[str, str]:
+    """(path of a PNG, summary) for one case or, with ALL_MY_CASES, every case the user may open."""
+    from assistant.links.graph import build_graph
+    from assistant.links.render import render_png
+
+    _require_cleared(session, "link chart")
+    cases = session.cases() if case == ALL_MY_CASES else [session.require_case(case)]
+    if not cases:
+        raise AssistantError("no case to chart")
+    graph = build_graph(_app(session), cases)
+    out = Path(tempfile.mkdtemp(prefix="links-chart-")) / "chart.png"
+    render_png(graph, out, title=f"Link chart: {', '.join(cases)}")
+    return str(out), (f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links across "
+                      f"{len(cases)} case(s); export GraphML/CSV with `assistant links --graph`")
+
+
+def timeline_rows(session: Session, case: str, about: str = "") -> list[list[str]]:
+    from assistant.links.timeline import case_timeline
+
+    _require_cleared(session, "timeline")
+    case_id = session.require_case(case)
+    return [[e.timestamp, e.text, e.citation.source, e.citation.locator]
+            for e in case_timeline(_app(session), case_id, about=(about or "").strip())]
+
+
+def build_links_tab(session_of: Resolver) -> None:
+    """The tab's components and events; call inside the app's `gr.Tabs()`."""
+    with gr.Tab("Links", id="links") as tab:
+        gr.Markdown("Find an identifier across every case. Cases you are not assigned to show only that a match "
+                    "exists and who to ask.")
+        with gr.Row():
+            value = gr.Textbox(label="Identifier or name", elem_id="links-value", scale=3)
+            reason = gr.Textbox(label="Break-glass reason (supervisors; audited)", elem_id="links-reason", scale=2)
+            go = gr.Button("Look up", variant="primary", elem_id="links-go", scale=0)
+        result = gr.HTML(elem_id="links-result")
+        with gr.Row():
+            case = gr.Dropdown(label="Case", choices=[], elem_id="links-case", allow_custom_value=True)
+            about = gr.Textbox(label="Timeline about (optional)", elem_id="links-about")
+            chart_btn = gr.Button("Draw link chart", elem_id="links-chart-btn")
+            tl_btn = gr.Button("Show timeline", elem_id="links-timeline-btn")
+        chart_note = gr.Markdown(elem_id="links-chart-note")
+        chart = gr.Image(label="Link chart", type="filepath", elem_id="links-chart", interactive=False)
+        timeline = gr.Dataframe(headers=TIMELINE_HEADERS, interactive=False, wrap=True, elem_id="links-timeline")
+
+    def on_select(request: gr.Request) -> Any:
+        s = session_of(request)
+        with user_errors():
+            cases = s.cases()
+            return gr.Dropdown(choices=[ALL_MY_CASES, *cases], value=cases[0] if len(cases) == 1 else None)
+
+    def on_lookup(v: str, r: str, request: gr.Request) -> str:
+        s = session_of(request)
+        with user_errors():
+            return lookup_html(s, v, r)
+
+    def on_chart(c: str, request: gr.Request) -> tuple[str, str]:
+        s = session_of(request)
+        with user_errors():
+            return chart_png(s, c or "")
+
+    def on_timeline(c: str, a: str, request: gr.Request) -> list[list[str]]:
+        s = session_of(request)
+        with user_errors():
+            return timeline_rows(s, c or "", a)
+
+    tab.select(on_select, None, case, **PRIVATE)
+    go.click(on_lookup, [value, reason], result, **PRIVATE)
+    value.submit(on_lookup, [value, reason], result, **PRIVATE)
+    chart_btn.click(on_chart, case, [chart, chart_note], **PRIVATE)
+    tl_btn.click(on_timeline, [case, about], timeline, **PRIVATE)

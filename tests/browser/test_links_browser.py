@@ -1,0 +1,93 @@
+"""The Links tab in Debian chromium against the real app (kestrel and plover ingested, the documented demo users):
+a reviewer's look-up shows only the existence of the other case; a supervisor draws the link chart and the timeline.
+Screenshots land in tests/artifacts/links-*.png."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.test_app_browser import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS, _free_port, _login
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None,
+                       reason="Debian chromium not installed: run scripts/install_browser.sh"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from assistant.app import App
+    from assistant.cli.admin import seed_demo_users
+    from assistant.config import load_settings
+    from assistant.ui.build import serve
+
+    settings = load_settings(index_dir=tmp_path_factory.mktemp("browser-links"))
+    settings.llm.backend = "extractive"
+    app = App(settings)
+    seed_demo_users(app)
+    for name, case in (("operation-kestrel", "kestrel"), ("operation-plover", "plover")):
+        assert app.ingest([ROOT / "demo" / name], case, progress=False).ingested
+    app.settings.ui.port = _free_port()
+    app.settings.ui.host = "127.0.0.1"
+    demo = serve(app, prevent_thread_lock=True)
+    yield {"app": app, "url": f"http://127.0.0.1:{app.settings.ui.port}"}
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _open_links_tab(page: Any) -> None:
+    page.get_by_role("tab", name="Links").click()
+    page.locator("#links-value textarea, #links-value input").first.wait_for()
+
+
+def test_reviewer_sees_only_existence_of_the_other_case(server: dict[str, Any], browser: Any) -> None:
+    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    try:
+        _open_links_tab(page)
+        page.locator("#links-value textarea, #links-value input").first.fill("lk19xrt")
+        page.locator("#links-go").click()
+        result = page.locator("#links-result")
+        result.get_by_text("ask supervisor2").wait_for()
+        text = result.inner_text()
+        assert "case kestrel" in text and "witness_statement_ellery.txt" in text
+        assert "witness_statement_price" not in text
+        page.screenshot(path=str(ARTIFACTS / "links-reviewer1-lookup.png"), full_page=True)
+    finally:
+        page.context.close()
+
+
+def test_supervisor_draws_chart_and_timeline(server: dict[str, Any], browser: Any) -> None:
+    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
+    try:
+        _open_links_tab(page)
+        dropdown = page.locator("#links-case input")
+        dropdown.click()
+        page.get_by_role("option", name="kestrel", exact=True).click()
+        page.locator("#links-chart-btn").click()
+        page.locator("#links-chart img").wait_for(state="visible", timeout=TIMEOUT_MS)
+        assert "nodes" in page.locator("#links-chart-note").inner_text()
+        page.locator("#links-chart").screenshot(path=str(ARTIFACTS / "links-supervisor1-chart.png"))
+        page.locator("#links-about textarea, #links-about input").first.fill("Andrei")
+        page.locator("#links-timeline-btn").click()
+        page.wait_for_function("() => document.querySelector('#links-timeline').innerText.includes('Andrei → Marek')")
+        page.screenshot(path=str(ARTIFACTS / "links-supervisor1-timeline.png"), full_page=True)
+    finally:
+        page.context.close()
