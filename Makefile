@@ -85,6 +85,7 @@ eval-ci: install
 bench: install
 	$(BIN)/python benchmarks/bench_ingest_retrieval.py
 	$(BIN)/python benchmarks/bench_answer.py
+	$(BIN)/python benchmarks/bench_roles.py
 	$(BIN)/python benchmarks/bench_links.py
 
 clean:

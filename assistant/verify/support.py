@@ -10,7 +10,9 @@ claim is supported only when, over the chosen windows:
 2. negation agrees (a claim with "not"/"never" needs evidence with one, and the other way round);
 3. the claim's content words are covered (stemmed overlap >= `min_coverage`) and, with an embedder, the claim and
    the evidence are semantically close (cosine >= `min_cosine`);
-4. no chosen unit is instruction-like text ("ignore previous instructions ..."), which is never evidence.
+4. no chosen unit is instruction-like text ("ignore previous instructions ..."), which is never evidence;
+5. with `roles` (the default), each verb's agent, patient and negation agree with the evidence
+   (`assistant.verify.roles`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from assistant.text.quotes import Span, line_span, locate_quote
 from assistant.text.sentences import passage_units
 from assistant.text.untranslated import untranslated_spans
 from assistant.types import Passage
+from assistant.verify.roles import conflict
 
 if TYPE_CHECKING:
     from assistant.index.embedding import Embedder
@@ -49,7 +52,8 @@ class Evidence:
 @dataclass(frozen=True)
 class ClaimResult:
     supported: bool
-    reason: str  # a code, never text: ok | identifiers | coverage | negation | semantic | no_evidence
+    reason: str  # a code, never text: ok | identifiers | coverage | negation | semantic | no_evidence | roles
+    #              | predicate (the last two from assistant.verify.roles)
     coverage: float
     evidence: tuple[Evidence, ...] = ()  # only when supported
     cosine: float = -1.0  # claim vs evidence window, -1 without an embedder
@@ -171,7 +175,7 @@ def _coverage(terms: set[str], f: _Facts) -> float:
 
 def check_claim(claim: str, ids: Identifiers, cited: Sequence[tuple[int, PassageView, Sequence[str]]], *,
                 lowercase_words: set[str], min_coverage: float, min_cosine: float,
-                embedder: Embedder | None = None) -> ClaimResult:
+                embedder: Embedder | None = None, roles: bool = True) -> ClaimResult:
     """Is `claim` supported by the cited passages (index, view, model quotes)? See the module docstring."""
     terms = set(content_terms(claim))
     names = sorted(ids.names | ({ids.initial} if ids.initial and ids.initial not in lowercase_words else set()))
@@ -183,6 +187,7 @@ def check_claim(claim: str, ids: Identifiers, cited: Sequence[tuple[int, Passage
     union = _empty()
     evidence: list[Evidence] = []
     negated: list[bool] = []
+    said: list[tuple[str, str]] = []  # (evidence text, the passage's heading) for the role check
     for _, index, view, (ev, f) in sorted(candidates, key=lambda c: -c[0]):
         before = (_identifier_hits(ids, names, union)[0], len(terms & union.terms))
         trial = _empty()
@@ -194,6 +199,7 @@ def check_claim(claim: str, ids: Identifiers, cited: Sequence[tuple[int, Passage
         evidence.append(Evidence(index, ev.start, ev.end, ev.note))
         neg_unit = max(range(len(view.units)), key=lambda k: (_in(view.units[k], ev), _coverage(terms, view.facts[k])))
         negated.append(has_negation(view.text[slice(*view.units[neg_unit])]))
+        said.append((view.text[ev.start : ev.end], view.text[slice(*view.units[0])]))
     if not evidence:
         return ClaimResult(False, "no_evidence", 0.0)
     coverage = _coverage(terms, union)
@@ -211,6 +217,8 @@ def check_claim(claim: str, ids: Identifiers, cited: Sequence[tuple[int, Passage
         reason = "coverage"
     elif embedder is not None and cosine < min_cosine:
         reason = "semantic"
+    elif roles:  # who did what to whom (assistant.verify.roles): predicate, agent, patient, negation per verb
+        reason = conflict(claim, [t for t, _ in said], " ".join(dict.fromkeys(h for _, h in said))) or "ok"
     ok = reason == "ok"
     return ClaimResult(ok, reason, coverage, tuple(evidence) if ok else (), cosine, tuple(evidence))
 
