@@ -10,8 +10,9 @@ import numpy as np
 
 from assistant.config import RetrievalSettings
 from assistant.errors import AssistantError
+from assistant.index.bm25 import bm25_tokenize, entities_from_meta
 from assistant.index.embedding import Embedder
-from assistant.index.store import IndexStore, StoredChunk, bm25_tokenize, check_case_id, entities_from_meta
+from assistant.index.store import IndexStore, StoredChunk, check_case_id
 from assistant.types import Passage, RetrievalFilters
 
 log = logging.getLogger(__name__)

@@ -23,12 +23,10 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.text.lexicon import MONTH_NAMES, search_terms
-from assistant.types import Chunk, Entity
+from assistant.index.bm25 import BM25_FORMAT, Bm25Index, bm25_text
+from assistant.types import Chunk
 
 log = logging.getLogger(__name__)
-
-BM25_FORMAT = 3  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
 
 READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -39,39 +37,6 @@ def check_case_id(case: str) -> str:
         raise AssistantError(
             f"invalid case id {case!r}: use lower-case letters, digits, '-' or '_' (max 63 characters)")
     return case
-
-
-def bm25_tokenize(text: str) -> list[str]:
-    """Lower-case unicode words, search stopwords removed, Snowball-stemmed. Digit runs are kept whole."""
-    return search_terms(text)
-
-
-class Bm25Index:
-    """BM25 (bm25s) over pre-tokenised documents; ids are ours."""
-
-    def __init__(self, ids: list[str], model: Any) -> None:
-        self.ids = ids
-        self._model = model
-
-    @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> Bm25Index:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # the library sets itself to DEBUG on import
-        model = bm25s.BM25()
-        if ids:
-            model.index([bm25_tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
-        return cls(list(ids), model)
-
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        return self.search_tokens(bm25_tokenize(query), k)
-
-    def search_tokens(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
-        if not self.ids or not tokens:
-            return []
-        k = min(k, len(self.ids))
-        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False)
-        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
 @dataclass(frozen=True)
@@ -97,37 +62,6 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool | list[st
         if key not in meta:
             meta[key] = value
     return meta
-
-
-def entities_from_meta(text: str, meta: dict[str, Any]) -> tuple[Entity, ...]:
-    raw = json.loads(str(meta.get("entities_json", "[]")))
-    return tuple(Entity(type=t, start=s, end=e, text=text[s:e], score=sc, normalized=n) for t, s, e, sc, n in raw)
-
-
-_ISO_DATE = re.compile(r"\b(20\d\d|19\d\d)-(\d\d)-(\d\d)")
-_UK_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
-
-
-def date_words(text: str) -> list[str]:
-    """Numeric dates (ISO timestamps, dd/mm/yyyy) spelled out as '14 March 2023', so a question that names the
-    month finds a message stamped 2023-03-14T19:02 or a statement that wrote 14/03/2023."""
-    found: dict[str, None] = {}
-    for y, m, d in _ISO_DATE.findall(text):
-        if 1 <= int(m) <= 12:
-            found[f"{int(d)} {MONTH_NAMES[int(m) - 1]} {y}"] = None
-    for d, m, y in _UK_DATE.findall(text):
-        if 1 <= int(m) <= 12:
-            found[f"{int(d)} {MONTH_NAMES[int(m) - 1]} {y}"] = None
-    return list(found)
-
-
-def bm25_text(text: str, meta: dict[str, Any]) -> str:
-    """What BM25 indexes: the chunk text plus its entities' normalised values, so identifiers match across
-    written forms (07700 900418 / 07700900418 / +447700900418), plus numeric dates spelled out."""
-    from assistant.pii.tagger import terms_for_entities
-
-    extra = date_words(text) + terms_for_entities(entities_from_meta(text, meta))
-    return text + ("\n" + " ".join(extra) if extra else "")
 
 
 class IndexStore:

@@ -88,7 +88,7 @@ class Rankings:
 
 def bm25_rankings(ids: Sequence[str], texts: Sequence[str], queries: dict[str, str], depth: int,
                   progress: bool = True, desc: str = "bm25") -> dict[str, list[str]]:
-    from assistant.index.store import Bm25Index
+    from assistant.index.bm25 import Bm25Index
 
     index = Bm25Index.build(list(ids), list(texts))
     out: dict[str, list[str]] = {}
