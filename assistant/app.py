@@ -55,7 +55,7 @@ class App:
 
     @cached_property
     def store(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir)
+        return IndexStore(self.settings.index_dir, self.settings.retrieval.catalog_cache_cases)
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -168,7 +168,7 @@ class App:
             return None
         from assistant.index.retrieval import stored_passage
 
-        chunk = self.store.catalog(case)[0].get(chunk_id)
+        chunk = self.store.get_chunk(case, chunk_id)
         if chunk is None or chunk.meta.get("case") != case:
             return None
         return stored_passage(chunk, case)

@@ -36,6 +36,12 @@ class RetrievalSettings(BaseModel):
     identifier_boost: float = Field(2.0, description="BM25 weight multiplier when the question quotes an "
                                     "identifier (phone, registration, e-mail...): dense search finds those badly")
     mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="Retriever; hybrid is the default")
+    catalog_cache_cases: int = Field(4, ge=1, description="Case catalogs (chunk texts + BM25) kept in memory, least "
+                                     "recently used evicted first. benchmarks/bench_catalog_cache.py: ~2.9 KB per "
+                                     "700-character chunk, linear (5.6 MB at 2k, 54.5 MB at 20k chunks), so a "
+                                     "50k-chunk case (one 200k-message extraction) holds ~140 MB and "
+                                     "4 cases ~0.56 GB beside ~0.7 GB of models: inside issue 19's 1.5 GB for 20 "
+                                     "such cases")
 
 
 class SentenceScoring(BaseModel):

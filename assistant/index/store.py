@@ -24,11 +24,13 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.index.bm25 import BM25_FORMAT, Bm25Index, bm25_text
+from assistant.index.lru import LruCache
 from assistant.types import Chunk
 
 log = logging.getLogger(__name__)
 
 READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
+CATALOG_CACHE_CASES = 4  # default LRU capacity; see RetrievalSettings.catalog_cache_cases for the measurement
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -67,7 +69,7 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool | list[st
 class IndexStore:
     """Chroma PersistentClient under index_dir/chroma + manifest.sqlite + in-memory BM25/catalog caches."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -81,7 +83,7 @@ class IndexStore:
             " status TEXT, updated REAL, PRIMARY KEY (case_id, source));"
             "CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, generation INTEGER);")
         self._lock = threading.RLock()
-        self._catalogs: dict[str, tuple[int, dict[str, StoredChunk], Bm25Index]] = {}
+        self._catalogs: LruCache[str, tuple[int, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
 
     # ---- manifest -------------------------------------------------------------------------------------------
     def list_cases(self) -> list[str]:
@@ -136,7 +138,8 @@ class IndexStore:
 
     # ---- reads ----------------------------------------------------------------------------------------------
     def catalog(self, case: str) -> tuple[dict[str, StoredChunk], Bm25Index]:
-        """All chunks of a case and its BM25 index, cached per generation and persisted beside Chroma."""
+        """All chunks of a case and its BM25 index, cached per generation (at most `catalog_cache_cases` cases in
+        memory, least recently used evicted first) and persisted beside Chroma."""
         gen = self.generation(case)
         with self._lock:
             cached = self._catalogs.get(case)
@@ -151,8 +154,34 @@ class IndexStore:
                 log.info("catalog built case=%s generation=%d chunks=%d", case, gen, len(chunks))
             else:
                 chunks, bm25 = loaded
-            self._catalogs[case] = (gen, chunks, bm25)
+            evicted = self._catalogs.put(case, (gen, chunks, bm25))
+            if evicted:
+                log.info("catalog cache evicted cases=%s", ",".join(evicted))
             return chunks, bm25
+
+    def cached_cases(self) -> list[str]:
+        """Cases whose catalog is held in memory, least recently used first."""
+        with self._lock:
+            return self._catalogs.keys()
+
+    def get_chunk(self, case: str, chunk_id: str) -> StoredChunk | None:
+        """One chunk by id: from the in-memory catalog when it is current, else one point read from Chroma (never
+        the whole case for one chunk)."""
+        gen = self.generation(case)
+        with self._lock:
+            cached = self._catalogs.get(case)
+            if cached and cached[0] == gen:
+                return cached[1].get(chunk_id)
+        got = self._collection(case).get(ids=[chunk_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        text = (got["documents"] or [""])[0] or ""
+        return StoredChunk(got["ids"][0], text, dict((got["metadatas"] or [{}])[0] or {}))
+
+    def iter_chunks(self, case: str) -> Iterator[StoredChunk]:
+        """Every chunk of a case, streamed page by page from Chroma, for readers that visit each chunk once."""
+        for _, chunk in self._read_chunks(case):
+            yield chunk
 
     def _read_chunks(self, case: str) -> Iterator[tuple[str, StoredChunk]]:
         """Every stored chunk of a case, read in pages: one unpaged `get` fails above 32,766 chunks (SQLite's limit

@@ -1,0 +1,98 @@
+"""Memory held by one cached case catalog (chunk texts + metadata + BM25), to size the LRU capacity
+`retrieval.catalog_cache_cases`, and the first-query cost with and without the catalog built at ingest.
+
+    .venv/bin/python benchmarks/bench_catalog_cache.py [--sizes 2000 5000 10000] [--chars 700]
+
+Each case is generated (seeded): message-like chunks of about --chars characters holding a UK phone number and a
+date, with their entities stored the way ingest stores them. Chunks go into a real Chroma collection (tmp dir,
+8-dimensional random vectors: the vectors stay in Chroma, never in the catalog). For each size it reports:
+  * retained_mb: memory still held after `IndexStore.catalog` returns (tracemalloc, current after - before), i.e.
+    what one cached case costs; bytes_per_chunk is that over the chunk count;
+  * build_s: the catalog built from Chroma (paged reads, BM25 build, pickle written): the old first-query cost;
+  * load_s: the catalog read back from its pickle by a fresh store: the first-query cost once ingest has built it.
+Writes benchmarks/results/catalog_cache.json. No assertion: the numbers are for reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.index.store import IndexStore
+from assistant.types import Chunk, Entity
+
+RESULTS = Path(__file__).resolve().parent / "results" / "catalog_cache.json"
+WORDS = ("meet collect parcel tonight garage money van driver address usual place bring cash later call back "
+         "tomorrow morning station north road friend phone new number lost keys shop closed wait outside").split()
+
+
+def make_chunks(case: str, n: int, chars: int, rng: random.Random) -> list[Chunk]:
+    out = []
+    for i in range(n):
+        phone = f"07700 9{rng.randrange(10**5):05d}"
+        head = f"2023-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T19:02 call {phone}: "
+        body = []
+        while len(head) + sum(len(w) + 1 for w in body) < chars:
+            body.append(rng.choice(WORDS))
+        text = head + " ".join(body)
+        start = text.index(phone)
+        ent = Entity(type="UK_PHONE", start=start, end=start + len(phone), text=phone, score=0.9,
+                     normalized="+44" + phone.replace(" ", "")[1:])
+        out.append(Chunk(chunk_id=f"{case}:m:{i}", case=case, source="phone.csv", locator=f"msg {i}", text=text,
+                         start=0, end=len(text), content_hash=f"h{i}", source_hash="s", kind="messages",
+                         entities=(ent,)))
+    return out
+
+
+def measure(n: int, chars: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = IndexStore(Path(tmp) / "idx")
+        chunks = make_chunks("bench", n, chars, random.Random(n))
+        store.replace_source("bench", "phone.csv", "s", chunks,
+                             np.random.default_rng(0).standard_normal((n, 8)).astype(np.float32))
+        del chunks
+        t0 = time.perf_counter()
+        store.catalog("bench")
+        build_s = time.perf_counter() - t0
+        fresh = IndexStore(Path(tmp) / "idx")
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        t0 = time.perf_counter()
+        fresh.catalog("bench")
+        load_s = time.perf_counter() - t0
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+    return {"chunks": n, "chars": chars, "retained_mb": round(retained / 2**20, 1),
+            "bytes_per_chunk": round(retained / n), "build_s": round(build_s, 2), "load_s": round(load_s, 3),
+            "build_over_load": round(build_s / load_s, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 5000, 10000])
+    ap.add_argument("--chars", type=int, default=700)
+    args = ap.parse_args()
+    measure(200, args.chars)  # warm-up: imports (bm25s, Presidio's entity terms) are not the catalog's cost
+    rows = [measure(n, args.chars) for n in args.sizes]
+    for row in rows:
+        print(json.dumps(row))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"rows": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

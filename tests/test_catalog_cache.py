@@ -1,0 +1,83 @@
+"""Case catalogs across many cases: a bounded LRU in memory, point reads for one chunk, paged streaming for readers
+of a whole case. Real Chroma in tmp_path; vectors are random (storage and caching are checked, not ranking)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.app import App
+from assistant.config import RetrievalSettings, load_settings
+from assistant.index import store as store_module
+from assistant.index.store import IndexStore
+from assistant.types import Chunk
+
+
+def add_case(store: IndexStore, case: str, n: int, word: str = "parcel") -> None:
+    chunks = [Chunk(chunk_id=f"{case}:{i:03d}", case=case, source="notes.txt", locator=f"line {i}",
+                    text=f"{case} note {i} about the {word}", start=0, end=10, content_hash=f"{case}{word}{i}",
+                    source_hash=word, kind="text") for i in range(n)]
+    vectors = np.random.default_rng(len(case)).standard_normal((n, 8)).astype(np.float32)
+    store.replace_source(case, "notes.txt", word, chunks, vectors)
+
+
+def test_catalog_cache_evicts_the_least_recently_used_case(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "idx", catalog_cache_cases=2)
+    for case in ("alpha", "bravo", "charlie"):
+        add_case(store, case, 4)
+    store.catalog("alpha")
+    store.catalog("bravo")
+    store.catalog("alpha")  # alpha is now the most recently used
+    assert store.cached_cases() == ["bravo", "alpha"]
+    chunks, bm25 = store.catalog("charlie")
+    assert store.cached_cases() == ["alpha", "charlie"]  # bravo, least recently used, evicted
+    assert chunks["charlie:002"].text == "charlie note 2 about the parcel"
+    assert bm25.search("charlie", 10)
+    reloaded, _ = store.catalog("bravo")  # an evicted case comes back whole (from its persisted catalog)
+    assert sorted(reloaded) == [f"bravo:{i:03d}" for i in range(4)]
+    assert store.cached_cases() == ["charlie", "bravo"]
+
+
+def test_capacity_comes_from_the_setting_and_is_validated(tmp_path: Path) -> None:
+    app = App(load_settings(index_dir=tmp_path / "idx", retrieval=RetrievalSettings(catalog_cache_cases=1)))
+    for case in ("alpha", "bravo"):
+        add_case(app.store, case, 3)
+        app.store.catalog(case)
+    assert app.store.cached_cases() == ["bravo"]
+    with pytest.raises(ValueError, match="catalog_cache_cases"):
+        RetrievalSettings(catalog_cache_cases=0)
+
+
+def test_get_chunk_is_a_point_read_and_never_stale(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "idx")
+    add_case(store, "alpha", 5)
+    got = store.get_chunk("alpha", "alpha:003")
+    assert got is not None and got.text == "alpha note 3 about the parcel" and got.meta["locator"] == "line 3"
+    assert store.get_chunk("alpha", "alpha:999") is None
+    assert store.cached_cases() == []  # one chunk did not load the whole case
+    store.catalog("alpha")
+    add_case(store, "alpha", 5, word="van")  # re-ingest: a new generation, the cached catalog is stale
+    fresh = store.get_chunk("alpha", "alpha:003")
+    assert fresh is not None and fresh.text == "alpha note 3 about the van"
+
+
+def test_app_get_chunk_reads_one_chunk_without_the_catalog(tmp_path: Path) -> None:
+    app = App(load_settings(index_dir=tmp_path / "idx"))
+    add_case(app.store, "alpha", 3)
+    passage = app.get_chunk("alpha", "alpha:001")
+    assert passage is not None and passage.text == "alpha note 1 about the parcel"
+    assert app.get_chunk("bravo", "alpha:001") is None
+    assert app.store.cached_cases() == []
+
+
+@pytest.mark.parametrize("page", [3, 5, 7])
+def test_iter_chunks_streams_every_chunk_across_page_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                page: int) -> None:
+    monkeypatch.setattr(store_module, "READ_PAGE", page)
+    store = IndexStore(tmp_path / "idx")
+    add_case(store, "alpha", 10)
+    ids = [c.chunk_id for c in store.iter_chunks("alpha")]
+    assert sorted(ids) == [f"alpha:{i:03d}" for i in range(10)]
+    assert store.cached_cases() == []
