@@ -42,9 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def stored_views(app: App, case: str) -> Iterator[ChunkView]:
     from assistant.links.indexer import view_of_stored
 
-    chunks, _ = app.store.catalog(case)
-    for cid, chunk in chunks.items():
-        yield view_of_stored(cid, chunk.text, chunk.meta)
+    for chunk in app.store.iter_chunks(case):  # streamed in pages: a rebuild visits every case once, so it neither
+        yield view_of_stored(chunk.chunk_id, chunk.text, chunk.meta)  # builds BM25 nor fills the catalog cache
 
 
 def run_links(args: argparse.Namespace, app: App) -> int:

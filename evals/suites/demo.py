@@ -36,8 +36,7 @@ def _resolve(path: Path) -> Path:
 
 
 def _chunk_ids(app: Any, case: str) -> set[str]:
-    chunks, _ = app.store.catalog(case)
-    return set(chunks)
+    return {chunk.chunk_id for chunk in app.store.iter_chunks(case)}
 
 
 def run(settings: Settings, *, quick: bool = False, progress: bool = True,
