@@ -11,6 +11,7 @@ import pytest
 from assistant.app import App
 from assistant.config import RetrievalSettings, load_settings
 from assistant.index import store as store_module
+from assistant.index.bm25 import Bm25Index
 from assistant.index.store import IndexStore
 from assistant.types import Chunk
 
@@ -81,3 +82,23 @@ def test_iter_chunks_streams_every_chunk_across_page_boundaries(tmp_path: Path, 
     ids = [c.chunk_id for c in store.iter_chunks("alpha")]
     assert sorted(ids) == [f"alpha:{i:03d}" for i in range(10)]
     assert store.cached_cases() == []
+
+
+def test_ingest_builds_the_keyword_index_so_the_first_question_only_loads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "note.txt").write_text("The parcel was left at the garage on North Road before the van arrived.\n")
+    app = App(load_settings(index_dir=tmp_path / "idx"))
+    report = app.ingest([folder], "alpha", progress=False)
+    assert len(report.ingested) == 1 and report.timings["finalize"] > 0
+    assert app.store.cached_cases() == ["alpha"]
+
+    def no_build(*args: object, **kwargs: object) -> Bm25Index:
+        raise AssertionError("BM25 was rebuilt at question time")
+
+    monkeypatch.setattr(Bm25Index, "build", classmethod(no_build))
+    chunks, bm25 = IndexStore(tmp_path / "idx").catalog("alpha")  # a fresh process: loads what ingest built
+    assert len(chunks) == 1 and bm25.search("parcel garage", 5)
+    again = app.ingest([folder], "alpha", progress=False)
+    assert again.unchanged == report.ingested and again.timings["finalize"] == 0.0

@@ -159,6 +159,12 @@ class IndexStore:
                 log.info("catalog cache evicted cases=%s", ",".join(evicted))
             return chunks, bm25
 
+    def finalize(self, case: str) -> int:
+        """End of an ingest: build and persist the case's catalog and BM25 now, so the first question after the
+        ingest only loads them. Returns the chunk count."""
+        chunks, _ = self.catalog(case)
+        return len(chunks)
+
     def cached_cases(self) -> list[str]:
         """Cases whose catalog is held in memory, least recently used first."""
         with self._lock:

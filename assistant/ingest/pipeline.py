@@ -38,7 +38,7 @@ class IngestReport:
     notes: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
     timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "pii": 0.0, "embed": 0.0,
-                                                                "index": 0.0})
+                                                                "index": 0.0, "finalize": 0.0})
 
     @property
     def exit_code(self) -> int:
@@ -96,7 +96,21 @@ class Ingestor:
                 on_progress(done, len(found), rel)
         if bar is not None:
             bar.close()
+        if report.ingested:
+            self._finalize(case, report)
         return report
+
+    def _finalize(self, case: str, report: IngestReport) -> None:
+        """Build the keyword index once per ingest, not on the first question. A failure here loses nothing: the
+        first question builds it instead."""
+        t0 = time.perf_counter()
+        try:
+            self.store.finalize(case)
+        except Exception as exc:
+            report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}); the first "
+                                           "question will build it"))
+            log.exception("finalize failed case=%s", case)
+        report.timings["finalize"] += time.perf_counter() - t0
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, report: IngestReport) -> None:
         from assistant.ingest.chunking import chunk_document
