@@ -4,7 +4,8 @@ manifest that makes re-ingest incremental and crash-safe.
 Crash safety: a source is marked `pending` in the manifest before its chunks are written and `complete` after.
 A source found `pending` (a crash mid-file) is re-done from scratch on the next ingest: its old chunks are deleted
 by `source` first, so the collection never holds a half-written file next to a `complete` mark. BM25 is derived
-data: it is rebuilt from Chroma whenever the case's generation counter moved."""
+data: built at the end of each ingest (`finalize`), and rebuilt from Chroma whenever the case's generation counter
+moved without one (a crash between a write and the finalize)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ class IndexStore:
             return [r[0] for r in self._db.execute("SELECT case_id FROM cases ORDER BY case_id")]
 
     def has_case(self, case: str) -> bool:
-        return case in self.list_cases()
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM cases WHERE case_id=?", (case,)).fetchone() is not None
 
     def generation(self, case: str) -> int:
         with self._lock:
