@@ -102,3 +102,21 @@ def test_ingest_builds_the_keyword_index_so_the_first_question_only_loads_it(
     assert len(chunks) == 1 and bm25.search("parcel garage", 5)
     again = app.ingest([folder], "alpha", progress=False)
     assert again.unchanged == report.ingested and again.timings["finalize"] == 0.0
+
+
+def test_a_failed_finalize_keeps_the_ingest_and_the_first_question_builds_the_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "note.txt").write_text("The parcel was left at the garage on North Road.\n")
+    app = App(load_settings(index_dir=tmp_path / "idx"))
+
+    def disk_full(case: str) -> int:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(app.store, "finalize", disk_full)
+    report = app.ingest([folder], "alpha", progress=False)
+    assert len(report.ingested) == 1 and report.exit_code == 0
+    assert any("keyword index not built at ingest (OSError)" in note for _, note in report.notes)
+    chunks, bm25 = IndexStore(tmp_path / "idx").catalog("alpha")
+    assert len(chunks) == 1 and bm25.search("parcel", 5)
