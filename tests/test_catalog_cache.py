@@ -120,3 +120,20 @@ def test_a_failed_finalize_keeps_the_ingest_and_the_first_question_builds_the_in
     assert any("keyword index not built at ingest (OSError)" in note for _, note in report.notes)
     chunks, bm25 = IndexStore(tmp_path / "idx").catalog("alpha")
     assert len(chunks) == 1 and bm25.search("parcel", 5)
+
+
+def test_a_question_loads_only_the_keyword_index_and_reads_its_passages_by_id(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "idx", catalog_cache_cases=1)
+    add_case(store, "alpha", 6)
+    add_case(store, "bravo", 6, word="van")
+    store.finalize("alpha")
+    store.finalize("bravo")  # evicts alpha's catalog
+    fresh = IndexStore(tmp_path / "idx", catalog_cache_cases=1)  # a new process
+    bm25 = fresh.keyword_index("alpha")
+    hits = [cid for cid, _ in bm25.search("alpha parcel note", 3)]
+    assert len(hits) == 3 and all(h.startswith("alpha:") for h in hits)
+    got = fresh.get_chunks("alpha", [*hits, "alpha:999"])
+    assert sorted(got) == sorted(hits) and got[hits[0]].meta["case"] == "alpha"
+    assert fresh.cached_cases() == []  # no chunk texts were loaded for the question
+    add_case(fresh, "alpha", 6, word="garage")  # a new generation: the keyword index is rebuilt, never stale
+    assert fresh.keyword_index("alpha").search("garage", 3)

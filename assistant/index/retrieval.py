@@ -80,10 +80,11 @@ class Retriever:
             raise AssistantError("empty question")
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.mode
-        chunks, bm25 = self.store.catalog(case)
+        bm25 = self.store.keyword_index(case)  # the whole catalog only when filters must see every chunk
         allowed: set[str] | None = None
         if filters is not None and not filters.is_empty():
-            allowed = {cid for cid, ch in chunks.items() if _matches(ch, filters)}
+            allowed = {cid for cid, ch in self.store.catalog(case)[0].items() if _matches(ch, filters)}
+        n_chunks = len(bm25.ids)
         depth = self.settings.candidate_k
         rankings: list[list[str]] = []
         weights: list[float] = []
@@ -91,16 +92,17 @@ class Retriever:
             tokens = bm25_tokenize(question)
             identifiers = self.query_terms(question) if self.query_terms is not None else []
             tokens += [t for term in identifiers for t in bm25_tokenize(term)]
-            hits = bm25.search_tokens(tokens, depth if allowed is None else len(chunks))
+            hits = bm25.search_tokens(tokens, depth if allowed is None else n_chunks)
             rankings.append([cid for cid, _ in hits if allowed is None or cid in allowed][:depth])
             weights.append(self.settings.bm25_weight * (self.settings.identifier_boost if identifiers else 1.0))
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_query(question)
-            want = depth if allowed is None else min(len(chunks), depth * 10)
+            want = depth if allowed is None else min(n_chunks, depth * 10)
             hits = self.store.dense_query(case, qvec, want)
             rankings.append([cid for cid, _ in hits if allowed is None or cid in allowed][:depth])
             weights.append(self.settings.dense_weight)
         fused = rrf_fuse(rankings, k=self.settings.rrf_k, weights=weights)[:top_k]
+        chunks = self.store.get_chunks(case, [cid for cid, _ in fused])
         passages = [stored_passage(chunks[cid], case, score=score, rank=rank)
                     for rank, (cid, score) in enumerate(fused, start=1) if cid in chunks]
         log.info("retrieve case=%s mode=%s candidates=%s returned=%d", case, mode,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import pickle
 import re
 import sqlite3
 import threading
@@ -24,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.index.bm25 import BM25_FORMAT, Bm25Index, bm25_text
+from assistant.index.bm25 import Bm25Index, bm25_text
 from assistant.index.lru import LruCache
+from assistant.index.persisted import load_part, save_part
 from assistant.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class IndexStore:
             "CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, generation INTEGER);")
         self._lock = threading.RLock()
         self._catalogs: LruCache[str, tuple[int, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
+        self._keywords: LruCache[str, tuple[int, Bm25Index]] = LruCache(catalog_cache_cases)  # cases without a catalog
 
     # ---- manifest -------------------------------------------------------------------------------------------
     def list_cases(self) -> list[str]:
@@ -147,19 +148,52 @@ class IndexStore:
             cached = self._catalogs.get(case)
             if cached and cached[0] == gen:
                 return cached[1], cached[2]
-            loaded = self._load_bm25(case, gen)
-            if loaded is None:
+            chunks = load_part(self.index_dir, check_case_id(case), gen, "chunks")
+            bm25 = load_part(self.index_dir, case, gen, "bm25")
+            if not isinstance(chunks, dict) or not isinstance(bm25, Bm25Index):
                 chunks = dict(self._read_chunks(case))
                 ids = sorted(chunks)
                 bm25 = Bm25Index.build(ids, [bm25_text(chunks[i].text, chunks[i].meta) for i in ids])
-                self._save_bm25(case, gen, chunks, bm25)
+                save_part(self.index_dir, case, gen, "chunks", chunks)
+                save_part(self.index_dir, case, gen, "bm25", bm25)
                 log.info("catalog built case=%s generation=%d chunks=%d", case, gen, len(chunks))
-            else:
-                chunks, bm25 = loaded
+            self._keywords.pop(case)  # the catalog entry holds it
             evicted = self._catalogs.put(case, (gen, chunks, bm25))
             if evicted:
                 log.info("catalog cache evicted cases=%s", ",".join(evicted))
             return chunks, bm25
+
+    def keyword_index(self, case: str) -> Bm25Index:
+        """The case's BM25 index alone (a quarter of a catalog's memory and load time, bench_catalog_cache.py):
+        what a question needs, its passages then read by id (`get_chunks`). Built with the catalog when missing."""
+        gen = self.generation(case)
+        with self._lock:
+            cached = self._catalogs.get(case)
+            if cached and cached[0] == gen:
+                return cached[2]
+            keyed = self._keywords.get(case)
+            if keyed and keyed[0] == gen:
+                return keyed[1]
+            bm25 = load_part(self.index_dir, check_case_id(case), gen, "bm25")
+            if not isinstance(bm25, Bm25Index):
+                return self.catalog(case)[1]
+            self._keywords.put(case, (gen, bm25))
+            return bm25
+
+    def get_chunks(self, case: str, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The named chunks (absent ids left out): from the cached catalog when current, else point reads."""
+        gen = self.generation(case)
+        with self._lock:
+            cached = self._catalogs.get(case)
+            if cached and cached[0] == gen:
+                return {cid: cached[1][cid] for cid in chunk_ids if cid in cached[1]}
+        out: dict[str, StoredChunk] = {}
+        col = self._collection(case)
+        for start in range(0, len(chunk_ids), READ_PAGE):
+            got = col.get(ids=list(chunk_ids[start : start + READ_PAGE]), include=["documents", "metadatas"])
+            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+                out[cid] = StoredChunk(cid, doc or "", dict(meta or {}))
+        return out
 
     def finalize(self, case: str) -> int:
         """End of an ingest: build and persist the case's catalog and BM25 now, so the first question after the
@@ -173,18 +207,8 @@ class IndexStore:
             return self._catalogs.keys()
 
     def get_chunk(self, case: str, chunk_id: str) -> StoredChunk | None:
-        """One chunk by id: from the in-memory catalog when it is current, else one point read from Chroma (never
-        the whole case for one chunk)."""
-        gen = self.generation(case)
-        with self._lock:
-            cached = self._catalogs.get(case)
-            if cached and cached[0] == gen:
-                return cached[1].get(chunk_id)
-        got = self._collection(case).get(ids=[chunk_id], include=["documents", "metadatas"])
-        if not got["ids"]:
-            return None
-        text = (got["documents"] or [""])[0] or ""
-        return StoredChunk(got["ids"][0], text, dict((got["metadatas"] or [{}])[0] or {}))
+        """One chunk by id: from the cached catalog when current, else one point read (never the whole case)."""
+        return self.get_chunks(case, [chunk_id]).get(chunk_id)
 
     def iter_chunks(self, case: str) -> Iterator[StoredChunk]:
         """Every chunk of a case, streamed page by page from Chroma, for readers that visit each chunk once."""
@@ -203,29 +227,6 @@ class IndexStore:
             if len(got["ids"]) < READ_PAGE:
                 return
             offset += READ_PAGE
-
-    def _bm25_path(self, case: str) -> Path:
-        return self.index_dir / "bm25" / f"{check_case_id(case)}.pkl"
-
-    def _save_bm25(self, case: str, gen: int, chunks: dict[str, StoredChunk], bm25: Bm25Index) -> None:
-        path = self._bm25_path(case)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(((BM25_FORMAT, gen), chunks, bm25), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-
-    def _load_bm25(self, case: str, gen: int) -> tuple[dict[str, StoredChunk], Bm25Index] | None:
-        """Our own pickle, written by _save_bm25 inside the index dir; stale generations are ignored."""
-        path = self._bm25_path(case)
-        if not path.exists():
-            return None
-        try:
-            with path.open("rb") as fh:
-                saved_gen, chunks, bm25 = pickle.load(fh)
-        except Exception:  # a torn or old-format file is just rebuilt
-            return None
-        return (chunks, bm25) if saved_gen == (BM25_FORMAT, gen) else None
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
