@@ -1,0 +1,120 @@
+"""Nothing lost, nothing silently merged (issue 14): message CSV rows, non-regular files, one name from two roots.
+
+Small neutral files made in tmp_path; the ingest tests run the real App (Chroma, Presidio, the packaged embedder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.errors import IngestError
+from assistant.loaders import load_file_with_notes
+from assistant.loaders.csv_rows import FIELD_CAP_CHARS
+
+HEADER = "timestamp,sender,body,translation\n"
+
+
+def _csv(tmp_path: Path, rows: str, name: str = "chat.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + rows, encoding="utf-8")
+    return path
+
+
+def _load(path: Path) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+    doc, notes = load_file_with_notes(path, path.parent)
+    return [(m.message_id, m.sender, m.body, m.translation) for m in doc.messages], notes
+
+
+def test_unclosed_quote_never_merges_the_rows_it_swallowed(tmp_path: Path) -> None:
+    path = _csv(tmp_path, '2023-01-01T10:00,Ann,"starts a quote and never ends it,\n'
+                          "2023-01-01T10:01,Bob,second message,\n"
+                          "2023-01-01T10:02,Cat,third message,\n")
+    messages, notes = _load(path)
+    assert messages == [("m2", "Bob", "second message", ""), ("m3", "Cat", "third message", "")]
+    assert len(notes) == 1 and notes[0].startswith("bad row 1 (line 2) not ingested: a field runs over 1 line(s)")
+    assert "starts a quote" not in notes[0]  # notes never carry cell text
+
+
+def test_unclosed_quote_in_the_last_row_is_reported(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "2023-01-01T10:00,Ann,first,\n2023-01-01T10:01,Bob,\"open\nstill open,\n")
+    messages, notes = _load(path)
+    assert messages == [("m1", "Ann", "first", "")]
+    assert notes == ["bad row 2 (line 3) not ingested: unclosed quote: a quoted field is still open at the end "
+                     "of the file"]
+
+
+def test_unquoted_delimiter_is_a_bad_row_not_a_translation(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "2023-01-01T10:00,Ann,yes, at noon,\n2023-01-01T10:01,Bob,fine,\n2023-01-01T10:02,Cat\n")
+    messages, notes = _load(path)
+    assert messages == [("m2", "Bob", "fine", "")]
+    assert notes == ["bad row 1 (line 2) not ingested: 5 cells where the header has 4 (a delimiter inside an "
+                     "unquoted field?)",
+                     "bad row 3 (line 4) not ingested: 2 cells where the header has 4 (a delimiter inside an "
+                     "unquoted field?)"]
+
+
+def test_quoted_multiline_bodies_and_escaped_quotes_stay_whole(tmp_path: Path) -> None:
+    path = _csv(tmp_path, '2023-01-01T10:00,Ann,"line one\n2023-01-02 is a date in the text, ""quoted""",\n'
+                          '2023-01-01T10:01,Bob,"a ""b"", c",ok\n')
+    messages, notes = _load(path)
+    assert messages == [("m1", "Ann", 'line one\n2023-01-02 is a date in the text, "quoted"', ""),
+                        ("m2", "Bob", 'a "b", c', "ok")]
+    assert notes == []
+
+
+def test_a_field_over_the_old_128k_limit_is_kept(tmp_path: Path) -> None:
+    long_body = "word " * 40_000  # 200,000 characters: over the csv module's default 131,072
+    path = _csv(tmp_path, f'2023-01-01T10:00,Ann,"{long_body}",\n2023-01-01T10:01,Bob,short,\n')
+    messages, notes = _load(path)
+    assert [(m[0], len(m[2])) for m in messages] == [("m1", len(long_body.strip())), ("m2", 5)]
+    assert notes == []
+
+
+def test_a_field_over_the_cap_costs_its_row_only(tmp_path: Path) -> None:
+    huge = "x\n" * (FIELD_CAP_CHARS // 2 + 10)  # a quoted field over the cap, spread over many lines
+    path = _csv(tmp_path, f'2023-01-01T10:00,Ann,"{huge}",\n2023-01-01T10:01,Bob,short,\n')
+    messages, notes = _load(path)
+    assert messages == [("m2", "Bob", "short", "")]
+    assert len(notes) == 1
+    assert notes[0].startswith(f"bad row 1 (line 2) not ingested: a field is longer than the cap of "
+                               f"{FIELD_CAP_CHARS:,} characters (lines 2-")
+
+
+def test_only_bad_rows_is_an_error_naming_the_first(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "2023-01-01T10:00,Ann,a,b,c\n")
+    with pytest.raises(IngestError) as info:
+        load_file_with_notes(path, tmp_path)
+    assert info.value.path == "chat.csv"
+    assert "no usable rows (1 bad row(s), e.g. bad row 1 (line 2)" in info.value.reason
+
+
+def test_many_bad_rows_are_all_listed(tmp_path: Path) -> None:
+    rows = "".join(f"2023-01-01T10:{i % 60:02d},Ann,a,b,c\n" for i in range(120)) + "2023-01-01T11:00,Bob,ok,\n"
+    messages, notes = _load(_csv(tmp_path, rows))
+    assert messages == [("m121", "Bob", "ok", "")]
+    assert len(notes) == 101 and notes[-1] == "20 more bad rows not ingested: rows " + ", ".join(
+        str(n) for n in range(101, 121))
+
+
+# ---------------------------------------------------------------- through the real ingest
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from assistant.app import App
+    from assistant.config import load_settings
+
+    return App(load_settings(index_dir=tmp_path_factory.mktemp("idx")))
+
+
+def test_ingest_reports_bad_rows_and_indexes_the_good_ones(app: Any, tmp_path: Path) -> None:
+    path = _csv(tmp_path, '2023-01-01T10:00,Ann,"the quote opens here,\n'
+                          "2023-01-01T10:01,Bob,the lighthouse keeper waved,\n")
+    report = app.ingest([path], "rows", progress=False)
+    assert report.ingested == ["chat.csv"] and not report.failed
+    assert [s for s, n in report.notes if n.startswith("bad row 1 (line 2) not ingested")] == ["chat.csv"]
+    texts = [p.text for p in app.retrieve("rows", "lighthouse keeper", top_k=5)]
+    assert any("the lighthouse keeper waved" in t for t in texts)
+    assert not any("the quote opens here" in t for t in texts)
