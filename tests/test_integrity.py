@@ -4,14 +4,17 @@ Small neutral files made in tmp_path; the ingest tests run the real App (Chroma,
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from assistant.errors import IngestError
-from assistant.loaders import load_file_with_notes
+from assistant.loaders import discover_files, load_file_with_notes
 from assistant.loaders.csv_rows import FIELD_CAP_CHARS
+from assistant.loaders.files import open_regular, refusal
 
 HEADER = "timestamp,sender,body,translation\n"
 
@@ -118,3 +121,69 @@ def test_ingest_reports_bad_rows_and_indexes_the_good_ones(app: Any, tmp_path: P
     texts = [p.text for p in app.retrieve("rows", "lighthouse keeper", top_k=5)]
     assert any("the lighthouse keeper waved" in t for t in texts)
     assert not any("the quote opens here" in t for t in texts)
+
+
+# ---------------------------------------------------------------- filesystem: regular files only
+
+
+@pytest.fixture
+def no_hang() -> Any:
+    """Opening a FIFO blocks: fail the test after 20 s instead of hanging the suite."""
+    def _alarm(signum: int, frame: Any) -> None:
+        raise TimeoutError("blocked: a non-regular file was opened")
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def _hostile_folder(tmp_path: Path) -> Path:
+    case = tmp_path / "case"
+    case.mkdir()
+    (case / "good.txt").write_text("The ferry left at dawn.\n", encoding="utf-8")
+    (case / "inside.txt").symlink_to(case / "good.txt")  # a link inside the root: the same file, read once
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Not part of this case.\n", encoding="utf-8")
+    (case / "escape.txt").symlink_to(outside)
+    os.mkfifo(case / "p.csv")
+    (case / "loop_a.txt").symlink_to(case / "loop_b.txt")
+    (case / "loop_b.txt").symlink_to(case / "loop_a.txt")
+    (case / "again").symlink_to(case, target_is_directory=True)  # a folder link back to the root
+    (case / "dangling.md").symlink_to(tmp_path / "gone.md")
+    return case
+
+
+def test_discover_refuses_pipes_escaping_links_and_loops(tmp_path: Path, no_hang: None) -> None:
+    case = _hostile_folder(tmp_path)
+    found, refused = discover_files([case])
+    assert [(f.name, r) for f, r in found] == [("good.txt", case)]
+    reasons = {p.name: r for p, r in refused}
+    assert reasons["p.csv"] == "not a regular file: a named pipe (FIFO); never opened"
+    assert reasons["escape.txt"].startswith("symbolic link to a file outside the ingested folder")
+    assert reasons["loop_a.txt"].startswith("symbolic link loop") and reasons["loop_b.txt"].startswith(
+        "symbolic link loop")
+    assert reasons["again"].startswith("symbolic link to a folder; not followed")
+    assert reasons["dangling.md"].startswith("dangling symbolic link")
+    assert set(reasons) == {"p.csv", "escape.txt", "loop_a.txt", "loop_b.txt", "again", "dangling.md"}
+
+
+def test_a_named_pipe_or_device_named_directly_is_refused_unopened(tmp_path: Path, no_hang: None) -> None:
+    os.mkfifo(tmp_path / "p.csv")
+    with pytest.raises(IngestError, match="named pipe"):
+        load_file_with_notes(tmp_path / "p.csv", tmp_path)
+    assert refusal(Path("/dev/null"), Path("/dev")) == "not a regular file: a character device; never opened"
+    with pytest.raises(IngestError, match="named pipe"):  # the second line: a path swapped after the check
+        open_regular(tmp_path / "p.csv", "p.csv")
+
+
+def test_ingest_keeps_good_files_and_reports_every_refused_one(app: Any, tmp_path: Path, no_hang: None) -> None:
+    case = _hostile_folder(tmp_path)
+    report = app.ingest([case], "fs", progress=False)
+    assert report.ingested == ["good.txt"]
+    failed = {Path(source).name: reason for source, reason in report.failed}
+    assert set(failed) == {"p.csv", "escape.txt", "loop_a.txt", "loop_b.txt", "again", "dangling.md"}
+    assert all(failed.values())
+    texts = [p.text for p in app.retrieve("fs", "part of this case ferry", top_k=5)]
+    assert texts and not any("Not part of this case" in t for t in texts)

@@ -64,16 +64,13 @@ class Ingestor:
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None) -> IngestReport:
-        from assistant.loaders import discover, relative_source
+        from assistant.loaders import discover_files, relative_source
 
         check_case_id(case)
         report = IngestReport(case=case)
-        missing = [p for p in paths if not Path(p).exists()]
-        for p in missing:
-            report.failed.append((str(p), "no such file or folder"))
-        found, unsupported = discover([Path(p) for p in paths if Path(p).exists()])
-        for p in unsupported:
-            report.failed.append((p.as_posix(), f"unsupported file type {p.suffix or '(none)'!r}"))
+        found, refused = discover_files([Path(p) for p in paths])
+        for p, reason in refused:  # missing, unsupported, or not a regular file inside its root: never opened
+            report.failed.append((p.as_posix(), reason))
         bar = None
         if progress:
             from tqdm import tqdm
