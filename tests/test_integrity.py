@@ -187,3 +187,31 @@ def test_ingest_keeps_good_files_and_reports_every_refused_one(app: Any, tmp_pat
     assert all(failed.values())
     texts = [p.text for p in app.retrieve("fs", "part of this case ferry", top_k=5)]
     assert texts and not any("Not part of this case" in t for t in texts)
+
+
+# ---------------------------------------------------------------- one name from two roots
+
+
+def test_same_name_from_two_roots_is_refused_never_replaced(app: Any, tmp_path: Path) -> None:
+    first, second = tmp_path / "A" / "notes.txt", tmp_path / "B" / "notes.txt"
+    for path, text in ((first, "The blue van was parked by the quay.\n"), (second, "The red boat sank at noon.\n")):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    (tmp_path / "A" / "other.txt").write_text("A separate page about the harbour.\n", encoding="utf-8")
+    report = app.ingest([tmp_path / "A", second], "names", progress=False)
+    assert report.ingested == ["notes.txt", "other.txt"]
+    assert report.failed == [(second.as_posix(), f"same source name 'notes.txt' as {first.as_posix()}, ingested "
+                                                 "earlier in this batch; refused, not replaced (rename it, or "
+                                                 "ingest it into another case)")]
+    texts = " ".join(p.text for p in app.retrieve("names", "blue van red boat quay", top_k=5))
+    assert "blue van" in texts and "red boat" not in texts
+
+
+def test_same_name_is_free_when_the_first_file_failed(app: Any, tmp_path: Path) -> None:
+    (tmp_path / "A").mkdir()
+    (tmp_path / "B").mkdir()
+    (tmp_path / "A" / "notes.txt").write_bytes(b"")
+    (tmp_path / "B" / "notes.txt").write_text("The green kite flew over the field.\n", encoding="utf-8")
+    report = app.ingest([tmp_path / "A", tmp_path / "B"], "names2", progress=False)
+    assert report.ingested == ["notes.txt"]
+    assert report.failed == [("notes.txt", "empty file (0 bytes)")]
