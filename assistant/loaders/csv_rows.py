@@ -9,7 +9,7 @@ record consumed, and checks every record:
 - no field may hold a newline followed by a line that is itself a complete row (same cell count as the header and
   a timestamp in the timestamp column): that is a message swallowed by an unclosed quote;
 - a quote still open at the end of the file is reported;
-- a field over `FIELD_CAP_CHARS` is reported.
+- a field over `FIELD_CAP_CHARS` is reported (only its row is lost, no longer the whole file).
 
 A bad record is reported with its data-row number, its first line number and the reason; reading resumes at the
 first swallowed row inside it (or after it), so the rows it had swallowed are read as the rows they are.
@@ -23,9 +23,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-# One cell may hold at most 1 Mi characters. The whole file is already in memory when it is parsed, so the cap only
-# bounds what one row may add to one message; it is 8x the csv module's 128 Ki default, which rejected whole files.
-FIELD_CAP_CHARS = 1 << 20
+# One cell may hold at most 128 Ki characters (the csv module's own default, now applied per row instead of to the
+# whole file). Measured by benchmarks/bench_csv_rows.py: chunking stores every part's message record with the whole
+# body, so one message of n characters costs about n^2/800 bytes of chunk metadata (64 Ki: 5 MB, 128 Ki: 21 MB,
+# 256 Ki: 84 MB, 1 Mi: 1.3 GB). Raise the cap only once each part's record carries its own slice.
+FIELD_CAP_CHARS = 1 << 17
 
 _LINE_ENDS = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")  # after \n, \r\n or a lone \r, keeping the ends (as newline="")
 
