@@ -19,7 +19,7 @@ from assistant.access.auth import UserError
 from assistant.access.session import Session
 from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
-from assistant.errors import AccessDenied
+from assistant.errors import AccessDenied, AssistantError
 from assistant.types import Answer, Citation, Passage
 from assistant.ui import admin as ui_admin
 from assistant.ui import chat as ui_chat
@@ -96,6 +96,18 @@ def test_filters_are_built_from_the_form() -> None:
     assert ui_chat.make_filters("", " ", "", "", "") is None
     f = ui_chat.make_filters("2023-01-01", "2023-02-01", " Samir ", "messages/phone.csv", "PHONE_NUMBER")
     assert f is not None and f.sender == "Samir" and f.date_to == "2023-02-01" and f.entity_type == "PHONE_NUMBER"
+    uk = ui_chat.make_filters("14/03/2023", "", "", "", "")
+    assert uk is not None and uk.date_from == "2023-03-14"
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("March 2023", "", "From date 'March 2023' is not a date: write it as YYYY-MM-DD"),
+    ("", "2023-02-30", "To date '2023-02-30' is not a date"),
+    ("2023-04-01", "2023-03-01", "From date 2023-04-01 is after To date 2023-03-01"),
+])
+def test_bad_filter_dates_are_refused_with_the_fix(start: str, end: str, message: str) -> None:
+    with pytest.raises(AssistantError, match=message):
+        ui_chat.make_filters(start, end, "", "", "")
 
 
 def test_citation_panel_shows_original_beside_translation_with_mark(fake_app: FakeApp) -> None:

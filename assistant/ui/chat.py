@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from assistant.access.session import Session
+from assistant.errors import AssistantError
 from assistant.types import Answer, RetrievalFilters
 from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, passage_html
 
@@ -41,9 +44,40 @@ class ChatUpdate:
     choices: list[tuple[str, str]] = field(default_factory=list)
 
 
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_UK_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def filter_date(value: str, label: str) -> str:
+    """A typed filter date as ISO YYYY-MM-DD ("" when empty). Accepts 2023-03-14 and the UK form 14/03/2023;
+    anything else ("March 2023", "14.3.") is refused with a message, never silently matched as text."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    if iso := _ISO_DAY.match(text):
+        year, month, day = iso.groups()
+    elif uk := _UK_DAY.match(text):
+        day, month, year = uk.groups()
+    else:
+        return _refuse(text, label)
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return _refuse(text, label)
+
+
+def _refuse(text: str, label: str) -> str:
+    raise AssistantError(f"{label} {text!r} is not a date: write it as YYYY-MM-DD (2023-03-14) or DD/MM/YYYY "
+                         "(14/03/2023)")
+
+
 def make_filters(date_from: str = "", date_to: str = "", sender: str = "", source: str = "",
                  entity_type: str = "") -> RetrievalFilters | None:
-    filters = RetrievalFilters(date_from=(date_from or "").strip(), date_to=(date_to or "").strip(),
+    """The form's filters; bad dates, or a from-date after the to-date, raise `AssistantError` with the fix."""
+    start, end = filter_date(date_from, "From date"), filter_date(date_to, "To date")
+    if start and end and start > end:
+        raise AssistantError(f"From date {start} is after To date {end}: swap them")
+    filters = RetrievalFilters(date_from=start, date_to=end,
                                sender=(sender or "").strip(), source=(source or "").strip(),
                                entity_type=(entity_type or "").strip())
     return None if filters.is_empty() else filters
