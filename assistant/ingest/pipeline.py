@@ -52,6 +52,11 @@ class IngestReport:
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
+def _same_name(rel: str, holder: Path) -> str:
+    return (f"same source name {rel!r} as {holder.as_posix()}, ingested earlier in this batch; refused, not "
+            "replaced (rename it, or ingest it into another case)")
+
+
 class Ingestor:
     def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder, tagger: Tagger,
                  tokenizer: Any) -> None:
@@ -64,25 +69,27 @@ class Ingestor:
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None) -> IngestReport:
-        from assistant.loaders import discover, relative_source
+        from assistant.loaders import discover_files, relative_source
 
         check_case_id(case)
         report = IngestReport(case=case)
-        missing = [p for p in paths if not Path(p).exists()]
-        for p in missing:
-            report.failed.append((str(p), "no such file or folder"))
-        found, unsupported = discover([Path(p) for p in paths if Path(p).exists()])
-        for p in unsupported:
-            report.failed.append((p.as_posix(), f"unsupported file type {p.suffix or '(none)'!r}"))
+        found, refused = discover_files([Path(p) for p in paths])
+        for p, reason in refused:  # missing, unsupported, or not a regular file inside its root: never opened
+            report.failed.append((p.as_posix(), reason))
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=len(found), desc=f"ingest {case}", unit="file")
+        holders: dict[str, Path] = {}  # source name -> the file of this batch that holds it in the index
         for done, (path, root) in enumerate(found, start=1):
             rel = relative_source(path, root)
             try:
-                self._ingest_one(path, root, rel, case, report)
+                if rel in holders:  # two roots, one name: never let the second silently replace the first
+                    report.failed.append((path.as_posix(), _same_name(rel, holders[rel])))
+                else:
+                    self._ingest_one(path, root, rel, case, report)
+                    holders[rel] = path
             except IngestError as exc:
                 report.failed.append((rel, exc.reason))
                 log.warning("ingest failed source_sha=%s reason=%s", hashlib.sha1(rel.encode()).hexdigest()[:10],

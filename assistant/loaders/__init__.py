@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.errors import IngestError
+from assistant.loaders.files import open_regular, refusal
 from assistant.types import Document
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,8 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", 
                                                 ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip",  # loaders.phone
                                                 ".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scans: loaders.ocr
 
-__all__ = ["SUPPORTED_SUFFIXES", "discover", "file_sha256", "load_file", "load_file_with_notes", "relative_source",
-           "unsupported_reason"]
+__all__ = ["SUPPORTED_SUFFIXES", "discover", "discover_files", "file_sha256", "load_file", "load_file_with_notes",
+           "relative_source", "unsupported_reason"]
 
 
 def _is_hidden(name: str) -> bool:
@@ -30,36 +31,50 @@ def _is_hidden(name: str) -> bool:
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, Path]], list[Path]]:
-    """Expand files and folders into `(found, unsupported)`.
+    """`discover_files` with only the refused paths (`unsupported_reason(path)` says why for most of them)."""
+    found, refused = discover_files(paths)
+    return found, sorted({path for path, _ in refused})
+
+
+def discover_files(paths: Sequence[Path]) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
+    """Expand files and folders into `(found, refused)`.
 
     `found` holds (file, root) pairs, sorted and without duplicates: root is the folder the user named, or a named
-    file's parent. Folders are walked recursively, skipping hidden files and folders (and not following symlinked
-    folders). `unsupported` holds files with an unknown suffix and paths that do not exist, so the caller can report
-    them; `unsupported_reason(path)` says why. A file named explicitly is taken even when hidden.
+    file's parent. Folders are walked recursively, skipping hidden files and folders. `refused` holds (path, reason)
+    for files with an unknown suffix, paths that do not exist, and anything `files.refusal` will not read (pipes,
+    devices, symbolic links leaving the root, link loops, links to folders). A file named explicitly is taken even
+    when hidden.
     """
     found: dict[Path, tuple[Path, Path]] = {}
-    unsupported: list[Path] = []
+    refused: dict[Path, str] = {}
 
     def consider(file: Path, root: Path) -> None:
         if file.suffix.lower() not in SUPPORTED_SUFFIXES:
-            unsupported.append(file)
+            refused[file] = f"unsupported file type {file.suffix or '(none)'!r}"
+            return
+        reason = refusal(file, root)
+        if reason is not None:
+            refused[file] = reason
             return
         found.setdefault(file.resolve(), (file, root))
 
     for path in paths:
         if path.is_dir():
             for folder, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
+                links = [d for d in dirnames if not _is_hidden(d) and os.path.islink(os.path.join(folder, d))]
+                for name in links:  # os.walk never enters them: say so instead of skipping them silently
+                    refused[Path(folder) / name] = refusal(Path(folder) / name, path) or "symbolic link to a folder"
+                dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d) and d not in links)
                 for name in sorted(filenames):
                     if not _is_hidden(name):
                         consider(Path(folder) / name, path)
-        elif path.is_file():
+        elif os.path.lexists(path):
             consider(path, path.parent)
         else:
-            unsupported.append(path)
+            refused[path] = "no such file or folder"
     pairs = sorted(found.values(), key=lambda pair: (str(pair[1]), relative_source(pair[0], pair[1])))
-    log.debug("discover named=%d found=%d unsupported=%d", len(paths), len(pairs), len(unsupported))
-    return pairs, sorted(set(unsupported))
+    log.debug("discover named=%d found=%d refused=%d", len(paths), len(pairs), len(refused))
+    return pairs, sorted(refused.items())
 
 
 def unsupported_reason(path: Path) -> str:
@@ -76,7 +91,7 @@ def relative_source(path: Path, root: Path) -> str:
     """`Document.source`: the POSIX path of `path` relative to `root` (the file name when it is outside root)."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside root, or a link loop (refused before any read)
         return path.name
 
 
@@ -95,15 +110,17 @@ def load_file_with_notes(path: Path, root: Path) -> tuple[Document, list[str]]:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(source, unsupported_reason(path))
+    reason = refusal(path, root)
+    if reason is not None:
+        raise IngestError(source, reason)
     if suffix in _PHONE_PATH_SUFFIXES:  # reports and databases are read from the path, never whole into memory
         from assistant.loaders.phone import load_path
 
         sha256 = file_sha256(path, source)
         return load_path(path, source, sha256)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise IngestError(source, "no such file") from exc
+        with open_regular(path, source) as handle:
+            data = handle.read()
     except OSError as exc:
         raise IngestError(source, f"cannot read: {exc.strerror or exc}") from exc
     if not data:
@@ -122,7 +139,7 @@ def file_sha256(path: Path, source: str) -> str:
     """sha256 of a file's bytes, read in 1 MiB blocks. Raises IngestError when unreadable or empty."""
     digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
+        with open_regular(path, source) as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except OSError as exc:

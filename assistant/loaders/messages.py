@@ -7,13 +7,13 @@ Column names are matched case-insensitively. Rules:
   information at all, every row without a thread_id belongs to one thread named after the file;
 - day-first timestamps (dd/mm/yyyy hh:mm[:ss]) are rewritten as ISO 8601; other timestamps are kept as written;
 - `Document.messages` lists threads in order of first appearance, each thread sorted by timestamp (stable);
-- rows with an empty timestamp, sender or body, and unparsable JSONL lines, are skipped and counted in the notes.
+- rows with an empty timestamp, sender or body, and unparsable JSONL lines, are skipped and counted in the notes;
+- CSV rows are checked one by one (`csv_rows`): a bad row (wrong cell count, swallowed by an unclosed quote, a
+  field over the cap) is reported with its row and line number and never merged into another.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections import Counter
@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from assistant.errors import IngestError
+from assistant.loaders.csv_rows import bad_row_notes, read_rows
 from assistant.loaders.text import decode_text, encoding_note, normalize_newlines
 from assistant.types import Document, Message
 
@@ -42,7 +43,7 @@ def load_messages(data: bytes, source: str, sha256: str, *, jsonl: bool) -> tupl
         raise IngestError(source, "empty file (only whitespace)")
     notes = encoding_note(encoding)
     skipped: Counter[str] = Counter()
-    rows, columns = _jsonl_rows(text, skipped) if jsonl else _csv_rows(text, source)
+    rows, columns = _jsonl_rows(text, skipped) if jsonl else _csv_rows(text, source, notes)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise IngestError(source, f"message export is missing required column(s): {', '.join(missing)} "
@@ -92,25 +93,19 @@ def load_messages(data: bytes, source: str, sha256: str, *, jsonl: bool) -> tupl
     return Document(source=source, kind="messages", text="", sha256=sha256, messages=ordered), notes
 
 
-def _csv_rows(text: str, source: str) -> tuple[list[tuple[int, Row]], set[str]]:
+def _csv_rows(text: str, source: str, notes: list[str]) -> tuple[list[tuple[int, Row]], set[str]]:
     header_line = text.lstrip("\n\r").split("\n", 1)[0]
     delimiter = max(_DELIMITERS, key=header_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, Row]] = []
-    try:
-        header = next((r for r in reader if any(cell.strip() for cell in r)), None)
-        if header is None:
-            raise IngestError(source, "empty file (no header row)")
-        names = [h.strip().lstrip("\ufeff").lower() for h in header]
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            rows.append((len(rows) + 1, dict(zip(names, record, strict=False))))
-    except csv.Error as exc:
-        raise IngestError(source, f"malformed CSV near data row {len(rows) + 1}: {exc}") from exc
-    if not rows:
-        raise IngestError(source, "message export has a header but no rows")
-    return rows, {n for n in names if n}
+    read = read_rows(text, delimiter, lambda value: _parse_timestamp(value) is not None)
+    if read is None:
+        raise IngestError(source, "empty file (no header row)")
+    notes.extend(bad_row_notes(read.bad))
+    if read.bad:
+        log.info("message export bad rows=%d kept=%d", len(read.bad), len(read.rows))
+    if not read.rows:
+        reason = f" ({len(read.bad)} bad row(s), e.g. {read.bad[0].note()})" if read.bad else ""
+        raise IngestError(source, f"message export has a header but no {'usable ' if reason else ''}rows{reason}")
+    return read.rows, {n for n in read.names if n}
 
 
 def _jsonl_rows(text: str, skipped: Counter[str]) -> tuple[list[tuple[int, Row]], set[str]]:
