@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -191,12 +190,6 @@ def openai_protocol_server_fixture() -> Iterator[OpenAIProtocolServer]:
 
 
 # --- a real llama.cpp server process -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @functools.cache

@@ -16,11 +16,11 @@ from assistant.llm import LocalModelBackend, OllamaBackend, OpenAIBackend, Selec
 from assistant.llm.models import packaged_smollm2_path
 from assistant.llm.ollama import normalize_ollama_host
 from assistant.llm.openai_compat import parse_sse_deltas
+from assistant.llm.runtime import free_port
 from tests.fakes import ScriptedBackend
 from tests.llm_server import (  # noqa: F401  (fixtures)
     OllamaProtocolServer,
     OpenAIProtocolServer,
-    free_port,
     ollama_protocol_server_fixture,
     openai_protocol_server_fixture,
 )
