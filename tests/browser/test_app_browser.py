@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from assistant.llm.runtime import free_port
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,12 +34,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 DEMO_QUESTION = "Who offered new SIM cards and a phone?"
 TIMEOUT_MS = 120_000  # a real answer on 2 busy cores can take a while
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _build_fake(index_dir: Path) -> Any:
@@ -75,24 +70,13 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
     index_dir = tmp_path_factory.mktemp(f"browser-{request.param}")
     app = _build_fake(index_dir) if request.param == "fake" else _build_real(index_dir)
-    app.settings.ui.port = _free_port()
+    app.settings.ui.port = free_port()
     app.settings.ui.host = "127.0.0.1"
     app.settings.ui.auth = True
     demo = serve(app, prevent_thread_lock=True)
     url = f"http://127.0.0.1:{app.settings.ui.port}"
     yield {"app": app, "demo": demo, "url": url, "flavour": request.param}
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _login(browser: Any, url: str, username: str, password: str) -> Any:

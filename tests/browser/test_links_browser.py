@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_app_browser import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS, _free_port, _login
+from assistant.llm.runtime import free_port
+from tests.browser.test_app_browser import ARTIFACTS, TIMEOUT_MS, _login
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,22 +36,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     seed_demo_users(app)
     for name, case in (("operation-kestrel", "kestrel"), ("operation-plover", "plover")):
         assert app.ingest([ROOT / "demo" / name], case, progress=False).ingested
-    app.settings.ui.port = _free_port()
+    app.settings.ui.port = free_port()
     app.settings.ui.host = "127.0.0.1"
     demo = serve(app, prevent_thread_lock=True)
     yield {"app": app, "url": f"http://127.0.0.1:{app.settings.ui.port}"}
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _open_links_tab(page: Any) -> None:
