@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +24,10 @@ from assistant.config import load_settings
 from assistant.index.embedding import Embedder
 from assistant.offline import apply_offline_env
 from assistant.verify import roles, support, verifier
+from benchmarks.bench_answer import median_ms
 from evals.suites.verifier import build_cases
 
 RESULTS = Path(__file__).resolve().parent / "results" / "roles.json"
-
-
-def _median_ms(fn: Callable[[], None], items: int, repeat: int, before: Callable[[], None] = lambda: None) -> float:
-    times = []
-    for _ in range(repeat):
-        before()
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) / items * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -60,12 +49,12 @@ def main() -> None:
     roles.predicates("The model is loaded once.")
     out: dict[str, Any] = {"drafts": len(cases), "model_load_s": time.perf_counter() - start}
     verify_all()  # warm the embedding cache
-    out["verify_ms_per_draft_parse_cold"] = _median_ms(verify_all, len(cases), args.repeat,
+    out["verify_ms_per_draft_parse_cold"] = median_ms(verify_all, len(cases), args.repeat,
                                                        roles.predicates.cache_clear)
-    out["verify_ms_per_draft_parse_cached"] = _median_ms(verify_all, len(cases), args.repeat)
+    out["verify_ms_per_draft_parse_cached"] = median_ms(verify_all, len(cases), args.repeat)
     check = support.conflict
     support.conflict = lambda *a, **k: None
-    out["verify_ms_per_draft_without_roles"] = _median_ms(verify_all, len(cases), args.repeat)
+    out["verify_ms_per_draft_without_roles"] = median_ms(verify_all, len(cases), args.repeat)
     support.conflict = check
     out["roles_cost_ratio_cold"] = out["verify_ms_per_draft_parse_cold"] / out["verify_ms_per_draft_without_roles"]
     out["roles_cost_ratio_cached"] = (out["verify_ms_per_draft_parse_cached"]
