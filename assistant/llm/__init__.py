@@ -12,7 +12,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import BackendUnavailable
-from assistant.llm.base import Backend, Messages, is_smoke_model
+from assistant.llm.base import FALLBACK_HINT, Backend, Messages, is_smoke_model
 from assistant.llm.local import LocalModelBackend
 from assistant.llm.models import resolve_model
 from assistant.llm.ollama import OllamaBackend, resolve_ollama_host
@@ -77,6 +77,6 @@ def _auto(settings: Settings) -> Selection:
     except BackendUnavailable as exc:
         log.info("llm.auto selected=extractive")
         return Selection(None, f"auto: extractive answer (Ollama not reachable at {ollama.host}; local model: "
-                               f"{str(exc).split(', or set')[0]})")
+                               f"{str(exc).replace(', ' + FALLBACK_HINT, '')})")
     log.info("llm.auto selected=llamacpp model=%s", local.model)
     return Selection(local, f"auto: Ollama not reachable at {ollama.host}; answered by the local model {local.model}")
