@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,35 +133,43 @@ class App:
                  top_k: int | None = None) -> list[Passage]:
         return self.retriever.retrieve(case, question, filters=filters, top_k=top_k)
 
-    def _links_chat(self, case: str, question: str, user: str) -> Answer | None:
+    def _links_chat(self, case: str, question: str, user: str, extra: Mapping[str, Any]) -> Answer | None:
         from assistant.links.chat import answer
 
         routed = answer(self, case, question, user)
         if routed is not None:
-            self.audit.append_answer(user, routed)
+            self.audit.append_answer(user, routed, extra)
         return routed
 
-    def ask(self, case: str, question: str, *, user: str = "cli",
-            filters: RetrievalFilters | None = None) -> Answer:
-        routed = self._links_chat(case, question, user)
+    def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+            audit_extra: Mapping[str, Any] | None = None) -> Answer:
+        extra = _audit_extra(filters, audit_extra)
+        routed = self._links_chat(case, question, user, extra)
         if routed is not None:
             return routed
         passages = self.retrieve(case, question, filters=filters)
-        answer = self.answerer.answer(question, case, passages)
-        self.audit.append_answer(user, answer)
-        return answer
+        return self._finish(user, self.answerer.answer(question, case, passages), extra)
 
-    def ask_stream(self, case: str, question: str, *, user: str = "cli",
-                   filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
-        routed = self._links_chat(case, question, user)
+    def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+                   audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
+        """Text deltas, then the final Answer; see `_finish`."""
+        extra = _audit_extra(filters, audit_extra)
+        routed = self._links_chat(case, question, user, extra)
         if routed is not None:
             yield routed
             return
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
-            if isinstance(item, Answer):
-                self.audit.append_answer(user, item)
-            yield item
+            yield self._finish(user, item, extra) if isinstance(item, Answer) else item
+
+    def _finish(self, user: str, answer: Answer, extra: Mapping[str, Any]) -> Answer:
+        """Message citations narrowed to one message, then audited with the filters used and the extra keys (e.g.
+        the question as typed when a follow-up was rewritten)."""
+        from assistant.answer.message_cite import pin_messages
+
+        answer = pin_messages(answer)
+        self.audit.append_answer(user, answer, extra)
+        return answer
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None:
         check_case_id(case)
@@ -183,3 +192,8 @@ class App:
         from assistant.pii.display import mask_passage
 
         return mask_passage(passage, role, self.settings.pii)
+
+
+def _audit_extra(filters: RetrievalFilters | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    used = {"filters": dataclasses.asdict(filters)} if filters is not None and not filters.is_empty() else {}
+    return {**used, **(extra or {})}

@@ -63,8 +63,8 @@ def test_answer_payload_has_everything_a_supervisor_needs(log: AuditLog) -> None
     assert payload["status"] == "answered" and payload["backend"] == "extractive"
     assert payload["answer"].endswith("[1].") and payload["prompt_version"] == "v1" and payload["model"] == ""
     assert payload["retrieved"] == [{"chunk_id": "kestrel:msg:1", "score": 0.876543}]
-    assert payload["citations"] == [{"n": 1, "chunk_id": "kestrel:msg:1", "quote": "two new sim cards",
-                                     "verified": True}]
+    assert payload["citations"] == [{"n": 1, "chunk_id": "kestrel:msg:1", "source": "messages/phone.csv",
+                                     "locator": "HE3-T4 #HE3-0002", "quote": "two new sim cards", "verified": True}]
     assert payload["notes"] == ["1 claim verified"] and payload["flagged_claims"] == []
 
 

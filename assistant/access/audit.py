@@ -15,7 +15,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -101,7 +101,8 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "prompt_version": answer.prompt_version,
         "retrieved": [{"chunk_id": p.chunk_id, "score": round(float(p.score), 6)} for p in answer.retrieved],
-        "citations": [{"n": c.n, "chunk_id": c.chunk_id, "quote": c.quote, "verified": bool(c.verified),
+        "citations": [{"n": c.n, "chunk_id": c.chunk_id, "source": c.source, "locator": c.locator,
+                       "quote": c.quote, "verified": bool(c.verified),
                        **({"note": c.note} if c.note else {})} for c in answer.citations],
         "notes": list(answer.notes),
         "flagged_claims": list(answer.flagged_claims),
@@ -147,8 +148,9 @@ class AuditLog:
         log.info("audit_append seq=%d kind=%s user=%s case=%s hash=%s", seq, kind, user, case, digest[:12])
         return AuditRecord(seq, time, kind, user, case, clean_payload, prev_hash, digest)
 
-    def append_answer(self, user: str, answer: Answer) -> AuditRecord:
-        return self.append("answer", user, answer.case, answer_payload(answer))
+    def append_answer(self, user: str, answer: Answer, extra: Mapping[str, Any] | None = None) -> AuditRecord:
+        """An "answer" record; `extra` adds keys such as the filters used and the question as typed."""
+        return self.append("answer", user, answer.case, {**answer_payload(answer), **(extra or {})})
 
     def append_review(self, user: str, answer_seq: int, decision: str, comment: str = "") -> AuditRecord:
         """A supervisor's decision on an answer record: always a new record, never an edit."""

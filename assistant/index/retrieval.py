@@ -12,6 +12,7 @@ from assistant.config import RetrievalSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import bm25_tokenize, entities_from_meta
 from assistant.index.embedding import Embedder
+from assistant.index.narrow import narrow_passage
 from assistant.index.store import IndexStore, StoredChunk, check_case_id
 from assistant.types import Passage, RetrievalFilters
 
@@ -105,6 +106,8 @@ class Retriever:
         chunks = self.store.get_chunks(case, [cid for cid, _ in fused])
         passages = [stored_passage(chunks[cid], case, score=score, rank=rank)
                     for rank, (cid, score) in enumerate(fused, start=1) if cid in chunks]
+        if allowed is not None:  # sender/date filters hold per message, not per window
+            passages = [n for p in passages if (n := narrow_passage(p, filters)) is not None]
         log.info("retrieve case=%s mode=%s candidates=%s returned=%d", case, mode,
                  [len(r) for r in rankings], len(passages))
         return passages
