@@ -122,6 +122,11 @@ class App:
     def list_cases(self) -> list[str]:
         return self.store.list_cases()
 
+    def list_sources(self, case: str) -> list[str]:
+        """The source files of a case (empty when it has no index)."""
+        check_case_id(case)
+        return sorted(s for s, n, _ in self.store.sources(case) if n > 0) if self.store.has_case(case) else []
+
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
         report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress)

@@ -6,7 +6,7 @@ below its own. Layers, bottom to top (docs/architecture.md draws the same pictur
     sources   loaders, pii, llm (model backends), access      (siblings: they never import each other)
     index     store, embedding, retrieval
     stages    ingest, verify                                  (siblings)
-    answer, links                                            (siblings)
+    answer, links, conversation                              (siblings)
     app       the composition root
     ui
     cli
@@ -26,7 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"loaders", "pii", "llm", "backends", "access"}),
     frozenset({"index"}),
     frozenset({"ingest", "verify"}),
-    frozenset({"answer", "links"}),
+    frozenset({"answer", "links", "conversation"}),
     frozenset({"app"}),
     frozenset({"ui"}),
     frozenset({"cli"}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,11 +40,13 @@ class SessionApp(Protocol):
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None) -> Any: ...
 
-    def ask(self, case: str, question: str, *, user: str = "cli",
-            filters: RetrievalFilters | None = None) -> Answer: ...
+    def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+            audit_extra: Mapping[str, Any] | None = None) -> Answer: ...
 
-    def ask_stream(self, case: str, question: str, *, user: str = "cli",
-                   filters: RetrievalFilters | None = None) -> Iterator[str | Answer]: ...
+    def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+                   audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]: ...
+
+    def list_sources(self, case: str) -> list[str]: ...
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None: ...
 
@@ -119,21 +121,29 @@ class Session:
             return sorted(existing)
         return [c for c in current.cases if c in existing]
 
-    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None) -> Answer:
+    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None,
+            audit_extra: Mapping[str, Any] | None = None) -> Answer:
         case_id = self.require_case(case)
-        answer = self.app.ask(case_id, _clean_question(question), user=self.user.username, filters=filters)
+        answer = self.app.ask(case_id, clean_question(question), user=self.user.username, filters=filters,
+                              audit_extra=audit_extra)
         return self.app.mask_answer(answer, self.user.role)
 
-    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None,
+                   audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
         """Text deltas then the final masked Answer. Roles that are not cleared for PII get no raw deltas:
-        the generated text is only shown once it has been masked."""
+        the generated text is only shown once it has been masked. `audit_extra` goes into the answer record."""
         case_id = self.require_case(case)
-        stream = self.app.ask_stream(case_id, _clean_question(question), user=self.user.username, filters=filters)
+        stream = self.app.ask_stream(case_id, clean_question(question), user=self.user.username, filters=filters,
+                                     audit_extra=audit_extra)
         for item in stream:
             if isinstance(item, Answer):
                 yield self.app.mask_answer(item, self.user.role)
             elif self.cleared:
                 yield item
+
+    def sources(self, case: str) -> list[str]:
+        """The source files of a case this user may open (for the source filter's list)."""
+        return self.app.list_sources(self.require_case(case))
 
     def get_chunk(self, case: str, chunk_id: str, context: Answer | None = None) -> Passage | None:
         """One passage of `case`, masked for the role. With `context` (the answer being read) the passage is masked
@@ -241,7 +251,8 @@ class Session:
         return self.app.users.unassign(username, case)
 
 
-def _clean_question(question: str) -> str:
+def clean_question(question: str) -> str:
+    """The question stripped; an empty or over-long one is refused with the reason (checked before any work)."""
     text = (question or "").strip()
     if not text:
         raise UserError("type a question first")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import RetrievalSettings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, EmptyCase
 from assistant.index.bm25 import bm25_tokenize, entities_from_meta
 from assistant.index.embedding import Embedder
 from assistant.index.narrow import narrow_passage
@@ -76,7 +76,8 @@ class Retriever:
                  top_k: int | None = None, mode: str | None = None) -> list[Passage]:
         check_case_id(case)
         if not self.store.has_case(case):
-            raise AssistantError(f"case {case!r} has no index: run `assistant ingest PATH --case {case}` first")
+            raise EmptyCase(f"case {case!r} holds no material yet: an admin must ingest its files first "
+                            f"(`assistant ingest PATH --case {case}`)")
         if not question.strip():
             raise AssistantError("empty question")
         top_k = top_k or self.settings.top_k
@@ -86,6 +87,8 @@ class Retriever:
         if filters is not None and not filters.is_empty():
             allowed = {cid for cid, ch in self.store.catalog(case)[0].items() if _matches(ch, filters)}
         n_chunks = len(bm25.ids)
+        if n_chunks == 0:
+            raise EmptyCase(f"case {case!r} holds no material yet: an admin must ingest its files first")
         depth = self.settings.candidate_k
         rankings: list[list[str]] = []
         weights: list[float] = []

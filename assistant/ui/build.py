@@ -28,6 +28,8 @@ table.messages td { vertical-align: top; padding: 2px 6px; font-size: 0.9em; }
 table.messages tr.cited { background: #fffbe6; }
 .unverified, .warn { color: #b00020; }
 .verified { color: #2e7d32; }
+.smoke-warning { background: #fff3cd; border: 1px solid #e0a800; padding: 6px; margin-top: 4px; }
+details.about-answer { font-size: 0.9em; color: #555; }
 """
 
 
@@ -63,6 +65,8 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
                 cases = s.cases()
                 audit_cases = s.audit_cases() if s.user.can_audit else []
             who = f"Logged in as **{s.user.username}** ({s.user.role})"
+            if not cases:
+                who += " · no case with material is assigned to you yet: ask an admin"
             return (who, gr.Dropdown(choices=cases, value=cases[0] if len(cases) == 1 else None),
                     gr.Tab(visible=s.user.can_audit), gr.Tab(visible=s.user.is_admin),
                     gr.Dropdown(choices=[ALL_MINE, *audit_cases], value=""))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from assistant.access.session import Session
-from assistant.errors import AssistantError
+from assistant.access.session import Session, clean_question
+from assistant.conversation.resolver import Turn, resolve
+from assistant.conversation.store import ConversationStore
+from assistant.errors import AssistantError, EmptyCase
+from assistant.llm.base import is_smoke_model
 from assistant.types import Answer, RetrievalFilters
 from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, passage_html
 
@@ -36,12 +39,52 @@ def ttft_html(first_s: float) -> str:
 
 @dataclass(frozen=True)
 class ChatUpdate:
-    """One state of the chat while an answer streams in; `answer` is set on the final update."""
+    """One state of the chat while an answer streams in; `answer` is set on the final update. `error` is a message
+    for the user (the history is then the chat as it was before the question); `conversation` the stored id."""
 
     history: ChatHistory
     answer: Answer | None = None
     backend: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)
+    error: str = ""
+    conversation: str = ""
+
+
+def about_html(answer: Answer, smoke_models: Sequence[str]) -> str:
+    """Below the answer: the smoke-model warning when it applies, and everything about how the answer was made
+    (backend, model, prompt, notes such as a backend hint) folded away under "About this answer"."""
+    details = backend_html(answer, smoke_models)
+    warning = ""
+    if is_smoke_model([answer.model, answer.backend], smoke_models):
+        warning = ('<div class="smoke-warning" role="alert"><b>⚠ Smoke-test model.</b> This small model invents '
+                   "facts and does not cite reliably: do not rely on this answer.</div>")
+    return f'{warning}<details class="about-answer"><summary>About this answer</summary>{details}</details>'
+
+
+def conversations(session: Session) -> ConversationStore:
+    return ConversationStore(session.app.settings.index_dir / "conversations")
+
+
+def conversation_choices(session: Session, case: str) -> list[tuple[str, str]]:
+    """(label, id) of this user's conversations in `case`, most recent first."""
+    if not case:
+        return []
+    case_id = session.require_case(case)
+    return [(c.label, c.conv_id) for c in conversations(session).list(session.user.username, case_id)]
+
+
+def open_conversation(session: Session, case: str, conv_id: str | None) -> ChatHistory:
+    """The stored chat of one of this user's conversations in `case` ([] when there is none)."""
+    if not case or not conv_id:
+        return []
+    case_id = session.require_case(case)
+    conv = conversations(session).load(session.user.username, case_id, conv_id)
+    return [dict(m) for m in conv.history] if conv else []
+
+
+def source_choices(session: Session, case: str) -> list[str]:
+    """The source filter's list: "" (any source) then the case's files."""
+    return ["", *session.sources(case)] if case else [""]
 
 
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -84,29 +127,55 @@ def make_filters(date_from: str = "", date_to: str = "", sender: str = "", sourc
 
 
 def ask(session: Session, case: str, question: str, history: ChatHistory | None = None,
-        filters: RetrievalFilters | None = None) -> Iterator[ChatUpdate]:
-    """Stream an answer into the chat history. Access to `case` is checked by the Session before anything runs."""
-    session.require_case(case)
+        filters: RetrievalFilters | None = None, conversation: str = "") -> Iterator[ChatUpdate]:
+    """Stream an answer into the chat history. Access to `case` is checked by the Session before anything runs.
+    A follow-up is resolved against `conversation` (this user's stored turns) into a standalone question, which is
+    what is searched, shown ("Searched for: ...") and audited. Errors the user can act on leave the chat as it was
+    and come back as `error`; an empty case says so in the chat."""
+    case_id = session.require_case(case)
     past = list(history or [])
-    text = (question or "").strip()
+    try:
+        text = clean_question(question)
+    except AssistantError as exc:
+        yield ChatUpdate(past, error=str(exc), conversation=conversation)
+        return
+    store = conversations(session)
+    conv = (store.load(session.user.username, case_id, conversation) if conversation else None) \
+        or store.new(session.user.username, case_id)
+    res = resolve(text, conv.turns)
+    lead = f"_Searched for: {esc(res.standalone)}_\n\n" if res.rewritten else ""
+    if res.unresolved:
+        lead += f"_Not rewritten: {esc(res.unresolved)}._\n\n"
+    extra = {"conversation": conv.conv_id, **({"asked": text, "searched_for": res.standalone} if res.rewritten else {})}
     turns = [*past, {"role": "user", "content": esc(text)}]
-    yield ChatUpdate([*turns, {"role": "assistant", "content": PENDING}])
+    yield ChatUpdate([*turns, {"role": "assistant", "content": lead + PENDING}], conversation=conv.conv_id)
     partial = ""
     started = time.perf_counter()
     first_s = -1.0
-    for item in session.ask_stream(case, text, filters):
-        if isinstance(item, Answer):
-            final = [*turns, {"role": "assistant", "content": answer_markdown(item)}]
-            log.info("chat_answer user=%s case=%s status=%s citations=%d first_piece_s=%.2f", session.user.username,
-                     case, item.status, len(item.citations), first_s)
-            info = backend_html(item, session.app.settings.llm.smoke_models) + ttft_html(first_s)
-            yield ChatUpdate(final, item, info, citation_choices(item))
-            return
-        if first_s < 0:
-            first_s = time.perf_counter() - started
-        partial += item
-        label = DRAFT_LABEL + ttft_html(first_s) + "\n\n"
-        yield ChatUpdate([*turns, {"role": "assistant", "content": label + esc(partial)}])
+    try:
+        for item in session.ask_stream(case_id, res.standalone, filters, audit_extra=extra):
+            if isinstance(item, Answer):
+                final = [*turns, {"role": "assistant", "content": lead + answer_markdown(item)}]
+                log.info("chat_answer user=%s case=%s status=%s citations=%d rewritten=%s first_piece_s=%.2f",
+                         session.user.username, case_id, item.status, len(item.citations), res.rewritten, first_s)
+                store.append(conv, Turn(text, res.standalone, item.answer), final)
+                info = about_html(item, session.app.settings.llm.smoke_models) + ttft_html(first_s)
+                yield ChatUpdate(final, item, info, citation_choices(item), conversation=conv.conv_id)
+                return
+            if first_s < 0:
+                first_s = time.perf_counter() - started
+            partial += item
+            label = DRAFT_LABEL + ttft_html(first_s) + "\n\n"
+            yield ChatUpdate([*turns, {"role": "assistant", "content": lead + label + esc(partial)}],
+                             conversation=conv.conv_id)
+    except EmptyCase as exc:
+        yield ChatUpdate([*turns, {"role": "assistant", "content": f"**This case holds no material yet.** {esc(exc)}"}],
+                         conversation=conv.conv_id)
+        return
+    except AssistantError as exc:
+        log.info("chat_refused user=%s case=%s error=%s", session.user.username, case_id, type(exc).__name__)
+        yield ChatUpdate(past, error=str(exc), conversation=conv.conv_id)
+        return
     raise RuntimeError("the answer stream ended without a final answer")
 
 

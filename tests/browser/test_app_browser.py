@@ -110,7 +110,7 @@ def test_reviewer_asks_and_opens_a_highlighted_citation(server: dict[str, Any], 
         _choose_case(page, "kestrel")
         page.locator("#question textarea").fill(DEMO_QUESTION)
         page.locator("#ask-btn").click()
-        page.locator("#answered-by").get_by_text("Answered by backend").wait_for()
+        page.locator("#answered-by").get_by_text("About this answer").wait_for()
         _shot(page, server["flavour"], "reviewer1-answer")
         first = page.locator("#citations label").first
         first.wait_for()
