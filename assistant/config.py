@@ -27,6 +27,15 @@ class ChunkingSettings(BaseModel):
     message_overlap: int = Field(2, description="Messages shared by consecutive windows")
 
 
+class IngestSettings(BaseModel):
+    not_evidence: list[str] = Field(
+        ["readme*", "*export*notes*", "*notes*export*"],
+        description="Names (shell patterns, case-insensitive) of files in the ingested folder's top level that are "
+                    "about the case folder, not evidence (its README, notes about the export): listed in the ingest "
+                    "report and never indexed, so never cited. Files in subfolders are always evidence; a plain "
+                    "notes.txt is evidence too (an officer's notes are).")
+
+
 class RetrievalSettings(BaseModel):
     top_k: int = Field(8, description="Passages handed to the answerer")
     candidate_k: int = Field(50, description="Candidates taken from each of BM25 and dense before fusion")
@@ -171,6 +180,7 @@ class Settings(BaseSettings):
     log_level: str = Field("WARNING", description="Logging level")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
+    ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()

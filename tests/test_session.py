@@ -62,7 +62,7 @@ class FakeApp:
         return UserStore(self.settings.index_dir / "users.sqlite", rounds=4)
 
     def list_cases(self) -> list[str]:
-        return ["heron", "kestrel"]
+        return sorted({"heron", "kestrel", *(case for _, case in self.ingested)})
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: Callable[[int, int, str], None] | None = None) -> Any:

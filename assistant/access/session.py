@@ -242,9 +242,19 @@ class Session:
         self._require_role("managing users", admin_only=True)
         return self.app.users.add_user(username, password, role)
 
+    def known_case(self, case: str) -> str:
+        """`case` when it exists in the index; a case nobody ingested cannot be assigned (a typo would otherwise
+        give a user a case that never shows)."""
+        self._require_role("managing users", admin_only=True)
+        case_id = (case or "").strip()
+        if case_id not in self.app.list_cases():
+            raise UserError(f"case {case_id!r} does not exist: ingest its files first (cases: "
+                            f"{', '.join(sorted(self.app.list_cases())) or 'none'})")
+        return case_id
+
     def assign(self, username: str, case: str) -> User:
         self._require_role("managing users", admin_only=True)
-        return self.app.users.assign(username, case)
+        return self.app.users.assign(username, self.known_case(case))
 
     def unassign(self, username: str, case: str) -> User:
         self._require_role("managing users", admin_only=True)

@@ -38,6 +38,8 @@ def cmd_ingest(args: argparse.Namespace, app: App) -> int:
             print(f"skipped: {source}: {reason}", file=sys.stderr)
         for source, note in report.notes:
             print(f"note: {source}: {note}", file=sys.stderr)
+        for source in report.not_evidence:
+            print(f"not evidence (case-folder README/notes; setting ingest.not_evidence): {source}", file=sys.stderr)
         print(f"case {report.case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
               f"{len(report.failed)} skipped, {report.chunks} chunks")
     return report.exit_code

@@ -5,6 +5,7 @@ one bad file is reported with its reason and never stops the batch."""
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import logging
 import time
@@ -36,6 +37,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
+    not_evidence: list[str] = field(default_factory=list)
     chunks: int = 0
     timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "pii": 0.0, "embed": 0.0,
                                                                 "index": 0.0, "finalize": 0.0})
@@ -48,13 +50,20 @@ class IngestReport:
     def to_json(self) -> dict[str, Any]:
         return {"case": self.case, "ingested": self.ingested, "unchanged": self.unchanged,
                 "failed": [{"source": s, "reason": r} for s, r in self.failed],
-                "notes": [{"source": s, "note": n} for s, n in self.notes], "chunks": self.chunks,
+                "notes": [{"source": s, "note": n} for s, n in self.notes], "not_evidence": self.not_evidence,
+                "chunks": self.chunks,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
 def _same_name(rel: str, holder: Path) -> str:
     return (f"same source name {rel!r} as {holder.as_posix()}, ingested earlier in this batch; refused, not "
             "replaced (rename it, or ingest it into another case)")
+
+
+def is_not_evidence(rel: str, patterns: Sequence[str]) -> bool:
+    """A top-level file of the ingested folder named like a README or notes about the export (the setting
+    `ingest.not_evidence`); anything in a subfolder is evidence."""
+    return "/" not in rel and any(fnmatch.fnmatchcase(rel.lower(), p.lower()) for p in patterns)
 
 
 class Ingestor:
@@ -87,6 +96,8 @@ class Ingestor:
             try:
                 if rel in holders:  # two roots, one name: never let the second silently replace the first
                     report.failed.append((path.as_posix(), _same_name(rel, holders[rel])))
+                elif is_not_evidence(rel, self.settings.ingest.not_evidence):
+                    report.not_evidence.append(rel)
                 else:
                     self._ingest_one(path, root, rel, case, report)
                     holders[rel] = path

@@ -223,7 +223,7 @@ def test_admin_adds_a_user_and_ingests(server: dict[str, Any], browser: Any, tmp
         page.locator("#a-folder textarea").fill(str(tmp_path))
         page.locator("#a-ingest").click()
         page.get_by_text("Ingest finished").wait_for()
-        page.get_by_label("Username").first.fill("reviewer7")
+        page.get_by_label("New user's username").fill("reviewer7")
         page.get_by_label("Password").fill("otter-review-7")
         page.get_by_label("Assign case (optional)").fill("otter")
         page.get_by_role("button", name="Add user").click()
