@@ -152,6 +152,9 @@ class App:
         routed = self._links_chat(case, question, user, extra)
         if routed is not None:
             return routed
+        digest = self._digest(case, question, filters)
+        if digest is not None:
+            return self._finish(user, digest, extra)
         passages = self.retrieve(case, question, filters=filters)
         return self._finish(user, self.answerer.answer(question, case, passages), extra)
 
@@ -163,9 +166,33 @@ class App:
         if routed is not None:
             yield routed
             return
+        digest = self._digest(case, question, filters)
+        if digest is not None:
+            yield self._finish(user, digest, extra)
+            return
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
             yield self._finish(user, item, extra) if isinstance(item, Answer) else item
+
+    def _digest(self, case: str, question: str, filters: RetrievalFilters | None) -> Answer | None:
+        """A person digest ("Summarise what X did in March 2023", "What do we know about X?") over every passage of
+        the case (streamed page by page), or None for any other question."""
+        from assistant.conversation.digest import digest_answer
+        from assistant.conversation.digest_request import digest_request
+        from assistant.index.narrow import narrow_passage
+        from assistant.index.retrieval import stored_passage
+
+        request = digest_request(question)
+        if request is None or not self.store.has_case(case):
+            return None
+        if filters is not None and (filters.date_from or filters.date_to) and not request.start:
+            request = dataclasses.replace(request, start=filters.date_from, end=filters.date_to,
+                                          period=f"{filters.date_from or '…'} to {filters.date_to or '…'}")
+        passages = (stored_passage(c, case) for c in self.store.iter_chunks(case))
+        if filters is not None and not filters.is_empty():
+            passages = (n for p in passages if (n := narrow_passage(p, filters)) is not None
+                        and (not filters.source or n.source == filters.source))
+        return digest_answer(question, case, request, passages)
 
     def _finish(self, user: str, answer: Answer, extra: Mapping[str, Any]) -> Answer:
         """Message citations narrowed to one message, then audited with the filters used and the extra keys (e.g.

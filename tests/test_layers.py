@@ -6,7 +6,8 @@ below its own. Layers, bottom to top (docs/architecture.md draws the same pictur
     sources   loaders, pii, llm (model backends), access      (siblings: they never import each other)
     index     store, embedding, retrieval
     stages    ingest, verify                                  (siblings)
-    answer, links, conversation                              (siblings)
+    answer, links                                            (siblings)
+    conversation  follow-ups, stored conversations, digests
     app       the composition root
     ui
     cli
@@ -26,7 +27,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"loaders", "pii", "llm", "backends", "access"}),
     frozenset({"index"}),
     frozenset({"ingest", "verify"}),
-    frozenset({"answer", "links", "conversation"}),
+    frozenset({"answer", "links"}),
+    frozenset({"conversation"}),
     frozenset({"app"}),
     frozenset({"ui"}),
     frozenset({"cli"}),
