@@ -109,6 +109,28 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
     }
 
 
+_FLAT = ("question", "asked", "status", "answer", "backend", "model", "prompt_version", "filters", "citations",
+         "decision", "answer_seq", "comment", "details")
+
+
+def flat_payload(p: dict[str, Any]) -> list[str]:
+    """A record's payload as flat, readable CSV cells (in `_FLAT` order): citations as "[n] source · locator",
+    filters as "key=value"; whatever else the payload holds goes to `details` as JSON."""
+    cites = "; ".join(f"[{c.get('n')}] {c.get('source', c.get('chunk_id', ''))} · {c.get('locator', '')}"
+                      f"{'' if c.get('verified') else ' (unverified)'}" for c in p.get("citations", [])
+                      if isinstance(c, dict))
+    raw = p.get("filters")
+    filters: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    used = "; ".join(f"{k}={v}" for k, v in sorted(filters.items()) if v)
+    shown = {"question", "asked", "status", "answer", "backend", "model", "prompt_version", "filters", "citations",
+             "decision", "answer_seq", "comment", "retrieved", "searched_for", "answer_hash"}
+    rest = {k: v for k, v in p.items() if k not in shown}
+    return [str(p.get("question", "")), str(p.get("asked", "")), str(p.get("status", "")), str(p.get("answer", "")),
+            str(p.get("backend", "")), str(p.get("model", "")), str(p.get("prompt_version", "")), used, cites,
+            str(p.get("decision", "")), str(p.get("answer_seq", "")), str(p.get("comment", "")),
+            canonical_json(rest) if rest else ""]
+
+
 class AuditLog:
     """The log. Each call opens its own connection; appends are serialised (thread lock + BEGIN IMMEDIATE)."""
 
@@ -238,19 +260,16 @@ class AuditLog:
 
     # --- export -------------------------------------------------------------------------------------------------------
     def export(self, case: str, fmt: str = "json") -> str:
-        """Every record of one case, with hashes, as a JSON array or CSV (payload as canonical JSON)."""
+        """Every record of one case, with hashes, as a JSON array (payload as stored) or CSV (flat columns)."""
         records = self.records(case=case)
         if fmt == "json":
             return json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False) + "\n"
         if fmt == "csv":
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow(["seq", "time", "kind", "user", "case", "question", "status", "decision", "answer_seq",
-                             "payload", "prev_hash", "hash"])
+            writer.writerow(["seq", "time", "kind", "user", "case", *_FLAT, "prev_hash", "hash"])
             for r in records:
-                p = r.payload
-                writer.writerow([r.seq, r.time, r.kind, r.user, r.case, p.get("question", ""), p.get("status", ""),
-                                 p.get("decision", ""), p.get("answer_seq", ""), canonical_json(p), r.prev_hash,
+                writer.writerow([r.seq, r.time, r.kind, r.user, r.case, *flat_payload(r.payload), r.prev_hash,
                                  r.hash])
             return buf.getvalue()
         raise AuditError(f"unknown export format {fmt!r}: json or csv")

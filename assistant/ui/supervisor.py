@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from assistant.access.audit import AuditRecord
 from assistant.access.session import AuditFilters, Session
+from assistant.ui.record_view import record_extra_html
 from assistant.ui.render import record_html
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,10 @@ def _review_state(seq: int, latest: dict[int, AuditRecord]) -> str:
 
 
 def audit_rows(session: Session, case: str = "", reviewer: str = "", date_from: str = "", date_to: str = "",
-               review: str = "any") -> list[list[Any]]:
-    """Answer records, newest first, as table rows. `reviewer` is the user who asked."""
+               review: str = "any", search: str = "") -> list[list[Any]]:
+    """Answer records, newest first, as table rows. `reviewer` is the user who asked; `search` keeps records whose
+    question (as asked or as searched) or answer holds the words, case-insensitively."""
+    needle = (search or "").strip().casefold()
     filters = AuditFilters(case=case or "", user=(reviewer or "").strip().lower(), kind="answer",
                            since=(date_from or "").strip(), until=(date_to or "").strip())
     records = session.audit_records(filters)
@@ -55,6 +58,8 @@ def audit_rows(session: Session, case: str = "", reviewer: str = "", date_from: 
         if review and review != "any" and state != review:
             continue
         p = rec.payload
+        if needle and needle not in " ".join(str(p.get(k, "")) for k in ("question", "asked", "answer")).casefold():
+            continue
         cites = [c for c in p.get("citations", []) if isinstance(c, dict)]
         verified = f"{sum(1 for c in cites if c.get('verified'))}/{len(cites)}"
         question = str(p.get("question", ""))
@@ -70,7 +75,7 @@ def open_record(session: Session, seq: int | float | str | None) -> str:
     if record.kind != "answer":
         return f"<div>Record {record.seq} is a {record.kind} record.</div>"
     latest = session.review_status(record.case)
-    return record_html(record, latest.get(record.seq))
+    return record_html(record, latest.get(record.seq)) + record_extra_html(session, record)
 
 
 def review(session: Session, seq: int | float | str | None, decision: str, comment: str = "") -> str:
