@@ -130,3 +130,14 @@ def test_empty_case_says_it_holds_no_material(demo_app: Any) -> None:
     assert "This case holds no material yet" in updates[-1].history[-1]["content"]
     assert not updates[-1].error
     assert "messages/phone_HE3_messages.csv" in ui_chat.source_choices(admin, "kestrel")
+
+
+def test_history_sent_back_as_typed_parts_is_stored_as_text(fake_app: FakeApp) -> None:
+    s = Session.for_username(fake_app, "reviewer1")
+    first = _final(list(ui_chat.ask(s, "kestrel", "Who is Marek Wolski?", [])))
+    from_browser = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in first.history]
+    second = _final(list(ui_chat.ask(s, "kestrel", "What car does he drive?", from_browser, None,
+                                     first.conversation)))
+    assert second.history[:2] == first.history
+    stored = ui_chat.open_conversation(s, "kestrel", first.conversation)
+    assert all(isinstance(m["content"], str) and "'type'" not in m["content"] for m in stored)

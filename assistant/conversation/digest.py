@@ -139,7 +139,7 @@ def digest_answer(question: str, case: str, request: DigestRequest, passages: It
             lines.sort(key=lambda ln: ln.sort)
         if not lines:
             continue
-        parts.append(f"{group}:")
+        parts.append(f"{chr(10) if parts else ''}{group}:")
         for ln in lines[:CAPS[group]]:
             quote = ln.passage.text[ln.start:ln.end]
             n = len(citations) + 1
@@ -149,10 +149,10 @@ def digest_answer(question: str, case: str, request: DigestRequest, passages: It
             parts.append(f"- {ln.label + ': ' if ln.label else ''}{' '.join(quote.split())} [{n}]")
         if len(lines) > CAPS[group]:
             parts.append(f"- … and {len(lines) - CAPS[group]} more (ask about a shorter period or one topic)")
-    parts.append("Not found:" if _gaps(digest, request) else "")
+    parts.append("\nNot found:" if _gaps(digest, request) else "")
     parts += [f"- {gap} in {n_sources} source(s) naming {request.person}{scope}" for gap in _gaps(digest, request)]
     if digest.outside and request.start:
-        parts.append(f"({digest.outside} dated item(s) about {request.person} fall outside {request.period}.)")
+        parts.append(f"\n({digest.outside} dated item(s) about {request.person} fall outside {request.period}.)")
     note = (f"Extractive digest over every passage naming {request.person} ({n_sources} source(s)), not only the "
             "top-ranked ones; every line is quoted verbatim from its cited passage.")
     return Answer(question, case, "answered", "\n".join(p for p in parts if p), "extractive-digest",

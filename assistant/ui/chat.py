@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from assistant.access.session import Session, clean_question
 from assistant.conversation.resolver import Turn, resolve
@@ -48,6 +49,22 @@ class ChatUpdate:
     choices: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
     conversation: str = ""
+
+
+def _text_of(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    if isinstance(content, (list, tuple)):
+        return "".join(_text_of(part) for part in content)
+    return ""
+
+
+def plain_history(history: Sequence[Mapping[str, Any]] | None) -> ChatHistory:
+    """The chat as role/text pairs: the browser sends each message's content back as a list of typed parts
+    ([{"type": "text", "text": ...}]), which would otherwise be stored and shown as its Python repr."""
+    return [{"role": str(m.get("role", "")), "content": _text_of(m.get("content", ""))} for m in history or []]
 
 
 def about_html(answer: Answer, smoke_models: Sequence[str]) -> str:
@@ -133,7 +150,7 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
     what is searched, shown ("Searched for: ...") and audited. Errors the user can act on leave the chat as it was
     and come back as `error`; an empty case says so in the chat."""
     case_id = session.require_case(case)
-    past = list(history or [])
+    past = plain_history(history)
     try:
         text = clean_question(question)
     except AssistantError as exc:

@@ -194,6 +194,7 @@ def test_supervisor_flags_an_answer(server: dict[str, Any], browser: Any) -> Non
         page.locator("#record-view").get_by_text(f"Record {seq}").wait_for()
         page.locator("#s-comment textarea").fill("quote refers to a different handset")
         page.locator("#s-flag").click()
+        page.locator("#s-confirm").click()  # decisions take two steps
         page.locator("#review-msg").get_by_text("flagged").wait_for()
         _shot(page, server["flavour"], "supervisor1-flag")
         latest = app.audit.review_status("kestrel")[seq]
