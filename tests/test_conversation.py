@@ -141,3 +141,14 @@ def test_history_sent_back_as_typed_parts_is_stored_as_text(fake_app: FakeApp) -
     assert second.history[:2] == first.history
     stored = ui_chat.open_conversation(s, "kestrel", first.conversation)
     assert all(isinstance(m["content"], str) and "'type'" not in m["content"] for m in stored)
+
+
+def test_eval_scores_a_wrong_rewrite_as_wrong() -> None:
+    from evals.suites.conversation import followup_ok
+
+    item = {"turns": [["Who is Marek Wolski?", "Marek WOLSKI [1]."]], "question": "What car does he drive?",
+            "must": ["Marek Wolski"], "must_not": ["he"]}
+    assert followup_ok(item) == (True, "What car does Marek Wolski drive?")
+    assert followup_ok({**item, "must": ["Andrei Popescu"]})[0] is False
+    assert followup_ok({**item, "turns": [], "unchanged": True})[0] is True
+    assert followup_ok({**item, "unchanged": True})[0] is False

@@ -2,7 +2,8 @@
 Marek Wolski drive?". References (he/she/him/his/her, "that number", "that car", "the same day", "that day")
 are replaced by the most recent matching referent of the conversation: a person named in the previous question (the
 topic), else in the previous answer; a phone number, registration or date in the previous answer, else question.
-A question that already names its subject, or has no reference, is left as it is. Nothing is guessed: a reference
+A pronoun after a name in the same question refers to that name and is left as it is; a question with no
+reference is left as it is. Nothing is guessed: a reference
 with no referent leaves the question unchanged and says so."""
 
 from __future__ import annotations
@@ -78,27 +79,42 @@ def _first(rx: re.Pattern[str], texts: Sequence[str]) -> str:
     return ""
 
 
+_WHO_IS = re.compile(r"^\s*(?i:who)\s+(?:is|was)\s+[A-Z]")
+_WHO = re.compile(r"^\s*who\b", re.I)
+
+
 def _person(turns: Sequence[Turn]) -> str:
+    """The most recent person of the conversation. "Who is X?" is about X; another "Who ...?" ("Who runs FixIt
+    Mobiles?") asks for a person, so the answer's person comes first; any other question is about its names."""
     for turn in reversed(turns):
-        for text in (turn.searched, turn.answer):
+        answer_first = bool(_WHO.match(turn.searched)) and not _WHO_IS.match(turn.searched)
+        for text in ((turn.answer, turn.searched) if answer_first else (turn.searched, turn.answer)):
             names = [n for n in people(text) if not n.startswith("<")]
             if names:
                 return names[0]
     return ""
 
 
-def _swap_pronoun(question: str, person: str) -> str:
+def _swap_pronoun(question: str, person: str) -> tuple[str, list[tuple[str, str]]]:
+    """Pronouns with no name before them in the question itself ("Did Marek say he ..." keeps its "he")."""
+    replaced: list[tuple[str, str]] = []
+
     def sub(m: re.Match[str]) -> str:
+        if people(question[:m.start()]):
+            return m.group(0)
         word = m.group(1).lower()
         if word in ("his", "hers"):
-            return f"{person}'s"
-        if word == "her":
+            out = f"{person}'s"
+        elif word == "her":
             after = question[m.end():].split(maxsplit=1)
             nxt = after[0].lower().strip("?.,!") if after else "?"
-            return f"{person}'s" if nxt and nxt not in _FOLLOWS_HER_AS_OBJECT else person
-        return person
+            out = f"{person}'s" if nxt and nxt not in _FOLLOWS_HER_AS_OBJECT else person
+        else:
+            out = person
+        replaced.append((m.group(0), out))
+        return out
 
-    return _PRONOUNS.sub(sub, question)
+    return _PRONOUNS.sub(sub, question), replaced
 
 
 def resolve(question: str, turns: Sequence[Turn]) -> Resolution:
@@ -119,11 +135,11 @@ def resolve(question: str, turns: Sequence[Turn]) -> Resolution:
             joined = f"on {referent}" if kind == "day" else referent
             out = out[:m.start()] + joined + out[m.end():]
             replaced.append((m.group(0), joined))
-    if _PRONOUNS.search(out) and not people(out):
+    if any(not people(out[:p.start()]) for p in _PRONOUNS.finditer(out)):
         person = _person(turns)
         if person:
-            replaced += [(p.group(0), person) for p in _PRONOUNS.finditer(out)]
-            out = _swap_pronoun(out, person)
+            out, swapped = _swap_pronoun(out, person)
+            replaced += swapped
         else:
             missing.append("person")
     unresolved = f"nothing earlier in the conversation for: {', '.join(missing)}" if missing else ""

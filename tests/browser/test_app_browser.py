@@ -163,7 +163,7 @@ def test_reviewer2_cannot_select_or_call_kestrel(server: dict[str, Any], browser
         # Forge the call: the ask event with case "kestrel", sent with reviewer2's own login cookie.
         before = len(app.audit.records(kind="answer"))
         events = _raw_event(page, server["url"], _fn_index(server["demo"], "on_ask"),
-                            ["kestrel", DEMO_QUESTION, [], "", "", "", "", ""])
+                            ["kestrel", DEMO_QUESTION, [], "", "", "", "", "", ""])
         completed = [e for e in events if e.get("msg") in ("process_completed", "rejected")]
         assert completed, events
         final = completed[-1]
