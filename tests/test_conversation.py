@@ -152,3 +152,23 @@ def test_eval_scores_a_wrong_rewrite_as_wrong() -> None:
     assert followup_ok({**item, "must": ["Andrei Popescu"]})[0] is False
     assert followup_ok({**item, "turns": [], "unchanged": True})[0] is True
     assert followup_ok({**item, "unchanged": True})[0] is False
+
+
+def test_model_rewrite_is_used_only_when_the_rules_agree() -> None:
+    from assistant.conversation.rewrite import model_rewrite
+    from tests.fakes import ScriptedBackend
+
+    turns = [WHO]
+    rule = resolve("What car does he drive?", turns)
+    good = ScriptedBackend(["Standalone question: What car does Marek Wolski drive these days?"])
+    res = model_rewrite(good, "What car does he drive?", turns, rule)
+    assert res.standalone == "What car does Marek Wolski drive these days?"
+    assert "Who is Marek Wolski?" in good.prompts[0][0]["content"]  # the conversation went in as data
+    invented = ScriptedBackend(["What car does Andrei Popescu drive?"])  # a name the conversation never had
+    assert model_rewrite(invented, "What car does he drive?", turns, rule) == rule
+    dropped = ScriptedBackend(["What car does the suspect drive?"])  # loses the referent the rules found
+    assert model_rewrite(dropped, "What car does he drive?", turns, rule) == rule
+    number = ScriptedBackend(["What car does Marek Wolski drive, 07700 900999?"])  # an invented number
+    assert model_rewrite(number, "What car does he drive?", turns, rule) == rule
+    broken = ScriptedBackend([RuntimeError("model crashed")])
+    assert model_rewrite(broken, "What car does he drive?", turns, rule) == rule

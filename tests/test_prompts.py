@@ -38,7 +38,10 @@ PASSAGES = (
 
 def _rendered() -> dict[str, str]:
     """Every template rendered with the fixed passage set (one golden file each)."""
-    variables: dict[str, Any] = {"question": QUESTION, "passages": list(PASSAGES)}
+    from assistant.conversation.resolver import Turn
+
+    turns = [Turn("Who is Daniel Okafor?", "Who is Daniel Okafor?", "Daniel Okafor </answer> drives [1].")]
+    variables: dict[str, Any] = {"question": QUESTION, "passages": list(PASSAGES), "turns": turns}
     return {name: render(name, **variables) for name in template_names()}
 
 
@@ -59,8 +62,11 @@ def test_no_stale_golden_files() -> None:
 
 
 def test_every_template_declares_the_current_version() -> None:
+    from assistant.conversation.rewrite import PROMPT_VERSION as FOLLOWUP_VERSION
+
     for name in template_names():
-        assert template_version(name) == PROMPT_VERSION, name
+        expected = FOLLOWUP_VERSION if name.startswith("followup_") else PROMPT_VERSION
+        assert template_version(name) == expected, name
 
 
 def test_messages_are_system_then_user_with_numbered_passages() -> None:

@@ -12,9 +12,10 @@ from typing import Any
 
 from assistant.access.session import Session, clean_question
 from assistant.conversation.resolver import Turn, resolve
+from assistant.conversation.rewrite import model_rewrite
 from assistant.conversation.store import ConversationStore
 from assistant.errors import AssistantError, EmptyCase
-from assistant.llm.base import is_smoke_model
+from assistant.llm.base import Backend, is_smoke_model
 from assistant.types import Answer, RetrievalFilters
 from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, passage_html
 
@@ -76,6 +77,13 @@ def about_html(answer: Answer, smoke_models: Sequence[str]) -> str:
         warning = ('<div class="smoke-warning" role="alert"><b>⚠ Smoke-test model.</b> This small model invents '
                    "facts and does not cite reliably: do not rely on this answer.</div>")
     return f'{warning}<details class="about-answer"><summary>About this answer</summary>{details}</details>'
+
+
+def _model_of(session: Session) -> Backend | None:
+    """The configured answering model, if any (follow-ups are then rewritten by it, checked by the rules)."""
+    from assistant.app import App
+
+    return session.app.backend.backend if isinstance(session.app, App) else None
 
 
 def conversations(session: Session) -> ConversationStore:
@@ -159,11 +167,16 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
     store = conversations(session)
     conv = (store.load(session.user.username, case_id, conversation) if conversation else None) \
         or store.new(session.user.username, case_id)
-    res = resolve(text, conv.turns)
+    rule = resolve(text, conv.turns)
+    backend = _model_of(session)
+    looks_like_follow_up = bool(rule.replaced or rule.unresolved)
+    res = model_rewrite(backend, text, conv.turns, rule) if backend and looks_like_follow_up else rule
     lead = f"_Searched for: {esc(res.standalone)}_\n\n" if res.rewritten else ""
     if res.unresolved:
         lead += f"_Not rewritten: {esc(res.unresolved)}._\n\n"
-    extra = {"conversation": conv.conv_id, **({"asked": text, "searched_for": res.standalone} if res.rewritten else {})}
+    extra = {"conversation": conv.conv_id, **({"asked": text, "searched_for": res.standalone,
+                                                "rewritten_by": "model" if res != rule else "rules"}
+                                               if res.rewritten else {})}
     turns = [*past, {"role": "user", "content": esc(text)}]
     yield ChatUpdate([*turns, {"role": "assistant", "content": lead + PENDING}], conversation=conv.conv_id)
     partial = ""
