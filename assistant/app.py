@@ -152,7 +152,7 @@ class App:
         routed = self._links_chat(case, question, user, extra)
         if routed is not None:
             return routed
-        digest = self._digest(case, question, filters)
+        digest = self._digest(case, question, filters) or self._parts(case, question, filters)
         if digest is not None:
             return self._finish(user, digest, extra)
         passages = self.retrieve(case, question, filters=filters)
@@ -166,7 +166,7 @@ class App:
         if routed is not None:
             yield routed
             return
-        digest = self._digest(case, question, filters)
+        digest = self._digest(case, question, filters) or self._parts(case, question, filters)
         if digest is not None:
             yield self._finish(user, digest, extra)
             return
@@ -193,6 +193,16 @@ class App:
             passages = (n for p in passages if (n := narrow_passage(p, filters)) is not None
                         and (not filters.source or n.source == filters.source))
         return digest_answer(question, case, request, passages)
+
+    def _parts(self, case: str, question: str, filters: RetrievalFilters | None) -> Answer | None:
+        """A question asking several things ("who, where and what was found") answered part by part, or None."""
+        from assistant.conversation.multipart import answer_parts, split_parts
+
+        parts = split_parts(question)
+        if not parts:
+            return None
+        return answer_parts(question, case, parts, lambda part: self.answerer.answer(
+            part, case, self.retrieve(case, part, filters=filters)))
 
     def _finish(self, user: str, answer: Answer, extra: Mapping[str, Any]) -> Answer:
         """Message citations narrowed to one message, then audited with the filters used and the extra keys (e.g.
