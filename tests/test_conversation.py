@@ -172,3 +172,16 @@ def test_model_rewrite_is_used_only_when_the_rules_agree() -> None:
     assert model_rewrite(number, "What car does he drive?", turns, rule) == rule
     broken = ScriptedBackend([RuntimeError("model crashed")])
     assert model_rewrite(broken, "What car does he drive?", turns, rule) == rule
+
+
+def test_page_opens_on_the_case_of_the_latest_conversation(fake_app: FakeApp) -> None:
+    fake_app.users.assign("reviewer1", "heron")
+    s = Session.for_username(fake_app, "reviewer1")
+    assert ui_chat.last_case(s, ["heron", "kestrel"]) == "heron"  # no conversation yet: the first case
+    assert ui_chat.last_case(s, ["kestrel"]) == "kestrel" and ui_chat.last_case(s, []) is None
+    _final(list(ui_chat.ask(s, "kestrel", "who sold the sims?")))
+    assert ui_chat.last_case(s, ["heron", "kestrel"]) == "kestrel"
+    _final(list(ui_chat.ask(s, "heron", "who sold the sims?")))
+    assert ui_chat.last_case(s, ["heron", "kestrel"]) == "heron"
+    _final(list(ui_chat.ask(s, "kestrel", "who sold the sims?")))
+    assert ui_chat.last_case(s, ["heron", "kestrel"]) == "kestrel"

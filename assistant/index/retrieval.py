@@ -76,8 +76,8 @@ class Retriever:
                  top_k: int | None = None, mode: str | None = None) -> list[Passage]:
         check_case_id(case)
         if not self.store.has_case(case):
-            raise EmptyCase(f"case {case!r} holds no material yet: an admin must ingest its files first "
-                            f"(`assistant ingest PATH --case {case}`)")
+            raise EmptyCase(f"case {case!r} has no index: it holds no material yet (an admin must ingest its files "
+                            f"first: `assistant ingest PATH --case {case}`)")
         if not question.strip():
             raise AssistantError("empty question")
         top_k = top_k or self.settings.top_k

@@ -14,6 +14,7 @@ import gradio as gr
 
 from assistant.access.session import SessionApp
 from assistant.ui.admin_tab import build_admin_tab
+from assistant.ui.chat import last_case
 from assistant.ui.chat_tab import build_chat_tab
 from assistant.ui.links_tab import build_links_tab
 from assistant.ui.supervisor_tab import ALL_MINE, build_supervisor_tab
@@ -67,7 +68,7 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
             who = f"Logged in as **{s.user.username}** ({s.user.role})"
             if not cases:
                 who += " · no case with material is assigned to you yet: ask an admin"
-            return (who, gr.Dropdown(choices=cases, value=cases[0] if len(cases) == 1 else None),
+            return (who, gr.Dropdown(choices=cases, value=last_case(s, cases)),
                     gr.Tab(visible=s.user.can_audit), gr.Tab(visible=s.user.is_admin),
                     gr.Dropdown(choices=[ALL_MINE, *audit_cases], value=""))
 

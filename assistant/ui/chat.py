@@ -107,6 +107,15 @@ def open_conversation(session: Session, case: str, conv_id: str | None) -> ChatH
     return [dict(m) for m in conv.history] if conv else []
 
 
+def last_case(session: Session, cases: Sequence[str]) -> str | None:
+    """The case to open on: the one of this user's most recent conversation, else the first (None: no case)."""
+    if len(cases) <= 1:
+        return cases[0] if cases else None
+    store = conversations(session)
+    latest = [(conv.updated, case) for case in cases if (conv := store.latest(session.user.username, case))]
+    return max(latest)[1] if latest else cases[0]
+
+
 def source_choices(session: Session, case: str) -> list[str]:
     """The source filter's list: "" (any source) then the case's files."""
     return ["", *session.sources(case)] if case else [""]
