@@ -39,9 +39,9 @@ def test_search_and_record_view(app: FakeApp) -> None:
     assert [r[0] for r in all_rows] == sorted((r[0] for r in all_rows), reverse=True)  # newest first
     seq = all_rows[-1][0]
     html = ui_supervisor.open_record(sup, seq)
-    assert "Model <b>none (extractive)</b>" in html and "prompt <b>v1</b>" in html
+    assert "model <b>none (extractive)</b>" in html and "prompt <b>v1</b>" in html
     assert "Filters: sender = Samir" in html and "Asked as: “who sold them?”" in html
-    assert "<code>messages/phone.csv</code>" in html
+    assert "<code>messages/phone.csv</code> HE3-T4" in html and "kestrel:msg" not in html.split("Retrieved")[0]
     choices = record_view.citation_choices(sup, seq)
     assert choices[0][1] == "1" and "messages/phone.csv" in choices[0][0]
     passage = record_view.open_cited_passage(sup, seq, "1")

@@ -26,16 +26,12 @@ def record_extra_html(session: Session, record: AuditRecord) -> str:
     used = ", ".join(f"{esc(k)} = {esc(v)}" for k, v in sorted(filters.items()) if v) or "none"
     asked = (f"<div>Asked as: “{esc(p['asked'])}” · searched for: “{esc(p.get('searched_for', ''))}”</div>"
              if p.get("asked") else "")
-    cites = "".join(f"<li>[{esc(c.get('n'))}] <code>{esc(c.get('source', c.get('chunk_id', '')))}</code> · "
-                    f"{esc(c.get('locator', ''))}</li>" for c in p.get("citations", []) if isinstance(c, dict))
     history = "".join(f"<li>{esc(r.time[:19].replace('T', ' '))} · <b>{esc(r.payload.get('decision'))}</b> by "
                       f"{esc(r.user)}{': ' + esc(r.payload.get('comment')) if r.payload.get('comment') else ''} "
                       f"(record {r.seq})</li>" for r in reviews_of(session, record))
-    return (f'<div class="record-extra"><div>Model <b>{esc(p.get("model") or "none (extractive)")}</b> · prompt '
-            f'<b>{esc(p.get("prompt_version") or "none")}</b> · backend {esc(p.get("backend", ""))}</div>'
-            f"{asked}<div>Filters: {used}</div><h4>Cited passages (open one below)</h4><ul>{cites or '<li>none</li>'}"
-            f"</ul><h4>Decision history</h4><ol class=\"decision-history\">{history or '<li>no decision yet</li>'}"
-            "</ol></div>")
+    return (f'<div class="record-extra">{asked}<div>Filters: {used}</div><div><i>Open a cited passage on the '
+            "right.</i></div><h4>Decision history</h4>"
+            f'<ol class="decision-history">{history or "<li>no decision yet</li>"}</ol></div>')
 
 
 def citation_choices(session: Session, seq: int | float | str | None) -> list[tuple[str, str]]:
