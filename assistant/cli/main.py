@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
-from assistant.offline import apply_offline_env
+from assistant.offline import apply_offline_env, install_egress_guard, model_hosts
+from assistant.perms import restrict_umask
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -170,8 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from assistant.config import load_settings
 
-    level = getattr(logging, str(load_settings().log_level).upper(), logging.WARNING)
+    settings = load_settings()
+    level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    install_egress_guard(model_hosts(settings.llm))  # loopback + the configured model host, nothing else
+    restrict_umask()  # files this process creates (index, users, audit, exports) are the owner's only
     try:
         code: int = args.func(args, _app())
         return code
