@@ -94,6 +94,13 @@ def cmd_serve(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_cases(args: argparse.Namespace, app: App) -> int:
+    if args.delete:
+        existed = app.delete_case(args.delete, user=args.user)
+        print(f"case {args.delete}: {'deleted' if existed else 'not found; left-over files removed'} (vectors, "
+              "text, keyword index, embedding cache, links)")
+        return 0 if existed else 2
+    for gone in app.purge_orphan_caches():
+        print(f"removed the embedding cache of deleted case {gone}", file=sys.stderr)
     for case in app.list_cases():
         print(f"{case}\t{app.store.count(case)} chunks\t{len(app.store.sources(case))} sources")
     return 0
@@ -149,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="start the Gradio app on 127.0.0.1")
     srv.set_defaults(func=cmd_serve)
 
-    cs = sub.add_parser("cases", help="list indexed cases")
+    cs = sub.add_parser("cases", help="list indexed cases, or delete one with everything derived from it")
+    cs.add_argument("--delete", metavar="CASE", default="", help="delete this case (audited)")
+    cs.add_argument("--user", default="cli", help="recorded in the audit log")
     cs.set_defaults(func=cmd_cases)
 
     demo = sub.add_parser("demo", help="index the bundled demo case and create the demo users")
