@@ -102,7 +102,7 @@ def html_visible_text(html: str) -> tuple[str, tuple[int, int]]:
     parser = _HtmlText()
     parser.feed(html)
     parser.close()
-    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
+    lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in "".join(parser.parts).split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip(), (parser.hidden_elements, parser.hidden_chars)
 
