@@ -18,23 +18,36 @@ import re
 import unicodedata
 
 # Latin look-alikes from Cyrillic and Greek, and letters NFKD does not decompose (ł, đ, ø)
-_FOLD = str.maketrans({
+_FOLD = {
     "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j", "ѕ": "s", "һ": "h",
     "ԁ": "d", "ɡ": "g", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "τ": "t", "ρ": "p", "υ": "u",
     "ł": "l", "đ": "d", "ø": "o", "ı": "i",
     # Arabic-script variants: alef forms, alef maqsura, teh marbuta, kaf/yeh of Urdu vs Arabic
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ك": "ک", "ة": "ه", "ۀ": "ه",
-})
+}
 _SPACE = re.compile(r"\s+")
 _STOP = r"[^.!?\n۔؟]"  # stay inside one sentence (Latin, Urdu and Arabic full stops)
 
 
+def _char_class(category: str) -> re.Pattern[str]:
+    """Every character of a Unicode category in the Basic Multilingual Plane, as one regex class: a C-level
+    substitution (str.translate with a dict, or a per-character category test, costs 4-10x more on ordinary text)."""
+    chars = "".join(re.escape(chr(cp)) for cp in range(0x80, 0x10000) if unicodedata.category(chr(cp)) == category)
+    return re.compile(f"[{chars}]")
+
+
+_FORMAT = _char_class("Cf")  # zero-width space/joiners, bidi controls, soft hyphen, BOM ...
+_MARKS = _char_class("Mn")  # combining diacritics (after NFKD), Arabic harakat
+_FOLD_RE = re.compile("[" + "".join(re.escape(c) for c in _FOLD) + "]")
+
+
 def normalise(text: str) -> str:
     """Comparable form: NFKC, no invisible format characters, look-alikes folded, case folded, no diacritics."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = text.casefold().translate(_FOLD)
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if unicodedata.category(ch) != "Mn")
+    if text.isascii():  # NFKC/NFKD and both deletions are no-ops on ASCII
+        return _SPACE.sub(" ", text.casefold())
+    text = _FORMAT.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    text = _FOLD_RE.sub(lambda m: _FOLD[m.group(0)], text)
+    text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
     return _SPACE.sub(" ", text)
 
 
@@ -73,8 +86,6 @@ _PHRASES = "|".join([
     r"\bsystem prompt\b", r"\bnew instructions?\s*:", r"\byour new (?:task|instructions?) (?:is|are)\b",
     r"\bfrom now on,? you (?:are|will|must)\b", r"\byou are now (?:a|an|the|my|in|no longer)\b",
     r"\bpretend (?:to be|you are)\b", r"\bact as (?:if you were|an? (?:ai|assistant|model|chatbot))\b",
-    r"\b(?:assistant|ai|model|chatbot|language model|llm)\b[^.\n]{0,30}\b(?:must|should|will|shall)\b[^.\n]{0,20}"
-    r"\b(?:say|answer|respond|reply|state|output|write)\b",
     r"\b(?:reply|respond|answer) only with\b",
     # Polish
     r"\bnowe instrukcje\b", r"\bprompt systemowy\b", r"\bod teraz jestes\b", r"\bjestes teraz\b",
@@ -90,19 +101,46 @@ _PHRASES = "|".join([
     r"\bhuong dan moi\b", r"\bloi nhac he thong\b", r"\bbay gio ban la\b", r"\btu gio ban la\b",
     r"\bmo hinh phai tra loi\b",
 ])
+_AI_ADDRESSED = (r"\b(?:assistant|ai|model|chatbot|language model|llm)\b[^.\n]{0,30}\b(?:must|should|will|shall)\b"
+                 r"[^.\n]{0,20}\b(?:say|answer|respond|reply|state|output|write)\b")
 # chat-template tokens of the common model families (matched on the raw text: normalisation keeps them)
 _TOKENS = (r"<\|[a-z_]{2,20}\|>|<\s*/?\s*(?:start_of_turn|end_of_turn|bos|eos|s)\s*>|\[/?inst\]|<</?sys>>|"
            r"\[/?system_prompt\]")
-# the patterns are written as people write the words; they are folded like the text they are matched against
-_INSTRUCTION = re.compile(normalise("|".join([_EN, _PL, _RO, _AR, _UR, _VI, _PHRASES, _TOKENS])), re.IGNORECASE)
+# Each family runs only when the text holds one of its trigger substrings (a plain `in`, cheap), so ordinary text
+# costs a few substring tests; the patterns are written as people write the words and folded like the text.
+_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("ignor", "disregard", "forget", "overrid", "bypass", "discard", "attention", "follow", "obey"), _EN),
+    (("ignoruj", "pomin", "zapomnij", "zwazaj", "zlekcewaz", "stosuj", "sluchaj", "przestrzegaj"), _PL),
+    (("ignora", "uita", "tine cont", "tineti cont", "neglij", "respecta", "urma"), _RO),
+    (("تجاهل", "انس", "تناس", "اهمل", "لا تتبع", "لا تلتزم"), _AR),
+    (("نظر", "بھول", "بھلا", "عمل نہ", "مت مان", "نہ مان"), _UR),
+    (("bo qua", "quen", "phot lo", "lam theo", "tuan theo", "bat chap"), _VI),
+    (("prompt", "instruc", "your new", "from now on", "you are now", "pretend", "act as", "only with", "nowe",
+      "systemowy", "od teraz", "jestes teraz", "odpowiadaj", "model musi", "instructiuni", "de sistem", "de acum",
+      "acum esti", "modelul", "raspunde", "تعليمات", "موجه", "انت الان", "من الان", "علي النموذج", "ہدایات",
+      "پرامپٹ", "ماڈل", "huong dan", "loi nhac", "ban la", "mo hinh"), _PHRASES),
+    ((" assistant", " ai ", " ai,", " ai:", " model", " chatbot", " llm"), _AI_ADDRESSED),
+    (("<", "["), _TOKENS),
+)
+_RULES = tuple((tuple(normalise(t) for t in triggers), re.compile(normalise(pattern), re.IGNORECASE))
+               for triggers, pattern in _FAMILIES)
+
+
+def _search(text: str) -> str:
+    folded = " " + normalise(text) + " "
+    for triggers, rule in _RULES:
+        if any(t in folded for t in triggers):
+            match = rule.search(folded)
+            if match:
+                return match.group(0).strip()
+    return ""
 
 
 def injection_cue(text: str) -> str:
     """The words that make `text` look addressed to an AI ("" when none): for logs by length, tests and evals."""
-    match = _INSTRUCTION.search(normalise(text))
-    return match.group(0) if match else ""
+    return _search(text)
 
 
 def is_instruction_like(text: str) -> bool:
     """Text addressed to an AI rather than a statement of fact (prompt injection); never used as evidence."""
-    return bool(_INSTRUCTION.search(normalise(text)))
+    return bool(_search(text))
