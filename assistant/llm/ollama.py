@@ -39,6 +39,8 @@ def resolve_ollama_host(settings: LLMSettings) -> str:
     if env and normalize_ollama_host(env) != configured:
         log.warning("ollama_host_env_ignored env=%s configured=%s (set ASSISTANT_LLM__OLLAMA_HOST to change it)",
                     normalize_ollama_host(env), configured)
+    elif env:
+        log.info("ollama_host_env_matches host=%s", configured)
     return configured
 
 
