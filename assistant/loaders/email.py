@@ -35,15 +35,36 @@ _HIDDEN_CSS = re.compile(
     re.IGNORECASE)
 
 
-def _hides(attrs: list[tuple[str, str | None]]) -> bool:
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^[a-z0-9]*([.#])([\w-]+)$", re.IGNORECASE)
+
+
+def hidden_selectors(css: str) -> set[str]:
+    """`.class` and `#id` names (as ".x" / "#x") that a <style> block hides; compound selectors are left alone."""
+    found: set[str] = set()
+    for selectors, body in _CSS_RULE.findall(css):
+        if _HIDDEN_CSS.search(body.strip() + ";"):
+            for selector in selectors.split(","):
+                simple = _SIMPLE_SELECTOR.match(selector.strip())
+                if simple:
+                    found.add(simple.group(1) + simple.group(2).lower())
+    return found
+
+
+def _hides(attrs: list[tuple[str, str | None]], hidden_css: set[str]) -> bool:
     found = dict(attrs)
-    return "hidden" in found or bool(_HIDDEN_CSS.search(found.get("style") or ""))
+    if "hidden" in found or _HIDDEN_CSS.search(found.get("style") or ""):
+        return True
+    names = {"." + c.lower() for c in (found.get("class") or "").split()}
+    if found.get("id"):
+        names.add("#" + str(found["id"]).lower())
+    return bool(names & hidden_css)
 
 
 class _HtmlText(HTMLParser):
     """Visible text of an HTML body; block elements become line breaks. Text inside an element hidden by the
-    `hidden` attribute or by inline CSS (display:none, visibility:hidden, font-size:0, opacity:0, zero height with
-    overflow hidden) is dropped and counted, never ingested."""
+    `hidden` attribute, by inline CSS (display:none, visibility:hidden, font-size:0, opacity:0, zero height with
+    overflow hidden) or by a <style> rule on its class or id is dropped and counted, never ingested."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -52,6 +73,8 @@ class _HtmlText(HTMLParser):
         self._open: list[tuple[str, bool]] = []  # (tag, hides) of the open elements
         self.hidden_elements = 0
         self.hidden_chars = 0
+        self._hidden_css: set[str] = set()  # ".class"/"#id" hidden by a <style> block seen so far
+        self._in_style = False
 
     def _hidden(self) -> bool:
         return any(h for _, h in self._open)
@@ -59,7 +82,8 @@ class _HtmlText(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         while self._open and tag in _IMPLIED_END.get(self._open[-1][0], frozenset()):
             self._open.pop()  # <p>one<p>two: the first p ends where the second starts
-        hides = _hides(attrs)
+        hides = _hides(attrs, self._hidden_css)
+        self._in_style = tag == "style"
         if tag not in _VOID_TAGS:
             self._open.append((tag, hides))
             if hides:
@@ -74,6 +98,7 @@ class _HtmlText(HTMLParser):
             self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
         hidden = self._hidden()
         if any(t == tag for t, _ in self._open):
             while self._open and self._open.pop()[0] != tag:
@@ -84,6 +109,8 @@ class _HtmlText(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self._hidden_css |= hidden_selectors(data)
         if self._skip:
             return
         if self._hidden():
