@@ -13,6 +13,7 @@ from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.ingest.pipeline import IngestReport
 from assistant.ui import admin as ui_admin
+from assistant.ui.render import md_text
 from tests.test_session import FakeApp
 
 
@@ -23,10 +24,10 @@ def test_report_is_a_table_with_a_row_per_file() -> None:
     md = ui_admin._report_markdown(report)
     lines = md.splitlines()
     assert lines[0] == "| File | Result |" and lines[1] == "|---|---|"
-    assert "| `statements/a.txt` | indexed |" in lines
-    refused = "| `c.xyz` | **not ingested**: unsupported file type .xyz &#124; refused"
-    assert any(line.startswith(refused) for line in lines)
-    assert any(line.startswith("| `README.md` | not evidence") for line in lines)
+    assert f"| {md_text('statements/a.txt')} | indexed |" in lines  # file names are evidence: shown literally
+    refused = f"| {md_text('c.xyz')} | **not ingested**: {md_text('unsupported file type .xyz | refused')} |"
+    assert refused in lines
+    assert any(line.startswith(f"| {md_text('README.md')} | not evidence") for line in lines)
     assert md.endswith("1 file(s) indexed into 3 passage(s), 1 unchanged, 1 not ingested, 1 not evidence.")
     assert "{" not in md  # never a raw dict
 

@@ -18,6 +18,7 @@ from assistant.conversation.resolver import Turn, people, resolve
 from assistant.conversation.store import ConversationStore
 from assistant.errors import AssistantError
 from assistant.ui import chat as ui_chat
+from assistant.ui.render import md_text
 from tests.test_session import FakeApp
 
 WHO = Turn("Who is Marek Wolski?", "Who is Marek Wolski?", "Marek WOLSKI, date of birth 11/09/1994 [1].")
@@ -82,7 +83,7 @@ def test_follow_up_is_rewritten_shown_audited_and_survives_a_reload(fake_app: Fa
     second = _final(list(ui_chat.ask(s, "kestrel", "What car does he drive?", first.history, None,
                                      first.conversation)))
     assert second.conversation == first.conversation
-    assert "Searched for: What car does Marek Wolski drive?" in second.history[-1]["content"]
+    assert f"Searched for: {md_text('What car does Marek Wolski drive?')}" in second.history[-1]["content"]
     assert fake_app.calls[-1] == ("ask", "kestrel")
     record = fake_app.audit.records(kind="answer", user="reviewer1")[-1]
     assert record.payload["asked"] == "What car does he drive?"

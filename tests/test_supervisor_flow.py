@@ -14,7 +14,6 @@ from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.errors import AssistantError
 from assistant.types import RetrievalFilters
-from assistant.ui import record_view
 from assistant.ui import supervisor as ui_supervisor
 from tests.test_session import FakeApp
 
@@ -42,25 +41,25 @@ def test_search_and_record_view(app: FakeApp) -> None:
     assert "model <b>none (extractive)</b>" in html and "prompt <b>v1</b>" in html
     assert "Filters: sender = Samir" in html and "Asked as: “who sold them?”" in html
     assert "<code>messages/phone.csv</code> HE3-T4" in html and "kestrel:msg" not in html.split("Retrieved")[0]
-    choices = record_view.citation_choices(sup, seq)
+    choices = ui_supervisor.citation_choices(sup, seq)
     assert choices[0][1] == "1" and "messages/phone.csv" in choices[0][0]
-    passage = record_view.open_cited_passage(sup, seq, "1")
+    passage = ui_supervisor.open_cited_passage(sup, seq, "1")
     assert "two new sim cards" in passage and "<mark" in passage
 
 
 def test_a_flag_is_not_turned_into_an_approval_by_one_click(app: FakeApp) -> None:
     sup = Session.for_username(app, "supervisor1")
     seq = ui_supervisor.audit_rows(sup, "kestrel")[0][0]
-    staged, msg = record_view.stage_decision(sup, seq, "flagged")
+    staged, msg = ui_supervisor.stage_decision(sup, seq, "flagged")
     assert "records it as flagged" in msg and app.audit.review_status("kestrel") == {}  # nothing recorded yet
-    record_view.confirm_decision(sup, staged, "wrong handset")
-    staged2, msg2 = record_view.stage_decision(sup, seq, "approved")  # the stray click
+    ui_supervisor.confirm_decision(sup, staged, "wrong handset")
+    staged2, msg2 = ui_supervisor.stage_decision(sup, seq, "approved")  # the stray click
     assert "CHANGES the decision from flagged" in msg2
     assert app.audit.review_status("kestrel")[seq].payload["decision"] == "flagged"
     with pytest.raises(AssistantError, match="nothing to confirm"):
-        record_view.confirm_decision(sup, None, "")
-    record_view.confirm_decision(sup, staged2, "rechecked: right handset")
-    history = record_view.reviews_of(sup, sup.audit_record(seq))
+        ui_supervisor.confirm_decision(sup, None, "")
+    ui_supervisor.confirm_decision(sup, staged2, "rechecked: right handset")
+    history = ui_supervisor.reviews_of(sup, sup.audit_record(seq))
     assert [r.payload["decision"] for r in history] == ["flagged", "approved"]
     html = ui_supervisor.open_record(sup, seq)
     assert html.index("flagged</b> by supervisor1") < html.index("approved</b> by supervisor1")
@@ -69,8 +68,8 @@ def test_a_flag_is_not_turned_into_an_approval_by_one_click(app: FakeApp) -> Non
 def test_csv_has_flat_columns(app: FakeApp) -> None:
     sup = Session.for_username(app, "supervisor1")
     seq = ui_supervisor.audit_rows(sup, "kestrel")[-1][0]
-    staged, _ = record_view.stage_decision(sup, seq, "flagged")
-    record_view.confirm_decision(sup, staged, "check the quote")
+    staged, _ = ui_supervisor.stage_decision(sup, seq, "flagged")
+    ui_supervisor.confirm_decision(sup, staged, "check the quote")
     rows = list(csv.DictReader(io.StringIO(Path(ui_supervisor.export_file(sup, "kestrel", "csv")).read_text())))
     assert "payload" not in rows[0]
     first = next(r for r in rows if r["kind"] == "answer")

@@ -9,7 +9,7 @@ from typing import Any
 
 from assistant.access.auth import UserError
 from assistant.access.session import ProgressFn, Session
-from assistant.ui.render import esc
+from assistant.ui.render import esc, md_text
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ _ROWS = (("ingested", "indexed"), ("unchanged", "unchanged since the last ingest
 
 
 def _cell(text: object) -> str:
-    return esc(text).replace("|", "&#124;").replace("\n", " ")
+    """Evidence-derived text (file names, reasons) shown literally in a Markdown table cell."""
+    return md_text(" ".join(str(text).split()))
 
 
 def _report_markdown(report: Any) -> str:
@@ -46,12 +47,12 @@ def _report_markdown(report: Any) -> str:
     data = to_json() if callable(to_json) else report
     if not isinstance(data, dict):
         return f"```\n{report}\n```"  # a code block is shown literally: no escaping needed
-    rows = [(src, result) for key, result in _ROWS for src in data.get(key, []) or []]
-    rows += [(f.get("source", ""), f"**not ingested**: {f.get('reason', '')}") for f in data.get("failed", []) or []
-             if isinstance(f, dict)]
-    rows += [(n.get("source", ""), f"note: {n.get('note', '')}") for n in data.get("notes", []) or []
+    rows = [(_cell(src), _cell(result)) for key, result in _ROWS for src in data.get(key, []) or []]
+    rows += [(_cell(f.get("source", "")), f"**not ingested**: {_cell(f.get('reason', ''))}")
+             for f in data.get("failed", []) or [] if isinstance(f, dict)]
+    rows += [(_cell(n.get("source", "")), f"note: {_cell(n.get('note', ''))}") for n in data.get("notes", []) or []
              if isinstance(n, dict)]
-    table = ["| File | Result |", "|---|---|", *(f"| `{_cell(src)}` | {_cell(result)} |" for src, result in rows)]
+    table = ["| File | Result |", "|---|---|", *(f"| {src} | {result} |" for src, result in rows)]
     totals = (f"{len(data.get('ingested', []) or [])} file(s) indexed into {data.get('chunks', 0)} passage(s), "
               f"{len(data.get('unchanged', []) or [])} unchanged, {len(data.get('failed', []) or [])} not ingested, "
               f"{len(data.get('not_evidence', []) or [])} not evidence.")

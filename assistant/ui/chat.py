@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,7 @@ from assistant.conversation.store import ConversationStore
 from assistant.errors import AssistantError, EmptyCase
 from assistant.llm.base import Backend, is_smoke_model
 from assistant.types import Answer, RetrievalFilters
-from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, passage_html
+from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, md_text, passage_html
 
 log = logging.getLogger(__name__)
 
@@ -180,13 +181,13 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
     backend = _model_of(session)
     looks_like_follow_up = bool(rule.replaced or rule.unresolved)
     res = model_rewrite(backend, text, conv.turns, rule) if backend and looks_like_follow_up else rule
-    lead = f"_Searched for: {esc(res.standalone)}_\n\n" if res.rewritten else ""
+    lead = f"_Searched for: {md_text(res.standalone)}_\n\n" if res.rewritten else ""
     if res.unresolved:
-        lead += f"_Not rewritten: {esc(res.unresolved)}._\n\n"
+        lead += f"_Not rewritten: {md_text(res.unresolved)}._\n\n"
     extra = {"conversation": conv.conv_id, **({"asked": text, "searched_for": res.standalone,
                                                 "rewritten_by": "model" if res != rule else "rules"}
                                                if res.rewritten else {})}
-    turns = [*past, {"role": "user", "content": esc(text)}]
+    turns = [*past, {"role": "user", "content": md_text(text)}]
     yield ChatUpdate([*turns, {"role": "assistant", "content": lead + PENDING}], conversation=conv.conv_id)
     partial = ""
     started = time.perf_counter()
@@ -205,15 +206,20 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
                 first_s = time.perf_counter() - started
             partial += item
             label = DRAFT_LABEL + ttft_html(first_s) + "\n\n"
-            yield ChatUpdate([*turns, {"role": "assistant", "content": lead + label + esc(partial)}],
+            yield ChatUpdate([*turns, {"role": "assistant", "content": lead + label + md_text(partial)}],
                              conversation=conv.conv_id)
     except EmptyCase as exc:
-        yield ChatUpdate([*turns, {"role": "assistant", "content": f"**This case holds no material yet.** {esc(exc)}"}],
-                         conversation=conv.conv_id)
+        empty = f"**This case holds no material yet.** {md_text(exc)}"
+        yield ChatUpdate([*turns, {"role": "assistant", "content": empty}], conversation=conv.conv_id)
         return
     except AssistantError as exc:
         log.info("chat_refused user=%s case=%s error=%s", session.user.username, case_id, type(exc).__name__)
         yield ChatUpdate(past, error=str(exc), conversation=conv.conv_id)
+        return
+    except Exception as exc:  # the chat goes back to how it was; the traceback goes to the log under a reference
+        reference = uuid.uuid4().hex[:12]
+        log.error("internal_error reference=%s type=%s", reference, type(exc).__name__, exc_info=True)
+        yield ChatUpdate(past, error=f"internal error, reference {reference}", conversation=conv.conv_id)
         return
     raise RuntimeError("the answer stream ended without a final answer")
 

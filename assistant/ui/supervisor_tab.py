@@ -5,14 +5,18 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.ui.record_view import Staged, citation_choices, confirm_decision, open_cited_passage, stage_decision
 from assistant.ui.supervisor import (
     AUDIT_HEADERS,
     REVIEW_STATES,
+    Staged,
     accuracy_plot,
     audit_rows,
+    citation_choices,
+    confirm_decision,
     export_file,
+    open_cited_passage,
     open_record,
+    stage_decision,
 )
 from assistant.ui.wiring import PRIVATE, Resolver, user_errors
 

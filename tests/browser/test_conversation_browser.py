@@ -90,7 +90,8 @@ def test_month_summary_every_line_cited(server: dict[str, Any], browser: Any) ->
         _ask(page, "Summarise what Marek Wolski did in March 2023")
         text = _wait_answer(page, 1)
         assert "Events in time order" in text
-        lines = [ln.strip() for ln in text.splitlines() if re.match(r"^\s*2023-03-\d\d", ln.strip())]
+        _shot(page, "month-summary")
+        lines = [ln.strip() for ln in text.splitlines() if re.match(r"^(?:- )?2023-03-\d\d", ln.strip())]
         assert len(lines) >= 10 and all(re.search(r"\[\d+\]$", ln) for ln in lines), lines
         page.locator("#citations label").nth(len(lines) - 1).wait_for()
         assert page.locator("#citations label").count() == len(lines)
