@@ -44,6 +44,20 @@ class RetrievalSettings(BaseModel):
                                      "such cases")
 
 
+class IndexSettings(BaseModel):
+    chroma_url: str = Field("", description="Chroma server to use, e.g. http://127.0.0.1:8001 (started by "
+                            "`assistant index-server`); empty = embedded Chroma under index_dir/chroma, the "
+                            "one-machine default. Manifests, keyword indexes and audit stay in index_dir either way")
+    allow_remote: bool = Field(False, description="Accept a chroma_url whose host is not loopback. Chroma has no "
+                               "authentication or TLS of its own: only behind a TLS proxy on a trusted network")
+    search_ef: int = Field(100, ge=1, description="HNSW ef at query time (`hnsw:search_ef`) for new collections; "
+                           "benchmarks/bench_hnsw_ef.py, see docs/scale.md")
+    server_cache_collections: int = Field(4, ge=1, description="`assistant index-server`: HNSW indexes (one per "
+                                          "case) the Chroma server keeps in memory, least recently used evicted "
+                                          "(segment_manager.hnsw_index_pool_cache_config); ~41 MB per 100k-chunk "
+                                          "case measured in issue 19")
+
+
 class SentenceScoring(BaseModel):
     """How the extractive answerer scores a sentence's support for a question (assistant/answer/extractive.py)."""
 
@@ -172,6 +186,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    index: IndexSettings = IndexSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     pii: PiiSettings = PiiSettings()

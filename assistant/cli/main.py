@@ -156,12 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from assistant.cli.admin import register
+    from assistant.cli.index_server import register as register_index_server
     from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
 
     register(sub)
     register_models(sub)
     register_links(sub)
+    register_index_server(sub)
     return p
 
 
