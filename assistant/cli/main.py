@@ -57,10 +57,17 @@ def cmd_ask(args: argparse.Namespace, app: App) -> int:
     question = " ".join(args.question).strip()
     if not question:
         raise AssistantError("empty question: assistant ask --case CASE 'your question'")
-    answer = app.ask(args.case, question, user=args.user)
-    if args.role:
-        answer = app.mask_answer(answer, args.role)
-    payload = answer.to_json()
+    payload = None
+    if not args.local:
+        from assistant.cli.ask_server import forward
+
+        request = {"case": args.case, "question": question, "user": args.user, "role": args.role}
+        payload = forward(app.settings.index_dir, request, app.settings.llm.timeout_s + 60)
+    if payload is None:
+        answer = app.ask(args.case, question, user=args.user)
+        if args.role:
+            answer = app.mask_answer(answer, args.role)
+        payload = answer.to_json()
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
@@ -132,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true")
     ask.add_argument("--user", default="cli", help="recorded in the audit log")
     ask.add_argument("--role", default="", help="mask PII as this role would see it (default: clear text)")
+    ask.add_argument("--local", action="store_true", help="answer in this process even when an ask-server runs")
     ask.add_argument("question", nargs="+")
     ask.set_defaults(func=cmd_ask)
 
@@ -156,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from assistant.cli.admin import register
+    from assistant.cli.ask_server import register as register_ask_server
     from assistant.cli.index_server import register as register_index_server
     from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
@@ -164,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_models(sub)
     register_links(sub)
     register_index_server(sub)
+    register_ask_server(sub)
     return p
 
 
