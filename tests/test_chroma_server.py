@@ -110,3 +110,13 @@ def test_a_server_that_cannot_start_says_so(tmp_path: Path) -> None:
                 server.start()
         finally:
             server.stop()
+
+
+def test_new_case_collections_carry_the_configured_search_ef(server: ChromaServer, tmp_path: Path) -> None:
+    from assistant.index.store import IndexStore
+
+    for url in ("", server.url):
+        store = IndexStore(tmp_path / f"idx{len(url)}", chroma=IndexSettings(chroma_url=url, search_ef=123))
+        collection = store._collection("efcase")
+        assert collection.configuration_json["hnsw"]["ef_search"] == 123
+        assert collection.configuration_json["hnsw"]["space"] == "cosine"
