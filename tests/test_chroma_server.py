@@ -120,3 +120,26 @@ def test_new_case_collections_carry_the_configured_search_ef(server: ChromaServe
         collection = store._collection("efcase")
         assert collection.configuration_json["hnsw"]["ef_search"] == 123
         assert collection.configuration_json["hnsw"]["space"] == "cosine"
+
+
+def test_index_server_command_serves_and_stops_its_chroma(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "index-server", "--port", str(port),
+                             "--path", str(tmp_path / "data")], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**__import__("os").environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "idx")})
+    try:
+        assert proc.stdout is not None
+        assert f"ASSISTANT_INDEX__CHROMA_URL=http://127.0.0.1:{port}" in proc.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    with pytest.raises(OSError):  # the chroma child went with it
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)

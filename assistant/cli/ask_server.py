@@ -14,6 +14,8 @@ import json
 import logging
 import os
 import secrets
+import signal
+import sys
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -80,6 +82,7 @@ def warm(app: App) -> None:
 def cmd_ask_server(args: argparse.Namespace, app: App) -> int:
     warm(app)
     token = secrets.token_urlsafe(32)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # terminated: still remove the state file
     httpd = HTTPServer(("127.0.0.1", args.port), make_handler(app, token))
     state = app.settings.index_dir / STATE_FILE
     fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

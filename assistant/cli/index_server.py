@@ -5,6 +5,8 @@ Point the app, CLI and ingest at it with ASSISTANT_INDEX__CHROMA_URL=http://127.
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ def cmd_index_server(args: argparse.Namespace, app: App) -> int:
     path = Path(args.path) if args.path else app.settings.index_dir / "chroma-server"
     cache = args.cache_collections or s.server_cache_collections
     server = ChromaServer(path, port=args.port, host=args.host, cache_collections=cache)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a terminated command stops its Chroma child too
     with server:
         print(f"Chroma server on {server.url} (data {path}, {cache} HNSW indexes cached); "
               f"set ASSISTANT_INDEX__CHROMA_URL={server.url}. Ctrl-C stops it.", flush=True)
