@@ -57,8 +57,8 @@ class IndexSettings(BaseModel):
                            "between two builds 2/300 queries (10 at 100); query p50 under 3 ms either way")
     server_cache_collections: int = Field(4, ge=1, description="`assistant index-server`: HNSW indexes (one per "
                                           "case) the Chroma server keeps in memory, least recently used evicted "
-                                          "(segment_manager.hnsw_index_pool_cache_config); ~41 MB per 100k-chunk "
-                                          "case measured in issue 19")
+                                          "(segment_manager.hnsw_index_pool_cache_config); ~22 MB per 10k-chunk "
+                                          "case held, benchmarks/bench_server_cache.py")
 
 
 class SentenceScoring(BaseModel):
