@@ -16,8 +16,8 @@ import gradio as gr
 import pytest
 
 from assistant.access.auth import UserError
+from assistant.access.demo import seed_demo_users
 from assistant.access.session import Session
-from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.errors import AccessDenied, AssistantError
 from assistant.types import Answer, Citation, Passage
@@ -31,7 +31,7 @@ from tests.test_session import SECRET, FakeApp
 
 @pytest.fixture()
 def fake_app(tmp_path: Path) -> FakeApp:
-    app = FakeApp(load_settings(index_dir=tmp_path))
+    app = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path))
     seed_demo_users(app)
     return app
 
@@ -68,7 +68,8 @@ def test_reviewer_sees_masked_answer_without_raw_stream(fake_app: FakeApp) -> No
 
 
 def test_smoke_model_warning(tmp_path: Path) -> None:
-    app = FakeApp(load_settings(index_dir=tmp_path), model="SmolLM2-135M-Instruct-Q8_0.gguf")
+    app = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path),
+                  model="SmolLM2-135M-Instruct-Q8_0.gguf")
     seed_demo_users(app)
     final = _final(list(ui_chat.ask(_s(app, "reviewer1"), "kestrel", "who sold the sims?")))
     assert "Smoke-test model" in final.backend and "SmolLM2" in final.backend
@@ -198,10 +199,11 @@ def test_export_files(fake_app: FakeApp) -> None:
     sup = _s(fake_app, "supervisor1")
     ui_supervisor.review(sup, k1, "approved", "ok")
     data = json.loads(Path(ui_supervisor.export_file(sup, "kestrel", "json")).read_text())
-    assert [d["kind"] for d in data] == ["answer", "answer", "review"] and {d["case"] for d in data} == {"kestrel"}
+    kinds = [d["kind"] for d in data if d["kind"] != "assignment"]  # the demo setup's assignment is a kestrel record
+    assert kinds == ["answer", "answer", "review"] and {d["case"] for d in data} == {"kestrel"}
     path = Path(ui_supervisor.export_file(sup, "kestrel", "csv"))
     assert path.name.startswith("audit-kestrel-") and path.suffix == ".csv"
-    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    rows = [r for r in csv.DictReader(io.StringIO(path.read_text())) if r["kind"] != "assignment"]
     assert rows[0]["question"] == "who sold the sims?" and rows[-2]["decision"] == "approved"
     assert rows[-1]["kind"] == "export"  # the JSON export above was itself recorded
     assert len(fake_app.audit.records(kind="export")) == 2
@@ -290,7 +292,7 @@ def real_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     (corpus / "statements" / "ellery.txt").write_text(STATEMENT, encoding="utf-8")
     with (corpus / "messages" / "phone.csv").open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(MESSAGES)
-    settings = load_settings(index_dir=root / "index")
+    settings = load_settings(index_dir=root / "index", demo_index_dir=root / "index")
     settings.llm.backend = "extractive"
     app = App(settings)
     seed_demo_users(app)

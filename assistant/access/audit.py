@@ -27,7 +27,8 @@ from assistant.types import Answer
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["answer", "review", "export", "ingest", "login", "links", "break_glass"]
+Kind = Literal["answer", "review", "export", "ingest", "login", "links", "break_glass", "user", "assignment", "view",
+               "denied", "serve"]
 KINDS: tuple[str, ...] = get_args(Kind)
 Decision = Literal["approved", "flagged"]
 DECISIONS: tuple[str, ...] = get_args(Decision)
@@ -147,8 +148,9 @@ class AuditLog:
         log.info("audit_append seq=%d kind=%s user=%s case=%s hash=%s", seq, kind, user, case, digest[:12])
         return AuditRecord(seq, time, kind, user, case, clean_payload, prev_hash, digest)
 
-    def append_answer(self, user: str, answer: Answer) -> AuditRecord:
-        return self.append("answer", user, answer.case, answer_payload(answer))
+    def append_answer(self, user: str, answer: Answer, purpose: str = "") -> AuditRecord:
+        """An answer with the asker's stated purpose ("" when none was given: the absence is recorded too)."""
+        return self.append("answer", user, answer.case, {**answer_payload(answer), "purpose": purpose.strip()})
 
     def append_review(self, user: str, answer_seq: int, decision: str, comment: str = "") -> AuditRecord:
         """A supervisor's decision on an answer record: always a new record, never an edit."""

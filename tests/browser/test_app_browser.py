@@ -37,22 +37,22 @@ TIMEOUT_MS = 120_000  # a real answer on 2 busy cores can take a while
 
 
 def _build_fake(index_dir: Path) -> Any:
-    from assistant.cli.admin import seed_demo_users
+    from assistant.access.demo import seed_demo_users
     from assistant.config import load_settings
     from tests.test_session import FakeApp
 
-    app = FakeApp(load_settings(index_dir=index_dir))
+    app = FakeApp(load_settings(index_dir=index_dir, demo_index_dir=index_dir))
     seed_demo_users(app)
     return app
 
 
 def _build_real(index_dir: Path) -> Any:
+    from assistant.access.demo import seed_demo_users
     from assistant.access.session import Session
     from assistant.app import App
-    from assistant.cli.admin import seed_demo_users
     from assistant.config import load_settings
 
-    settings = load_settings(index_dir=index_dir)
+    settings = load_settings(index_dir=index_dir, demo_index_dir=index_dir)
     settings.llm.backend = "extractive"
     app = App(settings)
     seed_demo_users(app)
