@@ -106,7 +106,7 @@ class App:
     def audit(self) -> AuditLog:
         from assistant.access.audit import AuditLog
 
-        return AuditLog(self.settings.index_dir / "audit.sqlite")
+        return AuditLog(self.settings.index_dir / "audit.sqlite", self.settings.access.audit_keys_dir)
 
     @cached_property
     def users(self) -> UserStore:

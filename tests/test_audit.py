@@ -50,7 +50,8 @@ def test_chain_links_and_hashes(log: AuditLog) -> None:
     for prev, rec in itertools.pairwise(records):
         assert rec.prev_hash == prev.hash
     r = records[1]
-    assert r.hash == record_hash(r.prev_hash, r.seq, r.time, r.kind, r.user, r.case, r.payload)
+    assert r.hash == record_hash(r.prev_hash, r.seq, r.time, r.kind, r.user, r.case, r.payload, log.keys)
+    assert r.hash != record_hash(r.prev_hash, r.seq, r.time, r.kind, r.user, r.case, r.payload)  # keyed, not sha256
     assert r.time.endswith("+00:00")
     result = log.verify()
     assert result.ok and result.problems == [] and result.records == 5
@@ -134,9 +135,10 @@ def test_deleted_newest_record_detected_with_expected_head(log: AuditLog) -> Non
     conn = _raw(log)
     conn.execute("DELETE FROM audit WHERE seq = 5")
     conn.close()
-    assert log.verify().ok  # the chain alone cannot see a truncated tail ...
-    result = log.verify(expected_head=head)  # ... a head noted elsewhere can
-    assert not result.ok and "expected seq 5" in result.problems[0]
+    result = log.verify()  # the signed checkpoint outside the log sees the truncated tail ...
+    assert not result.ok and "records 5-5 were removed from the end" in result.problems[0], result.problems
+    result = log.verify(expected_head=head)  # ... and so does a head noted elsewhere
+    assert not result.ok and "expected seq 5" in result.problems[-1]
 
 
 def test_review_is_a_new_record_never_an_edit(log: AuditLog) -> None:
@@ -167,7 +169,7 @@ def test_record_filters(log: AuditLog) -> None:
 
 
 def test_export_json_and_csv(log: AuditLog) -> None:
-    data = json.loads(log.export("kestrel", "json"))
+    data = json.loads(log.export("kestrel", "json"))["records"]
     assert [d["seq"] for d in data] == [2, 3, 5]
     assert data[0]["payload"]["question"] == "Who sold the SIM cards?" and len(data[0]["hash"]) == 64
     rows = list(csv.DictReader(io.StringIO(log.export("kestrel", "csv"))))

@@ -7,11 +7,21 @@ Finding -> test:
   - demo cases re-assigned over an admin's changes on every run -> test_demo_accounts_never_land_in_another_index
   - a published demo password keeps working outside the demo -> test_serve_refuses_while_a_published_password_works
   - no command changes a password or removes a user -> test_users_passwd_disable_remove_from_the_cli
+  Audit gaps
+  - user creation, case (un)assignment, CLI ingest not recorded -> test_account_changes_and_cli_ingest_are_recorded
+  - passage views and access denials not recorded; no stated purpose -> test_views_denials_and_purpose_are_recorded
+  - `ask --user supervisor1` records whatever name is given -> test_cli_identity_is_the_os_user
+  - supervisors can approve their own answers -> test_no_self_approval
+  - dropping the trigger and deleting the last records verifies OK -> test_truncated_tail_fails_verify
+  - a deleted log is recreated empty and verifies OK -> test_deleted_log_fails_verify_and_is_not_recreated
+  - an edited record re-hashed without the key; head kept nowhere else -> test_rehashed_edit_fails_verify
+  - a per-case export cannot be verified on its own -> test_case_export_verifies_on_its_own
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import pwd
 import sqlite3
@@ -19,12 +29,16 @@ from pathlib import Path
 
 import pytest
 
+from assistant.access.audit import AuditLog, canonical_json
 from assistant.access.auth import UserStore
+from assistant.access.chain import record_hash
 from assistant.access.demo import DEMO_USERS, check_serve_allowed
+from assistant.access.session import Session
 from assistant.app import App
+from assistant.cli import admin as admin_cli
 from assistant.cli import main as cli
 from assistant.config import load_settings
-from assistant.errors import AssistantError
+from assistant.errors import AccessDenied, AssistantError
 
 OS_USER = pwd.getpwuid(os.geteuid()).pw_name
 
@@ -114,3 +128,181 @@ def test_users_passwd_disable_remove_from_the_cli(dirs: dict[str, Path], monkeyp
     actions = [(r.user, r.payload["action"]) for r in App(load_settings()).audit.records(kind="user")]
     assert actions == [(f"OS user {OS_USER}", a) for a in
                        ("created", "password_changed", "password_changed", "disabled", "enabled", "removed")]
+
+
+# ---- Audit gaps -----------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def case_app(tmp_path_factory: pytest.TempPathFactory) -> App:
+    """A real App (Chroma, Presidio, the packaged embedder, extractive answers) with two one-file cases, a reviewer
+    and two supervisors of case `alpha`."""
+    root = tmp_path_factory.mktemp("redteam")
+    for case, text in (("alpha", "Officer Grey saw a blue van outside the depot on 3 March 2023. The driver, Tom "
+                                 "Hale, used the phone 07700 900123.\n"),
+                       ("beta", "A red car was parked in Mill Lane on 4 May 2022.\n")):
+        (root / case).mkdir()
+        (root / case / "statement.txt").write_text(text)
+    settings = load_settings(index_dir=root / "index")
+    settings.llm.backend = "extractive"
+    settings.access.bcrypt_rounds = 4
+    app = App(settings)
+    for case in ("alpha", "beta"):
+        assert app.ingest([root / case], case, progress=False).ingested
+    for name, role in (("rev-a", "reviewer"), ("sup-a", "supervisor"), ("sup-b", "supervisor")):
+        app.users.add_user(name, f"{name}-password-1", role)
+        app.users.assign(name, "alpha")
+    return app
+
+
+def test_account_changes_and_cli_ingest_are_recorded(dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _stdin(monkeypatch, "first-secret-1\n")
+    assert cli.main(["users", "add", "erin", "--role", "reviewer", "--password-stdin"]) == 0
+    assert cli.main(["users", "assign", "erin", "c7"]) == 0
+    assert cli.main(["users", "unassign", "erin", "c7"]) == 0
+    folder = dirs["prod"].parent / "case-files"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The van was blue.\n")
+    assert cli.main(["ingest", str(folder), "--case", "c7", "--no-progress"]) == 0
+    records = App(load_settings()).audit.records()
+    seen = [(r.kind, r.case, r.payload.get("action", "")) for r in records]
+    assert seen == [("user", "", "created"), ("assignment", "c7", "assigned"), ("assignment", "c7", "unassigned"),
+                    ("ingest", "c7", "")]
+    assert {r.user for r in records} == {f"OS user {OS_USER}"}
+    assert records[-1].payload["via"] == "cli" and records[-1].payload["report"]["ingested"] == ["a.txt"]
+    assert "first-secret-1" not in json.dumps([r.to_json() for r in records])  # never a password
+
+
+def test_views_denials_and_purpose_are_recorded(case_app: App) -> None:
+    rev = Session.for_username(case_app, "rev-a")
+    answer = rev.ask("alpha", "What colour was the van?", purpose="Op Alpha case review, s.62 check")
+    record = case_app.audit.records(kind="answer", user="rev-a")[-1]
+    assert record.payload["purpose"] == "Op Alpha case review, s.62 check" and record.payload["question"]
+    chunk_id = answer.citations[0].chunk_id if answer.citations else answer.retrieved[0].chunk_id
+    assert rev.get_chunk("alpha", chunk_id, context=answer) is not None
+    view = case_app.audit.records(kind="view", user="rev-a")[-1]
+    assert view.case == "alpha" and view.payload == {"chunk_id": chunk_id, "clear": False}
+    for attempt in (lambda: rev.ask("beta", "Which car?"), lambda: rev.get_chunk("beta", "beta:x"),
+                    lambda: rev.audit_records()):
+        with pytest.raises(AccessDenied):
+            attempt()
+    denied = case_app.audit.records(kind="denied", user="rev-a")[-3:]
+    assert [(d.case, d.payload["action"]) for d in denied] == [("beta", "case"), ("beta", "case"),
+                                                               ("", "viewing the audit log")]
+    assert case_app.audit.verify().ok
+
+
+def test_cli_identity_is_the_os_user(case_app: App, capsys: pytest.CaptureFixture[str]) -> None:
+    args = cli.build_parser().parse_args(["ask", "--case", "alpha", "--user", "sup-a", "--json",
+                                          "--purpose", "duty check", "Who drove the van?"])
+    assert cli.cmd_ask(args, case_app) == 0
+    record = case_app.audit.records(kind="answer")[-1]
+    assert record.user == f"sup-a (claimed) via OS user {OS_USER}" and record.payload["purpose"] == "duty check"
+    assert case_app.audit.records(kind="answer", user="sup-a") == []  # nothing is recorded as sup-a himself
+    # and a claimed identity cannot approve in that supervisor's name either: reviews need a logged-in Session
+    assert json.loads(capsys.readouterr().out)["case"] == "alpha"
+
+
+def test_no_self_approval(case_app: App) -> None:
+    sup = Session.for_username(case_app, "sup-a")
+    sup.ask("alpha", "Where was the van seen?")
+    own = case_app.audit.records(kind="answer", user="sup-a")[-1]
+    for decision in ("approved", "flagged"):
+        with pytest.raises(AccessDenied, match="cannot review their own answer"):
+            sup.review(own.seq, decision, "looks right to me")
+    assert not [r for r in case_app.audit.records(kind="review") if r.payload["answer_seq"] == own.seq]
+    assert case_app.audit.records(kind="denied", user="sup-a")[-1].payload["action"] == "review own answer"
+    other = Session.for_username(case_app, "sup-b").review(own.seq, "approved", "checked against the statement")
+    assert other.user == "sup-b" and other.payload["answer_seq"] == own.seq
+
+
+def _log_with_records(tmp_path: Path) -> AuditLog:
+    log = AuditLog(tmp_path / "index" / "audit.sqlite")
+    for i in range(5):
+        log.append("login", f"user{i}", "", {"ok": True})
+    return log
+
+
+def _raw(log: AuditLog) -> sqlite3.Connection:
+    conn = sqlite3.connect(log.path, isolation_level=None)
+    conn.execute("DROP TRIGGER audit_no_update")
+    conn.execute("DROP TRIGGER audit_no_delete")
+    return conn
+
+
+def _verify(index: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
+    code = cli.main(["audit", "verify"])
+    return code, capsys.readouterr().out
+
+
+def test_truncated_tail_fails_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _log_with_records(tmp_path)
+    conn = _raw(log)
+    conn.execute("DELETE FROM audit WHERE seq >= 4")
+    conn.close()
+    code, out = _verify(log.path.parent, capsys, monkeypatch)
+    assert code == 1 and "records 4-5 were removed from the end" in out
+    with pytest.raises(AssistantError, match="no longer matches its signed checkpoint"):
+        log.append("login", "mallory", "", {"ok": True})  # nothing papers over the gap
+
+
+def test_deleted_log_fails_verify_and_is_not_recreated(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _log_with_records(tmp_path)
+    log.path.unlink()
+    code, out = _verify(log.path.parent, capsys, monkeypatch)
+    assert code == 1 and "is missing" in out and "checkpoint: seq 5" in out
+    assert not log.path.exists()  # opening the app did not recreate an empty log that verifies
+    reopened = AuditLog(log.path)
+    with pytest.raises(AssistantError, match="missing"):
+        reopened.append("login", "mallory", "", {"ok": True})
+    with pytest.raises(AssistantError, match="fails verification"):
+        from assistant.access.demo import check_audit_at_start
+
+        check_audit_at_start(App(load_settings(index_dir=log.path.parent)))  # `serve` refuses to start
+
+
+def test_rehashed_edit_fails_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _log_with_records(tmp_path)
+    keys_dir = log.keys_dir
+    assert keys_dir.parent != log.path.parent and (keys_dir / "head.json").exists()  # head kept outside the log
+    assert oct((keys_dir / "audit.key").stat().st_mode & 0o777) == "0o600"
+    conn = _raw(log)  # edit record 3 and re-hash it and everything after it, as the old unkeyed chain allowed
+    rows = conn.execute("SELECT seq, time, kind, user, case_id, payload, prev_hash FROM audit ORDER BY seq").fetchall()
+    prev = conn.execute("SELECT hash FROM audit WHERE seq = 2").fetchone()[0]
+    for seq, time, kind, user, case, payload, _ in rows[2:]:
+        user = "someone-else" if seq == 3 else user
+        digest = record_hash(prev, seq, time, kind, user, case, json.loads(payload))
+        conn.execute("UPDATE audit SET user = ?, prev_hash = ?, hash = ? WHERE seq = ?", (user, prev, digest, seq))
+        prev = digest
+    conn.close()
+    code, out = _verify(log.path.parent, capsys, monkeypatch)
+    assert code == 1 and "seq 3: content does not match its hash" in out
+    assert "does not match the signed checkpoint" in out
+
+
+def test_case_export_verifies_on_its_own(case_app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Session.for_username(case_app, "rev-a").ask("alpha", "What colour was the van?")
+    out = tmp_path / "alpha.json"
+    parse = cli.build_parser().parse_args
+    assert admin_cli.run_audit_export(parse(["audit", "export", "--case", "alpha", "-o", str(out)]), case_app) == 0
+    check = parse(["audit", "verify-export", str(out)])
+    assert admin_cli.run_audit_verify_export(check, case_app) == 0
+    assert "export OK: case alpha" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert {r["case"] for r in data["records"]} == {"alpha"} and data["exported_by"] == f"OS user {OS_USER}"
+    fingerprint = data["key"]["fingerprint"]
+    edited = json.loads(out.read_text())
+    edited["records"][0]["user"] = "someone-else"  # any edit after export
+    out.write_text(canonical_json(edited))
+    assert admin_cli.run_audit_verify_export(check, case_app) == 1
+    assert "edited after it was made" in capsys.readouterr().out
+    # On another machine (another key, no log at all) it checks against the issuer's fingerprint.
+    elsewhere = App(load_settings(index_dir=tmp_path / "other-index"))
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(data))
+    assert admin_cli.run_audit_verify_export(parse(["audit", "verify-export", str(good)]), elsewhere) == 1
+    assert "not the expected" in capsys.readouterr().out
+    with_fp = parse(["audit", "verify-export", str(good), "--key-fingerprint", fingerprint])
+    assert admin_cli.run_audit_verify_export(with_fp, elsewhere) == 0

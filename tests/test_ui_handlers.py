@@ -198,7 +198,7 @@ def test_export_files(fake_app: FakeApp) -> None:
     k1, _, _ = _three_answers(fake_app)
     sup = _s(fake_app, "supervisor1")
     ui_supervisor.review(sup, k1, "approved", "ok")
-    data = json.loads(Path(ui_supervisor.export_file(sup, "kestrel", "json")).read_text())
+    data = json.loads(Path(ui_supervisor.export_file(sup, "kestrel", "json")).read_text())["records"]
     kinds = [d["kind"] for d in data if d["kind"] != "assignment"]  # the demo setup's assignment is a kestrel record
     assert kinds == ["answer", "answer", "review"] and {d["case"] for d in data} == {"kestrel"}
     path = Path(ui_supervisor.export_file(sup, "kestrel", "csv"))

@@ -1,9 +1,10 @@
-"""The demo accounts and their published passwords: where they may exist, and the serve-time guard.
+"""What `serve` checks before it starts: the demo accounts' published passwords, and the audit log.
 
 The demo accounts are created only in the demo index (`settings.demo_index_dir`, what `assistant demo` and
 `make run` use), never in whatever ASSISTANT_INDEX_DIR points at, and only once: a later `assistant demo` leaves an
 admin's changes (a removed user, an unassigned case, a new password) alone. Outside the demo index, `serve` refuses
-to start while any demo account still accepts its published password.
+to start while any demo account still accepts its published password. It also refuses a log that fails `audit
+verify` (records edited, removed from the end, or the whole log deleted), unless told to start anyway (recorded).
 """
 
 from __future__ import annotations
@@ -95,3 +96,16 @@ def check_serve_allowed(app: DemoApp) -> None:
             f"refusing to serve {app.settings.index_dir}: account(s) {names} still accept the demo password "
             f"published in the README. Change it with `assistant users passwd {in_use[0]}` or disable the account "
             f"with `assistant users disable {in_use[0]}` (or `assistant serve --demo` for the demo index)")
+
+
+def check_audit_at_start(app: DemoApp) -> None:
+    """Verify the audit log (chain and signed checkpoint) before serving; refuse with the first problem."""
+    result = app.audit.verify()
+    if result.ok:
+        log.info("audit_verified_at_start records=%d head=%d", result.records, result.head_seq)
+        return
+    if not app.settings.access.allow_unverified_start:
+        raise AssistantError(f"refusing to serve: the audit log fails verification ({result.problems[0]}); "
+                             f"`assistant audit verify` lists all {len(result.problems)} problem(s)")
+    log.error("audit_unverified_start problems=%d (allow_unverified_start is set; appends stay refused while the "
+              "head does not match its checkpoint)", len(result.problems))

@@ -223,7 +223,7 @@ class Session:
     def export(self, case: str, fmt: str = "json") -> str:
         current = self._require_role("exporting the audit log")
         case_id = self.require_case(case)
-        text = self.app.audit.export(case_id, fmt)
+        text = self.app.audit.export(case_id, fmt, exported_by=current.username)
         self.app.audit.append("export", current.username, case_id, {"format": fmt, "bytes": len(text.encode())})
         return text
 

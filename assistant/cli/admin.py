@@ -75,6 +75,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     exp.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     exp.add_argument("--user", default="", help="a name to record, as a claim beside the OS user running this")
     exp.set_defaults(func=run_audit_export)
+    vexp = a_sub.add_parser("verify-export", help="check a JSON export on its own (signature, case, order)")
+    vexp.add_argument("file", type=Path)
+    vexp.add_argument("--key-fingerprint", default="", help="the issuing installation's key (printed by its "
+                      "`assistant audit verify`); default: this installation's key")
+    vexp.set_defaults(func=run_audit_verify_export)
 
 
 def _accounts(app: AdminApp) -> Accounts:
@@ -158,8 +163,10 @@ def run_audit_verify(args: argparse.Namespace, app: AdminApp) -> int:
         expected = (int(seq), digest)
     result = app.audit.verify(expected_head=expected)
     if result.ok:
-        print(f"audit log OK: {result.records} records")
+        print(f"audit log OK: {result.records} records, head matches the signed checkpoint")
         print(f"head {result.head_seq}:{result.head_hash}")
+        if app.audit.keys is not None:
+            print(f"signing key {app.audit.keys.fingerprint}")
         return 0
     print(f"audit log FAILED verification: {len(result.problems)} problem(s)")
     for problem in result.problems:
@@ -167,9 +174,27 @@ def run_audit_verify(args: argparse.Namespace, app: AdminApp) -> int:
     return 1
 
 
+def run_audit_verify_export(args: argparse.Namespace, app: AdminApp) -> int:
+    from assistant.access.export import verify_export
+
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AssistantError(f"{args.file}: cannot read ({exc})") from exc
+    check = verify_export(text, app.audit.keys, args.key_fingerprint)
+    if check.ok:
+        print(f"{args.file}: export OK: case {check.case}, {check.records} records, signed by key {check.fingerprint}")
+        return 0
+    print(f"{args.file}: export FAILED verification: {len(check.problems)} problem(s)")
+    for problem in check.problems:
+        print(f"  - {problem}")
+    return 1
+
+
 def run_audit_export(args: argparse.Namespace, app: AdminApp) -> int:
-    text = app.audit.export(args.case, args.fmt)
-    app.audit.append("export", cli_identity(args.user), args.case, {"format": args.fmt, "bytes": len(text.encode()),
+    who = cli_identity(args.user)
+    text = app.audit.export(args.case, args.fmt, exported_by=who)
+    app.audit.append("export", who, args.case, {"format": args.fmt, "bytes": len(text.encode()),
                                                       "via": "cli"})
     if args.output:
         args.output.write_text(text, encoding="utf-8")

@@ -73,10 +73,11 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
 
 def serve(app: SessionApp, *, prevent_thread_lock: bool = False, local_user: str | None = None) -> gr.Blocks:
     """Launch on settings.ui.host/port. Never shared; login backed by the UserStore unless settings.ui.auth is off."""
-    from assistant.access.demo import check_serve_allowed
+    from assistant.access.demo import check_audit_at_start, check_serve_allowed
 
     ui = app.settings.ui
     check_serve_allowed(app)  # outside the demo index, no account may keep a published demo password
+    check_audit_at_start(app)  # a log that fails verification (edited, truncated, deleted) stops the start
     demo = build_ui(app, local_user=local_user)
     demo.queue(default_concurrency_limit=2)
     if not ui.auth:
