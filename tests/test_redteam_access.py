@@ -16,23 +16,36 @@ Finding -> test:
   - a deleted log is recreated empty and verifies OK -> test_deleted_log_fails_verify_and_is_not_recreated
   - an edited record re-hashed without the key; head kept nowhere else -> test_rehashed_edit_fails_verify
   - a per-case export cannot be verified on its own -> test_case_export_verifies_on_its_own
+  Login and sessions
+  - the bcrypt check and an audit write run on Gradio's event loop -> test_password_check_runs_off_the_event_loop
+  - no throttling -> test_login_flood_backs_off_then_locks_out_per_user, test_password_spray_locks_out_the_client
+  - sessions never expire -> test_sessions_expire_when_idle_and_after_the_absolute_limit
+  - ... even after a password change -> test_password_change_disable_remove_end_sessions (CLI in another App)
+  - the result stream is not tied to the logged-in user -> test_results_stream_is_tied_to_the_login (real server)
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import io
 import json
 import os
 import pwd
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from assistant.access.accounts import Accounts
 from assistant.access.audit import AuditLog, canonical_json
 from assistant.access.auth import UserStore
 from assistant.access.chain import record_hash
 from assistant.access.demo import DEMO_USERS, check_serve_allowed
+from assistant.access.logins import LoginSessions, LoginThrottle, TokenMap, make_login_check
 from assistant.access.session import Session
 from assistant.app import App
 from assistant.cli import admin as admin_cli
@@ -306,3 +319,155 @@ def test_case_export_verifies_on_its_own(case_app: App, tmp_path: Path, capsys: 
     assert "not the expected" in capsys.readouterr().out
     with_fp = parse(["audit", "verify-export", str(good), "--key-fingerprint", fingerprint])
     assert admin_cli.run_audit_verify_export(with_fp, elsewhere) == 0
+
+
+# ---- Login and sessions ---------------------------------------------------------------------------------------------
+def test_password_check_runs_off_the_event_loop(case_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.ui.build import make_auth
+
+    real = case_app.users.authenticate
+    threads: list[int] = []
+
+    def spy(username: str, password: str) -> Any:  # the real check, noting which thread ran it
+        threads.append(threading.get_ident())
+        return real(username, password)
+
+    monkeypatch.setattr(case_app.users, "authenticate", spy)
+    auth = make_auth(case_app)
+    assert inspect.iscoroutinefunction(auth)  # so Gradio awaits it instead of calling it on its loop
+    order: list[str] = []
+
+    async def scenario() -> tuple[bool, int]:
+        async def login() -> bool:
+            ok = await auth("rev-a", "rev-a-password-1")
+            order.append("login checked")
+            return ok
+
+        async def another_user() -> None:
+            await asyncio.sleep(0)
+            order.append("another request served")
+
+        ok, _ = await asyncio.gather(login(), another_user())
+        return ok, threading.get_ident()
+
+    ok, loop_thread = asyncio.run(scenario())
+    assert ok and threads and loop_thread not in threads
+    assert order == ["another request served", "login checked"]  # the loop ran on while bcrypt worked
+    assert case_app.audit.records(kind="login", user="rev-a")[-1].payload["ok"] is True
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _checker(app: App, client: list[str], clock: _Clock, calls: list[str],
+             monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], bool]:
+    real = app.users.authenticate
+    monkeypatch.setattr(app.users, "authenticate", lambda u, p: calls.append(u) or real(u, p))
+    check = make_login_check(app.users, app.audit, app.settings.access, LoginThrottle(app.settings.access, clock),
+                             lambda: client[0])
+    return lambda u, p: asyncio.run(check(u, p))
+
+
+def test_login_flood_backs_off_then_locks_out_per_user(case_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock, calls = _Clock(), []
+    login = _checker(case_app, ["10.0.0.5"], clock, calls, monkeypatch)
+    results = [login("sup-b", f"guess-{i}") for i in range(20)]  # a flood, all at once
+    assert not any(results) and len(calls) == 3  # three checked; the rest refused with no bcrypt work
+    denied = case_app.audit.records(kind="denied", user="sup-b")[-1]
+    assert denied.payload["action"] == "login" and "wait" in denied.payload["reason"]
+    for _ in range(7):  # a patient attacker, waiting out each back-off
+        clock.now += 61
+        assert login("sup-b", "another-guess") is False
+    clock.now += 61
+    assert login("sup-b", "sup-b-password-1") is False  # locked: even the right password is refused
+    assert "locked" in case_app.audit.records(kind="denied", user="sup-b")[-1].payload["reason"]
+    clock.now += 15 * 60 + 1
+    assert login("sup-b", "sup-b-password-1") is True  # the lock-out ends
+
+
+def test_password_spray_locks_out_the_client(case_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock, calls, client = _Clock(), [], ["10.0.0.9"]
+    login = _checker(case_app, client, clock, calls, monkeypatch)
+    for i in range(30):  # one guess per username: no user count grows, the client's does
+        clock.now += 61
+        assert login(f"name{i}", "Spring2024!") is False
+    clock.now += 61
+    assert login("rev-a", "rev-a-password-1") is False  # this client is locked out
+    client[0] = "10.0.0.10"
+    assert login("rev-a", "rev-a-password-1") is True  # other clients are not
+
+
+def test_sessions_expire_when_idle_and_after_the_absolute_limit(case_app: App) -> None:
+    clock = _Clock()
+    sessions = LoginSessions(case_app.users, case_app.settings.access, clock)
+    tokens = TokenMap(sessions)
+    tokens["idle-token"] = "rev-a"
+    tokens["busy-token"] = "rev-a"
+    clock.now += 29 * 60
+    assert tokens.get("idle-token") == "rev-a" and sessions.username("busy-token", active=True) == "rev-a"
+    clock.now += 2 * 60  # 31 minutes without an action
+    assert tokens.get("idle-token") is None and "idle-token" not in tokens
+    for _ in range(12 * 6 - 4):  # an action every 10 minutes, up to the 12-hour limit
+        clock.now += 10 * 60
+        assert sessions.username("busy-token", active=True) == "rev-a"
+    clock.now += 10 * 60 + 1
+    assert tokens.get("busy-token") is None
+
+
+def test_password_change_disable_remove_end_sessions(case_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    case_app.users.add_user("gale", "gale-password-1", "reviewer")
+    sessions = LoginSessions(case_app.users, case_app.settings.access)
+    tokens = TokenMap(sessions)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(case_app.settings.index_dir))
+    monkeypatch.setenv("ASSISTANT_ACCESS__BCRYPT_ROUNDS", "4")
+    tokens["t1"] = "gale"
+    _stdin(monkeypatch, "gale-password-2\n")
+    assert cli.main(["users", "passwd", "gale", "--password-stdin"]) == 0  # another process, another App
+    assert tokens.get("t1") is None  # the open session ended with the password change
+    tokens["t2"] = "gale"
+    assert cli.main(["users", "disable", "gale"]) == 0
+    assert tokens.get("t2") is None
+    with pytest.raises(KeyError):
+        tokens["t3"] = "gale"  # a disabled user gets no session
+    assert cli.main(["users", "enable", "gale"]) == 0
+    tokens["t4"] = "gale"
+    assert cli.main(["users", "remove", "gale"]) == 0
+    assert tokens.get("t4") is None
+
+
+def test_results_stream_is_tied_to_the_login(case_app: App) -> None:
+    import httpx
+
+    from assistant.llm.runtime import free_port
+    from assistant.ui.build import serve
+
+    case_app.settings.ui.port, case_app.settings.ui.auth = free_port(), True
+    demo = serve(case_app, prevent_thread_lock=True)
+    url = f"http://127.0.0.1:{case_app.settings.ui.port}"
+    fn = next(i for i, f in demo.fns.items() if getattr(f, "name", "") == "on_load")
+    try:
+        with httpx.Client(base_url=url, timeout=60) as alice, httpx.Client(base_url=url, timeout=60) as bob:
+            for client, name in ((alice, "rev-a"), (bob, "sup-a")):
+                assert client.post("/login", data={"username": name, "password": f"{name}-password-1"}).is_success
+            joined = alice.post("/gradio_api/queue/join", json={"data": [], "fn_index": fn, "session_hash": "h-alice",
+                                                                "event_data": None, "trigger_id": None})
+            assert joined.is_success, joined.text
+            stolen = bob.get("/gradio_api/queue/data", params={"session_hash": "h-alice"})
+            assert stolen.status_code == 403  # another login cannot read alice's results ...
+            forged = bob.post("/gradio_api/queue/join", json={"data": [], "fn_index": fn, "session_hash": "h-alice",
+                                                             "event_data": None, "trigger_id": None})
+            assert forged.status_code == 403  # ... nor run events in her page session
+            own = alice.get("/gradio_api/queue/data", params={"session_hash": "h-alice"})
+            assert own.status_code == 200 and "process_completed" in own.text and "rev-a" in own.text
+            Accounts(case_app.users, case_app.audit).passwd("admin-test", "rev-a", "rev-a-password-2")
+            again = alice.post("/gradio_api/queue/join", json={"data": [], "fn_index": fn, "session_hash": "h-a2",
+                                                               "event_data": None, "trigger_id": None})
+            assert again.status_code == 401  # the password change ended her login on the running server
+    finally:
+        demo.close()
+        case_app.users.set_password("rev-a", "rev-a-password-1")

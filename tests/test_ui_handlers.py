@@ -4,6 +4,7 @@ First against `FakeApp` (tests/test_session.py), then the main paths once more a
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
@@ -239,7 +240,11 @@ def test_admin_handlers(fake_app: FakeApp, tmp_path: Path) -> None:
 
 # --- login and request resolution -----------------------------------------------------------------------------------
 def test_login_callable_is_audited_without_recording_typed_secrets(fake_app: FakeApp) -> None:
-    check = make_auth(fake_app)
+    auth = make_auth(fake_app)  # a coroutine function: Gradio awaits it, the bcrypt check runs in a thread
+
+    def check(username: str, password: str) -> bool:
+        return asyncio.run(auth(username, password))
+
     assert check("reviewer1", "kestrel-review") is True
     assert check("reviewer1", "wrong") is False
     assert check("kestrel-review", "reviewer1") is False  # swapped fields: the typed "name" is never stored

@@ -59,7 +59,9 @@ def run_links(args: argparse.Namespace, app: App) -> int:
     value = " ".join(args.value).strip()
     if not value:
         raise AssistantError("give a value to look up: assistant links 07700900418 [--json]")
-    result = app.links.lookup(value, user=args.user, reason=args.break_glass)
+    from assistant.access.accounts import cli_identity
+
+    result = app.links.lookup(value, user=args.user, reason=args.break_glass, actor=cli_identity(args.user))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
