@@ -34,7 +34,7 @@ import os
 import pwd
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -365,19 +365,27 @@ class _Clock:
 
 
 def _checker(app: App, client: list[str], clock: _Clock, calls: list[str],
-             monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], bool]:
+             monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], Awaitable[bool]]:
     real = app.users.authenticate
     monkeypatch.setattr(app.users, "authenticate", lambda u, p: calls.append(u) or real(u, p))
-    check = make_login_check(app.users, app.audit, app.settings.access, LoginThrottle(app.settings.access, clock),
-                             lambda: client[0])
-    return lambda u, p: asyncio.run(check(u, p))
+    return make_login_check(app.users, app.audit, app.settings.access, LoginThrottle(app.settings.access, clock),
+                            lambda: client[0])
 
 
 def test_login_flood_backs_off_then_locks_out_per_user(case_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     clock, calls = _Clock(), []
-    login = _checker(case_app, ["10.0.0.5"], clock, calls, monkeypatch)
-    results = [login("sup-b", f"guess-{i}") for i in range(20)]  # a flood, all at once
-    assert not any(results) and len(calls) == 3  # three checked; the rest refused with no bcrypt work
+    check = _checker(case_app, ["10.0.0.5"], clock, calls, monkeypatch)
+
+    def login(username: str, password: str) -> bool:
+        return asyncio.run(check(username, password))
+
+    async def flood() -> list[bool]:  # 20 wrong passwords at once
+        return list(await asyncio.gather(*(check("sup-b", f"guess-{i}") for i in range(20))))
+
+    assert not any(asyncio.run(flood()))
+    s = case_app.settings.access
+    assert len(calls) <= s.backoff_after + s.max_concurrent_checks - 1  # the rest refused with no bcrypt work
+    assert [login("sup-b", f"guess-{i}") for i in range(5)] == [False] * 5 and len(calls) <= 4
     denied = case_app.audit.records(kind="denied", user="sup-b")[-1]
     assert denied.payload["action"] == "login" and "wait" in denied.payload["reason"]
     for _ in range(7):  # a patient attacker, waiting out each back-off
@@ -392,7 +400,11 @@ def test_login_flood_backs_off_then_locks_out_per_user(case_app: App, monkeypatc
 
 def test_password_spray_locks_out_the_client(case_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     clock, calls, client = _Clock(), [], ["10.0.0.9"]
-    login = _checker(case_app, client, clock, calls, monkeypatch)
+    check = _checker(case_app, client, clock, calls, monkeypatch)
+
+    def login(username: str, password: str) -> bool:
+        return asyncio.run(check(username, password))
+
     for i in range(30):  # one guess per username: no user count grows, the client's does
         clock.now += 61
         assert login(f"name{i}", "Spring2024!") is False

@@ -206,10 +206,12 @@ def make_login_check(users: UserStore, audit: AuditLog, settings: AccessSettings
     async def check(username: str, password: str) -> bool:
         where = client() or "unknown"
         reason = throttle.refusal(username, where)
-        if reason:
-            await asyncio.to_thread(refused, username, where, reason)
-            return False
-        async with gate:
-            return await asyncio.to_thread(attempt, username, password, where)
+        if not reason:
+            async with gate:  # asked again once a slot is free: a concurrent flood is cut off as failures land
+                reason = throttle.refusal(username, where)
+                if not reason:
+                    return await asyncio.to_thread(attempt, username, password, where)
+        await asyncio.to_thread(refused, username, where, reason)
+        return False
 
     return check
