@@ -116,7 +116,7 @@ class TokenMap(MutableMapping[str, str]):
         self.sessions.end(token)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.sessions.tokens())
+        return iter([t for t in self.sessions.tokens() if self.sessions.username(t) is not None])
 
     def __len__(self) -> int:
         return len(self.sessions.tokens())
