@@ -166,7 +166,8 @@ class Session:
     def _chunk(self, case_id: str, chunk_id: str) -> Passage | None:
         passage = self.app.get_chunk(case_id, chunk_id)
         if passage is not None and passage.case != case_id:  # defence in depth: never another case's chunk
-            raise AccessDenied(f"chunk {chunk_id!r} is not part of case {case_id!r}")
+            raise self._deny(f"chunk {chunk_id!r} is not part of case {case_id!r}", "passage of another case",
+                             case_id)
         return passage
 
     # --- supervisor actions -------------------------------------------------------------------------------------------
