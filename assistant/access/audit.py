@@ -135,7 +135,8 @@ class AuditLog:
 
     def _missing_message(self) -> str:
         return (f"the audit log {self.path} is missing, but its key and checkpoint in {self.keys_dir} show it "
-                "existed (deleted?). Restore it from a backup; nothing can be recorded until then")
+                "existed (deleted?). Restore it from a backup; nothing can be recorded until then. To start a new "
+                f"log on purpose, move {self.keys_dir} aside (keep it: it shows the old log existed)")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
