@@ -210,8 +210,9 @@ def test_cli_identity_is_the_os_user(case_app: App, capsys: pytest.CaptureFixtur
     record = case_app.audit.records(kind="answer")[-1]
     assert record.user == f"sup-a (claimed) via OS user {OS_USER}" and record.payload["purpose"] == "duty check"
     assert case_app.audit.records(kind="answer", user="sup-a") == []  # nothing is recorded as sup-a himself
-    # and a claimed identity cannot approve in that supervisor's name either: reviews need a logged-in Session
     assert json.loads(capsys.readouterr().out)["case"] == "alpha"
+    with pytest.raises(AccessDenied, match="own answer"):  # nor can sup-a approve what was asked in his name
+        Session.for_username(case_app, "sup-a").review(record.seq, "approved", "")
 
 
 def test_no_self_approval(case_app: App) -> None:

@@ -205,7 +205,7 @@ class Session:
         record = self.audit_record(seq)
         if record.kind != "answer":
             raise UserError(f"audit record {seq} is a {record.kind} record, not an answer")
-        if record.user == current.username:
+        if record.user == current.username or record.user.startswith(f"{current.username} (claimed) via "):
             raise self._deny(f"{current.username!r} cannot review their own answer (record {seq}): another "
                              "supervisor must", "review own answer", record.case)
         return self.app.audit.append_review(current.username, record.seq, decision, comment)
