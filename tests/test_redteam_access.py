@@ -467,6 +467,7 @@ def test_results_stream_is_tied_to_the_login(case_app: App) -> None:
         with httpx.Client(base_url=url, timeout=60) as alice, httpx.Client(base_url=url, timeout=60) as bob:
             for client, name in ((alice, "rev-a"), (bob, "sup-a")):
                 assert client.post("/login", data={"username": name, "password": f"{name}-password-1"}).is_success
+            assert case_app.audit.records(kind="login", user="sup-a")[-1].payload["client"] == "127.0.0.1"
             joined = alice.post("/gradio_api/queue/join", json={"data": [], "fn_index": fn, "session_hash": "h-alice",
                                                                 "event_data": None, "trigger_id": None})
             assert joined.is_success, joined.text
