@@ -201,6 +201,11 @@ def test_views_denials_and_purpose_are_recorded(case_app: App) -> None:
     assert [(d.case, d.payload["action"]) for d in denied] == [("beta", "case"), ("beta", "case"),
                                                                ("", "viewing the audit log")]
     assert case_app.audit.verify().ok
+    args = cli.build_parser().parse_args(["timeline", "--case", "beta", "--user", "rev-a"])
+    with pytest.raises(AssistantError, match="not assigned"):
+        args.func(args, case_app)  # the command line's refusals are recorded too
+    record = case_app.audit.records(kind="denied")[-1]
+    assert (record.case, record.payload["action"]) == ("beta", "timeline") and record.user.startswith("rev-a (claimed)")
 
 
 def test_cli_identity_is_the_os_user(case_app: App, capsys: pytest.CaptureFixture[str]) -> None:
