@@ -19,6 +19,7 @@ from assistant.access.audit import AuditLog
 from assistant.access.auth import ROLES, UserStore
 from assistant.access.demo import DEMO_USERS, seed_demo_users
 from assistant.errors import AssistantError
+from assistant.perms import write_private_text
 
 __all__ = ["DEMO_USERS", "register", "seed_demo_users"]  # the demo accounts live in assistant.access.demo
 
@@ -197,7 +198,7 @@ def run_audit_export(args: argparse.Namespace, app: AdminApp) -> int:
     app.audit.append("export", who, args.case, {"format": args.fmt, "bytes": len(text.encode()),
                                                       "via": "cli"})
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        write_private_text(args.output, text)  # 0600: an export holds names and questions
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)
