@@ -482,7 +482,7 @@ def test_results_stream_is_tied_to_the_login(case_app: App) -> None:
                                                              "event_data": None, "trigger_id": None})
             assert forged.status_code == 403  # ... nor run events in her page session
             own = alice.get("/gradio_api/queue/data", params={"session_hash": "h-alice"})
-            assert own.status_code == 200 and "process_completed" in own.text and "rev-a" in own.text
+            assert own.status_code == 200 and "process_completed" in own.text and "Logged in as" in own.text
             Accounts(case_app.users, case_app.audit).passwd("admin-test", "rev-a", "rev-a-password-2")
             again = alice.post("/gradio_api/queue/join", json={"data": [], "fn_index": fn, "session_hash": "h-a2",
                                                                "event_data": None, "trigger_id": None})
