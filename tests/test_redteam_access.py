@@ -286,7 +286,8 @@ def test_rehashed_edit_fails_verify(tmp_path: Path, capsys: pytest.CaptureFixtur
     log = _log_with_records(tmp_path)
     keys_dir = log.keys_dir
     assert keys_dir.parent != log.path.parent and (keys_dir / "head.json").exists()  # head kept outside the log
-    assert oct((keys_dir / "audit.key").stat().st_mode & 0o777) == "0o600"
+    assert {oct(p.stat().st_mode & 0o777) for p in keys_dir.iterdir()} == {"0o600"}  # key, head, lock
+    assert oct(keys_dir.stat().st_mode & 0o777) == "0o700"
     conn = _raw(log)  # edit record 3 and re-hash it and everything after it, as the old unkeyed chain allowed
     rows = conn.execute("SELECT seq, time, kind, user, case_id, payload, prev_hash FROM audit ORDER BY seq").fetchall()
     prev = conn.execute("SELECT hash FROM audit WHERE seq = 2").fetchone()[0]

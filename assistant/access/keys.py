@@ -125,8 +125,8 @@ def read_checkpoint(keys: AuditKeys | None, folder: Path) -> Checkpoint | None:
 
 def advance_checkpoint(keys: AuditKeys, seq: int, digest: str) -> None:
     """Move the signed head forward to (seq, digest); never backwards (several processes append)."""
-    lock_path = keys.folder / "head.lock"
-    with open(lock_path, "a") as lock:
+    lock_fd = os.open(keys.folder / "head.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(lock_fd, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         current = read_checkpoint(keys, keys.folder)
         if current is not None and current.valid and current.seq >= seq:
