@@ -3,8 +3,9 @@ question from the command line costs the answer, not seconds of model loading (b
 
 The server binds 127.0.0.1 on a free port and writes INDEX_DIR/ask-server.json (port, pid and a random token;
 readable by its owner only). `assistant ask` reads that file: when the server answers, the question goes there
-(the server audits it exactly as the CLI would); when there is no file or nobody listens, `ask` answers in its own
-process as before. `ask --local` always answers in process. Requests are served one at a time."""
+(the server audits it exactly as the CLI would: OS user, claimed name, purpose); when there is no file or nobody
+listens, `ask` answers in its own process as before. `ask --local` always answers in process. Requests are served
+one at a time."""
 
 from __future__ import annotations
 
@@ -32,7 +33,12 @@ STATE_FILE = "ask-server.json"
 
 
 def _answer(app: App, request: dict[str, Any]) -> dict[str, Any]:
-    answer = app.ask(str(request["case"]), str(request["question"]), user=str(request.get("user") or "cli"))
+    from assistant.access.accounts import cli_identity
+
+    # The identity is made here, as the CLI makes it: only the server's OS user can read the token file, so the
+    # OS user is this process's; the client's --user stays a claim.
+    answer = app.ask(str(request["case"]), str(request["question"]), user=cli_identity(str(request.get("user") or "")),
+                     purpose=str(request.get("purpose") or ""))
     role = str(request.get("role") or "")
     if role:
         answer = app.mask_answer(answer, role)
