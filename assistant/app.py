@@ -59,7 +59,7 @@ class App:
 
     @cached_property
     def store(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir, self.settings.retrieval.catalog_cache_cases)
+        return IndexStore(self.settings.index_dir, self.settings.retrieval.catalog_cache_cases, self.settings.index)
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -112,15 +112,16 @@ class App:
     def audit(self) -> AuditLog:
         from assistant.access.audit import AuditLog
 
-        log_ = AuditLog(self.settings.index_dir / "audit.sqlite")
-        private_file(log_.path)
+        log_ = AuditLog(self.settings.index_dir / "audit.sqlite", self.settings.access.audit_keys_dir)
+        if not log_.missing:  # a deleted log stays missing (verify reports it), never recreated here
+            private_file(log_.path)
         return log_
 
     @cached_property
     def users(self) -> UserStore:
         from assistant.access.auth import UserStore
 
-        users = UserStore(self.settings.index_dir / "users.sqlite")
+        users = UserStore(self.settings.index_dir / "users.sqlite", rounds=self.settings.access.bcrypt_rounds)
         private_file(users.path)
         return users
 
@@ -163,41 +164,43 @@ class App:
                  top_k: int | None = None) -> list[Passage]:
         return self.retriever.retrieve(case, question, filters=filters, top_k=top_k)
 
-    def _links_chat(self, case: str, question: str, user: str, extra: Mapping[str, Any]) -> Answer | None:
+    def _links_chat(self, case: str, question: str, user: str, extra: Mapping[str, Any],
+                    purpose: str = "") -> Answer | None:
         from assistant.links.chat import answer
 
         routed = answer(self, case, question, user)
         if routed is not None:
-            self.audit.append_answer(user, routed, extra)
+            self.audit.append_answer(user, routed, extra, purpose=purpose)
         return routed
 
     def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
-            audit_extra: Mapping[str, Any] | None = None) -> Answer:
+            purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Answer:
+        """`purpose`: the asker's stated reason, recorded with the question (UK DPA 2018 s.62)."""
         extra = _audit_extra(filters, audit_extra)
-        routed = self._links_chat(case, question, user, extra)
+        routed = self._links_chat(case, question, user, extra, purpose)
         if routed is not None:
             return routed
         digest = self._digest(case, question, filters) or self._parts(case, question, filters)
         if digest is not None:
-            return self._finish(user, digest, extra)
+            return self._finish(user, digest, extra, purpose)
         passages = self.retrieve(case, question, filters=filters)
-        return self._finish(user, self.answerer.answer(question, case, passages), extra)
+        return self._finish(user, self.answerer.answer(question, case, passages), extra, purpose)
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
-                   audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
+                   purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
         """Text deltas, then the final Answer; see `_finish`."""
         extra = _audit_extra(filters, audit_extra)
-        routed = self._links_chat(case, question, user, extra)
+        routed = self._links_chat(case, question, user, extra, purpose)
         if routed is not None:
             yield routed
             return
         digest = self._digest(case, question, filters) or self._parts(case, question, filters)
         if digest is not None:
-            yield self._finish(user, digest, extra)
+            yield self._finish(user, digest, extra, purpose)
             return
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
-            yield self._finish(user, item, extra) if isinstance(item, Answer) else item
+            yield self._finish(user, item, extra, purpose) if isinstance(item, Answer) else item
 
     def _digest(self, case: str, question: str, filters: RetrievalFilters | None) -> Answer | None:
         """A person digest ("Summarise what X did in March 2023", "What do we know about X?") over every passage of
@@ -229,13 +232,13 @@ class App:
         return answer_parts(question, case, parts, lambda part: self.answerer.answer(
             part, case, self.retrieve(case, part, filters=filters)))
 
-    def _finish(self, user: str, answer: Answer, extra: Mapping[str, Any]) -> Answer:
+    def _finish(self, user: str, answer: Answer, extra: Mapping[str, Any], purpose: str = "") -> Answer:
         """Message citations narrowed to one message, then audited with the filters used and the extra keys (e.g.
         the question as typed when a follow-up was rewritten)."""
         from assistant.answer.message_cite import pin_messages
 
         answer = pin_messages(answer)
-        self.audit.append_answer(user, answer, extra)
+        self.audit.append_answer(user, answer, extra, purpose=purpose)
         return answer
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None:

@@ -53,6 +53,23 @@ class RetrievalSettings(BaseModel):
                                      "such cases")
 
 
+class IndexSettings(BaseModel):
+    chroma_url: str = Field("", description="Chroma server to use, e.g. http://127.0.0.1:8001 (started by "
+                            "`assistant index-server`); empty = embedded Chroma under index_dir/chroma, the "
+                            "one-machine default. Manifests, keyword indexes and audit stay in index_dir either way")
+    allow_remote: bool = Field(False, description="Accept a chroma_url whose host is not loopback. Chroma has no "
+                               "authentication or TLS of its own: only behind a TLS proxy on a trusted network")
+    search_ef: int = Field(400, ge=1, description="HNSW ef at query time (`hnsw:search_ef`) for new collections. "
+                           "benchmarks/bench_hnsw_ef.py, SciFact windows (10,434 MiniLM vectors) vs exact search: "
+                           "the smallest ef with dev recall@50 (the retriever's candidate depth) >= 0.999; held-out "
+                           "test recall@10/@50 0.9993/0.9992 (Chroma's default 100: 0.994/0.981), top 10 differing "
+                           "between two builds 2/300 queries (10 at 100); query p50 under 3 ms either way")
+    server_cache_collections: int = Field(4, ge=1, description="`assistant index-server`: HNSW indexes (one per "
+                                          "case) the Chroma server keeps in memory, least recently used evicted "
+                                          "(segment_manager.hnsw_index_pool_cache_config); ~22 MB per 10k-chunk "
+                                          "case held, benchmarks/bench_server_cache.py")
+
+
 class SentenceScoring(BaseModel):
     """How the extractive answerer scores a sentence's support for a question (assistant/answer/extractive.py)."""
 
@@ -161,6 +178,32 @@ class UISettings(BaseModel):
     auth: bool = Field(True, description="Require login")
 
 
+class AccessSettings(BaseModel):
+    """Login sessions, throttling and the audit log's keys (assistant/access/)."""
+
+    session_idle_minutes: float = Field(30.0, description="A login session ends after this long without an action "
+                                        "(asking, opening a passage); heartbeats of an open tab do not count")
+    session_max_hours: float = Field(12.0, description="A login session ends this long after login, active or not")
+    backoff_after: int = Field(3, description="Failed logins (per user, per client) before each further attempt "
+                               "must wait; attempts inside the wait are refused without checking the password")
+    backoff_base_s: float = Field(1.0, description="First wait after `backoff_after` failures; doubles per failure")
+    backoff_max_s: float = Field(60.0, description="Longest wait between attempts")
+    lockout_after_user: int = Field(10, description="Consecutive failures that lock an account for "
+                                    "`lockout_minutes` (NIST SP 800-63B 5.2.2 allows at most 100)")
+    lockout_after_client: int = Field(30, description="Failures from one client address (any usernames) that lock "
+                                      "that client out for `lockout_minutes` (password spraying)")
+    lockout_minutes: float = Field(15.0, description="Length of a lock-out")
+    bcrypt_rounds: int = Field(12, description="bcrypt cost of new password hashes (12: about 0.25 s per check on "
+                               "one core here; tests lower it)")
+    max_concurrent_checks: int = Field(2, description="Password checks (bcrypt) run at once in worker threads; "
+                                       "more wait without blocking the server (one per core here)")
+    audit_keys_dir: Path | None = Field(None, description="Folder (0700) holding the audit log's secret key and its "
+                                        "signed head checkpoints, outside the index dir; default: "
+                                        "<index_dir's parent>/.<index_dir name>-audit-keys")
+    allow_unverified_start: bool = Field(False, description="Serve even when the audit log fails verification at "
+                                         "start-up (the start is recorded); only to investigate")
+
+
 class LinksSettings(BaseModel):
     default_region: str = Field("GB", description="Region for phone numbers written without an international "
                                 "prefix (ISO 3166 code, as the phonenumbers package reads it)")
@@ -184,16 +227,20 @@ class Settings(BaseSettings):
                                 "only; tests of loaders.phone)")
     demo_dir: Path = Field(Path("demo/operation-kestrel"), description="Bundled demo case folder")
     demo_case: str = Field("kestrel", description="Case id of the bundled demo case")
+    demo_index_dir: Path = Field(Path("indexes/demo"), description="The only index where `assistant demo` creates "
+                                 "the demo accounts (published passwords); `assistant serve --demo` serves it")
     log_level: str = Field("WARNING", description="Logging level")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    index: IndexSettings = IndexSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     pii: PiiSettings = PiiSettings()
     ui: UISettings = UISettings()
     links: LinksSettings = LinksSettings()
+    access: AccessSettings = AccessSettings()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.access.auth import UserError
+from assistant.access.demo import seed_demo_users
 from assistant.access.session import Session
-from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.ingest.pipeline import IngestReport
 from assistant.ui import admin as ui_admin
@@ -33,7 +33,7 @@ def test_report_is_a_table_with_a_row_per_file() -> None:
 
 
 def test_unknown_case_is_refused_before_anything_is_done(tmp_path: Path) -> None:
-    app = FakeApp(load_settings(index_dir=tmp_path))
+    app = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path))
     seed_demo_users(app)
     admin = Session.for_username(app, "admin")
     with pytest.raises(UserError, match="case 'otterr' does not exist"):

@@ -7,13 +7,24 @@ from typing import Any
 
 from assistant.access.session import Session
 from assistant.answer.message_cite import pin_messages
-from assistant.cli.admin import seed_demo_users
 from assistant.index.narrow import narrow_passage
 from assistant.pii.masking import Masker
 from assistant.text.messages import encode_records, message_records
 from assistant.text.quotes import locate_quote
 from assistant.types import Answer, Citation, Entity, Passage, RetrievalFilters
 from assistant.ui.render import passage_html
+
+
+def ensure_users(app: Any) -> None:
+    """The reviewer and supervisor of kestrel (and an admin) in a real App's index: demo accounts are only seeded
+    into the demo index, so tests on `demo_app` add their own."""
+    for name, password, role in (("reviewer1", "kestrel-review", "reviewer"),
+                                 ("supervisor1", "kestrel-audit", "supervisor"), ("admin", "kestrel-admin", "admin")):
+        if app.users.get(name) is None:
+            app.users.add_user(name, password, role)
+            if role != "admin":
+                app.users.assign(name, "kestrel")
+
 
 MARCH_MAREK = RetrievalFilters(date_from="2023-03-01", date_to="2023-03-31", sender="Marek")
 
@@ -76,7 +87,7 @@ def test_message_citation_names_one_message() -> None:
 
 
 def _asked(app: Any, user: str, question: str, filters: RetrievalFilters | None = None) -> Answer:
-    seed_demo_users(app)
+    ensure_users(app)
     return Session.for_username(app, user).ask("kestrel", question, filters)
 
 

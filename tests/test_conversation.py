@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 
+from assistant.access.demo import seed_demo_users
 from assistant.access.session import Session
-from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.conversation.resolver import Turn, people, resolve
 from assistant.conversation.store import ConversationStore
 from assistant.errors import AssistantError
 from assistant.ui import chat as ui_chat
 from assistant.ui.render import md_text
+from tests.test_citation_spans import ensure_users
 from tests.test_session import FakeApp
 
 WHO = Turn("Who is Marek Wolski?", "Who is Marek Wolski?", "Marek WOLSKI, date of birth 11/09/1994 [1].")
@@ -26,7 +27,7 @@ WHO = Turn("Who is Marek Wolski?", "Who is Marek Wolski?", "Marek WOLSKI, date o
 
 @pytest.fixture()
 def fake_app(tmp_path: Path) -> FakeApp:
-    app = FakeApp(load_settings(index_dir=tmp_path))
+    app = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path))
     seed_demo_users(app)
     return app
 
@@ -125,7 +126,7 @@ def test_source_list_is_the_cases_files(fake_app: FakeApp) -> None:
 
 
 def test_empty_case_says_it_holds_no_material(demo_app: Any) -> None:
-    seed_demo_users(demo_app)
+    ensure_users(demo_app)
     admin = Session.for_username(demo_app, "admin")
     updates = list(ui_chat.ask(admin, "otter", "Who is Marek Wolski?", []))
     assert "This case holds no material yet" in updates[-1].history[-1]["content"]

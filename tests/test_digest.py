@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from assistant.access.session import Session
-from assistant.cli.admin import seed_demo_users
 from assistant.conversation.digest_request import digest_request, period_bounds
 from assistant.text.quotes import locate_quote
 from assistant.types import Answer
+from tests.test_citation_spans import ensure_users
 
 _CITE = re.compile(r"\[(\d+)\]$")
 
@@ -54,7 +54,7 @@ def _every_line_cited_and_verbatim(session: Session, answer: Answer) -> None:
 
 @pytest.mark.parametrize("user", ["supervisor1", "reviewer1"])
 def test_month_summary_every_line_cited_in_time_order(demo_app: Any, user: str) -> None:
-    seed_demo_users(demo_app)
+    ensure_users(demo_app)
     session = Session.for_username(demo_app, user)
     answer = session.ask("kestrel", "Summarise what Marek Wolski did in March 2023")
     assert answer.status == "answered" and answer.answer.startswith("Events in time order:")

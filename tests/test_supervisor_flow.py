@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.access.demo import seed_demo_users
 from assistant.access.session import Session
-from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.errors import AssistantError
 from assistant.types import RetrievalFilters
@@ -20,7 +20,7 @@ from tests.test_session import FakeApp
 
 @pytest.fixture()
 def app(tmp_path: Path) -> FakeApp:
-    fake = FakeApp(load_settings(index_dir=tmp_path))
+    fake = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path))
     seed_demo_users(fake)
     reviewer = Session.for_username(fake, "reviewer1")
     reviewer.ask("kestrel", "who sold the sims?", RetrievalFilters(sender="Samir"),

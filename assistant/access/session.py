@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.access.accounts import Accounts
 from assistant.access.audit import DECISIONS, AuditLog, AuditRecord
 from assistant.access.auth import User, UserError, UserStore
 from assistant.config import Settings
@@ -41,10 +42,10 @@ class SessionApp(Protocol):
                on_progress: ProgressFn | None = None) -> Any: ...
 
     def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
-            audit_extra: Mapping[str, Any] | None = None) -> Answer: ...
+            purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Answer: ...
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
-                   audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]: ...
+                   purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]: ...
 
     def list_sources(self, case: str) -> list[str]: ...
 
@@ -77,7 +78,7 @@ class Session:
     def for_username(cls, app: SessionApp, username: str | None) -> Session:
         """Resolve a logged-in username (e.g. `gr.Request.username`) to a Session, or refuse."""
         user = app.users.get(username) if username else None
-        if user is None:
+        if user is None or user.disabled:
             raise AccessDenied("not logged in as a known user: log in again")
         return cls(app, user)
 
@@ -89,17 +90,22 @@ class Session:
 
     def _current(self) -> User:
         current = self.app.users.get(self.user.username)
-        if current is None:
-            raise AccessDenied(f"user {self.user.username!r} no longer exists")
+        if current is None or current.disabled:
+            raise AccessDenied(f"user {self.user.username!r} no longer exists or is disabled")
         return current
+
+    def _deny(self, message: str, action: str, case: str = "") -> AccessDenied:
+        """An AccessDenied to raise, recorded first as a "denied" audit record (who, what, which case)."""
+        log.warning("access_denied user=%s action=%s case=%s", self.user.username, action, case)
+        self.app.audit.append("denied", self.user.username, case, {"action": action, "reason": message})
+        return AccessDenied(message)
 
     def _require_role(self, action: str, admin_only: bool = False) -> User:
         current = self._current()
         allowed = current.is_admin if admin_only else current.can_audit
         if not allowed:
             needed = "an admin" if admin_only else "a supervisor or admin"
-            log.warning("access_denied user=%s role=%s action=%s", current.username, current.role, action)
-            raise AccessDenied(f"{action} needs {needed}; {current.username!r} is a {current.role}")
+            raise self._deny(f"{action} needs {needed}; {current.username!r} is a {current.role}", action)
         return current
 
     def require_case(self, case: str) -> str:
@@ -108,8 +114,7 @@ class Session:
         if not case_id:
             raise AccessDenied("choose a case first")
         if not self.app.users.can_access(self.user.username, case_id):
-            log.warning("access_denied user=%s action=case case=%s", self.user.username, case_id)
-            raise AccessDenied(f"user {self.user.username!r} is not assigned to case {case_id!r}")
+            raise self._deny(f"user {self.user.username!r} is not assigned to case {case_id!r}", "case", case_id)
         return case_id
 
     # --- reviewer actions ---------------------------------------------------------------------------------------------
@@ -121,28 +126,29 @@ class Session:
             return sorted(existing)
         return [c for c in current.cases if c in existing]
 
-    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None,
+    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None, purpose: str = "",
             audit_extra: Mapping[str, Any] | None = None) -> Answer:
+        """`purpose`: the stated reason for the question, recorded with it in the audit log; `audit_extra`: more
+        keys for the answer record (the filters, the question as typed when a follow-up was rewritten)."""
         case_id = self.require_case(case)
         answer = self.app.ask(case_id, clean_question(question), user=self.user.username, filters=filters,
-                              audit_extra=audit_extra)
+                              purpose=_clean_purpose(purpose), audit_extra=audit_extra)
         return self.app.mask_answer(answer, self.user.role)
 
-    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None,
+    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None, purpose: str = "",
                    audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
         """Text deltas then the final masked Answer. Roles that are not cleared for PII get no raw deltas:
         the generated text is only shown once it has been masked. `audit_extra` goes into the answer record."""
         case_id = self.require_case(case)
         stream = self.app.ask_stream(case_id, clean_question(question), user=self.user.username, filters=filters,
-                                     audit_extra=audit_extra)
+                                     purpose=_clean_purpose(purpose), audit_extra=audit_extra)
         for item in stream:
             if isinstance(item, Answer):
                 yield self.app.mask_answer(item, self.user.role)
             elif self.cleared:
                 yield item
 
-    def sources(self, case: str) -> list[str]:
-        """The source files of a case this user may open (for the source filter's list)."""
+    def sources(self, case: str) -> list[str]:  # the source filter's list
         return self.app.list_sources(self.require_case(case))
 
     def get_chunk(self, case: str, chunk_id: str, context: Answer | None = None) -> Passage | None:
@@ -151,6 +157,8 @@ class Session:
         same ones the masked answer and its quotes use."""
         case_id = self.require_case(case)
         passage = self._chunk(case_id, chunk_id)
+        if passage is not None:  # an evidence read: who opened which passage, in clear or masked
+            self.app.audit.append("view", self.user.username, case_id, {"chunk_id": chunk_id, "clear": self.cleared})
         if passage is None or self.cleared:
             return passage
         if context is None or context.case != case_id:
@@ -165,7 +173,8 @@ class Session:
     def _chunk(self, case_id: str, chunk_id: str) -> Passage | None:
         passage = self.app.get_chunk(case_id, chunk_id)
         if passage is not None and passage.case != case_id:  # defence in depth: never another case's chunk
-            raise AccessDenied(f"chunk {chunk_id!r} is not part of case {case_id!r}")
+            raise self._deny(f"chunk {chunk_id!r} is not part of case {case_id!r}", "passage of another case",
+                             case_id)
         return passage
 
     # --- supervisor actions -------------------------------------------------------------------------------------------
@@ -203,6 +212,9 @@ class Session:
         record = self.audit_record(seq)
         if record.kind != "answer":
             raise UserError(f"audit record {seq} is a {record.kind} record, not an answer")
+        if record.user == current.username or record.user.startswith(f"{current.username} (claimed) via "):
+            raise self._deny(f"{current.username!r} cannot review their own answer (record {seq}): another "
+                             "supervisor must", "review own answer", record.case)
         return self.app.audit.append_review(current.username, record.seq, decision, comment)
 
     def review_status(self, case: str | None = None) -> dict[int, AuditRecord]:
@@ -219,7 +231,7 @@ class Session:
     def export(self, case: str, fmt: str = "json") -> str:
         current = self._require_role("exporting the audit log")
         case_id = self.require_case(case)
-        text = self.app.audit.export(case_id, fmt)
+        text = self.app.audit.export(case_id, fmt, exported_by=current.username)
         self.app.audit.append("export", current.username, case_id, {"format": fmt, "bytes": len(text.encode())})
         return text
 
@@ -238,27 +250,26 @@ class Session:
         self._require_role("managing users", admin_only=True)
         return self.app.users.list_users()
 
-    def add_user(self, username: str, password: str, role: str) -> User:
+    def _accounts(self) -> Accounts:
         self._require_role("managing users", admin_only=True)
-        return self.app.users.add_user(username, password, role)
+        return Accounts(self.app.users, self.app.audit)
+
+    def add_user(self, username: str, password: str, role: str) -> User:
+        return self._accounts().add(self.user.username, username, password, role)
 
     def known_case(self, case: str) -> str:
-        """`case` when it exists in the index; a case nobody ingested cannot be assigned (a typo would otherwise
-        give a user a case that never shows)."""
+        """`case` when it exists; an unknown case (a typo) is refused, never assigned."""
         self._require_role("managing users", admin_only=True)
-        case_id = (case or "").strip()
-        if case_id not in self.app.list_cases():
-            raise UserError(f"case {case_id!r} does not exist: ingest its files first (cases: "
-                            f"{', '.join(sorted(self.app.list_cases())) or 'none'})")
+        if (case_id := (case or "").strip()) not in (known := self.app.list_cases()):
+            raise UserError(f"case {case_id!r} does not exist: ingest its files first (cases: {', '.join(known)})")
         return case_id
 
-    def assign(self, username: str, case: str) -> User:
-        self._require_role("managing users", admin_only=True)
-        return self.app.users.assign(username, self.known_case(case))
+    def assign(self, username: str, case: str) -> User:  # a non-admin is refused (and recorded) by Accounts
+        case = self.known_case(case) if self._current().is_admin else case
+        return self._accounts().assign(self.user.username, username, case)
 
     def unassign(self, username: str, case: str) -> User:
-        self._require_role("managing users", admin_only=True)
-        return self.app.users.unassign(username, case)
+        return self._accounts().unassign(self.user.username, username, case)
 
 
 def clean_question(question: str) -> str:
@@ -268,6 +279,13 @@ def clean_question(question: str) -> str:
         raise UserError("type a question first")
     if len(text) > 2000:
         raise UserError("question too long: at most 2000 characters")
+    return text
+
+
+def _clean_purpose(purpose: str) -> str:
+    text = " ".join((purpose or "").split())
+    if len(text) > 500:
+        raise UserError("purpose too long: at most 500 characters")
     return text
 
 

@@ -162,11 +162,12 @@ def make_filters(date_from: str = "", date_to: str = "", sender: str = "", sourc
 
 
 def ask(session: Session, case: str, question: str, history: ChatHistory | None = None,
-        filters: RetrievalFilters | None = None, conversation: str = "") -> Iterator[ChatUpdate]:
+        filters: RetrievalFilters | None = None, conversation: str = "", purpose: str = "") -> Iterator[ChatUpdate]:
     """Stream an answer into the chat history. Access to `case` is checked by the Session before anything runs.
     A follow-up is resolved against `conversation` (this user's stored turns) into a standalone question, which is
     what is searched, shown ("Searched for: ...") and audited. Errors the user can act on leave the chat as it was
-    and come back as `error`; an empty case says so in the chat."""
+    and come back as `error`; an empty case says so in the chat. `purpose` (the stated reason) is recorded with the
+    question."""
     case_id = session.require_case(case)
     past = plain_history(history)
     try:
@@ -193,7 +194,7 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
     started = time.perf_counter()
     first_s = -1.0
     try:
-        for item in session.ask_stream(case_id, res.standalone, filters, audit_extra=extra):
+        for item in session.ask_stream(case_id, res.standalone, filters, purpose=purpose, audit_extra=extra):
             if isinstance(item, Answer):
                 final = [*turns, {"role": "assistant", "content": lead + answer_markdown(item)}]
                 log.info("chat_answer user=%s case=%s status=%s citations=%d rewritten=%s first_piece_s=%.2f",

@@ -50,6 +50,7 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
                 chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=420)
                 question = gr.Textbox(label="Question", lines=2, elem_id="question",
                                       placeholder="Ask about this case; answers cite the case material")
+                purpose = gr.Textbox(label="Purpose (why you ask; recorded with the question)", elem_id="purpose")
                 ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn")
                 chat_msg = gr.HTML(elem_id="chat-msg")
                 answered_by = gr.HTML(elem_id="answered-by")
@@ -61,7 +62,7 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
         conv_state = gr.State("")
 
     def on_ask(case: str, q: str, history: list[dict[str, str]] | None, d_from: str, d_to: str, sender: str,
-               source: str, entity: str, conv: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+               source: str, entity: str, why: str, conv: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         s = session_of(request)
         skip = gr.skip()
         try:
@@ -71,7 +72,7 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
             yield history or [], skip, skip, skip, skip, _warn(str(exc)), "", conv, skip
             return
         with user_errors():
-            for upd in ask(s, case, q, history, filters, conv):
+            for upd in ask(s, case, q, history, filters, conv, purpose=why):
                 if upd.error:
                     gr.Warning(upd.error)
                     yield upd.history, skip, skip, skip, skip, "", _warn(upd.error), upd.conversation, skip
@@ -83,7 +84,7 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
                     yield (upd.history, upd.answer, upd.backend, gr.Radio(choices=upd.choices, value=None),
                            EMPTY_PANEL, "", "", upd.conversation, convs)
 
-    ask_inputs = [case_dd, question, chatbot, f_from, f_to, f_sender, f_source, f_entity, conv_state]
+    ask_inputs = [case_dd, question, chatbot, f_from, f_to, f_sender, f_source, f_entity, purpose, conv_state]
     ask_outputs = [chatbot, answer_state, answered_by, cites, panel, filter_msg, chat_msg, conv_state, conv_dd]
     ask_btn.click(on_ask, ask_inputs, ask_outputs, **priv)
     question.submit(on_ask, ask_inputs, ask_outputs, **priv)
