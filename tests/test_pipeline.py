@@ -63,12 +63,6 @@ def test_answerable_questions_are_answered_with_verified_citations(demo_app: Any
     assert with_evidence / len(ANSWERABLE) >= 0.65
 
 
-def test_a_possessive_question_is_not_answered_with_another_persons_attribute(demo_app: Any) -> None:
-    answer = demo_app.ask("kestrel", "What is Kacper Zielinski's date of birth?")
-    assert "11/09/1994" not in answer.answer  # WOLSKI's date of birth, stated in his custody record
-    assert "17/06/2007" in answer.answer  # "Kacper was born on 17/06/2007" in his mother's statement
-
-
 def test_questions_never_cross_cases(demo_app: Any) -> None:
     for gold in GOLD:
         for p in demo_app.retrieve("kestrel", gold["question"]):
