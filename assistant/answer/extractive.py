@@ -45,7 +45,7 @@ from assistant.answer.answer_type import satisfies
 from assistant.answer.expectation import Expectation, expected_type
 from assistant.config import AnswerSettings, SentenceScoring
 from assistant.text.identifiers import Identifiers, extract_identifiers
-from assistant.text.injection import is_instruction_like
+from assistant.text.injection import instruction_units, is_instruction_like
 from assistant.text.lexicon import content_terms, words
 from assistant.text.quotes import line_span
 from assistant.text.sentences import passage_units
@@ -120,9 +120,10 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     for i, p in enumerate(passages):
         spans = passage_units(p.text, p.kind, p.meta)
         foreign = untranslated_spans(p)
+        injected = instruction_units(p.text, spans, paragraphs=p.kind != "messages")
         for k, (s, e) in enumerate(spans):
             text = p.text[s:e]
-            if is_instruction_like(text) or not any(ch.isalpha() for ch in text) or (s, e) in foreign:
+            if injected[k] or not any(ch.isalpha() for ch in text) or (s, e) in foreign:
                 continue  # never evidence: injected instructions, bare numbers, messages nobody has translated
             if p.kind != "messages" and len(spans) > 1 and _fragment(text, first=k == 0, last=k == len(spans) - 1):
                 continue  # cut by the chunk boundary; overlapping chunks hold the whole sentence

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.text.identifiers import Identifiers, extract_identifiers
-from assistant.text.injection import is_instruction_like
+from assistant.text.injection import instruction_units
 from assistant.text.lexicon import content_terms, has_negation, words
 from assistant.text.quotes import Span, line_span, locate_quote
 from assistant.text.sentences import passage_units
@@ -119,7 +119,8 @@ class PassageView:
             for k in range(1, len(units)):
                 if _FIRST_PERSON.search(p.text[slice(*units[k])]):
                     facts[k].words |= author
-        blocked = [is_instruction_like(p.text[s:e]) or f for (s, e), f in zip(units, foreign, strict=True)]
+        blocked = [b or f for b, f in zip(instruction_units(p.text, units, paragraphs=p.kind != "messages"), foreign,
+                                                         strict=True)]
         lower = {w for w in words(p.text) if w.islower()}
         anaphoric = [bool(_PRONOUN.match(p.text, s)) for s, _ in units]
         return cls(p.text, units, facts, blocked, lower, anaphoric)
