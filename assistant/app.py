@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from assistant.access.audit import AuditLog
     from assistant.access.auth import UserStore
     from assistant.answer.answerer import Answerer
+    from assistant.index.crosslingual import Crosslingual
     from assistant.index.embedding import Embedder
+    from assistant.index.multilingual import MultilingualIndex
     from assistant.index.retrieval import Retriever
     from assistant.ingest.pipeline import Ingestor, IngestReport
     from assistant.links.lookup import LinkLookup
@@ -61,7 +63,21 @@ class App:
     def retriever(self) -> Retriever:
         from assistant.index.retrieval import Retriever
 
-        return Retriever(self.store, self.embedder, self.settings.retrieval, query_terms=self._query_terms)
+        return Retriever(self.store, self.embedder, self.settings.retrieval, query_terms=self._query_terms,
+                         crosslingual=self.crosslingual)
+
+    @cached_property
+    def crosslingual(self) -> Crosslingual:
+        """The multilingual ranking and EmbeddingGemma's re-scoring (each optional, per settings and install)."""
+        from assistant.index.crosslingual import Crosslingual
+        from assistant.index.rerank import GemmaScorer
+        from assistant.llm.embedding_model import installed_dir
+
+        language = self.settings.language
+        scorer = None
+        if language.rerank:
+            scorer = GemmaScorer(installed_dir(self.settings.cache_dir), self.settings.embedding.torch_threads)
+        return Crosslingual(self.store, self.multilingual, scorer, language)
 
     @cached_property
     def ingestor(self) -> Ingestor:
@@ -69,7 +85,18 @@ class App:
 
         ingestor = Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
         ingestor.on_committed = self._index_links
+        ingestor.multilingual = self.multilingual
         return ingestor
+
+    @cached_property
+    def multilingual(self) -> MultilingualIndex | None:
+        """The second, multilingual vector space (None when switched off in settings)."""
+        from assistant.index.multilingual import E5Encoder, MultilingualIndex
+
+        language = self.settings.language
+        if not language.multilingual:
+            return None
+        return MultilingualIndex(self.store, E5Encoder(), language.ml_max_chars)
 
     def _index_links(self, case: str, source: str, chunks: list[Chunk]) -> None:
         from assistant.links.indexer import index_chunks
@@ -146,9 +173,18 @@ class App:
         if routed is not None:
             return routed
         passages = self.retrieve(case, question, filters=filters)
-        answer = self.answerer.answer(question, case, passages)
+        answer = self._rescoring_note(self.answerer.answer(question, case, passages), passages)
         self.audit.append_answer(user, answer)
         return answer
+
+    def _rescoring_note(self, answer: Answer, passages: Sequence[Passage]) -> Answer:
+        """Say so when passages in other languages were ranked without the re-scorer (EmbeddingGemma missing)."""
+        note = self.crosslingual.note
+        if not note or not any(p.meta.get("has_untranslated") for p in passages):
+            return answer
+        from dataclasses import replace
+
+        return replace(answer, notes=(*answer.notes, note))
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli",
                    filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
@@ -159,6 +195,7 @@ class App:
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
             if isinstance(item, Answer):
+                item = self._rescoring_note(item, passages)
                 self.audit.append_answer(user, item)
             yield item
 

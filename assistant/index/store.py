@@ -117,6 +117,11 @@ class IndexStore:
         return self._client.get_or_create_collection(
             f"case_{check_case_id(case)}", embedding_function=None, metadata={"hnsw:space": "cosine"})
 
+    def side_collection(self, case: str, space: str) -> Any:
+        """A second vector space of the case in its own collection (`index.multilingual`: "ml_<case>")."""
+        return self._client.get_or_create_collection(
+            f"{space}_{check_case_id(case)}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+
     # ---- writes ---------------------------------------------------------------------------------------------
     def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
                        vectors: np.ndarray) -> None:

@@ -46,7 +46,7 @@ def untranslated_note(passages: Sequence[Passage], *, max_ids: int = 5) -> str:
             if key in seen or not record.untranslated:
                 continue
             seen.add(key)
-            lang = record.language.strip().lower()
+            lang = record.lang or "unknown"
             langs[lang] = langs.get(lang, 0) + 1
             if record.message_id:
                 ids.append(record.message_id)

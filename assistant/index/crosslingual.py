@@ -1,0 +1,75 @@
+"""Search across languages, as the retriever sees it: one more ranking (the question against the non-English
+originals that have no translation, `index.multilingual`) and the re-scoring of the fused head with EmbeddingGemma
+(`index.rerank`) when the head holds such an original. Either part may be absent; the retriever then does without it."""
+
+from __future__ import annotations
+
+import logging
+
+from assistant.config import LanguageSettings
+from assistant.index.multilingual import MultilingualIndex
+from assistant.index.rerank import GemmaScorer, rerank_head
+from assistant.index.store import IndexStore, StoredChunk
+from assistant.text.messages import message_records
+
+log = logging.getLogger(__name__)
+
+
+def rescoring_texts(chunk: StoredChunk) -> list[str]:
+    """What the re-scorer reads of a candidate: its text (translations stand in it) and each non-English original
+    of its messages on its own, so one message is not diluted by the rest of its window."""
+    texts = [chunk.text]
+    texts += [r.body for r in message_records(chunk.meta) if r.foreign and r.body not in texts]
+    return texts
+
+
+class Crosslingual:
+    def __init__(self, store: IndexStore, multilingual: MultilingualIndex | None, scorer: GemmaScorer | None,
+                 settings: LanguageSettings) -> None:
+        self.store = store
+        self.multilingual = multilingual
+        self.scorer = scorer
+        self.settings = settings
+
+    @property
+    def weight(self) -> float:
+        return self.settings.ml_weight
+
+    @property
+    def note(self) -> str:
+        """Why foreign candidates are ranked without the re-scorer ("" when it is in use or switched off)."""
+        if self.scorer is None or not self.settings.rerank:
+            return ""
+        why = self.scorer.status
+        return f"{why}; messages in other languages are ranked by multilingual-e5-small only" if why else ""
+
+    def ranking(self, case: str, question: str, k: int) -> list[str]:
+        if self.multilingual is None:
+            return []
+        hits = self.multilingual.search(case, question, k, translated=self.settings.ml_translated)
+        return [cid for cid, _ in hits]
+
+    def rescore(self, case: str, question: str, fused: list[tuple[str, float]],
+                rrf_k: int) -> list[tuple[str, float]]:
+        """`fused` with its head re-ordered by EmbeddingGemma when the head holds a non-English original without a
+        translation (translated ones are ranked through their translation; re-scoring heads that held only those
+        moved English prose holding the answer out of the top 5: tests/test_pipeline.py demo evidence@5 33/38)."""
+        scorer = self.scorer
+        if scorer is None or not self.settings.rerank or scorer.status or self.settings.rerank_n < 2:
+            return fused
+        head = [cid for cid, _ in fused[: self.settings.rerank_n]]
+        chunks = self.store.get_chunks(case, head)
+        if len(chunks) != len(head) or not any(c.meta.get("has_untranslated") for c in chunks.values()):
+            return fused
+        groups = [rescoring_texts(chunks[cid]) for cid in head]
+        flat = [t for group in groups for t in group]
+        scores = scorer.scores(question, flat)
+        if scores is None:
+            return fused
+        best: list[float] = []
+        at = 0
+        for group in groups:
+            best.append(float(scores[at : at + len(group)].max()))
+            at += len(group)
+        log.info("rescore case=%s candidates=%d texts=%d", case, len(head), len(flat))
+        return rerank_head(fused, best, weight=self.settings.rerank_weight, rrf_k=rrf_k)
