@@ -48,6 +48,7 @@ SUITE_MODULES: dict[str, str] = {
     "corruptions": "evals.suites.corruptions",
     "langid": "evals.suites.langid",
     "xquad": "evals.suites.xquad",
+    "withheld": "evals.suites.withheld",
 }
 # The CI selection: suite -> quick flag. Sized for ~15 min cold / a few minutes warm on 2 cores.
 CI_SUITES: dict[str, bool] = {

@@ -66,8 +66,7 @@ def _case(tmp_path: Path, translate: dict[str, str] | None = None) -> Path:
     return folder
 
 
-@pytest.fixture()
-def xapp(tmp_path: Path) -> Any:
+def _app(tmp_path: Path) -> Any:
     from assistant.app import App
 
     settings = load_settings(index_dir=tmp_path / "idx")
@@ -77,6 +76,11 @@ def xapp(tmp_path: Path) -> Any:
     report = app.ingest([_case(tmp_path)], "xl", progress=False)
     assert sorted(report.ingested) == ["note.txt", "phone.csv"] and report.timings["multilingual"] > 0
     return app
+
+
+@pytest.fixture(scope="module")
+def xapp(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return _app(tmp_path_factory.mktemp("xl"))
 
 
 def _message_of(app: Any, chunk_id: str) -> str:
@@ -93,7 +97,8 @@ def test_untranslated_originals_get_a_second_vector_and_english_questions_find_t
         assert gold in top, (question, top)
 
 
-def test_a_translated_message_leaves_the_multilingual_ranking_on_reingest(xapp: Any, tmp_path: Path) -> None:
+def test_a_translated_message_leaves_the_multilingual_ranking_on_reingest(tmp_path: Path) -> None:
+    xapp = _app(tmp_path)
     _case(tmp_path, translate={"m1": "the car is parked behind the hospital, the keys are in the glovebox"})
     report = xapp.ingest([tmp_path / "case"], "xl", progress=False)
     assert report.ingested == ["phone.csv"]
@@ -106,10 +111,13 @@ def test_a_translated_message_leaves_the_multilingual_ranking_on_reingest(xapp: 
 def test_without_the_rescorer_the_answer_says_so(xapp: Any) -> None:
     from assistant.index.rerank import GemmaScorer
 
-    xapp.crosslingual.scorer = GemmaScorer(None)
-    fused = [("a", 0.5), ("b", 0.4)]
-    assert xapp.crosslingual.rescore("xl", "q", fused, 60) is fused
-    answer = xapp.ask("xl", "What was lost on the night bus?")
+    installed, xapp.crosslingual.scorer = xapp.crosslingual.scorer, GemmaScorer(None)
+    try:
+        fused = [("a", 0.5), ("b", 0.4)]
+        assert xapp.crosslingual.rescore("xl", "q", fused, 60) is fused
+        answer = xapp.ask("xl", "What was lost on the night bus?")
+    finally:
+        xapp.crosslingual.scorer = installed
     assert any("EmbeddingGemma is not installed" in n and "multilingual-e5-small only" in n for n in answer.notes)
 
 

@@ -47,7 +47,7 @@ class Crosslingual:
         if self.multilingual is None:
             return []
         hits = self.multilingual.search(case, question, k, translated=self.settings.ml_translated)
-        return [cid for cid, _ in hits]
+        return [cid for cid, cos in hits if cos >= self.settings.ml_min_cosine]
 
     def rescore(self, case: str, question: str, fused: list[tuple[str, float]],
                 rrf_k: int) -> list[tuple[str, float]]:
