@@ -15,6 +15,12 @@ from assistant.text.messages import message_records
 log = logging.getLogger(__name__)
 
 
+def has_untranslated(chunk: StoredChunk) -> bool:
+    """The chunk holds an original without a translation (indexes built before `has_untranslated` was stored
+    answer from their messages' declared languages)."""
+    return bool(chunk.meta.get("has_untranslated")) or any(r.untranslated for r in message_records(chunk.meta))
+
+
 def rescoring_texts(chunk: StoredChunk) -> list[str]:
     """What the re-scorer reads of a candidate: its text (translations stand in it) and each non-English original
     of its messages on its own, so one message is not diluted by the rest of its window."""
@@ -59,7 +65,7 @@ class Crosslingual:
             return fused
         head = [cid for cid, _ in fused[: self.settings.rerank_n]]
         chunks = self.store.get_chunks(case, head)
-        if len(chunks) != len(head) or not any(c.meta.get("has_untranslated") for c in chunks.values()):
+        if len(chunks) != len(head) or not any(map(has_untranslated, chunks.values())):
             return fused
         groups = [rescoring_texts(chunks[cid]) for cid in head]
         flat = [t for group in groups for t in group]
