@@ -22,11 +22,14 @@ def has_untranslated(chunk: StoredChunk) -> bool:
 
 
 def rescoring_texts(chunk: StoredChunk) -> list[str]:
-    """What the re-scorer reads of a candidate: its text (translations stand in it) and each non-English original
-    of its messages on its own, so one message is not diluted by the rest of its window."""
-    texts = [chunk.text]
-    texts += [r.body for r in message_records(chunk.meta) if r.foreign and r.body not in texts]
-    return texts
+    """What the re-scorer reads of a candidate: a prose chunk's text; for a message window each message on its own
+    (its English text, and its original when that is another language and translated), so one message is not
+    diluted by the rest of its window and nothing is read twice."""
+    records = message_records(chunk.meta)
+    if not records:
+        return [chunk.text]
+    texts = [r.english for r in records] + [r.body for r in records if r.foreign and r.translation.strip()]
+    return list(dict.fromkeys(t for t in texts if t.strip())) or [chunk.text]
 
 
 class Crosslingual:
