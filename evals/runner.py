@@ -49,11 +49,13 @@ SUITE_MODULES: dict[str, str] = {
     "langid": "evals.suites.langid",
     "xquad": "evals.suites.xquad",
     "withheld": "evals.suites.withheld",
+    "injection": "evals.suites.injection",
 }
 # The CI selection: suite -> quick flag. Sized for ~15 min cold / a few minutes warm on 2 cores.
 CI_SUITES: dict[str, bool] = {
     "scifact": True, "hotpotqa": True, "crosslingual": True, "demo": False,
     "pii": True, "verifier": True, "clapnq": True, "corruptions": True, "langid": True,
+    "injection": True,
 }
 _REGISTERED: dict[str, SuiteFn] = {}  # in-process registrations (tests, plugins) win over SUITE_MODULES
 

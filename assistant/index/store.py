@@ -245,3 +245,24 @@ class IndexStore:
 
     def count(self, case: str) -> int:
         return int(self._collection(case).count()) if self.has_case(case) else 0
+
+    def delete_case(self, case: str) -> bool:
+        """Remove a case: its Chroma collection, manifest rows, cached catalog and derived files. True when it
+        existed. (Its per-case embedding cache and links are removed by the App, which owns them.)"""
+        check_case_id(case)
+        with self._lock:
+            existed = self.has_case(case)
+            try:
+                self._client.delete_collection(f"case_{case}")
+            except Exception:  # no collection: nothing was ever written
+                log.debug("delete_case no_collection case=%s", case)
+            self._db.execute("DELETE FROM sources WHERE case_id=?", (case,))
+            self._db.execute("DELETE FROM cases WHERE case_id=?", (case,))
+            self._db.commit()
+            self._catalogs.pop(case)
+            self._keywords.pop(case)
+            derived = self.index_dir / "bm25"
+            for path in derived.glob(f"{case}.*") if derived.is_dir() else []:
+                path.unlink()
+        log.info("case_deleted case=%s existed=%s", case, existed)
+        return existed

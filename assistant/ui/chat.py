@@ -12,7 +12,7 @@ from datetime import date
 from assistant.access.session import Session
 from assistant.errors import AssistantError
 from assistant.types import Answer, RetrievalFilters
-from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, passage_html
+from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, md_text, passage_html
 
 log = logging.getLogger(__name__)
 
@@ -84,17 +84,18 @@ def make_filters(date_from: str = "", date_to: str = "", sender: str = "", sourc
 
 
 def ask(session: Session, case: str, question: str, history: ChatHistory | None = None,
-        filters: RetrievalFilters | None = None) -> Iterator[ChatUpdate]:
-    """Stream an answer into the chat history. Access to `case` is checked by the Session before anything runs."""
+        filters: RetrievalFilters | None = None, purpose: str = "") -> Iterator[ChatUpdate]:
+    """Stream an answer into the chat history. Access to `case` is checked by the Session before anything runs;
+    `purpose` (the stated reason) is recorded with the question."""
     session.require_case(case)
     past = list(history or [])
     text = (question or "").strip()
-    turns = [*past, {"role": "user", "content": esc(text)}]
+    turns = [*past, {"role": "user", "content": md_text(text)}]
     yield ChatUpdate([*turns, {"role": "assistant", "content": PENDING}])
     partial = ""
     started = time.perf_counter()
     first_s = -1.0
-    for item in session.ask_stream(case, text, filters):
+    for item in session.ask_stream(case, text, filters, purpose=purpose):
         if isinstance(item, Answer):
             final = [*turns, {"role": "assistant", "content": answer_markdown(item)}]
             log.info("chat_answer user=%s case=%s status=%s citations=%d first_piece_s=%.2f", session.user.username,
@@ -106,7 +107,7 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
             first_s = time.perf_counter() - started
         partial += item
         label = DRAFT_LABEL + ttft_html(first_s) + "\n\n"
-        yield ChatUpdate([*turns, {"role": "assistant", "content": label + esc(partial)}])
+        yield ChatUpdate([*turns, {"role": "assistant", "content": label + md_text(partial)}])
     raise RuntimeError("the answer stream ended without a final answer")
 
 
