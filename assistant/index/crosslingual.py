@@ -56,19 +56,25 @@ class Crosslingual:
     def ranking(self, case: str, question: str, k: int) -> list[str]:
         if self.multilingual is None:
             return []
-        hits = self.multilingual.search(case, question, min(k, self.settings.ml_depth),
-                                        translated=self.settings.ml_translated)
+        hits = self.multilingual.search(case, question, k, translated=self.settings.ml_translated)
         return [cid for cid, cos in hits if cos >= self.settings.ml_min_cosine]
 
-    def rescore(self, case: str, question: str, fused: list[tuple[str, float]],
-                rrf_k: int) -> list[tuple[str, float]]:
-        """`fused` with its head re-ordered by EmbeddingGemma when the head holds a non-English original without a
-        translation (translated ones are ranked through their translation; re-scoring heads that held only those
-        moved English prose holding the answer out of the top 5: tests/test_pipeline.py demo evidence@5 33/38)."""
+    def rescore(self, case: str, question: str, fused: list[tuple[str, float]], rrf_k: int,
+                pool: list[str] | None = None) -> list[tuple[str, float]]:
+        """`fused` with its head (and the multilingual ranking's best `rerank_n`, `pool`) re-ordered by
+        EmbeddingGemma when the head holds a non-English original without a translation (translated ones are ranked
+        through their translation; re-scoring heads that held only those moved English prose holding the answer out
+        of the top 5: tests/test_pipeline.py demo evidence@5 33/38)."""
         scorer = self.scorer
         if scorer is None or not self.settings.rerank or scorer.status or self.settings.rerank_n < 2:
             return fused
         head = [cid for cid, _ in fused[: self.settings.rerank_n]]
+        extra = [cid for cid in (pool or [])[: self.settings.rerank_n] if cid not in head]  # foreign, not fused in
+        if extra:  # joined to the head, so the re-scorer sees every candidate the multilingual ranking found
+            score = dict(fused)
+            fused = [*fused[: len(head)], *((cid, score.get(cid, 0.0)) for cid in extra),
+                     *(item for item in fused[len(head):] if item[0] not in set(extra))]
+            head += extra
         chunks = self.store.get_chunks(case, head)
         if len(chunks) != len(head) or not any(map(has_untranslated, chunks.values())):
             return fused

@@ -104,16 +104,17 @@ class Retriever:
             hits = self.store.dense_query(case, qvec, want)
             rankings.append([cid for cid, _ in hits if allowed is None or cid in allowed][:depth])
             weights.append(self.settings.dense_weight)
+        foreign: list[str] = []  # the multilingual ranking: fused (its head), and re-scored (all of it)
         if self.crosslingual is not None and mode in ("hybrid", "dense"):
             want = depth if allowed is None else min(n_chunks, depth * 10)
-            ranking = [cid for cid in self.crosslingual.ranking(case, question, want)
+            foreign = [cid for cid in self.crosslingual.ranking(case, question, want)
                        if allowed is None or cid in allowed][:depth]
-            if ranking:
-                rankings.append(ranking)
+            if foreign:
+                rankings.append(foreign[: self.crosslingual.settings.ml_depth])
                 weights.append(self.crosslingual.weight)
         fused = rrf_fuse(rankings, k=self.settings.rrf_k, weights=weights)
         if self.crosslingual is not None:
-            fused = self.crosslingual.rescore(case, question, fused, self.settings.rrf_k)
+            fused = self.crosslingual.rescore(case, question, fused, self.settings.rrf_k, pool=foreign)
         fused = fused[:top_k]
         chunks = self.store.get_chunks(case, [cid for cid, _ in fused])
         passages = [stored_passage(chunks[cid], case, score=score, rank=rank)
