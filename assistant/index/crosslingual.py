@@ -22,13 +22,20 @@ def has_untranslated(chunk: StoredChunk) -> bool:
 
 
 def rescoring_texts(chunk: StoredChunk) -> list[str]:
-    """What the re-scorer reads of a candidate: a prose chunk's text; for a message window each message on its own
-    (its English text, and its original when that is another language and translated), so one message is not
-    diluted by the rest of its window and nothing is read twice."""
+    """What the re-scorer reads of a candidate: a prose chunk's text; for a message window each message's line on
+    its own, with its "[time] sender → recipient:" prefix (names and dates a question asks by), and for a translated
+    original the same prefix before the original, so one message is not diluted by the rest of its window."""
     records = message_records(chunk.meta)
     if not records:
         return [chunk.text]
-    texts = [r.english for r in records] + [r.body for r in records if r.foreign and r.translation.strip()]
+    texts = []
+    for r in records:
+        if not 0 <= r.start < r.end <= len(chunk.text):
+            continue
+        prefix = chunk.text[chunk.text.rfind("\n", 0, r.start) + 1 : r.start]
+        texts.append(prefix + chunk.text[r.start : r.end])
+        if r.foreign and r.translation.strip():
+            texts.append(prefix + r.body)
     return list(dict.fromkeys(t for t in texts if t.strip())) or [chunk.text]
 
 
