@@ -109,6 +109,8 @@ def test_a_translated_message_leaves_the_multilingual_ranking_on_reingest(tmp_pa
     every = {_message_of(xapp, cid)
              for cid, _ in xapp.multilingual.search("xl", "Where is the car parked?", 10, translated=True)}
     assert every == {m for m, _, _ in MESSAGES}
+    assert xapp.store.delete_case("xl")
+    assert xapp.store.side_collection("xl", "ml").count() == 0  # a deleted case keeps no multilingual vectors
 
 
 def test_without_the_rescorer_the_answer_says_so(xapp: Any) -> None:

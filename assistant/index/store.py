@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index, bm25_text
+from assistant.index.client import collection_metadata, make_client
 from assistant.index.lru import LruCache
 from assistant.index.persisted import load_part, save_part
 from assistant.types import Chunk
@@ -68,16 +70,15 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool | list[st
 
 
 class IndexStore:
-    """Chroma PersistentClient under index_dir/chroma + manifest.sqlite + in-memory BM25/catalog caches."""
+    """Chroma (embedded under index_dir/chroma, or a server: index.client) + manifest.sqlite + in-memory
+    BM25/catalog caches."""
 
-    def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
+    def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES,
+                 chroma: IndexSettings | None = None) -> None:
         self.index_dir = index_dir
         index_dir.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+        self._client = make_client(index_dir, chroma)  # embedded, or a Chroma server when chroma.chroma_url is set
+        self._collection_meta = collection_metadata(chroma)
         self._db = sqlite3.connect(str(index_dir / "manifest.sqlite"), check_same_thread=False, timeout=60)
         self._db.executescript(
             "CREATE TABLE IF NOT EXISTS sources (case_id TEXT, source TEXT, sha256 TEXT, n_chunks INTEGER,"
@@ -115,12 +116,12 @@ class IndexStore:
 
     def _collection(self, case: str) -> Any:
         return self._client.get_or_create_collection(
-            f"case_{check_case_id(case)}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+            f"case_{check_case_id(case)}", embedding_function=None, metadata=self._collection_meta)
 
     def side_collection(self, case: str, space: str) -> Any:
         """A second vector space of the case in its own collection (`index.multilingual`: "ml_<case>")."""
         return self._client.get_or_create_collection(
-            f"{space}_{check_case_id(case)}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+            f"{space}_{check_case_id(case)}", embedding_function=None, metadata=self._collection_meta)
 
     # ---- writes ---------------------------------------------------------------------------------------------
     def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
@@ -252,10 +253,11 @@ class IndexStore:
         check_case_id(case)
         with self._lock:
             existed = self.has_case(case)
-            try:
-                self._client.delete_collection(f"case_{case}")
-            except Exception:  # no collection: nothing was ever written
-                log.debug("delete_case no_collection case=%s", case)
+            for name in (f"case_{case}", f"ml_{case}"):  # ml_: the multilingual vectors (index.multilingual)
+                try:
+                    self._client.delete_collection(name)
+                except Exception:  # no collection: nothing was ever written
+                    log.debug("delete_case no_collection case=%s", case)
             self._db.execute("DELETE FROM sources WHERE case_id=?", (case,))
             self._db.execute("DELETE FROM cases WHERE case_id=?", (case,))
             self._db.commit()
