@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from assistant.access.audit import AuditLog
     from assistant.access.auth import UserStore
     from assistant.answer.answerer import Answerer
+    from assistant.index.crosslingual import Crosslingual
     from assistant.index.embedding import Embedder
+    from assistant.index.multilingual import MultilingualIndex
     from assistant.index.retrieval import Retriever
     from assistant.ingest.pipeline import Ingestor, IngestReport
     from assistant.links.lookup import LinkLookup
@@ -65,7 +67,21 @@ class App:
     def retriever(self) -> Retriever:
         from assistant.index.retrieval import Retriever
 
-        return Retriever(self.store, self.embedder, self.settings.retrieval, query_terms=self._query_terms)
+        return Retriever(self.store, self.embedder, self.settings.retrieval, query_terms=self._query_terms,
+                         crosslingual=self.crosslingual)
+
+    @cached_property
+    def crosslingual(self) -> Crosslingual:
+        """The multilingual ranking and EmbeddingGemma's re-scoring (each optional, per settings and install)."""
+        from assistant.index.crosslingual import Crosslingual
+        from assistant.index.rerank import GemmaScorer
+        from assistant.llm.embedding_model import installed_dir
+
+        language = self.settings.language
+        scorer = None
+        if language.rerank:
+            scorer = GemmaScorer(installed_dir(self.settings.cache_dir), self.settings.embedding.torch_threads)
+        return Crosslingual(self.store, self.multilingual, scorer, language)
 
     @cached_property
     def ingestor(self) -> Ingestor:
@@ -73,7 +89,18 @@ class App:
 
         ingestor = Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
         ingestor.on_committed = self._index_links
+        ingestor.multilingual = self.multilingual
         return ingestor
+
+    @cached_property
+    def multilingual(self) -> MultilingualIndex | None:
+        """The second, multilingual vector space (None when switched off in settings)."""
+        from assistant.index.multilingual import E5Encoder, MultilingualIndex
+
+        language = self.settings.language
+        if not language.multilingual:
+            return None
+        return MultilingualIndex(self.store, E5Encoder(), language.ml_max_chars)
 
     def _index_links(self, case: str, source: str, chunks: list[Chunk]) -> None:
         from assistant.links.indexer import index_chunks
@@ -184,7 +211,8 @@ class App:
         if digest is not None:
             return self._finish(user, digest, extra, purpose)
         passages = self.retrieve(case, question, filters=filters)
-        return self._finish(user, self.answerer.answer(question, case, passages), extra, purpose)
+        answer = self.crosslingual.annotate(self.answerer.answer(question, case, passages), passages)
+        return self._finish(user, answer, extra, purpose)
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
                    purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
@@ -200,7 +228,9 @@ class App:
             return
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
-            yield self._finish(user, item, extra, purpose) if isinstance(item, Answer) else item
+            if isinstance(item, Answer):
+                item = self._finish(user, self.crosslingual.annotate(item, passages), extra, purpose)
+            yield item
 
     def _digest(self, case: str, question: str, filters: RetrievalFilters | None) -> Answer | None:
         """A person digest ("Summarise what X did in March 2023", "What do we know about X?") over every passage of

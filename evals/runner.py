@@ -47,6 +47,9 @@ SUITE_MODULES: dict[str, str] = {
     "verifier": "evals.suites.verifier",
     "clapnq": "evals.suites.clapnq",
     "corruptions": "evals.suites.corruptions",
+    "langid": "evals.suites.langid",
+    "xquad": "evals.suites.xquad",
+    "withheld": "evals.suites.withheld",
     "injection": "evals.suites.injection",
     "conversation": "evals.suites.conversation",
 }
@@ -54,6 +57,7 @@ SUITE_MODULES: dict[str, str] = {
 CI_SUITES: dict[str, bool] = {
     "scifact": True, "hotpotqa": True, "crosslingual": True, "demo": False, "demo_heldout": False,
     "pii": True, "verifier": True, "clapnq": True, "corruptions": True, "injection": True, "conversation": False,
+    "langid": True,
 }
 _REGISTERED: dict[str, SuiteFn] = {}  # in-process registrations (tests, plugins) win over SUITE_MODULES
 

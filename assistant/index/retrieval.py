@@ -11,6 +11,7 @@ import numpy as np
 from assistant.config import RetrievalSettings
 from assistant.errors import AssistantError, EmptyCase
 from assistant.index.bm25 import bm25_tokenize, entities_from_meta
+from assistant.index.crosslingual import Crosslingual
 from assistant.index.embedding import Embedder
 from assistant.index.narrow import narrow_passage
 from assistant.index.store import IndexStore, StoredChunk, check_case_id
@@ -66,11 +67,13 @@ class Retriever:
     """BM25 + dense over one case's collection, fused with RRF."""
 
     def __init__(self, store: IndexStore, embedder: Embedder, settings: RetrievalSettings,
-                 query_terms: Callable[[str], list[str]] | None = None) -> None:
+                 query_terms: Callable[[str], list[str]] | None = None,
+                 crosslingual: Crosslingual | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.query_terms = query_terms
+        self.crosslingual = crosslingual  # the multilingual ranking and the re-scoring of foreign candidates
 
     def retrieve(self, case: str, question: str, *, filters: RetrievalFilters | None = None,
                  top_k: int | None = None, mode: str | None = None) -> list[Passage]:
@@ -105,7 +108,18 @@ class Retriever:
             hits = self.store.dense_query(case, qvec, want)
             rankings.append([cid for cid, _ in hits if allowed is None or cid in allowed][:depth])
             weights.append(self.settings.dense_weight)
-        fused = rrf_fuse(rankings, k=self.settings.rrf_k, weights=weights)[:top_k]
+        foreign: list[str] = []  # the multilingual ranking: fused (its head), and re-scored (all of it)
+        if self.crosslingual is not None and mode in ("hybrid", "dense"):
+            want = depth if allowed is None else min(n_chunks, depth * 10)
+            foreign = [cid for cid in self.crosslingual.ranking(case, question, want)
+                       if allowed is None or cid in allowed][:depth]
+            if foreign:
+                rankings.append(foreign[: self.crosslingual.settings.ml_depth])
+                weights.append(self.crosslingual.weight)
+        fused = rrf_fuse(rankings, k=self.settings.rrf_k, weights=weights)
+        if self.crosslingual is not None:
+            fused = self.crosslingual.rescore(case, question, fused, self.settings.rrf_k, pool=foreign)
+        fused = fused[:top_k]
         chunks = self.store.get_chunks(case, [cid for cid, _ in fused])
         passages = [stored_passage(chunks[cid], case, score=score, rank=rank)
                     for rank, (cid, score) in enumerate(fused, start=1) if cid in chunks]

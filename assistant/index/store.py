@@ -118,6 +118,11 @@ class IndexStore:
         return self._client.get_or_create_collection(
             f"case_{check_case_id(case)}", embedding_function=None, metadata=self._collection_meta)
 
+    def side_collection(self, case: str, space: str) -> Any:
+        """A second vector space of the case in its own collection (`index.multilingual`: "ml_<case>")."""
+        return self._client.get_or_create_collection(
+            f"{space}_{check_case_id(case)}", embedding_function=None, metadata=self._collection_meta)
+
     # ---- writes ---------------------------------------------------------------------------------------------
     def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
                        vectors: np.ndarray) -> None:
@@ -248,10 +253,11 @@ class IndexStore:
         check_case_id(case)
         with self._lock:
             existed = self.has_case(case)
-            try:
-                self._client.delete_collection(f"case_{case}")
-            except Exception:  # no collection: nothing was ever written
-                log.debug("delete_case no_collection case=%s", case)
+            for name in (f"case_{case}", f"ml_{case}"):  # ml_: the multilingual vectors (index.multilingual)
+                try:
+                    self._client.delete_collection(name)
+                except Exception:  # no collection: nothing was ever written
+                    log.debug("delete_case no_collection case=%s", case)
             self._db.execute("DELETE FROM sources WHERE case_id=?", (case,))
             self._db.execute("DELETE FROM cases WHERE case_id=?", (case,))
             self._db.commit()

@@ -17,7 +17,9 @@ from typing import Any, Protocol
 from assistant.config import Settings
 from assistant.errors import IngestError
 from assistant.index.embedding import Embedder
+from assistant.index.multilingual import MultilingualIndex
 from assistant.index.store import IndexStore, check_case_id
+from assistant.ingest.languages import annotate_languages
 from assistant.text.untranslated import count_untranslated
 from assistant.types import Chunk, Entity
 
@@ -40,7 +42,8 @@ class IngestReport:
     not_evidence: list[str] = field(default_factory=list)
     chunks: int = 0
     timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "pii": 0.0, "embed": 0.0,
-                                                                "index": 0.0, "finalize": 0.0})
+                                                                "index": 0.0, "finalize": 0.0,
+                                                                "multilingual": 0.0})
 
     @property
     def exit_code(self) -> int:
@@ -75,6 +78,7 @@ class Ingestor:
         self.tagger = tagger
         self.tokenizer = tokenizer
         self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
+        self.multilingual: MultilingualIndex | None = None  # embeds non-English originals a second time
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None) -> IngestReport:
@@ -145,6 +149,7 @@ class Ingestor:
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
         if not chunks:
             raise IngestError(rel, "no text to index")
+        chunks = annotate_languages(chunks, self.settings.language)
         t1 = time.perf_counter()
         tagged = self.tag_chunks(chunks)
         t2 = time.perf_counter()
@@ -154,11 +159,15 @@ class Ingestor:
             report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
                                       "identifiers and their own words, and never used as an answer"))
         t3 = time.perf_counter()
+        if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
+            self.multilingual.replace_source(case, rel, tagged)
+        t_ml = time.perf_counter()
         self.store.replace_source(case, rel, doc.sha256 or sha, tagged, vectors)
         if self.on_committed is not None:
             self.on_committed(case, rel, tagged)
         t4 = time.perf_counter()
-        for key, dt in (("parse", t1 - t0), ("pii", t2 - t1), ("embed", t3 - t2), ("index", t4 - t3)):
+        for key, dt in (("parse", t1 - t0), ("pii", t2 - t1), ("embed", t3 - t2), ("multilingual", t_ml - t3),
+                        ("index", t4 - t_ml)):
             report.timings[key] += dt
         report.ingested.append(rel)
         report.chunks += len(tagged)

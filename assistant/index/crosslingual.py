@@ -1,0 +1,109 @@
+"""Search across languages, as the retriever sees it: one more ranking (the question against the non-English
+originals that have no translation, `index.multilingual`) and the re-scoring of the fused head with EmbeddingGemma
+(`index.rerank`) when the head holds such an original. Either part may be absent; the retriever then does without it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+from assistant.config import LanguageSettings
+from assistant.index.multilingual import MultilingualIndex
+from assistant.index.rerank import GemmaScorer, rerank_head
+from assistant.index.store import IndexStore, StoredChunk
+from assistant.text.messages import message_records
+from assistant.types import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+
+def has_untranslated(chunk: StoredChunk) -> bool:
+    """The chunk holds an original without a translation (indexes built before `has_untranslated` was stored
+    answer from their messages' declared languages)."""
+    return bool(chunk.meta.get("has_untranslated")) or any(r.untranslated for r in message_records(chunk.meta))
+
+
+def rescoring_texts(chunk: StoredChunk) -> list[str]:
+    """What the re-scorer reads of a candidate: a prose chunk's text; for a message window each message's line on
+    its own, with its "[time] sender → recipient:" prefix (names and dates a question asks by), and for a translated
+    original the same prefix before the original, so one message is not diluted by the rest of its window."""
+    records = message_records(chunk.meta)
+    if not records:
+        return [chunk.text]
+    texts = []
+    for r in records:
+        if not 0 <= r.start < r.end <= len(chunk.text):
+            continue
+        prefix = chunk.text[chunk.text.rfind("\n", 0, r.start) + 1 : r.start]
+        texts.append(prefix + chunk.text[r.start : r.end])
+        if r.foreign and r.translation.strip():
+            texts.append(prefix + r.body)
+    return list(dict.fromkeys(t for t in texts if t.strip())) or [chunk.text]
+
+
+class Crosslingual:
+    def __init__(self, store: IndexStore, multilingual: MultilingualIndex | None, scorer: GemmaScorer | None,
+                 settings: LanguageSettings) -> None:
+        self.store = store
+        self.multilingual = multilingual
+        self.scorer = scorer
+        self.settings = settings
+
+    @property
+    def weight(self) -> float:
+        rescoring = self.scorer is not None and self.settings.rerank and not self.scorer.status
+        return self.settings.ml_weight if rescoring else self.settings.ml_weight_alone
+
+    @property
+    def note(self) -> str:
+        """Why foreign candidates are ranked without the re-scorer ("" when it is in use or switched off)."""
+        if self.scorer is None or not self.settings.rerank:
+            return ""
+        why = self.scorer.status
+        return f"{why}; messages in other languages are ranked by multilingual-e5-small only" if why else ""
+
+    def annotate(self, answer: Answer, passages: Sequence[Passage]) -> Answer:
+        """The answer with `note` added when passages in other languages were ranked without the re-scorer."""
+        note = self.note
+        if not note or not any(p.meta.get("has_untranslated") for p in passages):
+            return answer
+        return dataclasses.replace(answer, notes=(*answer.notes, note))
+
+    def ranking(self, case: str, question: str, k: int) -> list[str]:
+        if self.multilingual is None:
+            return []
+        hits = self.multilingual.search(case, question, k, translated=self.settings.ml_translated)
+        return [cid for cid, cos in hits if cos >= self.settings.ml_min_cosine]
+
+    def rescore(self, case: str, question: str, fused: list[tuple[str, float]], rrf_k: int,
+                pool: list[str] | None = None) -> list[tuple[str, float]]:
+        """`fused` with its head (and the multilingual ranking's best `rerank_n`, `pool`) re-ordered by
+        EmbeddingGemma when the head holds a non-English original without a translation (translated ones are ranked
+        through their translation; re-scoring heads that held only those moved English prose holding the answer out
+        of the top 5: tests/test_pipeline.py demo evidence@5 33/38)."""
+        scorer = self.scorer
+        if scorer is None or not self.settings.rerank or scorer.status or self.settings.rerank_n < 2:
+            return fused
+        head = [cid for cid, _ in fused[: self.settings.rerank_n]]
+        extra = [cid for cid in (pool or [])[: self.settings.rerank_n] if cid not in head]  # foreign, not fused in
+        if extra:  # joined to the head, so the re-scorer sees every candidate the multilingual ranking found
+            score = dict(fused)
+            fused = [*fused[: len(head)], *((cid, score.get(cid, 0.0)) for cid in extra),
+                     *(item for item in fused[len(head):] if item[0] not in set(extra))]
+            head += extra
+        chunks = self.store.get_chunks(case, head)
+        if len(chunks) != len(head) or not any(map(has_untranslated, chunks.values())):
+            return fused
+        groups = [rescoring_texts(chunks[cid]) for cid in head]
+        flat = [t for group in groups for t in group]
+        scores = scorer.scores(question, flat)
+        if scores is None:
+            return fused
+        best: list[float] = []
+        at = 0
+        for group in groups:
+            best.append(float(scores[at : at + len(group)].max()))
+            at += len(group)
+        log.info("rescore case=%s candidates=%d texts=%d", case, len(head), len(flat))
+        return rerank_head(fused, best, weight=self.settings.rerank_weight, rrf_k=rrf_k)

