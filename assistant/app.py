@@ -122,8 +122,10 @@ class App:
         return self.store.list_cases()
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
-               on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
-        report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress)
+               on_progress: Callable[[int, int, str], None] | None = None, wait: float = 0.0,
+               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+        report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress, wait=wait,
+                                      on_wait=on_wait)
         log.info("ingest case=%s ingested=%d unchanged=%d failed=%d chunks=%d", case, len(report.ingested),
                  len(report.unchanged), len(report.failed), report.chunks)
         return report

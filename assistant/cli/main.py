@@ -30,7 +30,8 @@ def _app() -> App:
 
 
 def cmd_ingest(args: argparse.Namespace, app: App) -> int:
-    report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress)
+    report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress, wait=args.wait,
+                        on_wait=lambda message: print(message, file=sys.stderr))
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -38,6 +39,8 @@ def cmd_ingest(args: argparse.Namespace, app: App) -> int:
             print(f"skipped: {source}: {reason}", file=sys.stderr)
         for source, note in report.notes:
             print(f"note: {source}: {note}", file=sys.stderr)
+        for source, old, new in report.replaced:
+            print(f"replaced: {source} (sha256 {old[:12]} \u2192 {new[:12]})", file=sys.stderr)
         print(f"case {report.case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
               f"{len(report.failed)} skipped, {report.chunks} chunks")
     return report.exit_code
@@ -125,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--case", required=True)
     ing.add_argument("--json", action="store_true")
     ing.add_argument("--no-progress", action="store_true")
+    ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="when another process is writing the case, wait up to this long (default: fail at once)")
     ing.set_defaults(func=cmd_ingest)
 
     ask = sub.add_parser("ask", help="ask a question about one case")

@@ -1,20 +1,19 @@
-"""Persistent index: one Chroma collection per case (vectors, text, metadata), a BM25 index beside it, and an ingest
-manifest that makes re-ingest incremental and crash-safe.
+"""Persistent index: one Chroma collection per case (vectors, text, metadata), a BM25 index beside it, and the ingest
+manifest (`index.manifest`) that makes re-ingest incremental and crash-safe.
 
-Crash safety: a source is marked `pending` in the manifest before its chunks are written and `complete` after.
-A source found `pending` (a crash mid-file) is re-done from scratch on the next ingest: its old chunks are deleted
-by `source` first, so the collection never holds a half-written file next to a `complete` mark. BM25 is derived
-data: built at the end of each ingest (`finalize`), and rebuilt from Chroma whenever the case's generation counter
-moved without one (a crash between a write and the finalize)."""
+Integrity model (docs/architecture.md): a version of a source is recorded `pending` before any chunk is written; its
+chunks carry the version's sha256 in their ids and metadata; one SQLite transaction then makes it the served version
+(`Manifest.complete`), and only after that are the old version's chunks deleted. Every read (BM25 catalog, dense
+query, point reads, streams) serves only chunks whose (source, sha256) is the served version, so a crash between any
+two steps never shows half a source or two versions; `index.fsck` finds and drops what a crash left behind. BM25 is
+derived data stamped with the case's generation and manifest digest: stale means rebuilt, never served."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,15 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index, bm25_text
+from assistant.index.durable import kill_point, private_dir
 from assistant.index.lru import LruCache
-from assistant.index.persisted import load_part, save_part
+from assistant.index.manifest import Manifest, SourceRow
+from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25, save_chunks, stamp_of
 from assistant.types import Chunk
 
 log = logging.getLogger(__name__)
 
+ADD_BATCH = 256  # chunks per Chroma add
 READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
 CATALOG_CACHE_CASES = 4  # default LRU capacity; see RetrievalSettings.catalog_cache_cases for the measurement
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -74,91 +76,117 @@ class IndexStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        self.index_dir = index_dir
-        index_dir.mkdir(parents=True, exist_ok=True)
+        self.index_dir = private_dir(index_dir)
         self._client = chromadb.PersistentClient(
-            path=str(index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
-        self._db = sqlite3.connect(str(index_dir / "manifest.sqlite"), check_same_thread=False, timeout=60)
-        self._db.executescript(
-            "CREATE TABLE IF NOT EXISTS sources (case_id TEXT, source TEXT, sha256 TEXT, n_chunks INTEGER,"
-            " status TEXT, updated REAL, PRIMARY KEY (case_id, source));"
-            "CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, generation INTEGER);")
+            path=str(private_dir(index_dir / "chroma")), settings=ChromaSettings(anonymized_telemetry=False))
+        self.manifest = Manifest(index_dir / "manifest.sqlite")
         self._lock = threading.RLock()
-        self._catalogs: LruCache[str, tuple[int, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
-        self._keywords: LruCache[str, tuple[int, Bm25Index]] = LruCache(catalog_cache_cases)  # cases without a catalog
+        self._catalogs: LruCache[str, tuple[Stamp, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
+        self._keywords: LruCache[str, tuple[Stamp, Bm25Index]] = LruCache(catalog_cache_cases)  # without a catalog
 
     # ---- manifest -------------------------------------------------------------------------------------------
     def list_cases(self) -> list[str]:
-        with self._lock:
-            return [r[0] for r in self._db.execute("SELECT case_id FROM cases ORDER BY case_id")]
+        return self.manifest.list_cases()
 
     def has_case(self, case: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM cases WHERE case_id=?", (case,)).fetchone() is not None
+        return self.manifest.has_case(case)
 
     def generation(self, case: str) -> int:
-        with self._lock:
-            row = self._db.execute("SELECT generation FROM cases WHERE case_id=?", (case,)).fetchone()
-        return int(row[0]) if row else -1
+        return self.manifest.generation(case)
 
-    def source_state(self, case: str, source: str) -> tuple[str, str] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT sha256, status FROM sources WHERE case_id=? AND source=?", (case, source)).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+    def stamp(self, case: str) -> Stamp:
+        """What a derived index of this case must carry to be current: format, generation, manifest digest."""
+        return stamp_of(self.manifest.generation(case), self.manifest.digest(case))
+
+    def source_state(self, case: str, source: str) -> SourceRow | None:
+        """The served version of a source (sha256, origin, chunk count), None when the case does not serve it."""
+        return self.manifest.served(case).get(source)
 
     def sources(self, case: str) -> list[tuple[str, int, str]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT source, n_chunks, status FROM sources WHERE case_id=? ORDER BY source", (case,)).fetchall()
-        return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
+        """(source, chunks, status) for every served and in-flight version, served first."""
+        served = [(r.source, r.n_chunks, "complete") for r in self.manifest.served(case).values()]
+        return served + [(r.source, r.n_chunks, "pending") for r in self.manifest.pending(case)]
 
     def _collection(self, case: str) -> Any:
         return self._client.get_or_create_collection(
             f"case_{check_case_id(case)}", embedding_function=None, metadata={"hnsw:space": "cosine"})
 
-    # ---- writes ---------------------------------------------------------------------------------------------
+    # ---- writes (callers hold the case's CaseLock) ----------------------------------------------------------
     def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
-                       vectors: np.ndarray) -> None:
-        """Atomically (from the manifest's point of view) replace every chunk of one source."""
+                       vectors: np.ndarray, origin: str = "") -> None:
+        """Write a new version of one source beside the served one, swap it in, then delete the old version."""
         check_case_id(case)
+        row = SourceRow(source, sha256, origin, len(chunks))
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO cases VALUES (?, 0)", (case,))
-            self._db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, 'pending', ?)",
-                             (case, source, sha256, len(chunks), time.time()))
-            self._db.commit()
+            self.manifest.begin(case, row)
             col = self._collection(case)
-            col.delete(where={"source": source})
-            for start in range(0, len(chunks), 256):
-                part = chunks[start : start + 256]
-                col.add(ids=[c.chunk_id for c in part], embeddings=vectors[start : start + len(part)].tolist(),
-                        documents=[c.text for c in part], metadatas=[chunk_metadata(c) for c in part])
-            self._db.execute("UPDATE sources SET status='complete', updated=? WHERE case_id=? AND source=?",
-                             (time.time(), case, source))
-            self._db.execute("UPDATE cases SET generation = generation + 1 WHERE case_id=?", (case,))
-            self._db.commit()
+            col.delete(where={"$and": [{"source": source}, {"source_hash": sha256}]})  # a crashed try of this one
+            for start in range(0, len(chunks), ADD_BATCH):
+                part = chunks[start : start + ADD_BATCH]
+                col.upsert(ids=[c.chunk_id for c in part], embeddings=vectors[start : start + len(part)].tolist(),
+                        documents=[c.text for c in part],
+                        metadatas=[{**chunk_metadata(c), "source_hash": sha256} for c in part])
+                kill_point("chroma_add")
+            kill_point("before_swap")
+            self.manifest.complete(case, row)
+            kill_point("after_swap")
+            col.delete(where={"$and": [{"source": source}, {"source_hash": {"$ne": sha256}}]})
         log.info("index replace case=%s chunks=%d", case, len(chunks))
 
-    # ---- reads ----------------------------------------------------------------------------------------------
+    def remove_source(self, case: str, source: str) -> int:
+        """Delete every version of a source from Chroma and the manifest; returns the chunks deleted."""
+        with self._lock:
+            col = self._collection(case)
+            ids = col.get(where={"source": source}, include=[])["ids"]
+            self.manifest.drop(case, source)
+            for start in range(0, len(ids), READ_PAGE):
+                col.delete(ids=ids[start : start + READ_PAGE])
+        return len(ids)
+
+    def delete_chunks(self, case: str, chunk_ids: Sequence[str]) -> None:
+        """Drop chunks by id (fsck --repair: orphans and leftovers of crashed writes)."""
+        col = self._collection(case)
+        for start in range(0, len(chunk_ids), READ_PAGE):
+            col.delete(ids=list(chunk_ids[start : start + READ_PAGE]))
+
+    def census(self, case: str) -> dict[tuple[str, str], list[str]]:
+        """Every chunk id in Chroma grouped by (source, sha256), served or not (for fsck)."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for cid, chunk in self._read_chunks(case, texts=False, every=True):
+            key = (str(chunk.meta.get("source", "")), str(chunk.meta.get("source_hash", "")))
+            out.setdefault(key, []).append(cid)
+        return out
+
+    # ---- reads: served versions only ---------------------------------------------------------------------
+    def _served_hashes(self, case: str) -> dict[str, str]:
+        return {src: row.sha256 for src, row in self.manifest.served(case).items()}
+
+    @staticmethod
+    def _is_served(meta: dict[str, Any] | None, served: dict[str, str]) -> bool:
+        meta = meta or {}
+        return served.get(str(meta.get("source", ""))) == meta.get("source_hash")
+
     def catalog(self, case: str) -> tuple[dict[str, StoredChunk], Bm25Index]:
-        """All chunks of a case and its BM25 index, cached per generation (at most `catalog_cache_cases` cases in
+        """All served chunks of a case and its BM25 index, cached per stamp (at most `catalog_cache_cases` cases in
         memory, least recently used evicted first) and persisted beside Chroma."""
-        gen = self.generation(case)
+        stamp = self.stamp(check_case_id(case))
         with self._lock:
             cached = self._catalogs.get(case)
-            if cached and cached[0] == gen:
+            if cached and cached[0] == stamp:
                 return cached[1], cached[2]
-            chunks = load_part(self.index_dir, check_case_id(case), gen, "chunks")
-            bm25 = load_part(self.index_dir, case, gen, "bm25")
-            if not isinstance(chunks, dict) or not isinstance(bm25, Bm25Index):
+            stored = load_chunks(self.index_dir, case, stamp)
+            bm25 = load_bm25(self.index_dir, case, stamp)
+            if stored is None or bm25 is None:
                 chunks = dict(self._read_chunks(case))
                 ids = sorted(chunks)
                 bm25 = Bm25Index.build(ids, [bm25_text(chunks[i].text, chunks[i].meta) for i in ids])
-                save_part(self.index_dir, case, gen, "chunks", chunks)
-                save_part(self.index_dir, case, gen, "bm25", bm25)
-                log.info("catalog built case=%s generation=%d chunks=%d", case, gen, len(chunks))
+                save_chunks(self.index_dir, case, stamp, {cid: (c.text, c.meta) for cid, c in chunks.items()})
+                save_bm25(self.index_dir, case, stamp, bm25)
+                log.info("catalog built case=%s generation=%d chunks=%d", case, stamp[1], len(chunks))
+            else:
+                chunks = {cid: StoredChunk(cid, text, meta) for cid, (text, meta) in stored.items()}
             self._keywords.pop(case)  # the catalog entry holds it
-            evicted = self._catalogs.put(case, (gen, chunks, bm25))
+            evicted = self._catalogs.put(case, (stamp, chunks, bm25))
             if evicted:
                 log.info("catalog cache evicted cases=%s", ",".join(evicted))
             return chunks, bm25
@@ -166,33 +194,36 @@ class IndexStore:
     def keyword_index(self, case: str) -> Bm25Index:
         """The case's BM25 index alone (a quarter of a catalog's memory and load time, bench_catalog_cache.py):
         what a question needs, its passages then read by id (`get_chunks`). Built with the catalog when missing."""
-        gen = self.generation(case)
+        stamp = self.stamp(check_case_id(case))
         with self._lock:
             cached = self._catalogs.get(case)
-            if cached and cached[0] == gen:
+            if cached and cached[0] == stamp:
                 return cached[2]
             keyed = self._keywords.get(case)
-            if keyed and keyed[0] == gen:
+            if keyed and keyed[0] == stamp:
                 return keyed[1]
-            bm25 = load_part(self.index_dir, check_case_id(case), gen, "bm25")
-            if not isinstance(bm25, Bm25Index):
+            bm25 = load_bm25(self.index_dir, case, stamp)
+            if bm25 is None:
                 return self.catalog(case)[1]
-            self._keywords.put(case, (gen, bm25))
+            self._keywords.put(case, (stamp, bm25))
             return bm25
 
     def get_chunks(self, case: str, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
-        """The named chunks (absent ids left out): from the cached catalog when current, else point reads."""
-        gen = self.generation(case)
+        """The named served chunks (absent or unserved ids left out): from the cached catalog when current, else
+        point reads."""
+        stamp = self.stamp(check_case_id(case))
         with self._lock:
             cached = self._catalogs.get(case)
-            if cached and cached[0] == gen:
+            if cached and cached[0] == stamp:
                 return {cid: cached[1][cid] for cid in chunk_ids if cid in cached[1]}
+        served = self._served_hashes(case)
         out: dict[str, StoredChunk] = {}
         col = self._collection(case)
         for start in range(0, len(chunk_ids), READ_PAGE):
             got = col.get(ids=list(chunk_ids[start : start + READ_PAGE]), include=["documents", "metadatas"])
             for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
-                out[cid] = StoredChunk(cid, doc or "", dict(meta or {}))
+                if self._is_served(meta, served):
+                    out[cid] = StoredChunk(cid, doc or "", dict(meta or {}))
         return out
 
     def finalize(self, case: str) -> int:
@@ -211,32 +242,45 @@ class IndexStore:
         return self.get_chunks(case, [chunk_id]).get(chunk_id)
 
     def iter_chunks(self, case: str) -> Iterator[StoredChunk]:
-        """Every chunk of a case, streamed page by page from Chroma, for readers that visit each chunk once."""
+        """Every served chunk of a case, streamed page by page from Chroma, for readers that visit each chunk once."""
         for _, chunk in self._read_chunks(case):
             yield chunk
 
-    def _read_chunks(self, case: str) -> Iterator[tuple[str, StoredChunk]]:
-        """Every stored chunk of a case, read in pages: one unpaged `get` fails above 32,766 chunks (SQLite's limit
-        on query variables), which one large phone extraction exceeds."""
+    def _read_chunks(self, case: str, *, texts: bool = True, every: bool = False) -> Iterator[tuple[str, StoredChunk]]:
+        """Stored chunks of a case (served ones unless `every`), read in pages: one unpaged `get` fails above 32,766
+        chunks (SQLite's limit on query variables), which one large phone extraction exceeds."""
+        served = self._served_hashes(case)
         col = self._collection(case)
         offset = 0
         while True:
-            got = col.get(include=["documents", "metadatas"], limit=READ_PAGE, offset=offset)
-            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
-                yield cid, StoredChunk(cid, doc or "", dict(meta or {}))
+            got = col.get(include=["documents", "metadatas"] if texts else ["metadatas"], limit=READ_PAGE,
+                          offset=offset)
+            docs = got["documents"] if texts else None
+            for n, (cid, meta) in enumerate(zip(got["ids"], got["metadatas"] or [], strict=True)):
+                if every or self._is_served(meta, served):
+                    yield cid, StoredChunk(cid, (docs[n] or "") if docs else "", dict(meta or {}))
             if len(got["ids"]) < READ_PAGE:
                 return
             offset += READ_PAGE
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """The k nearest served chunks: asks Chroma for k plus the number of unserved chunks (zero unless a crash
+        left some), so filtering them out can never leave fewer than k."""
         col = self._collection(case)
         count = col.count()
         if count == 0:
             return []
-        res = col.query(query_embeddings=[vector.tolist()], n_results=min(k, count), where=where,
-                        include=["distances"])
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        served = self.manifest.served(case)
+        unserved = max(0, count - sum(row.n_chunks for row in served.values()))
+        res = col.query(query_embeddings=[vector.tolist()], n_results=min(k + unserved, count), where=where,
+                        include=["distances", "metadatas"])
+        hashes = {src: row.sha256 for src, row in served.items()}
+        hits = [(cid, 1.0 - float(d)) for cid, d, meta in zip(res["ids"][0], res["distances"][0],
+                                                                res["metadatas"][0], strict=True)
+                if self._is_served(meta, hashes)]
+        return hits[:k]
 
     def count(self, case: str) -> int:
-        return int(self._collection(case).count()) if self.has_case(case) else 0
+        """Served chunks of the case (what retrieval can return)."""
+        return sum(row.n_chunks for row in self.manifest.served(case).values()) if self.has_case(case) else 0

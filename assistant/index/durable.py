@@ -1,0 +1,65 @@
+"""How persisted index files are written: private (folders 0700, files 0600), whole or not at all (temporary file,
+fsync, rename), and with named kill points that a fault-injection test can arm.
+
+`kill_point(name)` is inert unless the environment variable ASSISTANT_FAULT_KILL names that point; then the process
+SIGKILLs itself there (on the n-th hit when ASSISTANT_FAULT_AT=n, default 1), exactly like a power cut or an OOM kill.
+Nothing else reads these variables; production never sets them."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+KILL_ENV = "ASSISTANT_FAULT_KILL"
+KILL_AT_ENV = "ASSISTANT_FAULT_AT"
+KILL_POINTS = ("chroma_add", "before_swap", "after_swap", "bm25_save")
+_hits: dict[str, int] = {}
+
+
+def kill_point(name: str) -> None:
+    """SIGKILL this process here when the fault-injection variable names this point; otherwise do nothing."""
+    if os.environ.get(KILL_ENV) != name:
+        return
+    _hits[name] = _hits.get(name, 0) + 1
+    if _hits[name] >= int(os.environ.get(KILL_AT_ENV, "1")):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) and make it 0700: case data is readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make sure `path` exists as a 0600 file inside a 0700 folder (before SQLite or anyone else opens it)."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+    return path
+
+
+def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:
+    """Write `data` to `path` so a reader sees the old file or the whole new one, never a torn one."""
+    private_dir(path.parent)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(data)
+        _write_all(fd, view[: len(data) // 2])
+        if kill:
+            kill_point(kill)  # a torn temporary file is what a crash here leaves
+        _write_all(fd, view[len(data) // 2 :])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view) :]
