@@ -1,4 +1,5 @@
-"""`assistant` command line: ingest, ask, tag, eval, serve, cases, demo, users, audit (DESIGN.md contract)."""
+"""`assistant` command line: ingest, ask, tag, eval, serve, cases, demo, users, audit, fsck, remove (DESIGN.md
+contract)."""
 
 from __future__ import annotations
 
@@ -161,12 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from assistant.cli.admin import register
+    from assistant.cli.integrity import register as register_integrity
     from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
 
     register(sub)
     register_models(sub)
     register_links(sub)
+    register_integrity(sub)
     return p
 
 
