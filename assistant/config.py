@@ -157,6 +157,16 @@ class LinksSettings(BaseModel):
     min_reason_chars: int = Field(15, description="Shortest break-glass reason accepted")
 
 
+class IngestSettings(BaseModel):
+    max_file_mb: int = Field(512, description="Largest file read whole into memory (text, PDF, DOCX, e-mail, message "
+                             "exports, images); larger ones are refused with the reason")
+    max_streamed_mb: int = Field(16_384, description="Largest phone report, database or zip (read from its path), "
+                                 "and the most a zip may inflate to")
+    max_zip_ratio: float = Field(100.0, description="Most a zip above 10 MiB inflated may inflate per byte: the "
+                                 "highest seen on real archives was 25.4x (DOCX), a deflate bomb is about 1,000x "
+                                 "(assistant/loaders/limits.py)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
 
@@ -173,6 +183,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    ingest: IngestSettings = IngestSettings()
     llm: LLMSettings = LLMSettings()
     pii: PiiSettings = PiiSettings()
     ui: UISettings = UISettings()

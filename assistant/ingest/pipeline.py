@@ -21,6 +21,7 @@ from assistant.index.embedding import Embedder
 from assistant.index.lock import CaseLock
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
+from assistant.loaders.limits import Limits
 from assistant.text.untranslated import count_untranslated
 from assistant.types import Chunk, Entity
 
@@ -86,6 +87,8 @@ class Ingestor:
         self.tagger = tagger
         self.tokenizer = tokenizer
         self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
+        caps = settings.ingest
+        self.limits = Limits(caps.max_file_mb, caps.max_streamed_mb, caps.max_zip_ratio)
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None, origin: str | None = None, wait: float = 0.0,
@@ -152,7 +155,7 @@ class Ingestor:
         from assistant.loaders import parse_source, read_source
 
         t0 = time.perf_counter()
-        read = read_source(path, root)  # read once: the hash is of the bytes that are parsed
+        read = read_source(path, root, self.limits)  # read once: the hash is of the bytes that are parsed
         sha = read.sha256
         old = self.store.source_state(case, rel)
         if old is not None and old.sha256 == sha:

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from assistant.errors import IngestError
 from assistant.loaders.files import open_regular, refusal
+from assistant.loaders.limits import ZIP_SUFFIXES, Limits, check_size, check_zip
 from assistant.types import Document
 
 log = logging.getLogger(__name__)
+DEFAULT_LIMITS = Limits()
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl", ".json",
                                                 ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip",  # loaders.phone
@@ -123,8 +125,9 @@ class SourceFile:
     data: bytes | None
 
 
-def read_source(path: Path, root: Path) -> SourceFile:
-    """Check and read one file once (IngestError with the reason when it may not or cannot be read)."""
+def read_source(path: Path, root: Path, limits: Limits = DEFAULT_LIMITS) -> SourceFile:
+    """Check and read one file once (IngestError with the reason when it may not or cannot be read, is over a size
+    cap or is a zip that would inflate too far: `loaders.limits`)."""
     source = relative_source(path, root)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -132,7 +135,10 @@ def read_source(path: Path, root: Path) -> SourceFile:
     reason = refusal(path, root)
     if reason is not None:
         raise IngestError(source, reason)
+    check_size(path, source, limits, streamed=suffix in _PHONE_PATH_SUFFIXES)
     if suffix in _PHONE_PATH_SUFFIXES:
+        if suffix in ZIP_SUFFIXES:
+            check_zip(path, source, limits)
         return SourceFile(path, source, suffix, file_sha256(path, source), None)
     try:
         with open_regular(path, source) as handle:
@@ -141,6 +147,8 @@ def read_source(path: Path, root: Path) -> SourceFile:
         raise IngestError(source, f"cannot read: {exc.strerror or exc}") from exc
     if not data:
         raise IngestError(source, "empty file (0 bytes)")
+    if suffix in ZIP_SUFFIXES:
+        check_zip(data, source, limits)
     return SourceFile(path, source, suffix, hashlib.sha256(data).hexdigest(), data)
 
 
