@@ -23,6 +23,7 @@ DEFAULT_LIMITS = Limits()
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl", ".json",
                                                 ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip",  # loaders.phone
+                                                ".html", ".htm",  # Telegram HTML exports only
                                                 ".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scans: loaders.ocr
 
 __all__ = ["SUPPORTED_SUFFIXES", "SourceFile", "discover", "discover_files", "file_sha256", "load_file",
@@ -204,6 +205,10 @@ def _dispatch(suffix: str, data: bytes, source: str, sha256: str) -> tuple[Docum
             from assistant.loaders.phone import load_telegram
 
             return load_telegram(data, source, sha256)
+        case ".html" | ".htm":
+            from assistant.loaders.phone import load_telegram_html
+
+            return load_telegram_html(data, source, sha256)
         case ".pdf":
             from assistant.loaders.pdf import load_pdf
 

@@ -64,6 +64,21 @@ def load_telegram(data: bytes, source: str, sha256: str) -> tuple[Document, list
     return build_document(records, source, sha256, notes)
 
 
+def load_telegram_html(data: bytes, source: str, sha256: str) -> tuple[Document, list[str]]:
+    """A Telegram Desktop HTML chat page; any other HTML is refused (web pages are not evidence formats we read)."""
+    from assistant.loaders.phone import telegram_html
+
+    try:
+        html = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(source, f"HTML is not UTF-8 (invalid byte at offset {exc.start})") from exc
+    if not telegram_html.looks_like_export(html[:20000]):
+        raise IngestError(source, "HTML file that is not a Telegram Desktop chat export: not read (export web pages "
+                                  "as PDF or text to ingest them)")
+    records, notes = telegram_html.parse_export(html, source)
+    return build_document(records, source, sha256, notes)
+
+
 def load_path(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
     """A UFDR / PA XML report, a phone database or a zip of phone evidence, read from the path (never loaded whole
     into memory)."""
