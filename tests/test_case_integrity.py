@@ -269,3 +269,24 @@ def test_fsck_cli_reports_then_repairs(app: Any, tmp_path: Path, capsys: pytest.
     assert out["clean"] and any(line.startswith("links rebuilt") for line in out["repaired"])
     assert "notes.txt" in app.link_store.case_sources("cli")
     assert zipfile.is_zipfile(part_path(app.store.index_dir, "cli", "bm25"))
+
+
+def test_fsck_finds_links_of_a_version_no_longer_served(app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli.main import build_parser
+
+    root = _write(tmp_path / "A", "Call 07700 900418 about the kite.\n")
+    app.ingest([root], "links-stale", progress=False)
+    _write(root, "Call 07700 900419 about the kite, not the other number.\n")
+    _crash_at(monkeypatch, "after_swap")  # swapped, but killed before the links index heard of it
+    with pytest.raises(Crash):
+        app.ingest([root], "links-stale", progress=False)
+    monkeypatch.undo()
+    args = build_parser().parse_args(["fsck", "--case", "links-stale", "--json"])
+    assert args.func(args, app) == 1
+    kinds = {p["kind"] for p in json.loads(capsys.readouterr().out)["problems"]}
+    assert kinds == {"orphan_chunks", "links", "stale_bm25"}  # the crash also skipped the keyword index
+    args = build_parser().parse_args(["fsck", "--case", "links-stale", "--repair", "--json"])
+    assert args.func(args, app) == 0 and json.loads(capsys.readouterr().out)["clean"]
+    served = set(app.store.get_chunks("links-stale", list(app.link_store.chunk_values("links-stale"))))
+    assert served and served == set(app.link_store.chunk_values("links-stale"))

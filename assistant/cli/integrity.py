@@ -51,9 +51,12 @@ def _check(app: App, case: str) -> FsckReport:
     report = check(app.store, case)
     indexed = app.link_store.case_sources(case)
     served = {src: row.n_chunks for src, row in app.store.manifest.served(case).items()}
-    differ = sorted(src for src in set(indexed) | set(served) if indexed.get(src) != served.get(src))
+    differ = {src for src in set(indexed) | set(served) if indexed.get(src) != served.get(src)}
+    differ |= {src for cid, (src, _, _) in app.link_store.chunk_values(case).items()
+               if cid not in report.served_ids}  # mentions of a version the case no longer serves
     if differ:
-        report.problems.append(Problem("links", ", ".join(differ[:5]) + (" ..." if len(differ) > 5 else ""),
+        names = sorted(differ)
+        report.problems.append(Problem("links", ", ".join(names[:5]) + (" ..." if len(names) > 5 else ""),
                                        f"the links index disagrees with the case on {len(differ)} source(s)",
                                        "rebuild the case's links from its stored chunks"))
     return report

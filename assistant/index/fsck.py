@@ -39,6 +39,7 @@ class FsckReport:
     chunks: int = 0
     problems: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    served_ids: frozenset[str] = frozenset()  # the chunk ids a reader may see (for checks of other stores)
 
     @property
     def clean(self) -> bool:
@@ -78,6 +79,7 @@ def check(store: IndexStore, case: str) -> FsckReport:
             report.problems.append(Problem(
                 "orphan_chunks", source, f"{len(orphans)} chunks of version {sha[:12] or '(none)'} that the manifest "
                 "does not serve (an old version left by a crash, or a removed source)", "delete them", tuple(orphans)))
+    report.served_ids = frozenset(cid for row in served.values() for cid in census.get((row.source, row.sha256), []))
     found = bm25_stamp(store.index_dir, case)
     if found != store.stamp(case):
         why = "missing" if found is None else f"built at generation {found[1]}, the case is at {store.generation(case)}"
