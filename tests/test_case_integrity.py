@@ -290,3 +290,36 @@ def test_fsck_finds_links_of_a_version_no_longer_served(app: Any, tmp_path: Path
     assert args.func(args, app) == 0 and json.loads(capsys.readouterr().out)["clean"]
     served = set(app.store.get_chunks("links-stale", list(app.link_store.chunk_values("links-stale"))))
     assert served and served == set(app.link_store.chunk_values("links-stale"))
+
+
+WRITER = """
+import sys
+from pathlib import Path
+import numpy as np
+from assistant.index.store import IndexStore
+from assistant.types import Chunk
+word = sys.argv[2]
+chunks = [Chunk(chunk_id=f"c:{word}:{i}", case="c", source="s.txt", locator="l", text=f"{word} {i}", start=0, end=1,
+                content_hash=f"{word}{i}", source_hash=word, kind="text") for i in range(20)]
+IndexStore(Path(sys.argv[1])).replace_source("c", "s.txt", word, chunks, np.load(sys.argv[3]))
+"""
+
+
+def test_a_long_lived_reader_sees_a_swap_made_by_another_process(tmp_path: Path) -> None:
+    """Chroma holds a collection's vectors in memory per process: without the reopen, the reader below kept
+    returning the old version's ids and never found the new chunks."""
+    index_dir = tmp_path / "idx"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    rng = np.random.default_rng(7)
+    for word in ("old", "new"):
+        np.save(tmp_path / f"{word}.npy", rng.standard_normal((20, 8)).astype(np.float32))
+    subprocess.run([sys.executable, "-c", WRITER, str(index_dir), "old", str(tmp_path / "old.npy")], check=True,
+                   env=env)
+    reader = store_module.IndexStore(index_dir)
+    old, new = np.load(tmp_path / "old.npy"), np.load(tmp_path / "new.npy")
+    assert reader.dense_query("c", old[0], 3)[0][0] == "c:old:0"
+    subprocess.run([sys.executable, "-c", WRITER, str(index_dir), "new", str(tmp_path / "new.npy")], check=True,
+                   env=env)
+    hits = reader.dense_query("c", new[0], 3)
+    assert hits[0][0] == "c:new:0" and all(cid.startswith("c:new:") for cid, _ in hits)
+    assert [c.text for c in reader.get_chunks("c", ["c:old:0", "c:new:0"]).values()] == ["new 0"]

@@ -108,6 +108,7 @@ def repair(store: IndexStore, report: FsckReport) -> list[str]:
             done.append(f"{p.source}: deleted {len(p.chunk_ids)} orphan chunks")
     if store.has_case(case):
         store.manifest.bump(case)  # every cached or persisted derived index of the case is now stale
+        store.wrote(case)
         store.finalize(case)
         done.append(f"keyword index rebuilt ({store.count(case)} chunks)")
     log.info("fsck repair case=%s actions=%d", case, len(done))

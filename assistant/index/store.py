@@ -23,6 +23,7 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index, bm25_text
+from assistant.index.chroma import ChromaHandle
 from assistant.index.durable import kill_point, private_dir
 from assistant.index.lru import LruCache
 from assistant.index.manifest import Manifest, SourceRow
@@ -73,12 +74,8 @@ class IndexStore:
     """Chroma PersistentClient under index_dir/chroma + manifest.sqlite + in-memory BM25/catalog caches."""
 
     def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         self.index_dir = private_dir(index_dir)
-        self._client = chromadb.PersistentClient(
-            path=str(private_dir(index_dir / "chroma")), settings=ChromaSettings(anonymized_telemetry=False))
+        self._chroma = ChromaHandle(private_dir(index_dir / "chroma"))
         self.manifest = Manifest(index_dir / "manifest.sqlite")
         self._lock = threading.RLock()
         self._catalogs: LruCache[str, tuple[Stamp, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
@@ -108,8 +105,13 @@ class IndexStore:
         return served + [(r.source, r.n_chunks, "pending") for r in self.manifest.pending(case)]
 
     def _collection(self, case: str) -> Any:
-        return self._client.get_or_create_collection(
-            f"case_{check_case_id(case)}", embedding_function=None, metadata={"hnsw:space": "cosine"})
+        """The case's collection, after reopening the client if another process wrote the case (index.chroma)."""
+        self._chroma.current(check_case_id(case), self.manifest.generation(case))
+        return self._chroma.collection(case)
+
+    def wrote(self, case: str) -> None:
+        """This process moved the case (its own Chroma client holds the change)."""
+        self._chroma.wrote(case, self.manifest.generation(case))
 
     # ---- writes (callers hold the case's CaseLock) ----------------------------------------------------------
     def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
@@ -129,6 +131,7 @@ class IndexStore:
                 kill_point("chroma_add")
             kill_point("before_swap")
             self.manifest.complete(case, row)
+            self.wrote(case)
             kill_point("after_swap")
             col.delete(where={"$and": [{"source": source}, {"source_hash": {"$ne": sha256}}]})
         log.info("index replace case=%s chunks=%d", case, len(chunks))
@@ -139,6 +142,7 @@ class IndexStore:
             col = self._collection(case)
             ids = col.get(where={"source": source}, include=[])["ids"]
             self.manifest.drop(case, source)
+            self.wrote(case)
             for start in range(0, len(ids), READ_PAGE):
                 col.delete(ids=ids[start : start + READ_PAGE])
         return len(ids)
@@ -163,8 +167,8 @@ class IndexStore:
 
     @staticmethod
     def _is_served(meta: dict[str, Any] | None, served: dict[str, str]) -> bool:
-        meta = meta or {}
-        return served.get(str(meta.get("source", ""))) == meta.get("source_hash")
+        sha = served.get(str((meta or {}).get("source", "")))  # a deleted chunk comes back with no metadata
+        return sha is not None and sha == (meta or {}).get("source_hash")
 
     def catalog(self, case: str) -> tuple[dict[str, StoredChunk], Bm25Index]:
         """All served chunks of a case and its BM25 index, cached per stamp (at most `catalog_cache_cases` cases in
