@@ -323,3 +323,17 @@ def test_a_long_lived_reader_sees_a_swap_made_by_another_process(tmp_path: Path)
     hits = reader.dense_query("c", new[0], 3)
     assert hits[0][0] == "c:new:0" and all(cid.startswith("c:new:") for cid, _ in hits)
     assert [c.text for c in reader.get_chunks("c", ["c:old:0", "c:new:0"]).values()] == ["new 0"]
+
+
+def test_uploads_share_one_origin_so_a_new_upload_of_a_name_is_a_reported_update(
+        app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))  # where Gradio puts each upload, one folder each
+    first = _write(tmp_path / "gradio" / "3f2a", V1) / "notes.txt"
+    second = _write(tmp_path / "gradio" / "9c41", V2) / "notes.txt"
+    assert app.ingest([first], "uploads", progress=False).ingested == ["notes.txt"]
+    assert app.store.source_state("uploads", "notes.txt").origin == "upload"
+    report = app.ingest([second], "uploads", progress=False)
+    assert report.replaced == [("notes.txt", _sha(V1), _sha(V2))]
+    assert report.to_json()["replaced"] == [{"source": "notes.txt", "old_sha256": _sha(V1), "new_sha256": _sha(V2)}]
+    folder = _write(tmp_path / "server" / "case", V3)  # the same name from a server folder is another origin
+    assert "refused, not replaced" in app.ingest([folder], "uploads", progress=False).failed[0][1]
