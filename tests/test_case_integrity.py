@@ -337,3 +337,24 @@ def test_uploads_share_one_origin_so_a_new_upload_of_a_name_is_a_reported_update
     assert report.to_json()["replaced"] == [{"source": "notes.txt", "old_sha256": _sha(V1), "new_sha256": _sha(V2)}]
     folder = _write(tmp_path / "server" / "case", V3)  # the same name from a server folder is another origin
     assert "refused, not replaced" in app.ingest([folder], "uploads", progress=False).failed[0][1]
+
+
+def test_an_index_from_before_source_identity_opens_with_its_pending_rows_moved(tmp_path: Path) -> None:
+    import sqlite3
+
+    from assistant.index.manifest import Manifest
+
+    path = tmp_path / "manifest.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE sources (case_id TEXT, source TEXT, sha256 TEXT, n_chunks INTEGER, status TEXT,"
+                     " updated REAL, PRIMARY KEY (case_id, source));"
+                     "CREATE TABLE cases (case_id TEXT PRIMARY KEY, generation INTEGER);"
+                     "INSERT INTO cases VALUES ('old', 4);"
+                     "INSERT INTO sources VALUES ('old', 'a.txt', 'aa', 2, 'complete', 0);"
+                     "INSERT INTO sources VALUES ('old', 'b.txt', 'bb', 3, 'pending', 0);")
+    db.commit()
+    db.close()
+    manifest = Manifest(path)
+    assert [(r.source, r.sha256, r.origin) for r in manifest.served("old").values()] == [("a.txt", "aa", "")]
+    assert [(r.source, r.sha256) for r in manifest.pending("old")] == [("b.txt", "bb")]
+    assert manifest.generation("old") == 4 and stat.S_IMODE(os.stat(path).st_mode) == 0o600
