@@ -358,3 +358,45 @@ def test_an_index_from_before_source_identity_opens_with_its_pending_rows_moved(
     assert [(r.source, r.sha256, r.origin) for r in manifest.served("old").values()] == [("a.txt", "aa", "")]
     assert [(r.source, r.sha256) for r in manifest.pending("old")] == [("b.txt", "bb")]
     assert manifest.generation("old") == 4 and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_full_disk_costs_the_file_in_flight_and_never_serves_a_torn_index(app: Any, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from assistant.index import chroma, durable
+
+    root = _write(tmp_path / "A", V1)
+    app.ingest([root], "full", progress=False)
+    _write(root, V3)
+    real_collection = chroma.ChromaHandle.collection
+
+    class FullDisk:
+        def __init__(self, col: Any) -> None:
+            self._col = col
+
+        def upsert(self, **_: Any) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._col, name)
+
+    monkeypatch.setattr(chroma.ChromaHandle, "collection", lambda self, case: FullDisk(real_collection(self, case)))
+    report = app.ingest([root], "full", progress=False)
+    monkeypatch.undo()
+    assert not report.ingested and "No space left on device" in report.failed[0][1]
+    assert "blue van" in _texts(app, "full", "blue van grey lorry")["hybrid"]  # the old version is still served
+    assert [p.kind for p in check(app.store, "full").problems] == ["pending"]
+
+    def no_space(fd: int, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    repair_report = check(app.store, "full")
+    monkeypatch.setattr(durable.os, "write", no_space)  # and the keyword index cannot be saved either
+    with pytest.raises(OSError):
+        repair(app.store, repair_report)
+    monkeypatch.undo()
+    assert not list(part_path(app.store.index_dir, "full", "bm25").parent.glob("full.*.tmp"))  # nothing torn left
+    assert {p.kind for p in check(app.store, "full").problems} == {"stale_bm25"}  # never served: rebuilt on use
+    resumed = app.ingest([root], "full", progress=False)
+    assert resumed.replaced == [("notes.txt", _sha(V1), _sha(V3))] and check(app.store, "full").clean

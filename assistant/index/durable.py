@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 
 KILL_ENV = "ASSISTANT_FAULT_KILL"
@@ -45,19 +46,22 @@ def private_file(path: Path) -> Path:
 def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:
     """Write `data` to `path` so a reader sees the old file or the whole new one, never a torn one."""
     private_dir(path.parent)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two readers may rebuild at once
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
-        view = memoryview(data)
-        _write_all(fd, view[: len(data) // 2])
-        if kill:
-            kill_point(kill)  # a torn temporary file is what a crash here leaves
-        _write_all(fd, view[len(data) // 2 :])
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(data)
+            _write_all(fd, view[: len(data) // 2])
+            if kill:
+                kill_point(kill)  # a torn temporary file is what a crash here leaves
+            _write_all(fd, view[len(data) // 2 :])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:  # e.g. the disk is full: the old file stays, the partial one goes
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _write_all(fd: int, view: memoryview) -> None:
