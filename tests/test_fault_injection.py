@@ -1,8 +1,9 @@
 """Fault injection (issue 14): a real `assistant ingest` in a child process is SIGKILLed at each named kill point of
-the store (index.durable.KILL_POINTS: during the Chroma add, between mark-pending and the swap, after the swap before
-the old version is deleted, during the BM25 save); then `assistant fsck` must report the damage, `fsck --repair` must
-leave the case clean, and a resumed ingest must end exactly where an uninterrupted one does. Two concurrent ingests of
-one case must serialise on the case lock. Every step is a real process on a real index in tmp_path."""
+the store (index.durable.KILL_POINTS: after a Chroma add batch of the changed file, between its chunks written and
+the swap, after the swap before the old version is deleted, halfway through writing the BM25 file); then `assistant
+fsck` must report the damage, `fsck --repair` must leave the case clean, and a resumed ingest must end exactly where
+an uninterrupted one does. Two concurrent ingests of one case must serialise on the case lock. Every step is a real
+process on a real index in tmp_path."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 KILL_ENV = "ASSISTANT_FAULT_KILL"
 KILL_AT_ENV = "ASSISTANT_FAULT_AT"
+# after a Chroma add batch; chunks written, swap not made; swapped, old version not deleted; BM25 file half written
 KILL_POINTS = ("chroma_add", "before_swap", "after_swap", "bm25_save")
 _hits: dict[str, int] = {}
 
