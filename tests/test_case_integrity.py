@@ -400,3 +400,19 @@ def test_a_full_disk_costs_the_file_in_flight_and_never_serves_a_torn_index(app:
     assert {p.kind for p in check(app.store, "full").problems} == {"stale_bm25"}  # never served: rebuilt on use
     resumed = app.ingest([root], "full", progress=False)
     assert resumed.replaced == [("notes.txt", _sha(V1), _sha(V3))] and check(app.store, "full").clean
+
+
+def test_fsck_deletes_partial_files_of_dead_writers_only(app: Any, tmp_path: Path) -> None:
+    app.ingest([_write(tmp_path / "A", V1)], "temps", progress=False)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # its pid now names no process: a writer that died
+    folder = part_path(app.store.index_dir, "temps", "bm25").parent
+    dead = folder / f"temps.bm25.npz.{child.pid}-1.tmp"
+    live = folder / f"temps.chunks.json.{os.getpid()}-1.tmp"  # a writer still at work
+    dead.write_bytes(b"PK torn")
+    live.write_bytes(b"{ being written")
+    report = check(app.store, "temps")
+    assert [p.kind for p in report.problems] == ["temp_files"] and "1 partial file" in report.problems[0].detail
+    repair(app.store, report)
+    assert not dead.exists() and live.exists() and check(app.store, "temps").clean
+    live.unlink()

@@ -97,6 +97,7 @@ def test_killed_ingest_is_reported_repaired_and_resumed(corpus: dict[str, Path],
     assert code == 1 and found["problems"], (point, found)
     code, repaired = _fsck(index_dir, "--repair")
     assert code == 0 and repaired["clean"] and repaired["repaired"], (point, repaired)
+    assert not list((index_dir / "bm25").glob("*.tmp"))  # the half-written file of the killed writer is gone
 
     resumed = _ingest(index_dir, corpus["folder"])
     assert resumed.returncode == 0, resumed.stderr

@@ -4,13 +4,16 @@ What a crash or a stray process can leave, and the repair for each (`repair`, ru
 - a pending version (an ingest stopped between writing chunks and the swap): drop its chunks and its pending mark;
 - a served source whose chunks are not all in Chroma: drop it from the manifest (ingest the file again);
 - orphan chunks (an old version a crash left after the swap, or chunks of no known source): delete them;
-- a keyword index (BM25) missing or stamped with another state of the case: rebuild it.
+- a keyword index (BM25) missing or stamped with another state of the case: rebuild it;
+- partial temporary files of a writer that died: delete them.
 None of these is ever served (reads keep to the manifest's served versions); fsck makes the stores agree again."""
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant.index.persisted import bm25_stamp
@@ -21,7 +24,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # pending | missing_chunks | orphan_chunks | stale_bm25 (| links, added by the CLI)
+    kind: str  # pending | missing_chunks | orphan_chunks | temp_files | stale_bm25 (| links, added by the CLI)
     source: str
     detail: str
     repair: str
@@ -80,6 +83,10 @@ def check(store: IndexStore, case: str) -> FsckReport:
                 "orphan_chunks", source, f"{len(orphans)} chunks of version {sha[:12] or '(none)'} that the manifest "
                 "does not serve (an old version left by a crash, or a removed source)", "delete them", tuple(orphans)))
     report.served_ids = frozenset(cid for row in served.values() for cid in census.get((row.source, row.sha256), []))
+    dead = leftovers(store.index_dir, case)
+    if dead:
+        report.problems.append(Problem("temp_files", "(case)", f"{len(dead)} partial file(s) left by a writer that "
+                                       "died (never read)", "delete them"))
     found = bm25_stamp(store.index_dir, case)
     if found != store.stamp(case):
         why = "missing" if found is None else f"built at generation {found[1]}, the case is at {store.generation(case)}"
@@ -106,6 +113,10 @@ def repair(store: IndexStore, report: FsckReport) -> list[str]:
         elif p.kind == "orphan_chunks":
             store.delete_chunks(case, p.chunk_ids)
             done.append(f"{p.source}: deleted {len(p.chunk_ids)} orphan chunks")
+        elif p.kind == "temp_files":
+            for path in leftovers(store.index_dir, case):
+                path.unlink(missing_ok=True)
+            done.append("deleted partial files left by a writer that died")
     if store.has_case(case):
         store.manifest.bump(case)  # every cached or persisted derived index of the case is now stale
         store.wrote(case)
@@ -113,3 +124,24 @@ def repair(store: IndexStore, report: FsckReport) -> list[str]:
         done.append(f"keyword index rebuilt ({store.count(case)} chunks)")
     log.info("fsck repair case=%s actions=%d", case, len(done))
     return done
+
+
+def leftovers(index_dir: Path, case: str) -> list[Path]:
+    """Temporary files of this case's derived indexes whose writer process is gone (`durable.atomic_write` names
+    them NAME.PID-THREAD.tmp); a live writer's are left alone."""
+    found = []
+    for path in (index_dir / "bm25").glob(f"{case}.*.tmp"):
+        pid = path.name.rsplit(".", 2)[-2].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            found.append(path)
+    return sorted(found)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
