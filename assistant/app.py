@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.config import Settings, load_settings
 from assistant.index.store import IndexStore, check_case_id
 from assistant.offline import apply_offline_env
+from assistant.perms import private_dir, private_file, secure_tree
 from assistant.types import Answer, Chunk, Passage, RetrievalFilters
 
 if TYPE_CHECKING:
@@ -32,14 +33,16 @@ class App:
     def __init__(self, settings: Settings | None = None) -> None:
         apply_offline_env()
         self.settings = settings or load_settings()
-        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.index_dir)  # 0700: the index holds case text, users and the audit log
+        secure_tree(self.settings.index_dir)  # files written before (or by a laxer umask) become 0600
 
     # ---- services -------------------------------------------------------------------------------------------
     @cached_property
     def embedder(self) -> Embedder:
         from assistant.index.embedding import Embedder
 
-        return Embedder(self.settings.embedding, cache_dir=self.settings.cache_dir)
+        # case text is cached per case inside the index (never in the shared cache_dir): see index.embedding
+        return Embedder(self.settings.embedding, case_cache_dir=self.settings.index_dir / "embeddings")
 
     @cached_property
     def tokenizer(self) -> Any:
@@ -80,7 +83,9 @@ class App:
     def link_store(self) -> LinkStore:
         from assistant.links.store import LinkStore
 
-        return LinkStore(self.settings.index_dir / "links.sqlite")
+        store = LinkStore(self.settings.index_dir / "links.sqlite")
+        private_file(store.path)
+        return store
 
     @cached_property
     def links(self) -> LinkLookup:
@@ -106,13 +111,17 @@ class App:
     def audit(self) -> AuditLog:
         from assistant.access.audit import AuditLog
 
-        return AuditLog(self.settings.index_dir / "audit.sqlite")
+        log_ = AuditLog(self.settings.index_dir / "audit.sqlite")
+        private_file(log_.path)
+        return log_
 
     @cached_property
     def users(self) -> UserStore:
         from assistant.access.auth import UserStore
 
-        return UserStore(self.settings.index_dir / "users.sqlite")
+        users = UserStore(self.settings.index_dir / "users.sqlite")
+        private_file(users.path)
+        return users
 
     def _query_terms(self, question: str) -> list[str]:
         return self.pii.query_terms(question)  # a method, not a bound reference, so the tagger stays lazy
@@ -126,9 +135,25 @@ class App:
                on_wait: Callable[[str], None] | None = None) -> IngestReport:
         report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress, wait=wait,
                                       on_wait=on_wait)
+        secure_tree(self.settings.index_dir)  # what Chroma and SQLite created under a process umask
         log.info("ingest case=%s ingested=%d unchanged=%d failed=%d chunks=%d", case, len(report.ingested),
                  len(report.unchanged), len(report.failed), report.chunks)
         return report
+
+    def delete_case(self, case: str, *, user: str = "cli") -> bool:
+        """Remove a case and everything derived from it: vectors, text, keyword index, its embedding cache and its
+        cross-case links. Recorded in the audit log. True when the case existed."""
+        existed = self.store.delete_case(check_case_id(case))
+        if self.embedder.case_caches is not None:
+            self.embedder.case_caches.purge(case)
+        self.link_store.drop_case(case)
+        self.audit.append("ingest", user, case, {"action": "delete_case", "existed": existed})
+        return existed
+
+    def purge_orphan_caches(self) -> list[str]:
+        """Embedding caches of cases no longer in the index (deleted by an older version or by hand) are removed."""
+        caches = self.embedder.case_caches
+        return caches.purge_orphans(self.store.list_cases()) if caches is not None else []
 
     def retrieve(self, case: str, question: str, *, filters: RetrievalFilters | None = None,
                  top_k: int | None = None) -> list[Passage]:

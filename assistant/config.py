@@ -95,9 +95,12 @@ class AnswerSettings(BaseModel):
 class LLMSettings(BaseModel):
     backend: BackendName = Field("auto", description="auto = Ollama if it answers, else the local instruct model if "
                                  "installed (`make llm`), else extractive; every answer says which one and why")
-    ollama_host: str = Field("http://127.0.0.1:11434", description="Ollama server (OLLAMA_HOST also honoured)")
+    ollama_host: str = Field("http://127.0.0.1:11434", description="Ollama server. OLLAMA_HOST in the environment "
+                             "is ignored unless it names this same host (logged): a stray variable must not send "
+                             "passages elsewhere. The only non-loopback host the egress guard lets through")
     ollama_model: str = Field("llama3.1:8b-instruct-q4_K_M", description="Model name on the Ollama host")
-    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server base URL")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server base URL (with "
+                                 "backend=openai its host is allowlisted by the egress guard)")
     openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server")
     openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server, if any")
     local_model: str = Field("qwen2.5-coder-1.5b", description="The `llamacpp` backend's model: a name from "
@@ -140,7 +143,11 @@ class PiiSettings(BaseModel):
 
 
 class UISettings(BaseModel):
-    host: str = Field("127.0.0.1", description="Bind address; keep loopback")
+    host: str = Field("127.0.0.1", description="Bind address. Anything but loopback needs allow_remote and TLS "
+                      "(tls_certfile, tls_keyfile); otherwise `serve` refuses to start")
+    allow_remote: bool = Field(False, description="Explicitly allow binding beyond loopback (with TLS only)")
+    tls_certfile: str = Field("", description="PEM certificate served when binding beyond loopback")
+    tls_keyfile: str = Field("", description="PEM private key of tls_certfile")
     port: int = Field(7860, description="Gradio port")
     auth: bool = Field(True, description="Require login")
 

@@ -1,9 +1,25 @@
-"""Environment switches that stop telemetry and downloads. Called once by every entry point."""
+"""Nothing leaves the machine: environment switches that stop telemetry and downloads, and an in-process egress
+guard. Every entry point (CLI, server, test run) calls `apply_offline_env` and `install_egress_guard`.
+
+The guard replaces `socket.socket.connect`/`connect_ex` and the resolver functions of the `socket` module: a
+connection to a non-loopback address, or a DNS look-up of a name that is not loopback, is refused with an `OSError`
+(so client libraries fail as they would on a closed port) unless the host is on the allowlist built from the
+configured model hosts (`model_hosts`). It covers Python code (httpx, urllib, asyncio, Gradio's URL fetching); a
+native library that opens its own sockets bypasses it, which is why none is used for network access and the model
+runtime is a child process bound to loopback."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
 
 OFFLINE_ENV: dict[str, str] = {
     "HF_HUB_OFFLINE": "1",
@@ -18,6 +34,8 @@ OFFLINE_ENV: dict[str, str] = {
     "TRANSFORMERS_VERBOSITY": "error",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
 }
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+UNSPECIFIED = frozenset({"", "0.0.0.0", "::"})  # bind addresses (a server listening), never a destination
 
 
 def apply_offline_env() -> None:
@@ -26,3 +44,134 @@ def apply_offline_env() -> None:
         os.environ.setdefault(key, value)
     # Presidio warns once per foreign-language recognizer it skips; that is noise, not news.
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+
+
+class EgressRefused(ConnectionRefusedError):
+    """A connection to a host that is neither loopback nor an allowlisted model host."""
+
+
+class ResolutionRefused(socket.gaierror):
+    """A DNS look-up of a name that is neither loopback nor an allowlisted model host."""
+
+
+_real: dict[str, Callable[..., Any]] = {"connect": socket.socket.connect, "connect_ex": socket.socket.connect_ex,
+         "getaddrinfo": socket.getaddrinfo, "gethostbyname": socket.gethostbyname,
+         "gethostbyname_ex": socket.gethostbyname_ex}
+_lock = threading.Lock()
+_allowed_names: set[str] = set()
+_allowed_ips: set[str] = set()
+_refusals: list[str] = []
+
+
+def host_of(url_or_host: str) -> str:
+    """The host part of a URL or of `host[:port]` ("" when there is none), lower-cased, without IPv6 brackets."""
+    text = (url_or_host or "").strip()
+    if not text:
+        return ""
+    parts = urlsplit(text if "://" in text else f"//{text}")
+    return (parts.hostname or "").lower()
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for loopback addresses and the names that mean them (no DNS asked)."""
+    name = host.strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def model_hosts(llm: Any) -> set[str]:
+    """Hosts the configured backend may reach: the Ollama host for `ollama` (and for `auto` only over https, as
+    `auto` never sends passages in plain HTTP to another machine), the OpenAI-compatible base URL for `openai`.
+    Loopback hosts need no entry; everything else stays refused."""
+    auto = [llm.ollama_host] if str(llm.ollama_host).strip().lower().startswith("https://") else []
+    urls = {"ollama": [llm.ollama_host], "auto": auto, "openai": [llm.openai_base_url]}
+    hosts = {host_of(u) for u in urls.get(llm.backend, [])}
+    return {h for h in hosts if h and not is_loopback_host(h)}
+
+
+def _permitted(host: object) -> bool:
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    name = str(host).strip().strip("[]").lower().split("%", 1)[0]  # drop an IPv6 zone id
+    return name in UNSPECIFIED or is_loopback_host(name) or name in _allowed_names or name in _allowed_ips
+
+
+def _refuse(kind: str, host: object) -> str:
+    message = f"egress guard: {kind} of non-loopback host {host!r} refused (only loopback and configured model hosts)"
+    with _lock:
+        _refusals.append(str(host))
+    log.warning("egress_refused kind=%s host=%s", kind, host)
+    return message
+
+
+def _check_address(address: Any) -> None:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return
+    if isinstance(address, tuple) and address and not _permitted(address[0]):
+        raise EgressRefused(_refuse("connect", address[0]))
+
+
+def _connect(self: socket.socket, address: Any) -> Any:
+    _check_address(address)
+    return _real["connect"](self, address)
+
+
+def _connect_ex(self: socket.socket, address: Any) -> Any:
+    _check_address(address)
+    return _real["connect_ex"](self, address)
+
+
+def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _permitted(host):
+        raise ResolutionRefused(socket.EAI_NONAME, _refuse("name resolution", host))
+    found = _real["getaddrinfo"](host, *args, **kwargs)
+    if host is not None and not is_loopback_host(str(host)):  # an allowlisted name: remember what it resolved to
+        with _lock:
+            _allowed_ips.update(str(info[4][0]).split("%", 1)[0] for info in found)
+    return found
+
+
+def _gethostbyname(host: str) -> str:
+    if not _permitted(host):
+        raise ResolutionRefused(socket.EAI_NONAME, _refuse("name resolution", host))
+    return str(_real["gethostbyname"](host))
+
+
+def _gethostbyname_ex(host: str) -> Any:
+    if not _permitted(host):
+        raise ResolutionRefused(socket.EAI_NONAME, _refuse("name resolution", host))
+    return _real["gethostbyname_ex"](host)
+
+
+def install_egress_guard(allowed_hosts: Iterable[str] = ()) -> None:
+    """Refuse every connection and DNS look-up except loopback and `allowed_hosts` (names or addresses). Calling it
+    again adds hosts to the allowlist; the guard is installed once per process."""
+    with _lock:
+        for host in allowed_hosts:
+            name = host_of(host) or host.strip().lower()
+            if name:
+                _allowed_names.add(name)
+    socket.socket.connect = _connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign,assignment]
+    socket.getaddrinfo = _getaddrinfo
+    socket.gethostbyname = _gethostbyname
+    socket.gethostbyname_ex = _gethostbyname_ex
+    log.info("egress_guard installed allowed_hosts=%d", len(_allowed_names))
+
+
+def egress_guard_installed() -> bool:
+    return socket.socket.connect is _connect  # type: ignore[comparison-overlap]
+
+
+def refusals() -> list[str]:
+    """Hosts refused so far in this process (tests assert none were tried)."""
+    with _lock:
+        return list(_refusals)

@@ -46,11 +46,12 @@ SUITE_MODULES: dict[str, str] = {
     "verifier": "evals.suites.verifier",
     "clapnq": "evals.suites.clapnq",
     "corruptions": "evals.suites.corruptions",
+    "injection": "evals.suites.injection",
 }
 # The CI selection: suite -> quick flag. Sized for ~15 min cold / a few minutes warm on 2 cores.
 CI_SUITES: dict[str, bool] = {
     "scifact": True, "hotpotqa": True, "crosslingual": True, "demo": False,
-    "pii": True, "verifier": True, "clapnq": True, "corruptions": True,
+    "pii": True, "verifier": True, "clapnq": True, "corruptions": True, "injection": True,
 }
 _REGISTERED: dict[str, SuiteFn] = {}  # in-process registrations (tests, plugins) win over SUITE_MODULES
 

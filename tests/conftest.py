@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from assistant.offline import apply_offline_env
+from assistant.offline import EgressRefused, apply_offline_env, install_egress_guard, refusals
 
 apply_offline_env()
 # Tests choose their model explicitly; none should start whatever local model this machine happens to have.
@@ -18,46 +16,25 @@ os.environ.setdefault("ASSISTANT_LLM__BACKEND", "extractive")
 
 pytest_plugins = ["tests.llm_server"]
 
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-_real_create_connection = socket.create_connection
-
-
-def _is_loopback(address: Any) -> bool:
-    if isinstance(address, (str, bytes)):  # AF_UNIX path
-        return True
-    host = address[0]
-    if host in ("localhost", "", None):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a hostname other than localhost would need DNS: not allowed
-
-
-class NonLoopbackConnect(AssertionError):
-    pass
-
-
-def _guarded_connect(self: socket.socket, address: Any) -> Any:
-    if not _is_loopback(address):
-        raise NonLoopbackConnect(f"test tried to connect to non-loopback address {address!r}")
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
-    if not _is_loopback(address):
-        raise NonLoopbackConnect(f"test tried to connect to non-loopback address {address!r}")
-    return _real_connect_ex(self, address)
+NonLoopbackConnect = EgressRefused  # what a test sees when code under test tries to leave the machine
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _loopback_only() -> Iterator[None]:
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    """The product's own egress guard (assistant.offline), with an empty allowlist: loopback only."""
+    install_egress_guard()
     yield
-    socket.socket.connect = _real_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_egress_attempt(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Code that swallows the guard's OSError (a client library turning it into "not reachable") still fails the
+    test: any refused attempt during a test not marked `egress` is an error."""
+    before = len(refusals())
+    yield
+    tried = refusals()[before:]
+    if tried and request.node.get_closest_marker("egress") is None:
+        pytest.fail(f"test tried to reach non-loopback host(s) {sorted(set(tried))}")
 
 
 # ---- shared real-component fixtures ----------------------------------------------------------------------------

@@ -85,11 +85,19 @@ def test_catalog_model_not_in_cache_names_make_llm(tmp_path: Path) -> None:
         backend.check()
 
 
-def test_ollama_host_env_wins_over_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_ollama_host_env_never_overrides_the_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:5555")
-    backend = _select(tmp_path, backend="ollama", ollama_host="http://127.0.0.1:11434").backend
+    with caplog.at_level(logging.WARNING, logger="assistant.llm.ollama"):
+        backend = _select(tmp_path, backend="ollama", ollama_host="http://127.0.0.1:11434").backend
     assert isinstance(backend, OllamaBackend)
-    assert backend.host == "http://127.0.0.1:5555"
+    assert backend.host == "http://127.0.0.1:11434"
+    assert "ollama_host_env_ignored env=http://127.0.0.1:5555" in caplog.text
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1")  # the same host written another way: accepted, nothing logged
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="assistant.llm.ollama"):
+        same = _select(tmp_path, backend="ollama", ollama_host="http://127.0.0.1:11434").backend
+    assert isinstance(same, OllamaBackend) and same.host == "http://127.0.0.1:11434" and not caplog.text
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -107,8 +115,7 @@ def test_normalize_ollama_host(given: str, expected: str) -> None:
 
 def test_auto_falls_back_to_extractive_with_note(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     url = _closed_port_url()
-    monkeypatch.setenv("OLLAMA_HOST", url)
-    selection = _select(tmp_path, backend="auto")  # empty cache: no local model either
+    selection = _select(tmp_path, backend="auto", ollama_host=url)  # empty cache: no local model either
     assert selection.backend is None
     assert selection.note.startswith(f"auto: extractive answer (Ollama not reachable at {url}; local model:")
     assert "make llm" in selection.note
@@ -124,8 +131,7 @@ def test_auto_uses_ollama_when_it_answers(ollama_protocol_server: OllamaProtocol
 def test_auto_uses_the_local_model_when_ollama_is_absent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     if packaged_smollm2_path() is None:
         pytest.skip("the packaged SmolLM2 is not installed (run `make llm`)")
-    monkeypatch.setenv("OLLAMA_HOST", _closed_port_url())
-    selection = _select(tmp_path, backend="auto", local_model="smollm2")
+    selection = _select(tmp_path, backend="auto", local_model="smollm2", ollama_host=_closed_port_url())
     assert isinstance(selection.backend, LocalModelBackend)
     assert "answered by the local model SmolLM2" in selection.note
 

@@ -249,7 +249,8 @@ def test_remove_deletes_a_source_from_every_store_and_audits_it(app: Any, tmp_pa
     assert {src for src, _ in app.store.census("remove")} == {"notes.txt"}
     assert "kite" not in _texts(app, "remove", "kite 07700 900418")["bm25"]
     assert set(app.link_store.case_sources("remove")) == {"notes.txt"}
-    [record] = app.audit.records(case="remove", kind="remove")
+    records = app.audit.records(case="remove", kind="ingest")
+    [record] = [r for r in records if r.payload.get("action") == "remove_source"]
     assert record.payload["source"] == "kite.txt" and record.payload["chunks"] == 1
     fsck = build_parser().parse_args(["fsck", "--case", "remove", "--json"])
     assert fsck.func(fsck, app) == 0 and json.loads(capsys.readouterr().out)["clean"]

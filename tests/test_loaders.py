@@ -300,3 +300,26 @@ def test_jsonl_messages(tmp_path: Path) -> None:
 def test_jsonl_missing_required_keys(tmp_path: Path) -> None:
     reason = reason_of(write(tmp_path / "p.jsonl", json.dumps({"timestamp": "2023", "body": "x"})), tmp_path)
     assert "missing required column(s): sender" in reason
+
+
+@pytest.mark.parametrize("hidden", [
+    '<div style="display:none">SECRET</div>', '<div style="visibility: hidden">SECRET</div>',
+    '<span style="font-size:0px">SECRET</span>', '<p hidden>SECRET</p>', '<span style="opacity:0">SECRET</span>',
+    '<div style="max-height:0;overflow:hidden">SECRET</div>', '<div class="promo x">SECRET</div>',
+    '<span id="Tail">SECRET</span>',
+])
+def test_html_email_hidden_text_is_dropped_and_counted(hidden: str) -> None:
+    from assistant.loaders.email import html_visible_text
+
+    html = (f"<html><head><style>.x {{ display: none }} #tail{{font-size:0}}</style></head><body><p>Meet at ten."
+            f"{hidden}</p><p>Bring the van.</p></body></html>")
+    text, (elements, chars) = html_visible_text(html)
+    assert text == "Meet at ten.\n\nBring the van."
+    assert elements == 1 and chars == len("SECRET")
+
+
+def test_html_email_visible_styles_are_kept() -> None:
+    from assistant.loaders.email import html_visible_text
+
+    text, dropped = html_visible_text('<p style="display:block;font-size:10px">Shown</p><p>Also<p>here')
+    assert text == "Shown\n\nAlso\nhere" and dropped == (0, 0)

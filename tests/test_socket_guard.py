@@ -5,6 +5,7 @@ import pytest
 from tests.conftest import NonLoopbackConnect
 
 
+@pytest.mark.egress
 def test_non_loopback_connect_is_refused() -> None:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:

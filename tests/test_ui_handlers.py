@@ -54,7 +54,7 @@ def test_chat_streams_then_shows_answer_backend_and_citations(fake_app: FakeApp)
     assert all("First words after" in u.history[-1]["content"] for u in updates[1:-1])  # time to first token
     final = _final(updates)
     assert ui_chat.DRAFT_LABEL not in final.history[-1]["content"]
-    assert final.history[0] == {"role": "user", "content": "who sold the sims?"}
+    assert final.history[0] == {"role": "user", "content": "who sold the sims\\?"}  # shown as plain text
     assert "**[1]**" in final.history[-1]["content"]
     assert "backend <b>extractive</b>" in final.backend and "Smoke-test" not in final.backend
     assert [v for _, v in final.choices] == ["1", "2"]

@@ -27,7 +27,7 @@ from assistant.types import Answer
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["answer", "review", "export", "ingest", "login", "links", "break_glass", "remove"]
+Kind = Literal["answer", "review", "export", "ingest", "login", "links", "break_glass"]
 KINDS: tuple[str, ...] = get_args(Kind)
 Decision = Literal["approved", "flagged"]
 DECISIONS: tuple[str, ...] = get_args(Decision)

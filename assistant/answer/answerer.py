@@ -78,11 +78,11 @@ class Answerer:
     def _stream(self, question: str, case: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         passages = list(passages)
         base_notes = tuple(n for n in (self.selection_note, untranslated_note(passages)) if n)
-        scored = score_sentences(question, passages, embedder=self.embedder,
+        scored = score_sentences(question, passages, embedder=self.embedder.for_case(case),
                                  scoring=self.settings.answer.scoring) if passages else []
         best = scored[0].support if scored else 0.0
         if self.backend is None:
-            answer = extractive_answer(question, case, passages, embedder=self.embedder,
+            answer = extractive_answer(question, case, passages, embedder=self.embedder.for_case(case),
                                        settings=self.settings.answer, scored=scored)
             answer = replace(answer, notes=base_notes + answer.notes)
             yield answer.answer
@@ -127,7 +127,7 @@ class Answerer:
             return
         readable = [s for s in scored if s.passage < len(shown)]
         draft, _ = expand_direct_answers("".join(pieces), readable, threshold)
-        verified = verify_draft(draft, shown, embedder=self.embedder, settings=self.settings.answer,
+        verified = verify_draft(draft, shown, embedder=self.embedder.for_case(case), settings=self.settings.answer,
                                 mark_unsupported=self.mark_unsupported)
         notes = list(base_notes)
         if verified.dropped_refs:
@@ -159,8 +159,8 @@ class Answerer:
 
     def _extractive(self, question: str, case: str, passages: list[Passage],
                     scored: Sequence[ScoredSentence]) -> Answer:
-        return extractive_answer(question, case, passages, embedder=self.embedder, settings=self.settings.answer,
-                                 scored=scored)
+        return extractive_answer(question, case, passages, embedder=self.embedder.for_case(case),
+                                 settings=self.settings.answer, scored=scored)
 
 
 def with_ocr_note(answer: Answer) -> Answer:

@@ -24,10 +24,14 @@ PROMPTS_DIR = Path(str(resources.files("assistant.answer").joinpath("templates")
 SYSTEM_TEMPLATE = "answer_system"
 USER_TEMPLATE = "answer_user"
 
-# `<passage`, `</passages>`, `<question>`, ... and ChatML / Llama special tokens such as `<|im_end|>`, `[INST]`.
-_DELIMITER = re.compile(r"<(?=\s*/?\s*(?:passages?|question|system|user|assistant|instructions?)\b)|<(?=\|)|\|>",
-                        re.IGNORECASE)
-_INST = re.compile(r"\[(/?INST)\]", re.IGNORECASE)
+# `<passage`, `</passages>`, `<question>`, ... and the chat-template tokens of the common model families: ChatML and
+# Phi/Llama-3 `<|...|>`, Gemma `<start_of_turn>`/`<end_of_turn>`, `<s>`/`</s>`/`<bos>`/`<eos>`, Llama-2 `<<SYS>>`,
+# Mistral `[INST]`/`[/INST]`/`[SYSTEM_PROMPT]`/`[TOOL_CALLS]`, DeepSeek/Qwen reasoning `<think>`.
+_DELIMITER = re.compile(
+    r"<(?=\s*/?\s*(?:passages?|question|system|user|assistant|instructions?|start_of_turn|end_of_turn|s|bos|eos|"
+    r"pad|unk|sys|think|turn|eot|bot|start_of_image|end_of_image)\b)|<(?=\|)|\|>|<(?=｜)",
+    re.IGNORECASE)
+_INST = re.compile(r"\[(/?(?:INST|SYSTEM_PROMPT|TOOL_CALLS|AVAILABLE_TOOLS|TOOL_RESULTS))\]", re.IGNORECASE)
 _VERSION_HEADER = re.compile(r"prompt_version:\s*(\S+)")
 
 

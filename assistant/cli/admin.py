@@ -17,6 +17,7 @@ from typing import Protocol
 from assistant.access.audit import AuditLog
 from assistant.access.auth import ROLES, UserStore
 from assistant.errors import AssistantError
+from assistant.perms import write_private_text
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def run_audit_export(args: argparse.Namespace, app: AdminApp) -> int:
     app.audit.append("export", args.user, args.case, {"format": args.fmt, "bytes": len(text.encode()),
                                                       "via": "cli"})
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        write_private_text(args.output, text)  # 0600: an export holds names and questions
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)

@@ -117,7 +117,7 @@ def run_remove(args: argparse.Namespace, app: App) -> int:
             app.link_store.drop_source(case, source)
             entry = {"source": source, "sha256": row.sha256 if row else "", "origin": row.origin if row else "",
                      "chunks": chunks}
-            app.audit.append("remove", args.user, case, entry)
+            app.audit.append("ingest", args.user, case, {"action": "remove_source", **entry})  # as cases --delete
             removed.append(entry)
         if removed:
             app.store.finalize(case)

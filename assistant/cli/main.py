@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
-from assistant.offline import apply_offline_env
+from assistant.offline import apply_offline_env, install_egress_guard, model_hosts
+from assistant.perms import restrict_umask
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -97,6 +98,13 @@ def cmd_serve(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_cases(args: argparse.Namespace, app: App) -> int:
+    if args.delete:
+        existed = app.delete_case(args.delete, user=args.user)
+        print(f"case {args.delete}: {'deleted' if existed else 'not found; left-over files removed'} (vectors, "
+              "text, keyword index, embedding cache, links)")
+        return 0 if existed else 2
+    for gone in app.purge_orphan_caches():
+        print(f"removed the embedding cache of deleted case {gone}", file=sys.stderr)
     for case in app.list_cases():
         print(f"{case}\t{app.store.count(case)} chunks\t{len(app.store.sources(case))} sources")
     return 0
@@ -154,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="start the Gradio app on 127.0.0.1")
     srv.set_defaults(func=cmd_serve)
 
-    cs = sub.add_parser("cases", help="list indexed cases")
+    cs = sub.add_parser("cases", help="list indexed cases, or delete one with everything derived from it")
+    cs.add_argument("--delete", metavar="CASE", default="", help="delete this case (audited)")
+    cs.add_argument("--user", default="cli", help="recorded in the audit log")
     cs.set_defaults(func=cmd_cases)
 
     demo = sub.add_parser("demo", help="index the bundled demo case and create the demo users")
@@ -178,8 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from assistant.config import load_settings
 
-    level = getattr(logging, str(load_settings().log_level).upper(), logging.WARNING)
+    settings = load_settings()
+    level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    install_egress_guard(model_hosts(settings.llm))  # loopback + the configured model host, nothing else
+    restrict_umask()  # files this process creates (index, users, audit, exports) are the owner's only
     try:
         code: int = args.func(args, _app())
         return code

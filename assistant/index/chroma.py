@@ -54,3 +54,13 @@ class ChromaHandle:
             SharedSystemClient._identifier_to_refcount.pop(identifier, None)
             self._client = self._open()
         log.info("chroma reopened case=%s generation %d -> %d (written by another process)", case, seen, generation)
+
+    def delete(self, case: str) -> bool:
+        """Drop the case's collection; False when there was none."""
+        try:
+            self._client.delete_collection(f"case_{case}")
+        except Exception:  # no collection: nothing was ever written
+            return False
+        with self._lock:
+            self._seen.pop(case, None)
+        return True

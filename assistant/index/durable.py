@@ -1,5 +1,5 @@
-"""How persisted index files are written: private (folders 0700, files 0600), whole or not at all (temporary file,
-fsync, rename), and with named kill points that a fault-injection test can arm.
+"""How persisted index files are written: private (created 0600 in a 0700 folder, `assistant.perms`), whole or not at
+all (temporary file, fsync, rename), and with named kill points that a fault-injection test can arm.
 
 `kill_point(name)` is inert unless the environment variable ASSISTANT_FAULT_KILL names that point; then the process
 SIGKILLs itself there (on the n-th hit when ASSISTANT_FAULT_AT=n, default 1), exactly like a power cut or an OOM kill.
@@ -11,6 +11,8 @@ import os
 import signal
 import threading
 from pathlib import Path
+
+from assistant.perms import private_dir
 
 KILL_ENV = "ASSISTANT_FAULT_KILL"
 KILL_AT_ENV = "ASSISTANT_FAULT_AT"
@@ -26,22 +28,6 @@ def kill_point(name: str) -> None:
     _hits[name] = _hits.get(name, 0) + 1
     if _hits[name] >= int(os.environ.get(KILL_AT_ENV, "1")):
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make it 0700: case data is readable by its owner only."""
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
-def private_file(path: Path) -> Path:
-    """Make sure `path` exists as a 0600 file inside a 0700 folder (before SQLite or anyone else opens it)."""
-    private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
-    return path
 
 
 def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:

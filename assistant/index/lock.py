@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from assistant.errors import AssistantError
-from assistant.index.durable import private_dir
+from assistant.perms import private_dir
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.index.durable import private_file
+from assistant.perms import private_dir, private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (case_id TEXT, source TEXT, sha256 TEXT, n_chunks INTEGER, status TEXT,
@@ -38,8 +38,9 @@ class Manifest:
     """One SQLite file shared by every process of an index dir; writes of one case are serialised by CaseLock."""
 
     def __init__(self, path: Path) -> None:
-        private_file(path)
+        private_dir(path.parent)
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+        private_file(path)
         self._lock = threading.RLock()
         with self._lock:
             self._db.executescript(SCHEMA)
@@ -120,6 +121,12 @@ class Manifest:
     def drop_pending(self, case: str, source: str, sha256: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM pending WHERE case_id=? AND source=? AND sha256=?", (case, source, sha256))
+            self._db.commit()
+
+    def delete_case(self, case: str) -> None:
+        with self._lock:
+            for table in ("sources", "pending", "cases"):
+                self._db.execute(f"DELETE FROM {table} WHERE case_id=?", (case,))
             self._db.commit()
 
     def bump(self, case: str) -> None:

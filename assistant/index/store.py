@@ -1,12 +1,7 @@
-"""Persistent index: one Chroma collection per case (vectors, text, metadata), a BM25 index beside it, and the ingest
-manifest (`index.manifest`) that makes re-ingest incremental and crash-safe.
-
-Integrity model (docs/architecture.md): a version of a source is recorded `pending` before any chunk is written; its
-chunks carry the version's sha256 in their ids and metadata; one SQLite transaction then makes it the served version
-(`Manifest.complete`), and only after that are the old version's chunks deleted. Every read (BM25 catalog, dense
-query, point reads, streams) serves only chunks whose (source, sha256) is the served version, so a crash between any
-two steps never shows half a source or two versions; `index.fsck` finds and drops what a crash left behind. BM25 is
-derived data stamped with the case's generation and manifest digest: stale means rebuilt, never served."""
+"""Persistent index: one Chroma collection per case, a BM25 index beside it, and the ingest manifest (`index.manifest`)
+that makes re-ingest incremental and crash-safe. A new version of a source is written beside the served one (ids and
+metadata carry its sha256), swapped in by one manifest transaction, then the old one is deleted; every read serves only
+the manifest's versions, so a crash never shows half a source or two (docs/architecture.md, "Integrity")."""
 
 from __future__ import annotations
 
@@ -24,10 +19,11 @@ import numpy as np
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index, bm25_text
 from assistant.index.chroma import ChromaHandle
-from assistant.index.durable import kill_point, private_dir
+from assistant.index.durable import kill_point
 from assistant.index.lru import LruCache
 from assistant.index.manifest import Manifest, SourceRow
 from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25, save_chunks, stamp_of
+from assistant.perms import private_dir
 from assistant.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -288,3 +284,17 @@ class IndexStore:
     def count(self, case: str) -> int:
         """Served chunks of the case (what retrieval can return)."""
         return sum(row.n_chunks for row in self.manifest.served(case).values()) if self.has_case(case) else 0
+
+    def delete_case(self, case: str) -> bool:
+        """Remove a case: its Chroma collection, manifest rows, cached catalog and derived files. True when it
+        existed. (Its per-case embedding cache and links are removed by the App, which owns them.)"""
+        with self._lock:
+            existed = self._chroma.delete(check_case_id(case)) or self.has_case(case)
+            self.manifest.delete_case(case)
+            self._catalogs.pop(case)
+            self._keywords.pop(case)
+            derived = self.index_dir / "bm25"
+            for path in derived.glob(f"{case}.*") if derived.is_dir() else []:
+                path.unlink()
+        log.info("case_deleted case=%s existed=%s", case, existed)
+        return existed

@@ -171,7 +171,7 @@ class Ingestor:
         t1 = time.perf_counter()
         tagged = self.tag_chunks(chunks)
         t2 = time.perf_counter()
-        vectors = self.embedder.embed_texts([c.text for c in tagged])
+        vectors = self.embedder.for_case(case).embed_texts([c.text for c in tagged])
         untranslated = count_untranslated(tagged)
         if untranslated:
             report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "

@@ -20,6 +20,7 @@ import networkx as nx
 
 from assistant.links.identifiers import IMEI, NAME, PHONE, extract, normalize_name
 from assistant.loaders.phone.records import record_of
+from assistant.perms import private_file
 from assistant.text.messages import message_records
 from assistant.text.sentences import split_sentences
 
@@ -157,4 +158,6 @@ def export_graph(graph: nx.MultiDiGraph, out: Path) -> list[Path]:
         w.writerow(["source", "target", "kind", "weight", "citations"])
         for u, v, _k, d in sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
             w.writerow([u, v, d["kind"], d["weight"], cite_text(d["citations"])])
+    for path in paths:
+        private_file(path)  # names and numbers in clear: the owner's only
     return paths

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import networkx as nx
 
+from assistant.perms import private_file
+
 COLOURS = {"person": "#1f77b4", "phone": "#d62728", "device": "#9467bd", "vehicle": "#2ca02c",
            "account": "#ff7f0e"}
 MAX_LABELS = 60  # beyond this many labels at 200 nodes the text overlaps into noise (looked at, 12x9 in, 100 dpi)
@@ -40,4 +42,4 @@ def render_png(graph: nx.MultiDiGraph, path: Path, *, title: str = "", seed: int
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
-    return path
+    return private_file(path)

@@ -15,7 +15,7 @@ from assistant.errors import BackendUnavailable
 from assistant.llm.base import FALLBACK_HINT, Backend, Messages, is_smoke_model
 from assistant.llm.local import LocalModelBackend
 from assistant.llm.models import resolve_model
-from assistant.llm.ollama import OllamaBackend, resolve_ollama_host
+from assistant.llm.ollama import OllamaBackend, plain_http_remote, resolve_ollama_host
 from assistant.llm.openai_compat import OpenAIBackend
 
 log = logging.getLogger(__name__)
@@ -64,19 +64,25 @@ def _auto(settings: Settings) -> Selection:
     llm = settings.llm
     ollama = OllamaBackend(resolve_ollama_host(llm), llm.ollama_model, timeout_s=llm.timeout_s,
                            check_timeout_s=min(AUTO_CHECK_TIMEOUT_S, llm.timeout_s))
-    try:
-        ollama.check()
-    except BackendUnavailable:
-        pass
+    why = f"Ollama not reachable at {ollama.host}"
+    if plain_http_remote(ollama.host):  # auto never sends passages unencrypted to another machine
+        log.warning("llm.auto ollama_skipped reason=plain_http_remote host=%s", ollama.host)
+        why = (f"Ollama at {ollama.host} not used: plain HTTP to another machine (use https:// or set "
+               "ASSISTANT_LLM__BACKEND=ollama explicitly)")
     else:
-        log.info("llm.auto selected=ollama host=%s model=%s", ollama.host, ollama.model)
-        return Selection(ollama, f"auto: Ollama answered at {ollama.host} with {ollama.model}")
+        try:
+            ollama.check()
+        except BackendUnavailable:
+            pass
+        else:
+            log.info("llm.auto selected=ollama host=%s model=%s", ollama.host, ollama.model)
+            return Selection(ollama, f"auto: Ollama answered at {ollama.host} with {ollama.model}")
     local = local_backend(settings)
     try:
         local.check()
     except BackendUnavailable as exc:
         log.info("llm.auto selected=extractive")
-        return Selection(None, f"auto: extractive answer (Ollama not reachable at {ollama.host}; local model: "
+        return Selection(None, f"auto: extractive answer ({why}; local model: "
                                f"{str(exc).replace(', ' + FALLBACK_HINT, '')})")
     log.info("llm.auto selected=llamacpp model=%s", local.model)
-    return Selection(local, f"auto: Ollama not reachable at {ollama.host}; answered by the local model {local.model}")
+    return Selection(local, f"auto: {why}; answered by the local model {local.model}")

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from assistant.config import LLMSettings
 from assistant.errors import BackendUnavailable
 from assistant.llm.base import FALLBACK_HINT, Messages, logged
+from assistant.offline import host_of, is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,21 @@ def normalize_ollama_host(host: str) -> str:
 
 
 def resolve_ollama_host(settings: LLMSettings) -> str:
-    """The `OLLAMA_HOST` environment variable wins over `settings.ollama_host` (as with the ollama CLI)."""
-    return normalize_ollama_host(os.environ.get("OLLAMA_HOST") or settings.ollama_host)
+    """`settings.ollama_host`, always. Unlike the ollama CLI, `OLLAMA_HOST` in the environment never overrides it: a
+    stray variable would silently send case passages to another machine. A differing value is logged and ignored."""
+    configured = normalize_ollama_host(settings.ollama_host)
+    env = os.environ.get("OLLAMA_HOST", "").strip()
+    if env and normalize_ollama_host(env) != configured:
+        log.warning("ollama_host_env_ignored env=%s configured=%s (set ASSISTANT_LLM__OLLAMA_HOST to change it)",
+                    normalize_ollama_host(env), configured)
+    elif env:
+        log.info("ollama_host_env_matches host=%s", configured)
+    return configured
+
+
+def plain_http_remote(host: str) -> bool:
+    """True when `host` (normalised) would carry passages unencrypted to another machine."""
+    return host.startswith("http://") and not is_loopback_host(host_of(host))
 
 
 class OllamaBackend:

@@ -9,7 +9,7 @@ from typing import Any
 
 from assistant.access.auth import UserError
 from assistant.access.session import ProgressFn, Session
-from assistant.ui.render import esc
+from assistant.ui.render import esc, md_text
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,10 @@ def _report_markdown(report: Any) -> str:
     lines = []
     for key, value in data.items():
         if isinstance(value, (list, tuple)):
-            lines.append(f"- **{esc(key)}**: {len(value)}")
-            lines.extend(f"  - {esc(v)}" for v in list(value)[:50])
+            lines.append(f"- **{md_text(key)}**: {len(value)}")
+            lines.extend(f"  - {md_text(v)}" for v in list(value)[:50])  # file names and reasons come from evidence
         else:
-            lines.append(f"- **{esc(key)}**: {esc(value)}")
+            lines.append(f"- **{md_text(key)}**: {md_text(value)}")
     return "\n".join(lines)
 
 

@@ -11,11 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.access.session import SessionApp
+from assistant.offline import install_egress_guard, model_hosts
 from assistant.ui.admin_tab import build_admin_tab
 from assistant.ui.chat_tab import build_chat_tab
 from assistant.ui.links_tab import build_links_tab
+from assistant.ui.network import NoRemoteFiles, launch_options
+from assistant.ui.render import md_text
 from assistant.ui.supervisor_tab import ALL_MINE, build_supervisor_tab
 from assistant.ui.wiring import PRIVATE, make_session_resolver, user_errors
 
@@ -62,7 +66,7 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
             with user_errors():
                 cases = s.cases()
                 audit_cases = s.audit_cases() if s.user.can_audit else []
-            who = f"Logged in as **{s.user.username}** ({s.user.role})"
+            who = f"Logged in as **{md_text(s.user.username)}** ({md_text(s.user.role)})"
             return (who, gr.Dropdown(choices=cases, value=cases[0] if len(cases) == 1 else None),
                     gr.Tab(visible=s.user.can_audit), gr.Tab(visible=s.user.is_admin),
                     gr.Dropdown(choices=[ALL_MINE, *audit_cases], value=""))
@@ -72,21 +76,25 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
 
 
 def serve(app: SessionApp, *, prevent_thread_lock: bool = False, local_user: str | None = None) -> gr.Blocks:
-    """Launch on settings.ui.host/port. Never shared; login backed by the UserStore unless settings.ui.auth is off."""
+    """Launch on settings.ui.host/port (loopback unless remote serving is configured with TLS). Never shared; login
+    backed by the UserStore unless settings.ui.auth is off; no server-side URL fetching; no raw exception text."""
     ui = app.settings.ui
+    bind = launch_options(ui)  # refuses a non-loopback address without allow_remote + TLS, before anything starts
+    install_egress_guard(model_hosts(app.settings.llm))
     demo = build_ui(app, local_user=local_user)
     demo.queue(default_concurrency_limit=2)
     if not ui.auth:
         log.warning("ui_auth_disabled local_user=%s", local_user or "-")
     log.info("ui_serve host=%s port=%d auth=%s", ui.host, ui.port, ui.auth)
     demo.launch(
-        server_name=ui.host,
+        **bind,
         server_port=ui.port,
         share=False,
         auth=make_auth(app) if ui.auth else None,
         auth_message="Investigative assistant: log in with your reviewer, supervisor or admin account.",
         footer_links=["settings"],
-        show_error=True,
+        show_error=False,  # an unexpected error shows "internal error, reference <id>" (ui.wiring), never its text
+        app_kwargs={"middleware": [Middleware(NoRemoteFiles)]},
         inbrowser=False,
         prevent_thread_lock=prevent_thread_lock,
         css=CSS,

@@ -12,7 +12,7 @@ from datetime import date
 from assistant.access.session import Session
 from assistant.errors import AssistantError
 from assistant.types import Answer, RetrievalFilters
-from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, passage_html
+from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, md_text, passage_html
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
     session.require_case(case)
     past = list(history or [])
     text = (question or "").strip()
-    turns = [*past, {"role": "user", "content": esc(text)}]
+    turns = [*past, {"role": "user", "content": md_text(text)}]
     yield ChatUpdate([*turns, {"role": "assistant", "content": PENDING}])
     partial = ""
     started = time.perf_counter()
@@ -106,7 +106,7 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
             first_s = time.perf_counter() - started
         partial += item
         label = DRAFT_LABEL + ttft_html(first_s) + "\n\n"
-        yield ChatUpdate([*turns, {"role": "assistant", "content": label + esc(partial)}])
+        yield ChatUpdate([*turns, {"role": "assistant", "content": label + md_text(partial)}])
     raise RuntimeError("the answer stream ended without a final answer")
 
 

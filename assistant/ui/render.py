@@ -17,15 +17,27 @@ NOT_FOUND = "Not found in the case material"
 _MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 
 
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character (CommonMark may escape each)
+_ESCAPED_MARKER_RE = re.compile(r"\\\[(\d{1,3})\\\]")
+
+
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def md_text(text: object) -> str:
+    """Text shown literally inside Markdown: every ASCII punctuation character backslash-escaped, so `![](url)`,
+    `[link](url)`, `<img …>`, autolinks (`http\\://`, `www\\.`), emphasis and headings stay plain text and the
+    browser fetches nothing. The app's own markup is added after this."""
+    return _MD_PUNCT.sub(r"\\\1", str(text))
+
+
 def answer_markdown(answer: Answer) -> str:
-    """The chat bubble: escaped answer text with [n] markers in bold, or the clear not-found message."""
+    """The chat bubble: the answer as plain text (`md_text`) with the app's own [n] markers in bold, or the clear
+    not-found message."""
     if answer.status == "no_evidence":
         return f"**{NOT_FOUND}.** No passage of this case supports an answer to the question."
-    body = _MARKER_RE.sub(lambda m: f"**[{m.group(1)}]**", esc(answer.answer))
+    body = _ESCAPED_MARKER_RE.sub(lambda m: f"**[{m.group(1)}]**", md_text(answer.answer))
     unverified = [c.n for c in answer.citations if not c.verified]
     if unverified:
         marks = ", ".join(f"[{n}]" for n in unverified)

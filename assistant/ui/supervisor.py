@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from assistant.access.audit import AuditRecord
 from assistant.access.session import AuditFilters, Session
+from assistant.perms import write_private_text
 from assistant.ui.render import record_html
 
 log = logging.getLogger(__name__)
@@ -133,5 +134,5 @@ def export_file(session: Session, case: str, fmt: str = "json") -> str:
     text = session.export(case, fmt)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Path(tempfile.mkdtemp(prefix="audit-export-")) / f"audit-{case}-{stamp}.{fmt}"
-    out.write_text(text, encoding="utf-8")
+    write_private_text(out, text)  # 0600 inside mkdtemp's 0700 folder
     return str(out)
