@@ -143,10 +143,13 @@ class App:
     def delete_case(self, case: str, *, user: str = "cli") -> bool:
         """Remove a case and everything derived from it: vectors, text, keyword index, its embedding cache and its
         cross-case links. Recorded in the audit log. True when the case existed."""
-        existed = self.store.delete_case(check_case_id(case))
-        if self.embedder.case_caches is not None:
-            self.embedder.case_caches.purge(case)
-        self.link_store.drop_case(case)
+        from assistant.index.lock import CaseLock
+
+        with CaseLock(self.settings.index_dir, check_case_id(case)):  # never under a running ingest
+            existed = self.store.delete_case(case)
+            if self.embedder.case_caches is not None:
+                self.embedder.case_caches.purge(case)
+            self.link_store.drop_case(case)
         self.audit.append("ingest", user, case, {"action": "delete_case", "existed": existed})
         return existed
 

@@ -223,6 +223,8 @@ def test_a_second_writer_fails_clearly_or_waits_and_readers_never_block(app: Any
         with pytest.raises(CaseLocked, match=f"pid {holder.pid} \\(test holder\\).*--wait SECONDS"):
             app.ingest([root], "locked", progress=False)
         assert "at dawn" in _texts(app, "locked", "blue van")["bm25"]  # a reader is served while the case is locked
+        with pytest.raises(CaseLocked):
+            app.delete_case("locked")  # nor is a case deleted under a writer
         told: list[str] = []
         t0 = time.monotonic()
         report = app.ingest([root], "locked", progress=False, wait=60, on_wait=told.append)
