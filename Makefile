@@ -57,7 +57,7 @@ demo: install
 	$(BIN)/assistant demo
 
 run: demo
-	$(BIN)/assistant serve
+	$(BIN)/assistant serve --demo
 
 serve: install
 	$(BIN)/assistant serve

@@ -111,15 +111,16 @@ class App:
     def audit(self) -> AuditLog:
         from assistant.access.audit import AuditLog
 
-        log_ = AuditLog(self.settings.index_dir / "audit.sqlite")
-        private_file(log_.path)
+        log_ = AuditLog(self.settings.index_dir / "audit.sqlite", self.settings.access.audit_keys_dir)
+        if not log_.missing:  # a deleted log stays missing (verify reports it), never recreated here
+            private_file(log_.path)
         return log_
 
     @cached_property
     def users(self) -> UserStore:
         from assistant.access.auth import UserStore
 
-        users = UserStore(self.settings.index_dir / "users.sqlite")
+        users = UserStore(self.settings.index_dir / "users.sqlite", rounds=self.settings.access.bcrypt_rounds)
         private_file(users.path)
         return users
 
@@ -162,34 +163,35 @@ class App:
                  top_k: int | None = None) -> list[Passage]:
         return self.retriever.retrieve(case, question, filters=filters, top_k=top_k)
 
-    def _links_chat(self, case: str, question: str, user: str) -> Answer | None:
+    def _links_chat(self, case: str, question: str, user: str, purpose: str = "") -> Answer | None:
         from assistant.links.chat import answer
 
         routed = answer(self, case, question, user)
         if routed is not None:
-            self.audit.append_answer(user, routed)
+            self.audit.append_answer(user, routed, purpose=purpose)
         return routed
 
     def ask(self, case: str, question: str, *, user: str = "cli",
-            filters: RetrievalFilters | None = None) -> Answer:
-        routed = self._links_chat(case, question, user)
+            filters: RetrievalFilters | None = None, purpose: str = "") -> Answer:
+        """`purpose`: the asker's stated reason, recorded with the question (UK DPA 2018 s.62)."""
+        routed = self._links_chat(case, question, user, purpose)
         if routed is not None:
             return routed
         passages = self.retrieve(case, question, filters=filters)
         answer = self.answerer.answer(question, case, passages)
-        self.audit.append_answer(user, answer)
+        self.audit.append_answer(user, answer, purpose=purpose)
         return answer
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli",
-                   filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
-        routed = self._links_chat(case, question, user)
+                   filters: RetrievalFilters | None = None, purpose: str = "") -> Iterator[str | Answer]:
+        routed = self._links_chat(case, question, user, purpose)
         if routed is not None:
             yield routed
             return
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
             if isinstance(item, Answer):
-                self.audit.append_answer(user, item)
+                self.audit.append_answer(user, item, purpose=purpose)
             yield item
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None:

@@ -152,6 +152,32 @@ class UISettings(BaseModel):
     auth: bool = Field(True, description="Require login")
 
 
+class AccessSettings(BaseModel):
+    """Login sessions, throttling and the audit log's keys (assistant/access/)."""
+
+    session_idle_minutes: float = Field(30.0, description="A login session ends after this long without an action "
+                                        "(asking, opening a passage); heartbeats of an open tab do not count")
+    session_max_hours: float = Field(12.0, description="A login session ends this long after login, active or not")
+    backoff_after: int = Field(3, description="Failed logins (per user, per client) before each further attempt "
+                               "must wait; attempts inside the wait are refused without checking the password")
+    backoff_base_s: float = Field(1.0, description="First wait after `backoff_after` failures; doubles per failure")
+    backoff_max_s: float = Field(60.0, description="Longest wait between attempts")
+    lockout_after_user: int = Field(10, description="Consecutive failures that lock an account for "
+                                    "`lockout_minutes` (NIST SP 800-63B 5.2.2 allows at most 100)")
+    lockout_after_client: int = Field(30, description="Failures from one client address (any usernames) that lock "
+                                      "that client out for `lockout_minutes` (password spraying)")
+    lockout_minutes: float = Field(15.0, description="Length of a lock-out")
+    bcrypt_rounds: int = Field(12, description="bcrypt cost of new password hashes (12: about 0.25 s per check on "
+                               "one core here; tests lower it)")
+    max_concurrent_checks: int = Field(2, description="Password checks (bcrypt) run at once in worker threads; "
+                                       "more wait without blocking the server (one per core here)")
+    audit_keys_dir: Path | None = Field(None, description="Folder (0700) holding the audit log's secret key and its "
+                                        "signed head checkpoints, outside the index dir; default: "
+                                        "<index_dir's parent>/.<index_dir name>-audit-keys")
+    allow_unverified_start: bool = Field(False, description="Serve even when the audit log fails verification at "
+                                         "start-up (the start is recorded); only to investigate")
+
+
 class LinksSettings(BaseModel):
     default_region: str = Field("GB", description="Region for phone numbers written without an international "
                                 "prefix (ISO 3166 code, as the phonenumbers package reads it)")
@@ -185,6 +211,8 @@ class Settings(BaseSettings):
                                 "only; tests of loaders.phone)")
     demo_dir: Path = Field(Path("demo/operation-kestrel"), description="Bundled demo case folder")
     demo_case: str = Field("kestrel", description="Case id of the bundled demo case")
+    demo_index_dir: Path = Field(Path("indexes/demo"), description="The only index where `assistant demo` creates "
+                                 "the demo accounts (published passwords); `assistant serve --demo` serves it")
     log_level: str = Field("WARNING", description="Logging level")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
@@ -195,6 +223,7 @@ class Settings(BaseSettings):
     pii: PiiSettings = PiiSettings()
     ui: UISettings = UISettings()
     links: LinksSettings = LinksSettings()
+    access: AccessSettings = AccessSettings()
 
 
 def load_settings(**overrides: object) -> Settings:

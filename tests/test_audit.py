@@ -50,7 +50,8 @@ def test_chain_links_and_hashes(log: AuditLog) -> None:
     for prev, rec in itertools.pairwise(records):
         assert rec.prev_hash == prev.hash
     r = records[1]
-    assert r.hash == record_hash(r.prev_hash, r.seq, r.time, r.kind, r.user, r.case, r.payload)
+    assert r.hash == record_hash(r.prev_hash, r.seq, r.time, r.kind, r.user, r.case, r.payload, log.keys)
+    assert r.hash != record_hash(r.prev_hash, r.seq, r.time, r.kind, r.user, r.case, r.payload)  # keyed, not sha256
     assert r.time.endswith("+00:00")
     result = log.verify()
     assert result.ok and result.problems == [] and result.records == 5
@@ -134,9 +135,10 @@ def test_deleted_newest_record_detected_with_expected_head(log: AuditLog) -> Non
     conn = _raw(log)
     conn.execute("DELETE FROM audit WHERE seq = 5")
     conn.close()
-    assert log.verify().ok  # the chain alone cannot see a truncated tail ...
-    result = log.verify(expected_head=head)  # ... a head noted elsewhere can
-    assert not result.ok and "expected seq 5" in result.problems[0]
+    result = log.verify()  # the signed checkpoint outside the log sees the truncated tail ...
+    assert not result.ok and "records 5-5 were removed from the end" in result.problems[0], result.problems
+    result = log.verify(expected_head=head)  # ... and so does a head noted elsewhere
+    assert not result.ok and "expected seq 5" in result.problems[-1]
 
 
 def test_review_is_a_new_record_never_an_edit(log: AuditLog) -> None:
@@ -167,7 +169,7 @@ def test_record_filters(log: AuditLog) -> None:
 
 
 def test_export_json_and_csv(log: AuditLog) -> None:
-    data = json.loads(log.export("kestrel", "json"))
+    data = json.loads(log.export("kestrel", "json"))["records"]
     assert [d["seq"] for d in data] == [2, 3, 5]
     assert data[0]["payload"]["question"] == "Who sold the SIM cards?" and len(data[0]["hash"]) == 64
     rows = list(csv.DictReader(io.StringIO(log.export("kestrel", "csv"))))
@@ -193,3 +195,51 @@ def test_a_recited_citation_keeps_its_note_in_the_audit_record(tmp_path: Path) -
     audit = AuditLog(tmp_path / "audit.sqlite")
     record = audit.append_answer("supervisor1", answer)
     assert audit.get(record.seq).payload["citations"][0]["note"] == note  # type: ignore[union-attr]
+
+
+def test_a_log_from_before_the_key_is_kept_and_continued_keyed(tmp_path: Path) -> None:
+    """An audit.sqlite written by the unkeyed version (no `v` column, SHA-256 chain) verifies, gets a key and a
+    checkpoint, and goes on with keyed records; its old records stay protected by the chain."""
+    path = tmp_path / "index" / "audit.sqlite"
+    path.parent.mkdir()
+    conn = sqlite3.connect(path)
+    conn.executescript(_LEGACY_SCHEMA)
+    prev = GENESIS
+    for seq in (1, 2):
+        time, payload = f"2024-01-0{seq}T10:00:00.000000+00:00", {"ok": True}
+        digest = record_hash(prev, seq, time, "login", "reviewer1", "", payload)
+        conn.execute("INSERT INTO audit VALUES (?, ?, 'login', 'reviewer1', '', ?, ?, ?)",
+                     (seq, time, canonical_json(payload), prev, digest))
+        prev = digest
+    conn.commit()
+    conn.close()
+    log = AuditLog(path)
+    assert log.keys is not None and log.verify().ok
+    rec = log.append("login", "reviewer2", "", {"ok": True})
+    assert rec.seq == 3 and rec.hash == record_hash(rec.prev_hash, 3, rec.time, "login", "reviewer2", "",
+                                                    {"ok": True}, log.keys)
+    assert log.verify().ok
+    conn = _raw(log)
+    conn.execute("UPDATE audit SET user = 'someone' WHERE seq = 1")
+    conn.close()
+    assert any(p.startswith("seq 1:") for p in log.verify().problems)
+
+
+_LEGACY_SCHEMA = """
+CREATE TABLE audit (seq INTEGER PRIMARY KEY, time TEXT NOT NULL, kind TEXT NOT NULL, user TEXT NOT NULL,
+                    case_id TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END;
+"""
+
+
+def test_deleting_the_key_is_reported_not_papered_over(log: AuditLog) -> None:
+    (log.keys_dir / "audit.key").unlink()
+    reopened = AuditLog(log.path)
+    assert reopened.keys is None  # a log with keyed records never gets a fresh key
+    result = reopened.verify()
+    assert not result.ok and "audit key is missing" in result.problems[0]
+    with pytest.raises(AuditError, match="key is missing"):
+        reopened.append("login", "x", "", {})

@@ -104,3 +104,18 @@ def test_user_role_flags() -> None:
     assert User("a", "admin").is_admin and User("a", "admin").can_audit
     assert User("s", "supervisor").can_audit and not User("s", "supervisor").is_admin
     assert not User("r", "reviewer").can_audit
+
+
+def test_a_store_from_before_disable_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "users.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript("CREATE TABLE users (username TEXT PRIMARY KEY, role TEXT NOT NULL, pw_hash BLOB NOT NULL,"
+                           " created TEXT NOT NULL);")
+    store = UserStore(path, rounds=4)
+    store.add_user("old-hand", "an-old-password", "reviewer")
+    assert store.session_state("old-hand") == (0, False)
+    store.set_password("old-hand", "a-new-password")
+    assert store.session_state("old-hand") == (1, False)  # the epoch moves: open sessions end
+    user = store.set_disabled("old-hand", True)
+    assert user.disabled and store.session_state("old-hand") == (2, True)
+    assert store.authenticate("old-hand", "a-new-password") is None and store.cases_for("old-hand") == []

@@ -209,7 +209,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
                     item = replace(item, answer=MARKUP + " [1]")
                 yield item
 
-    app = HostileApp(load_settings(index_dir=tmp_path_factory.mktemp("live")))
+    live = tmp_path_factory.mktemp("live")
+    app = HostileApp(load_settings(index_dir=live, demo_index_dir=live))  # the demo index: demo accounts allowed
     seed_demo_users(app)
     app.settings.ui.port = free_port()
     app.settings.ui.host = "127.0.0.1"

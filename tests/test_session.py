@@ -16,8 +16,8 @@ import pytest
 
 from assistant.access.audit import AuditLog
 from assistant.access.auth import UserError, UserStore
+from assistant.access.demo import seed_demo_users
 from assistant.access.session import AuditFilters, Session
-from assistant.cli.admin import seed_demo_users
 from assistant.config import Settings, load_settings
 from assistant.errors import AccessDenied
 from assistant.types import Answer, Citation, Passage, RetrievalFilters
@@ -89,17 +89,17 @@ class FakeApp:
                       "seen [2].", "extractive", cites, tuple(passages), model=self.model, prompt_version="v1")
 
     def ask(self, case: str, question: str, *, user: str = "cli",
-            filters: RetrievalFilters | None = None) -> Answer:
+            filters: RetrievalFilters | None = None, purpose: str = "") -> Answer:
         answer = self._answer(case, question)
-        self.audit.append_answer(user, answer)
+        self.audit.append_answer(user, answer, purpose=purpose)
         return answer
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli",
-                   filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
+                   filters: RetrievalFilters | None = None, purpose: str = "") -> Iterator[str | Answer]:
         answer = self._answer(case, question)
         for word in answer.answer.split(" "):
             yield word + " "
-        self.audit.append_answer(user, answer)
+        self.audit.append_answer(user, answer, purpose=purpose)
         yield answer
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None:
@@ -128,7 +128,7 @@ class FakeApp:
 
 @pytest.fixture()
 def fake_app(tmp_path: Path) -> FakeApp:
-    app = FakeApp(load_settings(index_dir=tmp_path))
+    app = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path))  # the demo index: demo accounts
     seed_demo_users(app)
     return app
 
@@ -253,7 +253,7 @@ def test_supervisor_sees_and_reviews_only_assigned_cases(fake_app: FakeApp) -> N
         sup.review(rec.seq, "approved", "")
     admin = session(fake_app, "admin")
     assert {r.case for r in admin.audit_records()} == {"kestrel", "heron"}
-    assert admin.audit_cases() == ["heron", "kestrel"]
+    assert admin.audit_cases() == ["heron", "kestrel", "plover"]  # plover: the demo assignment record
     assert fake_app.audit.verify().ok
 
 

@@ -4,6 +4,7 @@ First against `FakeApp` (tests/test_session.py), then the main paths once more a
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
@@ -16,8 +17,8 @@ import gradio as gr
 import pytest
 
 from assistant.access.auth import UserError
+from assistant.access.demo import seed_demo_users
 from assistant.access.session import Session
-from assistant.cli.admin import seed_demo_users
 from assistant.config import load_settings
 from assistant.errors import AccessDenied, AssistantError
 from assistant.types import Answer, Citation, Passage
@@ -31,7 +32,7 @@ from tests.test_session import SECRET, FakeApp
 
 @pytest.fixture()
 def fake_app(tmp_path: Path) -> FakeApp:
-    app = FakeApp(load_settings(index_dir=tmp_path))
+    app = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path))
     seed_demo_users(app)
     return app
 
@@ -68,7 +69,8 @@ def test_reviewer_sees_masked_answer_without_raw_stream(fake_app: FakeApp) -> No
 
 
 def test_smoke_model_warning(tmp_path: Path) -> None:
-    app = FakeApp(load_settings(index_dir=tmp_path), model="SmolLM2-135M-Instruct-Q8_0.gguf")
+    app = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path),
+                  model="SmolLM2-135M-Instruct-Q8_0.gguf")
     seed_demo_users(app)
     final = _final(list(ui_chat.ask(_s(app, "reviewer1"), "kestrel", "who sold the sims?")))
     assert "Smoke-test model" in final.backend and "SmolLM2" in final.backend
@@ -197,11 +199,12 @@ def test_export_files(fake_app: FakeApp) -> None:
     k1, _, _ = _three_answers(fake_app)
     sup = _s(fake_app, "supervisor1")
     ui_supervisor.review(sup, k1, "approved", "ok")
-    data = json.loads(Path(ui_supervisor.export_file(sup, "kestrel", "json")).read_text())
-    assert [d["kind"] for d in data] == ["answer", "answer", "review"] and {d["case"] for d in data} == {"kestrel"}
+    data = json.loads(Path(ui_supervisor.export_file(sup, "kestrel", "json")).read_text())["records"]
+    kinds = [d["kind"] for d in data if d["kind"] != "assignment"]  # the demo setup's assignment is a kestrel record
+    assert kinds == ["answer", "answer", "review"] and {d["case"] for d in data} == {"kestrel"}
     path = Path(ui_supervisor.export_file(sup, "kestrel", "csv"))
     assert path.name.startswith("audit-kestrel-") and path.suffix == ".csv"
-    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    rows = [r for r in csv.DictReader(io.StringIO(path.read_text())) if r["kind"] != "assignment"]
     assert rows[0]["question"] == "who sold the sims?" and rows[-2]["decision"] == "approved"
     assert rows[-1]["kind"] == "export"  # the JSON export above was itself recorded
     assert len(fake_app.audit.records(kind="export")) == 2
@@ -237,7 +240,11 @@ def test_admin_handlers(fake_app: FakeApp, tmp_path: Path) -> None:
 
 # --- login and request resolution -----------------------------------------------------------------------------------
 def test_login_callable_is_audited_without_recording_typed_secrets(fake_app: FakeApp) -> None:
-    check = make_auth(fake_app)
+    auth = make_auth(fake_app)  # a coroutine function: Gradio awaits it, the bcrypt check runs in a thread
+
+    def check(username: str, password: str) -> bool:
+        return asyncio.run(auth(username, password))
+
     assert check("reviewer1", "kestrel-review") is True
     assert check("reviewer1", "wrong") is False
     assert check("kestrel-review", "reviewer1") is False  # swapped fields: the typed "name" is never stored
@@ -290,7 +297,7 @@ def real_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     (corpus / "statements" / "ellery.txt").write_text(STATEMENT, encoding="utf-8")
     with (corpus / "messages" / "phone.csv").open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(MESSAGES)
-    settings = load_settings(index_dir=root / "index")
+    settings = load_settings(index_dir=root / "index", demo_index_dir=root / "index")
     settings.llm.backend = "extractive"
     app = App(settings)
     seed_demo_users(app)

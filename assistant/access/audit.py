@@ -1,37 +1,46 @@
-"""Append-only, hash-chained audit log in SQLite.
+"""Append-only, keyed hash-chained audit log in SQLite.
 
-Each record's hash is sha256(prev_hash + canonical JSON of {seq, time, kind, user, case, payload}); the first record
-chains to GENESIS. SQLite triggers refuse UPDATE and DELETE, and `verify()` recomputes the chain, so an edit, a
-reordering or a deletion made with the triggers dropped is still found and reported with its seq. A full rewrite of
-the chain is caught by comparing `head()` with a value noted elsewhere (`verify(expected_head=...)`).
+Each record's hash is an HMAC (key outside the log, `access.keys`) over the previous hash and the canonical JSON of
+{seq, time, kind, user, case, payload}; the first record chains to GENESIS. SQLite triggers refuse UPDATE and
+DELETE; `verify()` recomputes the chain and compares its head with the signed checkpoint kept beside the key, so an
+edit, a reordering, a deletion (with the triggers dropped), records removed from the end, or a deleted log are
+all reported. An append refuses to continue a log whose head no longer matches the checkpoint.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from assistant.access.chain import GENESIS, KEYED, AuditVerification, canonical_json, record_hash, verify_rows
+from assistant.access.keys import (
+    AuditKeys,
+    advance_checkpoint,
+    create_keys,
+    default_keys_dir,
+    load_keys,
+    read_checkpoint,
+)
 from assistant.errors import AssistantError
 from assistant.types import Answer
 
+__all__ = ["GENESIS", "AuditError", "AuditLog", "AuditRecord", "AuditVerification", "canonical_json", "record_hash"]
+
 log = logging.getLogger(__name__)
 
-Kind = Literal["answer", "review", "export", "ingest", "login", "links", "break_glass"]
+Kind = Literal["answer", "review", "export", "ingest", "login", "links", "break_glass", "user", "assignment", "view",
+               "denied", "serve"]
 KINDS: tuple[str, ...] = get_args(Kind)
 Decision = Literal["approved", "flagged"]
 DECISIONS: tuple[str, ...] = get_args(Decision)
-GENESIS = "0" * 64
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -42,7 +51,8 @@ CREATE TABLE IF NOT EXISTS audit (
     case_id TEXT NOT NULL,
     payload TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    v INTEGER NOT NULL DEFAULT 2
 );
 CREATE INDEX IF NOT EXISTS audit_case ON audit (case_id, kind);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
@@ -51,19 +61,11 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END;
 """
 _COLUMNS = "seq, time, kind, user, case_id, payload, prev_hash, hash"
+_CHECKED = _COLUMNS + ", v"
 
 
 class AuditError(AssistantError):
     """Invalid audit input (unknown kind or decision, review of a record that is not an answer)."""
-
-
-def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def record_hash(prev_hash: str, seq: int, time: str, kind: str, user: str, case: str, payload: dict[str, Any]) -> str:
-    body = canonical_json({"seq": seq, "time": time, "kind": kind, "user": user, "case": case, "payload": payload})
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,6 @@ class AuditRecord:
     def to_json(self) -> dict[str, Any]:
         return {"seq": self.seq, "time": self.time, "kind": self.kind, "user": self.user, "case": self.case,
                 "payload": self.payload, "prev_hash": self.prev_hash, "hash": self.hash}
-
-
-@dataclass(frozen=True)
-class AuditVerification:
-    ok: bool
-    problems: list[str] = field(default_factory=list)
-    records: int = 0
-    head_seq: int = 0
-    head_hash: str = GENESIS
 
 
 def answer_payload(answer: Answer) -> dict[str, Any]:
@@ -111,20 +104,64 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
 class AuditLog:
     """The log. Each call opens its own connection; appends are serialised (thread lock + BEGIN IMMEDIATE)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, keys_dir: Path | None = None) -> None:
         self.path = Path(path)
+        self.keys_dir = keys_dir or default_keys_dir(self.path.parent)
         self._lock = threading.Lock()
+        self.keys: AuditKeys | None = load_keys(self.keys_dir)
+        if not self.path.exists() and (self.keys is not None or read_checkpoint(None, self.keys_dir)):
+            log.error("audit_log_missing path=%s keys=%s", self.path, self.keys_dir)
+            return  # deleted: never silently recreated empty; append refuses and verify fails
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        with sqlite3.connect(self.path, timeout=10.0) as conn:
+            legacy = bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit'").fetchone())
             conn.executescript(_SCHEMA)
+            if "v" not in {str(r[1]) for r in conn.execute("PRAGMA table_info(audit)")}:  # a log from before keys
+                conn.execute("ALTER TABLE audit ADD COLUMN v INTEGER NOT NULL DEFAULT 1")
+        conn.close()
+        if self.keys is None and (not legacy or not self._has_keyed_records()):
+            self.keys = create_keys(self.keys_dir)  # a new log, or an unkeyed one from before keys
+            seq, digest = self.head()
+            if seq:
+                advance_checkpoint(self.keys, seq, digest)
+
+    def _has_keyed_records(self) -> bool:
+        with self._connect() as conn:
+            return conn.execute("SELECT 1 FROM audit WHERE v = ? LIMIT 1", (KEYED,)).fetchone() is not None
+
+    @property
+    def missing(self) -> bool:
+        return not self.path.exists()
+
+    def _missing_message(self) -> str:
+        return (f"the audit log {self.path} is missing, but its key and checkpoint in {self.keys_dir} show it "
+                "existed (deleted?). Restore it from a backup; nothing can be recorded until then. To start a new "
+                f"log on purpose, move {self.keys_dir} aside (keep it: it shows the old log existed)")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        if self.missing:
+            raise AuditError(self._missing_message())
+        conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=10.0, isolation_level=None)
         try:
             yield conn
         finally:
             conn.close()
+
+    def _check_head(self, conn: sqlite3.Connection, last: tuple[Any, ...] | None) -> None:
+        """Refuse to extend a log whose newest records were removed or rewritten since the signed checkpoint."""
+        checkpoint = read_checkpoint(self.keys, self.keys_dir)
+        if self.keys is None:
+            raise AuditError(f"the audit key is missing from {self.keys_dir}: `assistant audit verify` for details")
+        if checkpoint is None:
+            if last is not None:
+                raise AuditError(f"the audit log's signed checkpoint is missing from {self.keys_dir}: "
+                                 "`assistant audit verify` for details")
+            return
+        row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (checkpoint.seq,)).fetchone()
+        if not checkpoint.valid or row is None or str(row[0]) != checkpoint.hash:
+            raise AuditError("the audit log no longer matches its signed checkpoint (records removed or rewritten): "
+                             "nothing is appended; `assistant audit verify` for details")
 
     # --- writing ------------------------------------------------------------------------------------------------------
     def append(self, kind: str, user: str, case: str, payload: dict[str, Any]) -> AuditRecord:
@@ -135,20 +172,24 @@ class AuditLog:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+                self._check_head(conn, last)
                 seq, prev_hash = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
                 time = datetime.now(UTC).isoformat(timespec="microseconds")
-                digest = record_hash(prev_hash, seq, time, kind, user, case, clean_payload)
-                conn.execute(f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             (seq, time, kind, user, case, canonical_json(clean_payload), prev_hash, digest))
+                digest = record_hash(prev_hash, seq, time, kind, user, case, clean_payload, self.keys)
+                conn.execute(f"INSERT INTO audit ({_COLUMNS}, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             (seq, time, kind, user, case, canonical_json(clean_payload), prev_hash, digest, KEYED))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            assert self.keys is not None  # _check_head refused otherwise
+            advance_checkpoint(self.keys, seq, digest)
         log.info("audit_append seq=%d kind=%s user=%s case=%s hash=%s", seq, kind, user, case, digest[:12])
         return AuditRecord(seq, time, kind, user, case, clean_payload, prev_hash, digest)
 
-    def append_answer(self, user: str, answer: Answer) -> AuditRecord:
-        return self.append("answer", user, answer.case, answer_payload(answer))
+    def append_answer(self, user: str, answer: Answer, purpose: str = "") -> AuditRecord:
+        """An answer with the asker's stated purpose ("" when none was given: the absence is recorded too)."""
+        return self.append("answer", user, answer.case, {**answer_payload(answer), "purpose": purpose.strip()})
 
     def append_review(self, user: str, answer_seq: int, decision: str, comment: str = "") -> AuditRecord:
         """A supervisor's decision on an answer record: always a new record, never an edit."""
@@ -172,6 +213,8 @@ class AuditLog:
             clauses.append("substr(time, 1, length(?)) <= ?")
             params.extend([until, until])
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        if self.missing:
+            return []
         with self._connect() as conn:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM audit{where} ORDER BY seq", params).fetchall()
         return [_row_to_record(r) for r in rows]
@@ -198,60 +241,25 @@ class AuditLog:
 
     # --- checking -----------------------------------------------------------------------------------------------------
     def verify(self, expected_head: tuple[int, str] | None = None) -> AuditVerification:
-        """Recompute the chain in storage order. Reports every edited, reordered or missing record by seq."""
-        problems: list[str] = []
+        """Recompute the chain in storage order and compare its head with the signed checkpoint. Reports every
+        edited, reordered or missing record by seq, records removed from the end, and a deleted log."""
+        checkpoint = read_checkpoint(self.keys, self.keys_dir)
+        if self.missing:
+            seen = f" (checkpoint: seq {checkpoint.seq} at {checkpoint.time})" if checkpoint else ""
+            return AuditVerification(False, [self._missing_message() + seen])
         with self._connect() as conn:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY rowid").fetchall()
-        prev_seq, prev_hash, prev_time = 0, GENESIS, ""
-        for row in rows:
-            seq, time, kind, user, case, payload_text, stored_prev, stored_hash = row
-            seq = int(seq)
-            if seq != prev_seq + 1:
-                if seq > prev_seq + 1:
-                    missing = f"{prev_seq + 1}" if seq == prev_seq + 2 else f"{prev_seq + 1}-{seq - 1}"
-                    problems.append(f"seq {missing}: missing (deleted record(s) before seq {seq})")
-                else:
-                    problems.append(f"seq {seq}: out of order after seq {prev_seq} (reordered)")
-            try:
-                payload = json.loads(payload_text)
-            except (TypeError, ValueError):
-                problems.append(f"seq {seq}: payload is not valid JSON (edited)")
-                payload = None
-            if payload is not None:
-                expected = record_hash(str(stored_prev), seq, str(time), str(kind), str(user), str(case), payload)
-                if expected != stored_hash:
-                    problems.append(f"seq {seq}: content does not match its hash (edited or moved)")
-            if stored_prev != prev_hash:
-                problems.append(f"seq {seq}: prev_hash does not match the hash of the record before it "
-                                "(chain broken: a record was edited, reordered or deleted)")
-            if prev_time and str(time) < prev_time:
-                problems.append(f"seq {seq}: time is earlier than the record before it (reordered)")
-            prev_seq, prev_hash, prev_time = seq, str(stored_hash), str(time)
-        if expected_head is not None and expected_head != (prev_seq, prev_hash):
-            problems.append(f"head is seq {prev_seq} hash {prev_hash[:12]}, expected seq {expected_head[0]} hash "
-                            f"{expected_head[1][:12]} (records removed from the end or the chain rewritten)")
-        result = AuditVerification(not problems, problems, len(rows), prev_seq, prev_hash)
-        log.info("audit_verify ok=%s records=%d problems=%d", result.ok, len(rows), len(problems))
+            rows = conn.execute(f"SELECT {_CHECKED} FROM audit ORDER BY rowid").fetchall()
+        result = verify_rows(rows, self.keys, checkpoint, str(self.keys_dir), expected_head)
+        log.info("audit_verify ok=%s records=%d problems=%d", result.ok, result.records, len(result.problems))
         return result
 
     # --- export -------------------------------------------------------------------------------------------------------
-    def export(self, case: str, fmt: str = "json") -> str:
-        """Every record of one case, with hashes, as a JSON array or CSV (payload as canonical JSON)."""
-        records = self.records(case=case)
-        if fmt == "json":
-            return json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False) + "\n"
-        if fmt == "csv":
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow(["seq", "time", "kind", "user", "case", "question", "status", "decision", "answer_seq",
-                             "payload", "prev_hash", "hash"])
-            for r in records:
-                p = r.payload
-                writer.writerow([r.seq, r.time, r.kind, r.user, r.case, p.get("question", ""), p.get("status", ""),
-                                 p.get("decision", ""), p.get("answer_seq", ""), canonical_json(p), r.prev_hash,
-                                 r.hash])
-            return buf.getvalue()
-        raise AuditError(f"unknown export format {fmt!r}: json or csv")
+    def export(self, case: str, fmt: str = "json", exported_by: str = "") -> str:
+        """One case's records: JSON is signed and checkable on its own (`assistant audit verify-export`); CSV is
+        for reading."""
+        from assistant.access.export import export_case
+
+        return export_case(self, case, fmt, exported_by)
 
 
 def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:

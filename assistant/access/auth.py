@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS users (
     pw_hash BLOB NOT NULL,
     created TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS assignments (
     username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
     case_id TEXT NOT NULL,
@@ -59,6 +63,7 @@ class User:
     username: str
     role: str
     cases: tuple[str, ...] = ()
+    disabled: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -115,6 +120,10 @@ class UserStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
+            columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(users)")}
+            for column in ("disabled", "epoch"):  # stores created before accounts could be disabled or revoked
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE users ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
         self._dummy_hash = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=self.rounds))
 
     @contextmanager
@@ -148,14 +157,40 @@ class UserStore:
         validate_password(password, name)
         pw_hash = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=self.rounds))
         with self._lock, self._connect() as conn:
-            conn.execute("UPDATE users SET pw_hash = ? WHERE username = ?", (pw_hash, name))
+            conn.execute("UPDATE users SET pw_hash = ?, epoch = epoch + 1 WHERE username = ?", (pw_hash, name))
         log.info("password_changed username=%s", name)
+
+    def set_disabled(self, username: str, disabled: bool) -> User:
+        """Disable (or re-enable) an account: a disabled user cannot log in and may access nothing; the epoch
+        moves on, so every login session of the user ends."""
+        name = self._require(username).username
+        with self._lock, self._connect() as conn:
+            conn.execute("UPDATE users SET disabled = ?, epoch = epoch + 1 WHERE username = ?", (int(disabled), name))
+        log.info("user_disabled username=%s disabled=%s", name, disabled)
+        return self._require(name)
+
+    def session_state(self, username: str) -> tuple[int, bool] | None:
+        """(epoch, disabled) of a user, or None when there is no such user. The epoch changes on every password
+        change and disable, so a login session that remembers it can tell it has been revoked."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT epoch, disabled FROM users WHERE username = ?",
+                               ((username or "").strip().lower(),)).fetchone()
+        return (int(row[0]), bool(row[1])) if row else None
+
+    def meta(self, key: str) -> str | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self._connect() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The user when the password matches, else None. Unknown users cost the same bcrypt check."""
         name = (username or "").strip().lower()
         with self._connect() as conn:
-            row = conn.execute("SELECT pw_hash FROM users WHERE username = ?", (name,)).fetchone()
+            row = conn.execute("SELECT pw_hash, disabled FROM users WHERE username = ?", (name,)).fetchone()
         candidate = (password or "").encode("utf-8")[:MAX_PASSWORD_BYTES]
         if row is None:
             bcrypt.checkpw(candidate, self._dummy_hash)
@@ -164,6 +199,9 @@ class UserStore:
         if not password or not bcrypt.checkpw(candidate, bytes(row[0])):
             log.info("login_failed reason=bad_password username=%s", name)
             return None
+        if row[1]:
+            log.info("login_failed reason=disabled username=%s", name)
+            return None
         return self.get(name)
 
     def get(self, username: str | None) -> User | None:
@@ -171,12 +209,12 @@ class UserStore:
         if not name:
             return None
         with self._connect() as conn:
-            row = conn.execute("SELECT username, role FROM users WHERE username = ?", (name,)).fetchone()
+            row = conn.execute("SELECT username, role, disabled FROM users WHERE username = ?", (name,)).fetchone()
             if row is None:
                 return None
             cases = [r[0] for r in conn.execute(
                 "SELECT case_id FROM assignments WHERE username = ? ORDER BY case_id", (name,))]
-        return User(str(row[0]), str(row[1]), tuple(cases))
+        return User(str(row[0]), str(row[1]), tuple(cases), bool(row[2]))
 
     def list_users(self) -> list[User]:
         with self._connect() as conn:
@@ -213,16 +251,16 @@ class UserStore:
     def cases_for(self, user: User | str, all_cases: Sequence[str] | None = None) -> list[str]:
         """Cases the user may open, from the store. Admins get `all_cases` (or [ALL_CASES] when none is given)."""
         current = self.get(user.username if isinstance(user, User) else user)
-        if current is None:
+        if current is None or current.disabled:
             return []
         if current.is_admin:
             return sorted(set(all_cases)) if all_cases is not None else [ALL_CASES]
         return list(current.cases)
 
     def can_access(self, user: User | str, case: str) -> bool:
-        """Decided from the store now: an unknown or deleted user may access nothing."""
+        """Decided from the store now: an unknown, deleted or disabled user may access nothing."""
         current = self.get(user.username if isinstance(user, User) else user)
-        if current is None or not case:
+        if current is None or current.disabled or not case:
             return False
         return current.is_admin or case in current.cases
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.access.accounts import Accounts
 from assistant.access.audit import DECISIONS, AuditLog, AuditRecord
 from assistant.access.auth import User, UserError, UserStore
 from assistant.config import Settings
@@ -41,10 +42,10 @@ class SessionApp(Protocol):
                on_progress: ProgressFn | None = None) -> Any: ...
 
     def ask(self, case: str, question: str, *, user: str = "cli",
-            filters: RetrievalFilters | None = None) -> Answer: ...
+            filters: RetrievalFilters | None = None, purpose: str = "") -> Answer: ...
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli",
-                   filters: RetrievalFilters | None = None) -> Iterator[str | Answer]: ...
+                   filters: RetrievalFilters | None = None, purpose: str = "") -> Iterator[str | Answer]: ...
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None: ...
 
@@ -75,7 +76,7 @@ class Session:
     def for_username(cls, app: SessionApp, username: str | None) -> Session:
         """Resolve a logged-in username (e.g. `gr.Request.username`) to a Session, or refuse."""
         user = app.users.get(username) if username else None
-        if user is None:
+        if user is None or user.disabled:
             raise AccessDenied("not logged in as a known user: log in again")
         return cls(app, user)
 
@@ -87,17 +88,22 @@ class Session:
 
     def _current(self) -> User:
         current = self.app.users.get(self.user.username)
-        if current is None:
-            raise AccessDenied(f"user {self.user.username!r} no longer exists")
+        if current is None or current.disabled:
+            raise AccessDenied(f"user {self.user.username!r} no longer exists or is disabled")
         return current
+
+    def _deny(self, message: str, action: str, case: str = "") -> AccessDenied:
+        """An AccessDenied to raise, recorded first as a "denied" audit record (who, what, which case)."""
+        log.warning("access_denied user=%s action=%s case=%s", self.user.username, action, case)
+        self.app.audit.append("denied", self.user.username, case, {"action": action, "reason": message})
+        return AccessDenied(message)
 
     def _require_role(self, action: str, admin_only: bool = False) -> User:
         current = self._current()
         allowed = current.is_admin if admin_only else current.can_audit
         if not allowed:
             needed = "an admin" if admin_only else "a supervisor or admin"
-            log.warning("access_denied user=%s role=%s action=%s", current.username, current.role, action)
-            raise AccessDenied(f"{action} needs {needed}; {current.username!r} is a {current.role}")
+            raise self._deny(f"{action} needs {needed}; {current.username!r} is a {current.role}", action)
         return current
 
     def require_case(self, case: str) -> str:
@@ -106,8 +112,7 @@ class Session:
         if not case_id:
             raise AccessDenied("choose a case first")
         if not self.app.users.can_access(self.user.username, case_id):
-            log.warning("access_denied user=%s action=case case=%s", self.user.username, case_id)
-            raise AccessDenied(f"user {self.user.username!r} is not assigned to case {case_id!r}")
+            raise self._deny(f"user {self.user.username!r} is not assigned to case {case_id!r}", "case", case_id)
         return case_id
 
     # --- reviewer actions ---------------------------------------------------------------------------------------------
@@ -119,16 +124,20 @@ class Session:
             return sorted(existing)
         return [c for c in current.cases if c in existing]
 
-    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None) -> Answer:
+    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None, purpose: str = "") -> Answer:
+        """`purpose`: the stated reason for the question, recorded with it in the audit log."""
         case_id = self.require_case(case)
-        answer = self.app.ask(case_id, _clean_question(question), user=self.user.username, filters=filters)
+        answer = self.app.ask(case_id, _clean_question(question), user=self.user.username, filters=filters,
+                              purpose=_clean_purpose(purpose))
         return self.app.mask_answer(answer, self.user.role)
 
-    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None,
+                   purpose: str = "") -> Iterator[str | Answer]:
         """Text deltas then the final masked Answer. Roles that are not cleared for PII get no raw deltas:
         the generated text is only shown once it has been masked."""
         case_id = self.require_case(case)
-        stream = self.app.ask_stream(case_id, _clean_question(question), user=self.user.username, filters=filters)
+        stream = self.app.ask_stream(case_id, _clean_question(question), user=self.user.username, filters=filters,
+                                     purpose=_clean_purpose(purpose))
         for item in stream:
             if isinstance(item, Answer):
                 yield self.app.mask_answer(item, self.user.role)
@@ -141,6 +150,8 @@ class Session:
         same ones the masked answer and its quotes use."""
         case_id = self.require_case(case)
         passage = self._chunk(case_id, chunk_id)
+        if passage is not None:  # an evidence read: who opened which passage, in clear or masked
+            self.app.audit.append("view", self.user.username, case_id, {"chunk_id": chunk_id, "clear": self.cleared})
         if passage is None or self.cleared:
             return passage
         if context is None or context.case != case_id:
@@ -155,7 +166,8 @@ class Session:
     def _chunk(self, case_id: str, chunk_id: str) -> Passage | None:
         passage = self.app.get_chunk(case_id, chunk_id)
         if passage is not None and passage.case != case_id:  # defence in depth: never another case's chunk
-            raise AccessDenied(f"chunk {chunk_id!r} is not part of case {case_id!r}")
+            raise self._deny(f"chunk {chunk_id!r} is not part of case {case_id!r}", "passage of another case",
+                             case_id)
         return passage
 
     # --- supervisor actions -------------------------------------------------------------------------------------------
@@ -193,6 +205,9 @@ class Session:
         record = self.audit_record(seq)
         if record.kind != "answer":
             raise UserError(f"audit record {seq} is a {record.kind} record, not an answer")
+        if record.user == current.username or record.user.startswith(f"{current.username} (claimed) via "):
+            raise self._deny(f"{current.username!r} cannot review their own answer (record {seq}): another "
+                             "supervisor must", "review own answer", record.case)
         return self.app.audit.append_review(current.username, record.seq, decision, comment)
 
     def review_status(self, case: str | None = None) -> dict[int, AuditRecord]:
@@ -209,7 +224,7 @@ class Session:
     def export(self, case: str, fmt: str = "json") -> str:
         current = self._require_role("exporting the audit log")
         case_id = self.require_case(case)
-        text = self.app.audit.export(case_id, fmt)
+        text = self.app.audit.export(case_id, fmt, exported_by=current.username)
         self.app.audit.append("export", current.username, case_id, {"format": fmt, "bytes": len(text.encode())})
         return text
 
@@ -228,17 +243,18 @@ class Session:
         self._require_role("managing users", admin_only=True)
         return self.app.users.list_users()
 
-    def add_user(self, username: str, password: str, role: str) -> User:
+    def _accounts(self) -> Accounts:
         self._require_role("managing users", admin_only=True)
-        return self.app.users.add_user(username, password, role)
+        return Accounts(self.app.users, self.app.audit)
+
+    def add_user(self, username: str, password: str, role: str) -> User:
+        return self._accounts().add(self.user.username, username, password, role)
 
     def assign(self, username: str, case: str) -> User:
-        self._require_role("managing users", admin_only=True)
-        return self.app.users.assign(username, case)
+        return self._accounts().assign(self.user.username, username, case)
 
     def unassign(self, username: str, case: str) -> User:
-        self._require_role("managing users", admin_only=True)
-        return self.app.users.unassign(username, case)
+        return self._accounts().unassign(self.user.username, username, case)
 
 
 def _clean_question(question: str) -> str:
@@ -247,6 +263,13 @@ def _clean_question(question: str) -> str:
         raise UserError("type a question first")
     if len(text) > 2000:
         raise UserError("question too long: at most 2000 characters")
+    return text
+
+
+def _clean_purpose(purpose: str) -> str:
+    text = " ".join((purpose or "").split())
+    if len(text) > 500:
+        raise UserError("purpose too long: at most 500 characters")
     return text
 
 

@@ -31,7 +31,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                        "index, links); audited")
     rm.add_argument("--case", required=True)
     rm.add_argument("sources", nargs="+", help="source names as `assistant cases`/answers show them")
-    rm.add_argument("--user", default="cli", help="recorded in the audit log")
     rm.add_argument("--json", action="store_true")
     rm.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
     rm.set_defaults(func=run_remove)
@@ -101,6 +100,7 @@ def _rebuild_links(app: App, case: str) -> int:
 
 
 def run_remove(args: argparse.Namespace, app: App) -> int:
+    from assistant.access.accounts import cli_identity
     from assistant.index.lock import CaseLock
 
     case = _case(app, args.case)
@@ -117,7 +117,7 @@ def run_remove(args: argparse.Namespace, app: App) -> int:
             app.link_store.drop_source(case, source)
             entry = {"source": source, "sha256": row.sha256 if row else "", "origin": row.origin if row else "",
                      "chunks": chunks}
-            app.audit.append("ingest", args.user, case, {"action": "remove_source", **entry})  # as cases --delete
+            app.audit.append("ingest", cli_identity(), case, {"action": "remove_source", **entry})  # as cases --delete
             removed.append(entry)
         if removed:
             app.store.finalize(case)

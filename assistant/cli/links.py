@@ -39,6 +39,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tl.set_defaults(func=run_timeline)
 
 
+def _denied(app: App, user: str, case: str, action: str) -> AssistantError:
+    """A refusal for a named user, recorded as a "denied" audit record (as the OS user's claim)."""
+    from assistant.access.accounts import cli_identity
+
+    message = f"user {user!r} is not assigned to case {case!r}"
+    app.audit.append("denied", cli_identity(user), case, {"action": action, "reason": message})
+    return AssistantError(message)
+
+
 def stored_views(app: App, case: str) -> Iterator[ChunkView]:
     from assistant.links.indexer import view_of_stored
 
@@ -59,7 +68,9 @@ def run_links(args: argparse.Namespace, app: App) -> int:
     value = " ".join(args.value).strip()
     if not value:
         raise AssistantError("give a value to look up: assistant links 07700900418 [--json]")
-    result = app.links.lookup(value, user=args.user, reason=args.break_glass)
+    from assistant.access.accounts import cli_identity
+
+    result = app.links.lookup(value, user=args.user, reason=args.break_glass, actor=cli_identity(args.user))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -83,7 +94,7 @@ def _run_graph(args: argparse.Namespace, app: App) -> int:
         raise AssistantError("--graph needs --case CASE (repeatable)")
     for case in args.case:
         if args.user and not app.users.can_access(args.user, case):
-            raise AssistantError(f"user {args.user!r} is not assigned to case {case!r}")
+            raise _denied(app, args.user, case, "link chart")
     graph = build_graph(app, args.case)
     paths = export_graph(graph, args.out)
     if args.png:
@@ -99,7 +110,7 @@ def run_timeline(args: argparse.Namespace, app: App) -> int:
     from assistant.links.timeline import case_timeline
 
     if args.user and not app.users.can_access(args.user, args.case):
-        raise AssistantError(f"user {args.user!r} is not assigned to case {args.case!r}")
+        raise _denied(app, args.user, args.case, "timeline")
     if not app.store.has_case(args.case):
         raise AssistantError(f"no case {args.case!r} is indexed (assistant cases lists them)")
     events = case_timeline(app, args.case, about=args.about)

@@ -16,6 +16,7 @@ from assistant.perms import restrict_umask
 
 if TYPE_CHECKING:
     from assistant.app import App
+    from assistant.ingest.pipeline import IngestReport
 
 log = logging.getLogger("assistant")
 
@@ -31,9 +32,17 @@ def _app() -> App:
     return App()
 
 
+def _audit_ingest(app: App, case: str, paths: int, report: IngestReport) -> None:
+    """A command-line ingest is recorded like the Admin tab's, as the OS user running it."""
+    from assistant.access.accounts import cli_identity
+
+    app.audit.append("ingest", cli_identity(), case, {"paths": paths, "via": "cli", "report": report.to_json()})
+
+
 def cmd_ingest(args: argparse.Namespace, app: App) -> int:
     report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress, wait=args.wait,
                         on_wait=lambda message: print(message, file=sys.stderr))
+    _audit_ingest(app, args.case, len(args.paths), report)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -62,7 +71,9 @@ def cmd_ask(args: argparse.Namespace, app: App) -> int:
     question = " ".join(args.question).strip()
     if not question:
         raise AssistantError("empty question: assistant ask --case CASE 'your question'")
-    answer = app.ask(args.case, question, user=args.user)
+    from assistant.access.accounts import cli_identity
+
+    answer = app.ask(args.case, question, user=cli_identity(args.user), purpose=args.purpose)
     if args.role:
         answer = app.mask_answer(answer, args.role)
     payload = answer.to_json()
@@ -90,10 +101,26 @@ def cmd_eval(args: argparse.Namespace, app: App) -> int:
     return cli_main(args.suite, args.json, args.quick)
 
 
+def _demo_app(app: App) -> App:
+    """The App over the demo index (settings.demo_index_dir), whatever ASSISTANT_INDEX_DIR says."""
+    from assistant.access.demo import is_demo_index
+    from assistant.app import App
+
+    s = app.settings
+    if is_demo_index(s):
+        return app
+    print(f"note: the demo lives in its own index {s.demo_index_dir}, never in {s.index_dir}", file=sys.stderr)
+    return App(s.model_copy(update={"index_dir": s.demo_index_dir}))
+
+
 def cmd_serve(args: argparse.Namespace, app: App) -> int:
+    from assistant.access.demo import check_serve_allowed
+
+    served = _demo_app(app) if args.demo else app
+    check_serve_allowed(served)  # before the UI is even imported; serve() checks again for other callers
     from assistant.ui.build import serve
 
-    serve(app)
+    serve(served)
     return 0
 
 
@@ -111,19 +138,24 @@ def cmd_cases(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, app: App) -> int:
-    """Ingest the bundled demo case (a no-op when unchanged) and create the documented demo users."""
-    from assistant.cli.admin import seed_demo_users
+    """Ingest the bundled demo cases (a no-op when unchanged) into the demo index and create the documented demo
+    users there, once."""
+    from assistant.access.demo import seed_demo_users
 
+    app = _demo_app(app)
     s = app.settings
     report = app.ingest([s.demo_dir], s.demo_case, progress=not args.no_progress)
+    _audit_ingest(app, s.demo_case, 1, report)
     print(f"demo case {s.demo_case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
           f"{len(report.failed)} skipped")
     for source, reason in report.failed:
         print(f"skipped: {source}: {reason}", file=sys.stderr)
     plover = Path("demo/operation-plover")  # the second demo case: it shares identifiers with kestrel
     if plover.exists():
-        app.ingest([plover], "plover", progress=False)
-    seed_demo_users(app)
+        _audit_ingest(app, "plover", 1, app.ingest([plover], "plover", progress=False))
+    created = seed_demo_users(app)
+    print(f"demo accounts: {', '.join(created)} created in {s.index_dir}" if created else
+          f"demo accounts were created earlier in {s.index_dir}: left as they are")
     return report.exit_code
 
 
@@ -144,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask a question about one case")
     ask.add_argument("--case", required=True)
     ask.add_argument("--json", action="store_true")
-    ask.add_argument("--user", default="cli", help="recorded in the audit log")
+    ask.add_argument("--user", default="", help="a name recorded only as a claim: the audit log records the "
+                     "operating-system user running the command ('X (claimed) via OS user Y')")
+    ask.add_argument("--purpose", default="", help="why you ask (recorded with the question in the audit log)")
     ask.add_argument("--role", default="", help="mask PII as this role would see it (default: clear text)")
     ask.add_argument("question", nargs="+")
     ask.set_defaults(func=cmd_ask)
@@ -160,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_eval)
 
     srv = sub.add_parser("serve", help="start the Gradio app on 127.0.0.1")
+    srv.add_argument("--demo", action="store_true", help="serve the demo index (settings.demo_index_dir)")
     srv.set_defaults(func=cmd_serve)
 
     cs = sub.add_parser("cases", help="list indexed cases, or delete one with everything derived from it")
@@ -167,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--user", default="cli", help="recorded in the audit log")
     cs.set_defaults(func=cmd_cases)
 
-    demo = sub.add_parser("demo", help="index the bundled demo case and create the demo users")
+    demo = sub.add_parser("demo", help="index the bundled demo cases into the demo index and create the demo users")
     demo.add_argument("--no-progress", action="store_true")
     demo.set_defaults(func=cmd_demo)
 

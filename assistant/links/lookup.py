@@ -82,9 +82,11 @@ class LinkLookup:
         values = self.store.alias_group(normalized) if kind == NAME else {normalized}
         return normalized, kind, values
 
-    def lookup(self, query: str, *, user: str | None = None, reason: str = "", audit: bool = True) -> LinkResult:
+    def lookup(self, query: str, *, user: str | None = None, reason: str = "", audit: bool = True,
+               actor: str = "") -> LinkResult:
         """Cases mentioning `query`. `user=None` is the local operator (sees everything, like `assistant ask`);
-        a named user is held to the case assignments; `reason` asks for a break-glass."""
+        a named user is held to the case assignments; `reason` asks for a break-glass. `actor`, when given, is
+        who the audit records (the CLI's "X (claimed) via OS user Y")."""
         normalized, kind, values = self.search_values(query)
         by_case: dict[str, list[Mention]] = defaultdict(list)
         for m in self.store.mentions(values):
@@ -111,7 +113,7 @@ class LinkLookup:
                 hits.append(CaseHit(case, total, EXISTENCE, (), self.contacts(case, everyone)))
         result = LinkResult(query, normalized, kind, tuple(hits), self.store.coverage(), tuple(sorted(values)))
         if audit:
-            self._record(result, user or "cli", reason, opened)
+            self._record(result, actor or user or "cli", reason, opened)
         log.info("links lookup type=%s cases=%d user_set=%s break_glass=%d", kind, len(hits), user is not None,
                  len(opened))
         return result

@@ -7,12 +7,14 @@ record seq, a chunk id) is trusted without the Session's access check. Errors a 
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
 
+from assistant.access.guard import CLIENT, SessionGuard
+from assistant.access.logins import LoginSessions, LoginThrottle, TokenMap, make_login_check
 from assistant.access.session import SessionApp
 from assistant.offline import install_egress_guard, model_hosts
 from assistant.ui.admin_tab import build_admin_tab
@@ -35,16 +37,11 @@ table.messages tr.cited { background: #fffbe6; }
 """
 
 
-def make_auth(app: SessionApp) -> Callable[[str, str], bool]:
-    """Gradio's `auth=` callable backed by the UserStore; every attempt is an audit "login" record."""
-
-    def check(username: str, password: str) -> bool:
-        user = app.users.authenticate(username, password)
-        known = user or app.users.get(username)  # never record a typed name that is not a user (could be a password)
-        app.audit.append("login", known.username if known else "<unknown>", "", {"ok": user is not None})
-        return user is not None
-
-    return check
+def make_auth(app: SessionApp, throttle: LoginThrottle | None = None) -> Callable[[str, str], Awaitable[bool]]:
+    """Gradio's `auth=` coroutine (access.logins): bcrypt and the "login" audit record off the event loop,
+    back-off and lock-out per user and per client."""
+    s = app.settings.access
+    return make_login_check(app.users, app.audit, s, throttle or LoginThrottle(s), CLIENT.get)
 
 
 def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
@@ -77,12 +74,18 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
 
 def serve(app: SessionApp, *, prevent_thread_lock: bool = False, local_user: str | None = None) -> gr.Blocks:
     """Launch on settings.ui.host/port (loopback unless remote serving is configured with TLS). Never shared; login
-    backed by the UserStore unless settings.ui.auth is off; no server-side URL fetching; no raw exception text."""
+    backed by the UserStore unless settings.ui.auth is off; no server-side URL fetching; no raw exception text.
+    Refuses to start while a published demo password works outside the demo index, or the audit log fails."""
+    from assistant.access.demo import check_audit_at_start, check_serve_allowed
+
     ui = app.settings.ui
     bind = launch_options(ui)  # refuses a non-loopback address without allow_remote + TLS, before anything starts
+    check_serve_allowed(app)  # outside the demo index, no account may keep a published demo password
+    check_audit_at_start(app)  # a log that fails verification (edited, truncated, deleted) stops the start
     install_egress_guard(model_hosts(app.settings.llm))
     demo = build_ui(app, local_user=local_user)
     demo.queue(default_concurrency_limit=2)
+    sessions = LoginSessions(app.users, app.settings.access)  # timeouts, revocation; page sessions tied to logins
     if not ui.auth:
         log.warning("ui_auth_disabled local_user=%s", local_user or "-")
     log.info("ui_serve host=%s port=%d auth=%s", ui.host, ui.port, ui.auth)
@@ -90,17 +93,20 @@ def serve(app: SessionApp, *, prevent_thread_lock: bool = False, local_user: str
         **bind,
         server_port=ui.port,
         share=False,
-        auth=make_auth(app) if ui.auth else None,
+        auth=make_auth(app) if ui.auth else None,  # type: ignore[arg-type]  # Gradio awaits a coroutine function
         auth_message="Investigative assistant: log in with your reviewer, supervisor or admin account.",
         footer_links=["settings"],
         show_error=False,  # an unexpected error shows "internal error, reference <id>" (ui.wiring), never its text
-        app_kwargs={"middleware": [Middleware(NoRemoteFiles)]},
+        app_kwargs={"middleware": [Middleware(NoRemoteFiles), Middleware(SessionGuard, sessions=sessions)]},
         inbrowser=False,
-        prevent_thread_lock=prevent_thread_lock,
+        prevent_thread_lock=True,
         css=CSS,
         enable_monitoring=False,
         mcp_server=False,
         pwa=False,
         ssr_mode=False,
     )
+    demo.server_app.tokens = TokenMap(sessions)  # type: ignore[assignment]  # Gradio's login tokens: any mapping
+    if not prevent_thread_lock:
+        demo.block_thread()
     return demo

@@ -84,8 +84,9 @@ def make_filters(date_from: str = "", date_to: str = "", sender: str = "", sourc
 
 
 def ask(session: Session, case: str, question: str, history: ChatHistory | None = None,
-        filters: RetrievalFilters | None = None) -> Iterator[ChatUpdate]:
-    """Stream an answer into the chat history. Access to `case` is checked by the Session before anything runs."""
+        filters: RetrievalFilters | None = None, purpose: str = "") -> Iterator[ChatUpdate]:
+    """Stream an answer into the chat history. Access to `case` is checked by the Session before anything runs;
+    `purpose` (the stated reason) is recorded with the question."""
     session.require_case(case)
     past = list(history or [])
     text = (question or "").strip()
@@ -94,7 +95,7 @@ def ask(session: Session, case: str, question: str, history: ChatHistory | None 
     partial = ""
     started = time.perf_counter()
     first_s = -1.0
-    for item in session.ask_stream(case, text, filters):
+    for item in session.ask_stream(case, text, filters, purpose=purpose):
         if isinstance(item, Answer):
             final = [*turns, {"role": "assistant", "content": answer_markdown(item)}]
             log.info("chat_answer user=%s case=%s status=%s citations=%d first_piece_s=%.2f", session.user.username,

@@ -29,6 +29,7 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
                 chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=420)
                 question = gr.Textbox(label="Question", lines=2, elem_id="question",
                                       placeholder="Ask about this case; answers cite the case material")
+                purpose = gr.Textbox(label="Purpose (why you ask; recorded with the question)", elem_id="purpose")
                 ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn")
                 answered_by = gr.HTML(elem_id="answered-by")
                 cites = gr.Radio(label="Citations: click one to open its passage", choices=[],
@@ -38,18 +39,18 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
         answer_state = gr.State(None)
 
     def on_ask(case: str, q: str, history: list[dict[str, str]] | None, d_from: str, d_to: str, sender: str,
-               source: str, entity: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+               source: str, entity: str, why: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         s = session_of(request)
         with user_errors():
             filters = make_filters(d_from, d_to, sender, source, entity)
-            for upd in ask(s, case, q, history, filters):
+            for upd in ask(s, case, q, history, filters, purpose=why):
                 if upd.answer is None:
                     yield upd.history, None, "", gr.Radio(choices=[], value=None), EMPTY_PANEL
                 else:
                     yield (upd.history, upd.answer, upd.backend, gr.Radio(choices=upd.choices, value=None),
                            EMPTY_PANEL)
 
-    ask_inputs = [case_dd, question, chatbot, f_from, f_to, f_sender, f_source, f_entity]
+    ask_inputs = [case_dd, question, chatbot, f_from, f_to, f_sender, f_source, f_entity, purpose]
     ask_outputs = [chatbot, answer_state, answered_by, cites, panel]
     ask_btn.click(on_ask, ask_inputs, ask_outputs, **priv)
     question.submit(on_ask, ask_inputs, ask_outputs, **priv)

@@ -37,22 +37,22 @@ TIMEOUT_MS = 120_000  # a real answer on 2 busy cores can take a while
 
 
 def _build_fake(index_dir: Path) -> Any:
-    from assistant.cli.admin import seed_demo_users
+    from assistant.access.demo import seed_demo_users
     from assistant.config import load_settings
     from tests.test_session import FakeApp
 
-    app = FakeApp(load_settings(index_dir=index_dir))
+    app = FakeApp(load_settings(index_dir=index_dir, demo_index_dir=index_dir))
     seed_demo_users(app)
     return app
 
 
 def _build_real(index_dir: Path) -> Any:
+    from assistant.access.demo import seed_demo_users
     from assistant.access.session import Session
     from assistant.app import App
-    from assistant.cli.admin import seed_demo_users
     from assistant.config import load_settings
 
-    settings = load_settings(index_dir=index_dir)
+    settings = load_settings(index_dir=index_dir, demo_index_dir=index_dir)
     settings.llm.backend = "extractive"
     app = App(settings)
     seed_demo_users(app)
@@ -163,7 +163,7 @@ def test_reviewer2_cannot_select_or_call_kestrel(server: dict[str, Any], browser
         # Forge the call: the ask event with case "kestrel", sent with reviewer2's own login cookie.
         before = len(app.audit.records(kind="answer"))
         events = _raw_event(page, server["url"], _fn_index(server["demo"], "on_ask"),
-                            ["kestrel", DEMO_QUESTION, [], "", "", "", "", ""])
+                            ["kestrel", DEMO_QUESTION, [], "", "", "", "", "", ""])
         completed = [e for e in events if e.get("msg") in ("process_completed", "rejected")]
         assert completed, events
         final = completed[-1]
@@ -171,7 +171,8 @@ def test_reviewer2_cannot_select_or_call_kestrel(server: dict[str, Any], browser
         if final.get("msg") == "process_completed":
             assert "not assigned to case 'kestrel'" in json.dumps(final.get("output", {})), final
         assert len(app.audit.records(kind="answer")) == before
-        assert not any(r.case == "kestrel" for r in app.audit.records(user="reviewer2"))
+        assert not any(r.case == "kestrel" and r.kind != "denied" for r in app.audit.records(user="reviewer2"))
+        assert app.audit.records(user="reviewer2", kind="denied", case="kestrel")  # the denial is on record
     finally:
         page.context.close()
 

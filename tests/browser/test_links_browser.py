@@ -25,12 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from assistant.access.demo import seed_demo_users
     from assistant.app import App
-    from assistant.cli.admin import seed_demo_users
     from assistant.config import load_settings
     from assistant.ui.build import serve
 
-    settings = load_settings(index_dir=tmp_path_factory.mktemp("browser-links"))
+    settings = load_settings(index_dir=(d := tmp_path_factory.mktemp("browser-links")), demo_index_dir=d)
     settings.llm.backend = "extractive"
     app = App(settings)
     seed_demo_users(app)
