@@ -29,6 +29,7 @@ TEXTS = {
     "b.txt": "Witness one saw a red hatchback parked outside the chapel on Friday.\n",
     "c.txt": "The bank statement lists three transfers to an account ending 4411.\n",
 }
+FRESH_AUDIT = shutil.ignore_patterns("audit.sqlite*")  # a copy's audit log would need the original's key folder
 CHANGED = {"b.txt": "Witness one later said the hatchback was blue, not red, and left before noon.\n",
            "d.txt": "A fourth note: the ferry timetable was found in the glovebox.\n"}
 
@@ -79,7 +80,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, text in CHANGED.items():
         (folder / name).write_text(text, encoding="utf-8")
     reference = tmp / "reference"
-    shutil.copytree(base, reference)
+    shutil.copytree(base, reference, ignore=FRESH_AUDIT)
     update = _ingest(reference, folder)
     assert update.returncode == 0, update.stderr
     assert json.loads(update.stdout)["replaced"][0]["source"] == "b.txt"
@@ -89,7 +90,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_killed_ingest_is_reported_repaired_and_resumed(corpus: dict[str, Path], point: str) -> None:
     index_dir = corpus["tmp"] / f"killed-{point}"
-    shutil.copytree(corpus["base"], index_dir)
+    shutil.copytree(corpus["base"], index_dir, ignore=FRESH_AUDIT)
     killed = _ingest(index_dir, corpus["folder"], kill=point)
     assert killed.returncode == -signal.SIGKILL, (point, killed.returncode, killed.stderr[-2000:])
 
