@@ -58,7 +58,7 @@ class App:
 
     @cached_property
     def store(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir, self.settings.retrieval.catalog_cache_cases)
+        return IndexStore(self.settings.index_dir, self.settings.retrieval.catalog_cache_cases, self.settings.index)
 
     @cached_property
     def retriever(self) -> Retriever:

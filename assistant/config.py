@@ -44,6 +44,23 @@ class RetrievalSettings(BaseModel):
                                      "such cases")
 
 
+class IndexSettings(BaseModel):
+    chroma_url: str = Field("", description="Chroma server to use, e.g. http://127.0.0.1:8001 (started by "
+                            "`assistant index-server`); empty = embedded Chroma under index_dir/chroma, the "
+                            "one-machine default. Manifests, keyword indexes and audit stay in index_dir either way")
+    allow_remote: bool = Field(False, description="Accept a chroma_url whose host is not loopback. Chroma has no "
+                               "authentication or TLS of its own: only behind a TLS proxy on a trusted network")
+    search_ef: int = Field(400, ge=1, description="HNSW ef at query time (`hnsw:search_ef`) for new collections. "
+                           "benchmarks/bench_hnsw_ef.py, SciFact windows (10,434 MiniLM vectors) vs exact search: "
+                           "the smallest ef with dev recall@50 (the retriever's candidate depth) >= 0.999; held-out "
+                           "test recall@10/@50 0.9993/0.9992 (Chroma's default 100: 0.994/0.981), top 10 differing "
+                           "between two builds 2/300 queries (10 at 100); query p50 under 3 ms either way")
+    server_cache_collections: int = Field(4, ge=1, description="`assistant index-server`: HNSW indexes (one per "
+                                          "case) the Chroma server keeps in memory, least recently used evicted "
+                                          "(segment_manager.hnsw_index_pool_cache_config); ~22 MB per 10k-chunk "
+                                          "case held, benchmarks/bench_server_cache.py")
+
+
 class SentenceScoring(BaseModel):
     """How the extractive answerer scores a sentence's support for a question (assistant/answer/extractive.py)."""
 
@@ -217,6 +234,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    index: IndexSettings = IndexSettings()
     answer: AnswerSettings = AnswerSettings()
     ingest: IngestSettings = IngestSettings()
     llm: LLMSettings = LLMSettings()

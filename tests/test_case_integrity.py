@@ -367,7 +367,8 @@ def test_a_full_disk_costs_the_file_in_flight_and_never_serves_a_torn_index(app:
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from assistant.index import chroma, durable
+    from assistant.index import client as chroma
+    from assistant.index import durable
 
     root = _write(tmp_path / "A", V1)
     app.ingest([root], "full", progress=False)

@@ -71,12 +71,20 @@ def cmd_ask(args: argparse.Namespace, app: App) -> int:
     question = " ".join(args.question).strip()
     if not question:
         raise AssistantError("empty question: assistant ask --case CASE 'your question'")
-    from assistant.access.accounts import cli_identity
+    payload = None
+    if not args.local:
+        from assistant.cli.ask_server import forward
 
-    answer = app.ask(args.case, question, user=cli_identity(args.user), purpose=args.purpose)
-    if args.role:
-        answer = app.mask_answer(answer, args.role)
-    payload = answer.to_json()
+        request = {"case": args.case, "question": question, "user": args.user, "role": args.role,
+                   "purpose": args.purpose}
+        payload = forward(app.settings.index_dir, request, app.settings.llm.timeout_s + 60)
+    if payload is None:
+        from assistant.access.accounts import cli_identity
+
+        answer = app.ask(args.case, question, user=cli_identity(args.user), purpose=args.purpose)
+        if args.role:
+            answer = app.mask_answer(answer, args.role)
+        payload = answer.to_json()
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
@@ -180,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "operating-system user running the command ('X (claimed) via OS user Y')")
     ask.add_argument("--purpose", default="", help="why you ask (recorded with the question in the audit log)")
     ask.add_argument("--role", default="", help="mask PII as this role would see it (default: clear text)")
+    ask.add_argument("--local", action="store_true", help="answer in this process even when an ask-server runs")
     ask.add_argument("question", nargs="+")
     ask.set_defaults(func=cmd_ask)
 
@@ -207,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from assistant.cli.admin import register
+    from assistant.cli.ask_server import register as register_ask_server
+    from assistant.cli.index_server import register as register_index_server
     from assistant.cli.integrity import register as register_integrity
     from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
@@ -214,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     register(sub)
     register_models(sub)
     register_links(sub)
+    register_index_server(sub)
+    register_ask_server(sub)
     register_integrity(sub)
     return p
 

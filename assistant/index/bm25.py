@@ -104,7 +104,7 @@ def date_words(text: str) -> list[str]:
 def bm25_text(text: str, meta: dict[str, Any]) -> str:
     """What BM25 indexes: the chunk text plus its entities' normalised values, so identifiers match across
     written forms (07700 900418 / 07700900418 / +447700900418), plus numeric dates spelled out."""
-    from assistant.pii.tagger import terms_for_entities
+    from assistant.pii.terms import terms_for_entities
 
     extra = date_words(text) + terms_for_entities(entities_from_meta(text, meta))
     return text + ("\n" + " ".join(extra) if extra else "")

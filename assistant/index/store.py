@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index, bm25_text
-from assistant.index.chroma import ChromaHandle
+from assistant.index.client import ChromaHandle
 from assistant.index.durable import kill_point
 from assistant.index.lru import LruCache
 from assistant.index.manifest import Manifest, SourceRow
@@ -67,11 +68,12 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool | list[st
 
 
 class IndexStore:
-    """Chroma PersistentClient under index_dir/chroma + manifest.sqlite + in-memory BM25/catalog caches."""
+    """Chroma (embedded or a server: index.client) + manifest.sqlite + in-memory BM25/catalog caches."""
 
-    def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES) -> None:
+    def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES,
+                 chroma: IndexSettings | None = None) -> None:
         self.index_dir = private_dir(index_dir)
-        self._chroma = ChromaHandle(private_dir(index_dir / "chroma"))
+        self._chroma = ChromaHandle(index_dir, chroma)
         self.manifest = Manifest(index_dir / "manifest.sqlite")
         self._lock = threading.RLock()
         self._catalogs: LruCache[str, tuple[Stamp, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
@@ -101,7 +103,7 @@ class IndexStore:
         return served + [(r.source, r.n_chunks, "pending") for r in self.manifest.pending(case)]
 
     def _collection(self, case: str) -> Any:
-        """The case's collection, after reopening the client if another process wrote the case (index.chroma)."""
+        """The case's collection, after reopening the client if another process wrote the case (index.client)."""
         self._chroma.current(check_case_id(case), self.manifest.generation(case))
         return self._chroma.collection(case)
 
@@ -227,10 +229,8 @@ class IndexStore:
         return out
 
     def finalize(self, case: str) -> int:
-        """End of an ingest: build and persist the case's catalog and BM25 now, so the first question after the
-        ingest only loads them. Returns the chunk count."""
-        chunks, _ = self.catalog(case)
-        return len(chunks)
+        """End of an ingest: build and persist the catalog and BM25 now (the first question only loads them)."""
+        return len(self.catalog(case)[0])
 
     def cached_cases(self) -> list[str]:
         """Cases whose catalog is held in memory, least recently used first."""

@@ -22,6 +22,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from assistant.pii.names import LowercaseNameRecognizer
+from assistant.pii.terms import POSTCODE_INWARD, POSTCODE_OUTWARD
 from assistant.text.phone import digits, uk_national_number
 
 # Recognizer names: `assistant.pii.tagger` ranks results of these above everything else when spans overlap.
@@ -170,8 +171,6 @@ HANDLE_RXS = [
     Rx(r"\b(?:snap(?:chat)?|insta(?:gram)?|tiktok|telegram|kik|twitter|ig)\b:?\s+"
        r"((?=[\w.]*[\d_.])[A-Za-z][\w.]{2,29}[A-Za-z0-9_])", 0.7, flags=_I, group=1),
 ]
-POSTCODE_OUTWARD = r"(?:[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)"
-POSTCODE_INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
 POSTCODE_RXS = [
     Rx(r"\b" + POSTCODE_OUTWARD + r" ?" + POSTCODE_INWARD + r"\b", 0.7),
     Rx(r"\b" + POSTCODE_OUTWARD + r" " + POSTCODE_INWARD + r"\b", 0.5, flags=_I),  # lower case: only with the space

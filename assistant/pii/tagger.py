@@ -9,19 +9,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from assistant.config import PiiSettings
-from assistant.pii.recognizers import (
-    OWN_RECOGNIZER_PREFIX,
-    POSTCODE_INWARD,
-    POSTCODE_OUTWARD,
-    is_foreign,
-    uk_recognizers,
-)
+from assistant.pii.recognizers import OWN_RECOGNIZER_PREFIX, is_foreign, uk_recognizers
+from assistant.pii.terms import normalize, terms_for_entities
 from assistant.text.lexicon import MONTH_NAMES
-from assistant.text.phone import digits, uk_e164
 from assistant.types import Entity
 
 log = logging.getLogger(__name__)
@@ -33,11 +27,6 @@ NER_LOW_SCORE = ["DATE_TIME", "ORGANIZATION", "NRP"]
 NER_LOW_MULTIPLIER = 0.55  # 0.85 * 0.55 = 0.47: kept at the default min_score, but below every pattern recognizer
 NER_RECOGNIZER = "SpacyRecognizer"
 NAME_LIKE_TYPES = frozenset({"PERSON", "ORGANIZATION", "LOCATION", "NRP"})
-# Types that are identifiers: they get normalised forms and query terms.
-IDENTIFIER_TYPES = frozenset({"PHONE_NUMBER", "EMAIL_ADDRESS", "UK_NINO", "UK_POSTCODE", "UK_VEHICLE_REGISTRATION",
-                              "UK_DRIVING_LICENCE", "UK_PASSPORT", "UK_NHS", "IBAN_CODE", "CREDIT_CARD", "IMEI",
-                              "UK_SORT_CODE", "UK_BANK_ACCOUNT", "UK_PNC_ID", "UK_CRO_NUMBER", "SOCIAL_HANDLE",
-                              "UK_ADDRESS", "IP_ADDRESS"})
 # Words spaCy mislabels in police text; an NER span equal to (or starting with) one of them is dropped.
 POLICING_WORDS = frozenset(
     "imei imsi pnc cro nino ni dob vrm vrn anpr dvla sim card handset vehicle reg registration mobile phone tel "
@@ -49,8 +38,6 @@ POLICING_WORDS = frozenset(
 _DATE_WORDS = ("day", "night", "morning", "evening", "afternoon", "week", "month", "year", "today", "tomorrow",
                "tonight", "yesterday", "christmas", "easter", "weekend", "am", "pm", "noon", "midnight", "hour",
                "minute", "ago", *(name[:3].lower() for name in MONTH_NAMES))
-_POSTCODE_IN_TEXT = re.compile(r"\b" + POSTCODE_OUTWARD + r" ?" + POSTCODE_INWARD + r"\b", re.IGNORECASE)
-_SQUASH = re.compile(r"[\s\-./]+")
 
 
 def spacy_model_location(size: str) -> str:
@@ -94,53 +81,6 @@ def build_analyzer(settings: PiiSettings) -> Any:
 
 
 # ---------------------------------------------------------------- normalisation
-
-def normalize(entity_type: str, text: str) -> str:
-    """Canonical form of an identifier ('' for types without one, or when the text is not a valid value)."""
-    t = text.strip()
-    if entity_type == "PHONE_NUMBER":
-        e164 = uk_e164(t)
-        if e164:
-            return e164
-        ds = digits(t)
-        return ("+" + ds) if t.startswith("+") and len(ds) >= 8 else ""
-    if entity_type in ("UK_VEHICLE_REGISTRATION", "UK_NINO", "UK_POSTCODE", "UK_DRIVING_LICENCE", "UK_PASSPORT",
-                       "UK_PNC_ID", "UK_CRO_NUMBER", "IBAN_CODE"):
-        return _SQUASH.sub("", t).upper() if entity_type not in ("UK_PNC_ID", "UK_CRO_NUMBER") \
-            else re.sub(r"\s+", "", t).upper()
-    if entity_type in ("EMAIL_ADDRESS", "SOCIAL_HANDLE"):
-        return t.lower()
-    if entity_type in ("IMEI", "UK_SORT_CODE", "UK_BANK_ACCOUNT", "UK_NHS", "CREDIT_CARD"):
-        return digits(t)
-    if entity_type == "UK_ADDRESS":
-        return re.sub(r"\s+", " ", t.replace(",", " ")).strip().lower()
-    return ""
-
-
-def search_forms(entity: Entity) -> list[str]:
-    """The extra tokens an indexer appends for one entity (see `terms_for_entities`)."""
-    norm = entity.normalized or normalize(entity.type, entity.text)
-    if entity.type == "PHONE_NUMBER":
-        if norm.startswith("+44"):
-            return ["0" + norm[3:], norm]
-        return [norm] if norm else []
-    if entity.type == "SOCIAL_HANDLE":
-        return [norm, norm.lstrip("@")] if norm else []
-    if entity.type == "UK_ADDRESS":
-        return [_SQUASH.sub("", m.group(0)).upper() for m in _POSTCODE_IN_TEXT.finditer(entity.text)]
-    if entity.type in IDENTIFIER_TYPES and norm:
-        return [norm]
-    return []
-
-
-def terms_for_entities(entities: Iterable[Entity]) -> list[str]:
-    """Deduplicated search forms of the identifier entities, in text order."""
-    seen: dict[str, None] = {}
-    for ent in entities:
-        for form in search_forms(ent):
-            seen.setdefault(form, None)
-    return list(seen)
-
 
 # ---------------------------------------------------------------- overlap resolution
 

@@ -1,0 +1,144 @@
+"""The one place a Chroma client is made: embedded under the index folder (the one-machine default), or an HTTP
+client of a Chroma server (`index.chroma_url`), loopback only unless `index.allow_remote` says otherwise."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from assistant.config import IndexSettings
+from assistant.errors import AssistantError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChromaEndpoint:
+    host: str
+    port: int
+    ssl: bool
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # any other name needs DNS and may resolve off the machine
+
+
+def parse_chroma_url(url: str, allow_remote: bool = False) -> ChromaEndpoint:
+    """`http(s)://host:port` -> endpoint. A host that is not loopback is refused unless `allow_remote`."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AssistantError(f"ASSISTANT_INDEX__CHROMA_URL={url!r} is not an http(s)://host:port URL")
+    if parts.path not in ("", "/") or parts.query or parts.username or parts.password:
+        raise AssistantError(f"ASSISTANT_INDEX__CHROMA_URL={url!r}: give only scheme, host and port")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 8000)
+    except ValueError as exc:
+        raise AssistantError(f"ASSISTANT_INDEX__CHROMA_URL={url!r}: bad port ({exc})") from exc
+    host = parts.hostname
+    if not allow_remote and not is_loopback_host(host):
+        raise AssistantError(
+            f"ASSISTANT_INDEX__CHROMA_URL={url!r} is not on this machine (loopback); Chroma has no authentication or "
+            "TLS of its own. Set ASSISTANT_INDEX__ALLOW_REMOTE=true only for a server behind a TLS proxy on a "
+            "trusted network")
+    return ChromaEndpoint(host, port, parts.scheme == "https")
+
+
+def make_client(index_dir: Path, settings: IndexSettings | None = None) -> Any:
+    """A Chroma client: embedded under index_dir/chroma when no server is configured, else an HTTP client
+    (checked to answer now, so a wrong URL fails here with a message saying what to do)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings is None or not settings.chroma_url.strip():
+        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
+    endpoint = parse_chroma_url(settings.chroma_url, settings.allow_remote)
+    try:
+        client = chromadb.HttpClient(host=endpoint.host, port=endpoint.port, ssl=endpoint.ssl,
+                                     settings=chroma_settings)
+        client.heartbeat()
+    except Exception as exc:
+        raise AssistantError(
+            f"Chroma server not reachable at {endpoint.url} ({type(exc).__name__}): start it with "
+            f"`assistant index-server --port {endpoint.port}` or unset ASSISTANT_INDEX__CHROMA_URL to use the "
+            "embedded index") from exc
+    log.info("chroma server url=%s", endpoint.url)
+    return client
+
+
+def collection_metadata(settings: IndexSettings | None = None) -> dict[str, str | int]:
+    """Metadata of a new case collection: cosine space and the measured query-time ef."""
+    ef = settings.search_ef if settings is not None else IndexSettings().search_ef
+    return {"hnsw:space": "cosine", "hnsw:search_ef": ef}
+
+
+# The Chroma client of one index dir, kept current with writes made by other processes.
+#
+# Chroma keeps a collection's vector index in memory per process and does not see what another process wrote to the
+# same folder: a long-lived reader (`assistant serve`) would go on searching the vectors it loaded while `assistant
+# ingest` swapped a source in another process (measured: the old ids keep coming back, the new chunks are never
+# found). So each dense read first compares the case's manifest generation with the last one this process saw; when
+# another process moved it, the client is reopened. Our own writes record their generation, so they never cost a
+# reopen. The reopen replaces this folder's entry in Chroma's per-process registry (the old system is left to the
+# garbage collector, as a query in another thread may still hold it).
+class ChromaHandle:
+    """The client `index.client.make_client` makes (embedded, or a Chroma server, which needs no reopening)."""
+
+    def __init__(self, index_dir: Path, settings: IndexSettings | None = None) -> None:
+        self.index_dir = index_dir
+        self.settings = settings
+        self.embedded = settings is None or not settings.chroma_url.strip()
+        self._meta = collection_metadata(settings)
+        self._lock = threading.Lock()
+        self._seen: dict[str, int] = {}
+        self._client = self._open()
+
+    def _open(self) -> Any:
+        return make_client(self.index_dir, self.settings)
+
+    def collection(self, case: str) -> Any:
+        return self._client.get_or_create_collection(f"case_{case}", embedding_function=None, metadata=self._meta)
+
+    def wrote(self, case: str, generation: int) -> None:
+        """This process moved the case to `generation` (its own client already holds the change)."""
+        with self._lock:
+            self._seen[case] = generation
+
+    def current(self, case: str, generation: int) -> None:
+        """Reopen the client when another process moved the case since this process last looked."""
+        with self._lock:
+            seen = self._seen.get(case)
+            self._seen[case] = generation
+            if seen is None or seen == generation or not self.embedded:
+                return
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            identifier = str(self.index_dir / "chroma")  # the registry key make_client's PersistentClient uses
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+            self._client = self._open()
+        log.info("chroma reopened case=%s generation %d -> %d (written by another process)", case, seen, generation)
+
+    def delete(self, case: str) -> bool:
+        """Drop the case's collection; False when there was none."""
+        try:
+            self._client.delete_collection(f"case_{case}")
+        except Exception:  # no collection: nothing was ever written
+            return False
+        with self._lock:
+            self._seen.pop(case, None)
+        return True

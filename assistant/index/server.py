@@ -1,0 +1,112 @@
+"""A Chroma server on loopback, run from the `chromadb` wheel's own `chroma run` (no other install): used by tests
+and benchmarks (a free port, started and stopped around them) and by `assistant index-server` for a shared index.
+
+The server reads a YAML config written here: loopback address, port, data folder, no reset, and the HNSW index
+pool cache bounded to `cache_collections` collections, so memory stays bounded however many cases are queried."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from assistant.errors import AssistantError
+from assistant.llm.runtime import describe_exit, free_port
+from assistant.offline import OFFLINE_ENV
+
+log = logging.getLogger(__name__)
+
+LAUNCH = "import sys; from chromadb.cli.cli import app; sys.argv = ['chroma', *sys.argv[1:]]; app()"
+
+
+def server_config(path: Path, host: str, port: int, cache_collections: int) -> str:
+    """The `chroma run` config (YAML; JSON strings are valid YAML scalars)."""
+    return "\n".join([
+        f"port: {int(port)}",
+        f"listen_address: {json.dumps(host)}",
+        f"persist_path: {json.dumps(str(path))}",
+        "allow_reset: false",
+        "segment_manager:",
+        "  hnsw_index_pool_cache_config:",
+        "    memory:",
+        f"      capacity: {int(cache_collections)}",
+        "      shards: 1",
+        ""])
+
+
+class ChromaServer:
+    """`chroma run` in a child process. `with ChromaServer(path) as server:` starts it, waits for its heartbeat,
+    and stops it on exit; `server.url` is what `index.chroma_url` should hold."""
+
+    def __init__(self, path: Path, port: int = 0, host: str = "127.0.0.1", cache_collections: int = 4,
+                 start_timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.host = host
+        self.port = port or free_port()
+        self.cache_collections = cache_collections
+        self.start_timeout_s = start_timeout_s
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> ChromaServer:
+        self.path.mkdir(parents=True, exist_ok=True)
+        config = self.path / "chroma-server.yaml"
+        config.write_text(server_config(self.path, self.host, self.port, self.cache_collections), encoding="utf-8")
+        env = {**os.environ, **OFFLINE_ENV}
+        self._log = (self.path / "chroma-server.log").open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "run", str(config)], stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._close_log()
+                raise AssistantError(f"Chroma server {describe_exit(self.proc.returncode)} while starting "
+                                     f"(see {self.path / 'chroma-server.log'})")
+            if self.alive():
+                log.info("chroma server started url=%s pid=%d", self.url, self.proc.pid)
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise AssistantError(f"Chroma server did not answer on {self.url} within {self.start_timeout_s:.0f} s")
+
+    def alive(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1.0) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        handle = getattr(self, "_log", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+
+    def __enter__(self) -> ChromaServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,145 @@
+"""Server mode: the same case ingested through a real Chroma server on loopback (`chroma run` from the chromadb
+wheel, started by assistant.index.server on a free port) answers exactly as the embedded index does."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.config import IndexSettings, load_settings
+from assistant.errors import AssistantError
+from assistant.index.client import make_client, parse_chroma_url
+from assistant.index.server import ChromaServer
+from assistant.llm.runtime import free_port
+from tests.conftest import HERON_DIR
+
+QUESTIONS = [
+    "What car was Ryan found in?",
+    "What is GARSIDE's phone number?",
+    "Why was the case closed?",
+    "Who examined the Motorola?",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    with ChromaServer(tmp_path_factory.mktemp("chroma-server"), cache_collections=2) as srv:
+        yield srv
+
+
+def _app(index_dir: Path, chroma_url: str = "") -> Any:
+    from assistant.app import App
+
+    settings = load_settings(index_dir=index_dir)
+    settings.llm.backend = "extractive"
+    settings.index.chroma_url = chroma_url
+    return App(settings)
+
+
+def _view(answer: Any) -> dict[str, Any]:
+    payload = answer.to_json()
+    return {
+        "status": payload["status"], "answer": payload["answer"],
+        "citations": [(c["chunk_id"], c["quote"], c["verified"]) for c in payload["citations"]],
+        "retrieved": [r["chunk_id"] for r in payload["retrieved"]],
+    }
+
+
+def test_ingest_and_ask_through_a_server_match_embedded(server: ChromaServer, tmp_path: Path) -> None:
+    embedded, remote = _app(tmp_path / "embedded"), _app(tmp_path / "remote", server.url)
+    for app in (embedded, remote):
+        report = app.ingest([HERON_DIR], "heron", progress=False)
+        assert report.ingested and not report.failed, report.failed
+    assert remote.store.count("heron") == embedded.store.count("heron") > 0
+    assert not (tmp_path / "remote" / "chroma").exists()  # the vectors live in the server's folder
+    assert (server.path / "chroma.sqlite3").exists()
+    answered = 0
+    for question in QUESTIONS:
+        want, got = _view(embedded.ask("heron", question)), _view(remote.ask("heron", question))
+        assert got == want, question
+        answered += want["status"] == "answered"
+    assert answered >= 2  # the comparison covers real citations, not only refusals
+
+
+def test_a_restarted_server_serves_the_same_case(tmp_path: Path) -> None:
+    """Stop the server, start it again on the same folder (another port): a new app process with the same index
+    folder answers as before, from what the server persisted."""
+    with ChromaServer(tmp_path / "server", cache_collections=1) as first:
+        app = _app(tmp_path / "idx", first.url)
+        assert app.ingest([HERON_DIR], "heron", progress=False).ingested
+        before = _view(app.ask("heron", QUESTIONS[0]))
+        count = app.store.count("heron")
+    with ChromaServer(tmp_path / "server", cache_collections=1) as second:
+        assert second.port != first.port or not first.alive()
+        again = _app(tmp_path / "idx", second.url)
+        assert again.store.count("heron") == count
+        assert _view(again.ask("heron", QUESTIONS[0])) == before
+        assert before["status"] == "answered"
+
+
+def test_chroma_url_validation() -> None:
+    assert parse_chroma_url("http://127.0.0.1:8001").port == 8001
+    assert parse_chroma_url("http://localhost:9000/").host == "localhost"
+    assert parse_chroma_url("http://[::1]:9000").host == "::1"
+    for url in ("http://10.0.0.5:8000", "http://chroma.internal:8000", "https://example.org"):
+        with pytest.raises(AssistantError, match="not on this machine"):
+            parse_chroma_url(url)
+    assert parse_chroma_url("https://chroma.internal:8443", allow_remote=True).ssl
+    for bad in ("ftp://127.0.0.1:1", "127.0.0.1:8000", "http://127.0.0.1:8000/api", "http://u:p@127.0.0.1:1"):
+        with pytest.raises(AssistantError):
+            parse_chroma_url(bad)
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(AssistantError, match=f"not reachable at http://127.0.0.1:{port}.*index-server"):
+        make_client(tmp_path, IndexSettings(chroma_url=f"http://127.0.0.1:{port}"))
+
+
+def test_a_server_that_cannot_start_says_so(tmp_path: Path) -> None:
+    with socket.socket() as taken:  # the port is already bound: chroma run exits, and start() says so
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = ChromaServer(tmp_path, port=taken.getsockname()[1], start_timeout_s=30)
+        try:
+            with pytest.raises(AssistantError, match="while starting"):
+                server.start()
+        finally:
+            server.stop()
+
+
+def test_new_case_collections_carry_the_configured_search_ef(server: ChromaServer, tmp_path: Path) -> None:
+    from assistant.index.store import IndexStore
+
+    for url in ("", server.url):
+        store = IndexStore(tmp_path / f"idx{len(url)}", chroma=IndexSettings(chroma_url=url, search_ef=123))
+        collection = store._collection("efcase")
+        assert collection.configuration_json["hnsw"]["ef_search"] == 123
+        assert collection.configuration_json["hnsw"]["space"] == "cosine"
+
+
+def test_index_server_command_serves_and_stops_its_chroma(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "index-server", "--port", str(port),
+                             "--path", str(tmp_path / "data")], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**__import__("os").environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "idx")})
+    try:
+        assert proc.stdout is not None
+        assert f"ASSISTANT_INDEX__CHROMA_URL=http://127.0.0.1:{port}" in proc.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    with pytest.raises(OSError):  # the chroma child went with it
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
