@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,6 +132,11 @@ class App:
     def list_cases(self) -> list[str]:
         return self.store.list_cases()
 
+    def list_sources(self, case: str) -> list[str]:
+        """The source files of a case (empty when it has no index)."""
+        check_case_id(case)
+        return sorted(s for s, n, _ in self.store.sources(case) if n > 0) if self.store.has_case(case) else []
+
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: Callable[[int, int, str], None] | None = None, wait: float = 0.0,
                on_wait: Callable[[str], None] | None = None) -> IngestReport:
@@ -144,7 +150,7 @@ class App:
     def delete_case(self, case: str, *, user: str = "cli") -> bool:
         """Remove a case and everything derived from it: vectors, text, keyword index, its embedding cache and its
         cross-case links. Recorded in the audit log. True when the case existed."""
-        from assistant.index.lock import CaseLock
+        from assistant.index.durable import CaseLock
 
         with CaseLock(self.settings.index_dir, check_case_id(case)):  # never under a running ingest
             existed = self.store.delete_case(case)
@@ -163,36 +169,82 @@ class App:
                  top_k: int | None = None) -> list[Passage]:
         return self.retriever.retrieve(case, question, filters=filters, top_k=top_k)
 
-    def _links_chat(self, case: str, question: str, user: str, purpose: str = "") -> Answer | None:
+    def _links_chat(self, case: str, question: str, user: str, extra: Mapping[str, Any],
+                    purpose: str = "") -> Answer | None:
         from assistant.links.chat import answer
 
         routed = answer(self, case, question, user)
         if routed is not None:
-            self.audit.append_answer(user, routed, purpose=purpose)
+            self.audit.append_answer(user, routed, extra, purpose=purpose)
         return routed
 
-    def ask(self, case: str, question: str, *, user: str = "cli",
-            filters: RetrievalFilters | None = None, purpose: str = "") -> Answer:
+    def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+            purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Answer:
         """`purpose`: the asker's stated reason, recorded with the question (UK DPA 2018 s.62)."""
-        routed = self._links_chat(case, question, user, purpose)
+        extra = _audit_extra(filters, audit_extra)
+        routed = self._links_chat(case, question, user, extra, purpose)
         if routed is not None:
             return routed
+        digest = self._digest(case, question, filters) or self._parts(case, question, filters)
+        if digest is not None:
+            return self._finish(user, digest, extra, purpose)
         passages = self.retrieve(case, question, filters=filters)
-        answer = self.answerer.answer(question, case, passages)
-        self.audit.append_answer(user, answer, purpose=purpose)
-        return answer
+        return self._finish(user, self.answerer.answer(question, case, passages), extra, purpose)
 
-    def ask_stream(self, case: str, question: str, *, user: str = "cli",
-                   filters: RetrievalFilters | None = None, purpose: str = "") -> Iterator[str | Answer]:
-        routed = self._links_chat(case, question, user, purpose)
+    def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+                   purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
+        """Text deltas, then the final Answer; see `_finish`."""
+        extra = _audit_extra(filters, audit_extra)
+        routed = self._links_chat(case, question, user, extra, purpose)
         if routed is not None:
             yield routed
             return
+        digest = self._digest(case, question, filters) or self._parts(case, question, filters)
+        if digest is not None:
+            yield self._finish(user, digest, extra, purpose)
+            return
         passages = self.retrieve(case, question, filters=filters)
         for item in self.answerer.stream(question, case, passages):
-            if isinstance(item, Answer):
-                self.audit.append_answer(user, item, purpose=purpose)
-            yield item
+            yield self._finish(user, item, extra, purpose) if isinstance(item, Answer) else item
+
+    def _digest(self, case: str, question: str, filters: RetrievalFilters | None) -> Answer | None:
+        """A person digest ("Summarise what X did in March 2023", "What do we know about X?") over every passage of
+        the case (streamed page by page), or None for any other question."""
+        from assistant.conversation.digest import digest_answer
+        from assistant.conversation.digest_request import digest_request
+        from assistant.index.narrow import narrow_passage
+        from assistant.index.retrieval import stored_passage
+
+        request = digest_request(question)
+        if request is None or not self.store.has_case(case):
+            return None
+        if filters is not None and (filters.date_from or filters.date_to) and not request.start:
+            request = dataclasses.replace(request, start=filters.date_from, end=filters.date_to,
+                                          period=f"{filters.date_from or '…'} to {filters.date_to or '…'}")
+        passages = (stored_passage(c, case) for c in self.store.iter_chunks(case))
+        if filters is not None and not filters.is_empty():
+            passages = (n for p in passages if (n := narrow_passage(p, filters)) is not None
+                        and (not filters.source or n.source == filters.source))
+        return digest_answer(question, case, request, passages)
+
+    def _parts(self, case: str, question: str, filters: RetrievalFilters | None) -> Answer | None:
+        """A question asking several things ("who, where and what was found") answered part by part, or None."""
+        from assistant.conversation.multipart import answer_parts, split_parts
+
+        parts = split_parts(question)
+        if not parts:
+            return None
+        return answer_parts(question, case, parts, lambda part: self.answerer.answer(
+            part, case, self.retrieve(case, part, filters=filters)))
+
+    def _finish(self, user: str, answer: Answer, extra: Mapping[str, Any], purpose: str = "") -> Answer:
+        """Message citations narrowed to one message, then audited with the filters used and the extra keys (e.g.
+        the question as typed when a follow-up was rewritten)."""
+        from assistant.answer.message_cite import pin_messages
+
+        answer = pin_messages(answer)
+        self.audit.append_answer(user, answer, extra, purpose=purpose)
+        return answer
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None:
         check_case_id(case)
@@ -215,3 +267,8 @@ class App:
         from assistant.pii.display import mask_passage
 
         return mask_passage(passage, role, self.settings.pii)
+
+
+def _audit_extra(filters: RetrievalFilters | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    used = {"filters": dataclasses.asdict(filters)} if filters is not None and not filters.is_empty() else {}
+    return {**used, **(extra or {})}

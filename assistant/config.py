@@ -27,6 +27,22 @@ class ChunkingSettings(BaseModel):
     message_overlap: int = Field(2, description="Messages shared by consecutive windows")
 
 
+class IngestSettings(BaseModel):
+    not_evidence: list[str] = Field(
+        ["readme*", "*export*notes*", "*notes*export*"],
+        description="Names (shell patterns, case-insensitive) of files in the ingested folder's top level that are "
+                    "about the case folder, not evidence (its README, notes about the export): listed in the ingest "
+                    "report and never indexed, so never cited. Files in subfolders are always evidence; a plain "
+                    "notes.txt is evidence too (an officer's notes are).")
+    max_file_mb: int = Field(512, description="Largest file read whole into memory (text, PDF, DOCX, e-mail, message "
+                             "exports, images); larger ones are refused with the reason")
+    max_streamed_mb: int = Field(16_384, description="Largest phone report, database or zip (read from its path), "
+                                 "and the most a zip may inflate to")
+    max_zip_ratio: float = Field(100.0, description="Most a zip above 10 MiB inflated may inflate per byte: the "
+                                 "highest seen on real archives was 25.4x (DOCX), a deflate bomb is about 1,000x "
+                                 "(assistant/loaders/limits.py)")
+
+
 class RetrievalSettings(BaseModel):
     top_k: int = Field(8, description="Passages handed to the answerer")
     candidate_k: int = Field(50, description="Candidates taken from each of BM25 and dense before fusion")
@@ -207,16 +223,6 @@ class LinksSettings(BaseModel):
     min_reason_chars: int = Field(15, description="Shortest break-glass reason accepted")
 
 
-class IngestSettings(BaseModel):
-    max_file_mb: int = Field(512, description="Largest file read whole into memory (text, PDF, DOCX, e-mail, message "
-                             "exports, images); larger ones are refused with the reason")
-    max_streamed_mb: int = Field(16_384, description="Largest phone report, database or zip (read from its path), "
-                                 "and the most a zip may inflate to")
-    max_zip_ratio: float = Field(100.0, description="Most a zip above 10 MiB inflated may inflate per byte: the "
-                                 "highest seen on real archives was 25.4x (DOCX), a deflate bomb is about 1,000x "
-                                 "(assistant/loaders/limits.py)")
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore")
 
@@ -233,10 +239,10 @@ class Settings(BaseSettings):
     log_level: str = Field("WARNING", description="Logging level")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
+    ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     index: IndexSettings = IndexSettings()
     answer: AnswerSettings = AnswerSettings()
-    ingest: IngestSettings = IngestSettings()
     llm: LLMSettings = LLMSettings()
     pii: PiiSettings = PiiSettings()
     ui: UISettings = UISettings()

@@ -26,3 +26,7 @@ class AccessDenied(AssistantError):
 
 class ConfigError(AssistantError):
     """A setting is missing or invalid."""
+
+
+class EmptyCase(AssistantError):
+    """The case exists for the user but holds no indexed material yet."""

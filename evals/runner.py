@@ -42,16 +42,18 @@ SUITE_MODULES: dict[str, str] = {
     "hotpotqa": "evals.suites.hotpotqa",
     "crosslingual": "evals.suites.crosslingual",
     "demo": "evals.suites.demo",
+    "demo_heldout": "evals.suites.demo_heldout",
     "pii": "evals.suites.pii",
     "verifier": "evals.suites.verifier",
     "clapnq": "evals.suites.clapnq",
     "corruptions": "evals.suites.corruptions",
     "injection": "evals.suites.injection",
+    "conversation": "evals.suites.conversation",
 }
 # The CI selection: suite -> quick flag. Sized for ~15 min cold / a few minutes warm on 2 cores.
 CI_SUITES: dict[str, bool] = {
-    "scifact": True, "hotpotqa": True, "crosslingual": True, "demo": False,
-    "pii": True, "verifier": True, "clapnq": True, "corruptions": True, "injection": True,
+    "scifact": True, "hotpotqa": True, "crosslingual": True, "demo": False, "demo_heldout": False,
+    "pii": True, "verifier": True, "clapnq": True, "corruptions": True, "injection": True, "conversation": False,
 }
 _REGISTERED: dict[str, SuiteFn] = {}  # in-process registrations (tests, plugins) win over SUITE_MODULES
 

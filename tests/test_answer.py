@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def test_invented_claim_is_removed_and_flagged(embedder: Embedder) -> None:
                                      "Reyes was arrested at 14:50.")
     assert len(answer.citations) == 1 and all(c.verified for c in answer.citations)
     assert any("2 claim(s) removed" in n for n in answer.notes) and any("[7]" in n for n in answer.notes)
+    removed = next(n for n in answer.notes if "claim(s) removed" in n)  # the reader is told which claims went
+    assert "“Ellison was carrying a knife registered to AB99 XYZ.”" in removed
+    assert "“Reyes was arrested at 14:50.”" in removed
 
 
 def test_nothing_verifiable_falls_back_to_extractive(embedder: Embedder) -> None:
@@ -140,3 +144,47 @@ def test_model_reads_only_its_passage_limit_and_cannot_cite_beyond_it(embedder: 
     assert answer.backend == "fake" and len(answer.retrieved) == 3
     assert [c.chunk_id for c in answer.citations] == ["stmt-1"]
     assert "released on bail" not in answer.answer  # [3] pointed past what the model read
+
+
+def _messages_passage(lines: list[tuple[str, str, str]]) -> Passage:
+    """A message chunk as the chunker lays it out: "[timestamp] sender → recipient: text" lines plus records."""
+    text, records = "", []
+    for i, (ts, who, body) in enumerate(lines):
+        prefix = f"[{ts}] {who}: "
+        start = len(text) + len(prefix)
+        text += prefix + body + "\n"
+        records.append({"message_id": f"m{i}", "start": start, "end": start + len(body)})
+    return Passage("msg-1", "k", "phones/device2.csv", "thread 2, msgs 4-6", text.rstrip("\n"), 0.8, 1,
+                   kind="messages", meta={"messages": json.dumps(records)})
+
+
+MEETING = _messages_passage([
+    ("2024-11-05T18:02:11+00:00", "Ben → Ana", "are we still on for the delivery"),
+    ("2024-11-06T21:40:12+00:00", "Ana → Ben", "meet me today at seven behind the old cinema"),
+    ("2024-11-06T21:42:30+00:00", "Ben → Ana", "ok bring the bag"),
+])
+MEETING_Q = "Where did Ana tell Ben to meet her on 6 November?"
+
+
+def test_the_model_reads_message_dates_written_out_and_a_dated_claim_verifies(embedder: Embedder) -> None:
+    draft = ("Behind the old cinema [1].\n"
+             "On 6 November Ana told Ben to meet her at seven behind the old cinema [1].")
+    backend = ScriptedBackend([draft])
+    _, answer = run(backend, embedder, MEETING_Q, passages=[MEETING])
+    assert "[Wednesday 6 November 2024, 21:40] Ana → Ben: meet me today" in backend.prompts[0][1]["content"]
+    assert answer.status == "answered" and answer.backend == "fake" and answer.flagged_claims == ()
+    lines = answer.answer.splitlines()
+    # the direct answer leads, expanded to the message that holds it so that it can be verified
+    assert lines[0] == "Behind the old cinema: meet me today at seven behind the old cinema [1]"
+    assert lines[1] == "On 6 November Ana told Ben to meet her at seven behind the old cinema [1]."
+    assert all(c.verified for c in answer.citations)
+
+
+def test_a_claim_dated_against_another_messages_date_is_removed_and_named(embedder: Embedder) -> None:
+    draft = ("Behind the old cinema [1].\n"
+             "On 5 November Ana told Ben to meet her at seven behind the old cinema [1].")
+    _, answer = run(ScriptedBackend([draft]), embedder, MEETING_Q, passages=[MEETING])
+    assert answer.status == "answered" and answer.backend == "fake"  # the direct answer survives: no fallback
+    assert answer.flagged_claims == ("On 5 November Ana told Ben to meet her at seven behind the old cinema.",)
+    assert "5 November" not in answer.answer
+    assert any("“On 5 November Ana told Ben" in n for n in answer.notes)

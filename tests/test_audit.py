@@ -64,8 +64,8 @@ def test_answer_payload_has_everything_a_supervisor_needs(log: AuditLog) -> None
     assert payload["status"] == "answered" and payload["backend"] == "extractive"
     assert payload["answer"].endswith("[1].") and payload["prompt_version"] == "v1" and payload["model"] == ""
     assert payload["retrieved"] == [{"chunk_id": "kestrel:msg:1", "score": 0.876543}]
-    assert payload["citations"] == [{"n": 1, "chunk_id": "kestrel:msg:1", "quote": "two new sim cards",
-                                     "verified": True}]
+    assert payload["citations"] == [{"n": 1, "chunk_id": "kestrel:msg:1", "source": "messages/phone.csv",
+                                     "locator": "HE3-T4 #HE3-0002", "quote": "two new sim cards", "verified": True}]
     assert payload["notes"] == ["1 claim verified"] and payload["flagged_claims"] == []
 
 
@@ -175,7 +175,8 @@ def test_export_json_and_csv(log: AuditLog) -> None:
     rows = list(csv.DictReader(io.StringIO(log.export("kestrel", "csv"))))
     assert [r["seq"] for r in rows] == ["2", "3", "5"]
     assert rows[0]["question"] == "Who sold the SIM cards?" and rows[2]["decision"] == "approved"
-    assert json.loads(rows[1]["payload"])["question"] == "What car was seen?"
+    assert rows[1]["question"] == "What car was seen?" and "payload" not in rows[1]
+    assert rows[0]["citations"] == "[1] messages/phone.csv · HE3-T4 #HE3-0002" and rows[0]["answer"]
     assert all(r["case"] == "kestrel" for r in rows)
     with pytest.raises(AuditError, match="unknown export format"):
         log.export("kestrel", "xml")

@@ -22,8 +22,8 @@ import pytest
 
 from assistant.errors import IngestError
 from assistant.index import store as store_module
+from assistant.index.durable import CaseLock, CaseLocked
 from assistant.index.fsck import check, repair
-from assistant.index.lock import CaseLock, CaseLocked
 from assistant.index.persisted import part_path, save_bm25, stamp_of
 from assistant.loaders import parse_source, read_source
 
@@ -203,7 +203,7 @@ def test_the_stored_hash_is_of_the_bytes_that_were_parsed(tmp_path: Path, monkey
 HOLD = """
 import sys, time
 from pathlib import Path
-from assistant.index.lock import CaseLock
+from assistant.index.durable import CaseLock
 lock = CaseLock(Path(sys.argv[1]), sys.argv[2])
 lock.acquire("test holder")
 print("locked", flush=True)

@@ -24,6 +24,7 @@ from assistant.ingest.chunking import (
 )
 from assistant.ingest.tokenizer import count_tokens, load_tokenizer
 from assistant.loaders import load_file
+from assistant.text.sentences import split_sentences
 from assistant.types import Chunk, Document, Message
 
 SENTENCES = [
@@ -108,7 +109,7 @@ def test_prefers_paragraph_then_sentence_boundaries(tok: Any) -> None:
 
 def test_overlap_starts_on_a_word(tok: Any) -> None:
     doc = prose_doc(" ".join(SENTENCES * 8))  # one long paragraph forces mid-paragraph cuts
-    chunks = chunk_document(doc, "c1", tok, small(chunk_tokens=40, overlap=10))
+    chunks = chunk_document(doc, "c1", tok, small(chunk_tokens=40, overlap=16))
     for prev, nxt in itertools.pairwise(chunks):
         assert nxt.start < prev.end  # overlapping
         assert nxt.start > prev.start
@@ -282,3 +283,76 @@ def test_message_chunks_from_a_real_csv_file(tmp_path: Path, tok: Any) -> None:
     assert [c.meta["thread_id"] for c in chunks] == ["Ann~Bob", "Ann~Bob", "Cat~Dan"]
     assert chunks[0].meta["message_ids"] == "m1,m2,m3,m4,m5,m6"
     assert chunks[2].locator == "messages / thread Cat~Dan / msgs m9–m11 / 2023-03-01 11:00 – 2023-03-01 11:02"
+
+
+# ---------------------------------------------------------------- whole sentences
+
+
+def _cut_sentences(doc: Document, chunks: list[Chunk]) -> list[str]:
+    """Sentences of the document that some chunk holds only part of."""
+    return [doc.text[s:e] for s, e in split_sentences(doc.text)
+            if any(s < c.end and e > c.start and not (c.start <= s and e <= c.end) for c in chunks)]
+
+
+WITNESS = (
+    "I was standing at the bus stop on the corner when the car came round the bend far too fast for the road. "
+    "It stopped outside the laundrette for under a minute and a man in a grey hooded top got into the back seat. "
+    "I wrote down the registration as it pulled away: KV19 TLN. "
+    "The driver did not look at me and I could not see his face clearly through the tinted glass.\n\n"
+    "Afterwards I phoned my sister and told her what I had seen, then I waited for the police to arrive."
+)
+
+
+@pytest.mark.parametrize(("chunk_tokens", "overlap"), [(30, 0), (40, 8), (48, 16), (60, 10), (90, 32)])
+def test_a_chunk_boundary_never_cuts_a_sentence(tok: Any, chunk_tokens: int, overlap: int) -> None:
+    for doc in (prose_doc(WITNESS), prose_doc(long_text(10)), prose_doc(" ".join(SENTENCES * 6))):
+        chunks = chunk_document(doc, "c1", tok, small(chunk_tokens=chunk_tokens, overlap=overlap))
+        assert_exact_and_within_budget(doc, chunks, tok, chunk_tokens)
+        assert _cut_sentences(doc, chunks) == []
+        assert not any(c.meta.get("cut_sentence") for c in chunks)
+    chunks = chunk_document(prose_doc(WITNESS), "c1", tok, small(chunk_tokens=40, overlap=8))
+    plate = "I wrote down the registration as it pulled away: KV19 TLN."
+    assert any(plate in c.text for c in chunks)
+    assert all(plate in c.text for c in chunks if "KV19" in c.text or "registration as" in c.text)
+
+
+def test_overlap_is_whole_trailing_sentences(tok: Any) -> None:
+    doc = prose_doc(" ".join(SENTENCES * 6))
+    sizes = [count_tokens(tok, doc.text[s:e]) for s, e in split_sentences(doc.text)]
+    starts = {s for s, _ in split_sentences(doc.text)}
+    ends = {e for _, e in split_sentences(doc.text)}
+    chunks = chunk_document(doc, "c1", tok, small(chunk_tokens=48, overlap=max(sizes)))
+    for prev, nxt in itertools.pairwise(chunks):
+        assert nxt.start in starts and prev.end in ends
+        assert prev.start < nxt.start < prev.end  # the last sentence is shared, never the whole chunk
+        assert count_tokens(tok, doc.text[nxt.start:prev.end]) <= max(sizes)
+    no_overlap = chunk_document(doc, "c1", tok, small(chunk_tokens=48, overlap=min(sizes) - 1))
+    assert all(nxt.start >= prev.end for prev, nxt in itertools.pairwise(no_overlap))  # no sentence fits: none
+
+
+def test_only_a_sentence_over_the_budget_is_cut_and_it_is_noted(tok: Any) -> None:
+    run_on = "The" + " and then".join(f" the van went past gate {i}" for i in range(40)) + "."
+    doc = prose_doc(SENTENCES[0] + " " + run_on + " " + SENTENCES[1])
+    chunks = chunk_document(doc, "c1", tok, small(chunk_tokens=40, overlap=8))
+    assert_exact_and_within_budget(doc, chunks, tok, 40)
+    noted = [c for c in chunks if c.meta.get("cut_sentence")]
+    assert len(noted) >= 3 and all(c.text in run_on for c in noted)
+    assert _cut_sentences(doc, chunks) == [run_on]
+    assert chunks[0].text == SENTENCES[0] and chunks[-1].text == SENTENCES[1]
+    for c in noted:  # cut at word gaps
+        assert doc.text[c.start - 1].isspace() and (c.end == len(doc.text) or not doc.text[c.end].isalnum())
+
+
+def test_an_over_long_message_is_split_between_its_sentences(tok: Any) -> None:
+    body = " ".join(SENTENCES * 4)
+    doc = messages_doc((Message(message_id="m1", thread_id="t", timestamp="2023-03-01T10:00:00", sender="Ann",
+                                body=body),))
+    chunks = chunk_document(doc, "c1", tok, small(chunk_tokens=50))
+    pieces = [c.text[r.start:r.end] for c in chunks for r in message_records(c)]
+    assert len(pieces) > 2 and " ".join(pieces) == body
+    starts = {s for s, _ in split_sentences(body)}
+    ends = {e for _, e in split_sentences(body)}
+    offset = 0
+    for piece in pieces:
+        assert offset in starts and offset + len(piece) in ends
+        offset += len(piece) + 1

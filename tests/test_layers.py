@@ -7,6 +7,7 @@ below its own. Layers, bottom to top (docs/architecture.md draws the same pictur
     index     store, embedding, retrieval
     stages    ingest, verify                                  (siblings)
     answer, links                                            (siblings)
+    conversation  follow-ups, stored conversations, digests
     app       the composition root
     ui
     cli
@@ -27,6 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"index"}),
     frozenset({"ingest", "verify"}),
     frozenset({"answer", "links"}),
+    frozenset({"conversation"}),
     frozenset({"app"}),
     frozenset({"ui"}),
     frozenset({"cli"}),

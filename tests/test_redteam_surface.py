@@ -309,7 +309,7 @@ def test_browser_fetches_nothing_an_answer_names(live_server: dict[str, Any]) ->
             _choose_case(page, "kestrel")
             page.locator("#question textarea").fill("Where was the van parked?")
             page.locator("#ask-btn").click()
-            page.locator("#answered-by").get_by_text("Answered by backend").wait_for()
+            page.locator("#answered-by").get_by_text("About this answer").wait_for()
             chat = page.locator("#chat")
             chat.get_by_text(f"![map]({PIXEL})", exact=False).wait_for()
             assert chat.locator("img[src*='192.0.2.1']").count() == 0

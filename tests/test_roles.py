@@ -104,3 +104,11 @@ PASSAGE = Passage("st-1", "k", "statements/okafor.txt", "p. 1", f"{HEADING}\n{EV
 def test_verify_draft_keeps_only_who_did_what(embedder: Any, claim: str, kept: bool) -> None:
     v = verify_draft(claim, [PASSAGE], embedder=embedder, settings=AnswerSettings())
     assert (v.kept == 1 and not v.flagged) is kept
+
+
+@pytest.mark.parametrize(("claim", "reason"), [
+    ("Ana told Ben to meet her at seven.", None),  # object control: Ben meets, "her" is Ana
+    ("Ben told Ana to meet him at seven.", "roles"),  # Ana wrote it: Ben did not tell her
+])
+def test_a_message_body_is_said_by_its_sender(claim: str, reason: str | None) -> None:
+    assert conflict(claim, ["meet me today at seven behind the old cinema"], "Ana") == reason

@@ -62,7 +62,7 @@ class FakeApp:
         return UserStore(self.settings.index_dir / "users.sqlite", rounds=4)
 
     def list_cases(self) -> list[str]:
-        return ["heron", "kestrel"]
+        return sorted({"heron", "kestrel", *(case for _, case in self.ingested)})
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: Callable[[int, int, str], None] | None = None) -> Any:
@@ -88,19 +88,22 @@ class FakeApp:
         return Answer(question, case, "answered", f"{SECRET} offered two new SIM cards [1]. A blue Ford Fiesta was "
                       "seen [2].", "extractive", cites, tuple(passages), model=self.model, prompt_version="v1")
 
-    def ask(self, case: str, question: str, *, user: str = "cli",
-            filters: RetrievalFilters | None = None, purpose: str = "") -> Answer:
+    def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+            purpose: str = "", audit_extra: dict[str, Any] | None = None) -> Answer:
         answer = self._answer(case, question)
-        self.audit.append_answer(user, answer, purpose=purpose)
+        self.audit.append_answer(user, answer, audit_extra, purpose=purpose)
         return answer
 
-    def ask_stream(self, case: str, question: str, *, user: str = "cli",
-                   filters: RetrievalFilters | None = None, purpose: str = "") -> Iterator[str | Answer]:
+    def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+                   purpose: str = "", audit_extra: dict[str, Any] | None = None) -> Iterator[str | Answer]:
         answer = self._answer(case, question)
         for word in answer.answer.split(" "):
             yield word + " "
-        self.audit.append_answer(user, answer, purpose=purpose)
+        self.audit.append_answer(user, answer, audit_extra, purpose=purpose)
         yield answer
+
+    def list_sources(self, case: str) -> list[str]:
+        return sorted({p.source for p in _passages(case)})
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None:
         self.calls.append(("get_chunk", case))

@@ -64,14 +64,6 @@ def test_split_sentences_lines_and_bullets_are_units() -> None:
     assert texts("a wrapped line that\ncontinues here. Next.") == ["a wrapped line that\ncontinues here.", "Next."]
 
 
-def test_split_sentences_keeps_a_forms_fields_together_and_ends_them_before_prose() -> None:
-    form = ("Exhibit: HE/3, seized by PC 2291 Hannah ELLERY on 22/03/2023\n"
-            "IMEI recorded from the device settings screen: 352910114827367\n"
-            "Owner name in device settings: Marek\n"
-            "The device is attributed to Marek WOLSKI because it was found in his jacket pocket.")
-    assert texts(form) == [form.rsplit("\n", 1)[0], form.rsplit("\n", 1)[1]]
-
-
 def test_locate_quote_normalises_case_whitespace_and_quote_style() -> None:
     span = locate_quote(STATEMENT, "the driver,   MARK ellison, was arrested")
     assert span is not None and STATEMENT[span[0] : span[1]] == "The driver, Mark Ellison, was arrested"

@@ -13,7 +13,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,11 +94,32 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "prompt_version": answer.prompt_version,
         "retrieved": [{"chunk_id": p.chunk_id, "score": round(float(p.score), 6)} for p in answer.retrieved],
-        "citations": [{"n": c.n, "chunk_id": c.chunk_id, "quote": c.quote, "verified": bool(c.verified),
+        "citations": [{"n": c.n, "chunk_id": c.chunk_id, "source": c.source, "locator": c.locator,
+                       "quote": c.quote, "verified": bool(c.verified),
                        **({"note": c.note} if c.note else {})} for c in answer.citations],
         "notes": list(answer.notes),
         "flagged_claims": list(answer.flagged_claims),
     }
+
+
+_FLAT = ("question", "asked", "purpose", "status", "answer", "backend", "model", "prompt_version", "filters",
+         "citations", "decision", "answer_seq", "comment", "details")
+_PLAIN = ("question", "asked", "purpose", "status", "answer", "backend", "model", "prompt_version")
+
+
+def flat_payload(p: dict[str, Any]) -> list[str]:
+    """A record's payload as flat, readable CSV cells (in `_FLAT` order): citations as "[n] source · locator",
+    filters as "key=value"; whatever else the payload holds goes to `details` as JSON."""
+    cites = "; ".join(f"[{c.get('n')}] {c.get('source', c.get('chunk_id', ''))} · {c.get('locator', '')}"
+                      f"{'' if c.get('verified') else ' (unverified)'}" for c in p.get("citations", [])
+                      if isinstance(c, dict))
+    raw = p.get("filters")
+    filters: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    used = "; ".join(f"{k}={v}" for k, v in sorted(filters.items()) if v)
+    shown = {*_FLAT, "retrieved", "searched_for", "answer_hash"}
+    rest = {k: v for k, v in p.items() if k not in shown}
+    return [*(str(p.get(k, "")) for k in _PLAIN), used, cites, str(p.get("decision", "")),
+            str(p.get("answer_seq", "")), str(p.get("comment", "")), canonical_json(rest) if rest else ""]
 
 
 class AuditLog:
@@ -187,9 +208,12 @@ class AuditLog:
         log.info("audit_append seq=%d kind=%s user=%s case=%s hash=%s", seq, kind, user, case, digest[:12])
         return AuditRecord(seq, time, kind, user, case, clean_payload, prev_hash, digest)
 
-    def append_answer(self, user: str, answer: Answer, purpose: str = "") -> AuditRecord:
-        """An answer with the asker's stated purpose ("" when none was given: the absence is recorded too)."""
-        return self.append("answer", user, answer.case, {**answer_payload(answer), "purpose": purpose.strip()})
+    def append_answer(self, user: str, answer: Answer, extra: Mapping[str, Any] | None = None,
+                      purpose: str = "") -> AuditRecord:
+        """An answer with the asker's stated purpose ("" when none was given: the absence is recorded too); `extra`
+        adds keys such as the filters used and the question as typed."""
+        return self.append("answer", user, answer.case,
+                           {**answer_payload(answer), **(extra or {}), "purpose": purpose.strip()})
 
     def append_review(self, user: str, answer_seq: int, decision: str, comment: str = "") -> AuditRecord:
         """A supervisor's decision on an answer record: always a new record, never an edit."""

@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from assistant.access.audit import AuditLog
 
 FORMAT = "assistant-audit-export/1"
-_CSV_HEADER = ["seq", "time", "kind", "user", "case", "question", "status", "decision", "answer_seq", "payload",
-               "prev_hash", "hash"]
+_CSV_HEADER = ["seq", "time", "kind", "user", "case"]  # then audit._FLAT (readable, flat columns), hashes
 
 
 def export_case(log: AuditLog, case: str, fmt: str = "json", exported_by: str = "") -> str:
@@ -40,13 +39,13 @@ def export_case(log: AuditLog, case: str, fmt: str = "json", exported_by: str = 
                              "`assistant audit verify` lists every problem")
     records = log.records(case=case)
     if fmt == "csv":
+        from assistant.access.audit import _FLAT, flat_payload
+
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(_CSV_HEADER)
+        writer.writerow([*_CSV_HEADER, *_FLAT, "prev_hash", "hash"])
         for r in records:
-            p = r.payload
-            writer.writerow([r.seq, r.time, r.kind, r.user, r.case, p.get("question", ""), p.get("status", ""),
-                             p.get("decision", ""), p.get("answer_seq", ""), canonical_json(p), r.prev_hash, r.hash])
+            writer.writerow([r.seq, r.time, r.kind, r.user, r.case, *flat_payload(r.payload), r.prev_hash, r.hash])
         return buf.getvalue()
     keys = log.keys
     assert keys is not None  # verify() passed, so the log has its key

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,11 +41,13 @@ class SessionApp(Protocol):
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None) -> Any: ...
 
-    def ask(self, case: str, question: str, *, user: str = "cli",
-            filters: RetrievalFilters | None = None, purpose: str = "") -> Answer: ...
+    def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+            purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Answer: ...
 
-    def ask_stream(self, case: str, question: str, *, user: str = "cli",
-                   filters: RetrievalFilters | None = None, purpose: str = "") -> Iterator[str | Answer]: ...
+    def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
+                   purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]: ...
+
+    def list_sources(self, case: str) -> list[str]: ...
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None: ...
 
@@ -124,25 +126,30 @@ class Session:
             return sorted(existing)
         return [c for c in current.cases if c in existing]
 
-    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None, purpose: str = "") -> Answer:
-        """`purpose`: the stated reason for the question, recorded with it in the audit log."""
+    def ask(self, case: str, question: str, filters: RetrievalFilters | None = None, purpose: str = "",
+            audit_extra: Mapping[str, Any] | None = None) -> Answer:
+        """`purpose`: the stated reason for the question, recorded with it in the audit log; `audit_extra`: more
+        keys for the answer record (the filters, the question as typed when a follow-up was rewritten)."""
         case_id = self.require_case(case)
-        answer = self.app.ask(case_id, _clean_question(question), user=self.user.username, filters=filters,
-                              purpose=_clean_purpose(purpose))
+        answer = self.app.ask(case_id, clean_question(question), user=self.user.username, filters=filters,
+                              purpose=_clean_purpose(purpose), audit_extra=audit_extra)
         return self.app.mask_answer(answer, self.user.role)
 
-    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None,
-                   purpose: str = "") -> Iterator[str | Answer]:
+    def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None, purpose: str = "",
+                   audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
         """Text deltas then the final masked Answer. Roles that are not cleared for PII get no raw deltas:
-        the generated text is only shown once it has been masked."""
+        the generated text is only shown once it has been masked. `audit_extra` goes into the answer record."""
         case_id = self.require_case(case)
-        stream = self.app.ask_stream(case_id, _clean_question(question), user=self.user.username, filters=filters,
-                                     purpose=_clean_purpose(purpose))
+        stream = self.app.ask_stream(case_id, clean_question(question), user=self.user.username, filters=filters,
+                                     purpose=_clean_purpose(purpose), audit_extra=audit_extra)
         for item in stream:
             if isinstance(item, Answer):
                 yield self.app.mask_answer(item, self.user.role)
             elif self.cleared:
                 yield item
+
+    def sources(self, case: str) -> list[str]:  # the source filter's list
+        return self.app.list_sources(self.require_case(case))
 
     def get_chunk(self, case: str, chunk_id: str, context: Answer | None = None) -> Passage | None:
         """One passage of `case`, masked for the role. With `context` (the answer being read) the passage is masked
@@ -250,14 +257,23 @@ class Session:
     def add_user(self, username: str, password: str, role: str) -> User:
         return self._accounts().add(self.user.username, username, password, role)
 
-    def assign(self, username: str, case: str) -> User:
+    def known_case(self, case: str) -> str:
+        """`case` when it exists; an unknown case (a typo) is refused, never assigned."""
+        self._require_role("managing users", admin_only=True)
+        if (case_id := (case or "").strip()) not in (known := self.app.list_cases()):
+            raise UserError(f"case {case_id!r} does not exist: ingest its files first (cases: {', '.join(known)})")
+        return case_id
+
+    def assign(self, username: str, case: str) -> User:  # a non-admin is refused (and recorded) by Accounts
+        case = self.known_case(case) if self._current().is_admin else case
         return self._accounts().assign(self.user.username, username, case)
 
     def unassign(self, username: str, case: str) -> User:
         return self._accounts().unassign(self.user.username, username, case)
 
 
-def _clean_question(question: str) -> str:
+def clean_question(question: str) -> str:
+    """The question stripped; an empty or over-long one is refused with the reason (checked before any work)."""
     text = (question or "").strip()
     if not text:
         raise UserError("type a question first")

@@ -7,7 +7,7 @@ Order of decisions:
    construction).
 3. Otherwise: prompt -> stream the draft (deltas are yielded as they arrive) -> `verify_draft`.
    - claims survive -> answered with only those claims and their verified citations; removed claims are listed
-     in `flagged_claims` and counted in a note;
+     in `flagged_claims` and named in a note (`removed_note`);
    - the model said NOT FOUND and nothing survived -> no_evidence, unless the best sentence clears the gate by
      the setting `answer.strong_margin`, in which case the extractive answer is shown with a note saying the
      model found nothing;
@@ -134,8 +134,7 @@ class Answerer:
             notes.append("Dropped citations to passages that were not retrieved: "
                          + ", ".join(f"[{n}]" for n in verified.dropped_refs) + ".")
         if verified.flagged:
-            notes.append(f"{len(verified.flagged)} claim(s) removed: not supported by the cited passages."
-                         if not self.mark_unsupported else
+            notes.append(removed_note(verified.flagged) if not self.mark_unsupported else
                          f"{len(verified.flagged)} claim(s) marked unsupported by the cited passages.")
         notes.extend(verified.notes)
         log.info("answer verified kept=%d flagged=%d not_found=%s best=%.3f", verified.kept, len(verified.flagged),
@@ -161,6 +160,12 @@ class Answerer:
                     scored: Sequence[ScoredSentence]) -> Answer:
         return extractive_answer(question, case, passages, embedder=self.embedder.for_case(case),
                                  settings=self.settings.answer, scored=scored)
+
+
+def removed_note(flagged: Sequence[str]) -> str:
+    """The note naming each claim verification removed, so the reader knows what the model said and was not shown."""
+    named = "; ".join(f"“{' '.join(claim.split())}”" for claim in flagged)
+    return f"{len(flagged)} claim(s) removed: not supported by the cited passages: {named}."
 
 
 def with_ocr_note(answer: Answer) -> Answer:

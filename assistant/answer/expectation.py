@@ -84,7 +84,7 @@ _NON_PERSON_NAMES = re.compile(r"\bnames?\s+of\s+(?:the\s+|a\s+|an\s+|his\s+|her
                                r"vehicle|boat|dog|hotel|restaurant|account|file|website|site|group|gang|operation|"
                                r"town|village|place|estate|ship|drug|game|song|book|film|programme|device|phone|"
                                r"network|brand|band|team|organisation|organization)\b")
-_PHONE_CONTEXT = re.compile(r"\b(?:phones?|mobiles?|handsets?|nokia|samsung|iphone|sim|call(?:ed|s)?|text(?:ed|s)?"
+_PHONE_CONTEXT = re.compile(r"\b(?:phones?|mobiles?|handsets?|iphone|sim|call(?:ed|s)?|text(?:ed|s)?"
                             r"|landlines?|dial(?:led)?|ring)\b")
 _WHO_IS_NAME = re.compile(r"\s*(?i:who)\s+(?i:is|was|are|were)\s+(?!(?:The|A|An|This|That)\b)[A-Z]")
 

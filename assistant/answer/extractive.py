@@ -19,8 +19,6 @@ Every sentence (for message passages: every message's English text) is scored ag
   registration, e-mail, handle, place; `assistant.answer.answer_type`), a sentence holding no such value that the
   question does not already hold scores 0 (it is on topic but cannot be the answer: "the download of HE/3 was completed"
   for "What passcode unlocked HE/3?").
-- possessor: in "What is Kacper Zielinski's date of birth?" a sentence scores 0 unless Kacper or Zielinski is named
-  in it or in the sentence before (or its message line): another person's date of birth is not an answer.
 
 Up to `settings.max_sentences` non-redundant sentences with support >= the threshold (`settings.min_support`, or
 `settings.min_support_identifiers` when the question holds a hard identifier: see `support_threshold`) are
@@ -47,8 +45,8 @@ from assistant.answer.answer_type import satisfies
 from assistant.answer.expectation import Expectation, expected_type
 from assistant.config import AnswerSettings, SentenceScoring
 from assistant.text.identifiers import Identifiers, extract_identifiers
-from assistant.text.injection import is_instruction_like
-from assistant.text.lexicon import STOPWORDS, content_terms, words
+from assistant.text.injection import instruction_units, is_instruction_like
+from assistant.text.lexicon import content_terms, words
 from assistant.text.quotes import line_span
 from assistant.text.sentences import passage_units
 from assistant.text.untranslated import untranslated_spans
@@ -60,8 +58,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CONTINUES = re.compile(r"[\"“]?(?:He|She|They)\s+(?!is\b|are\b)[a-z]")  # "He told me ...": same subject, more said
-# "Kacper Zielinski's date of birth" (an attribute in lower case follows; "Grey's Anatomy" is a title)
-_POSSESSOR = re.compile(r"\b((?:[A-Z][\w-]+\s+)*[A-Z][\w-]+)['’]s\s+(?=[a-z])")
 QUESTION_NOISE = frozenset(content_terms("tell list describe explain name give show find know mention happen "
                                          "anything information detail details"))
 
@@ -124,9 +120,10 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     for i, p in enumerate(passages):
         spans = passage_units(p.text, p.kind, p.meta)
         foreign = untranslated_spans(p)
+        injected = instruction_units(p.text, spans, paragraphs=p.kind != "messages")
         for k, (s, e) in enumerate(spans):
             text = p.text[s:e]
-            if is_instruction_like(text) or not any(ch.isalpha() for ch in text) or (s, e) in foreign:
+            if injected[k] or not any(ch.isalpha() for ch in text) or (s, e) in foreign:
                 continue  # never evidence: injected instructions, bare numbers, messages nobody has translated
             if p.kind != "messages" and len(spans) > 1 and _fragment(text, first=k == 0, last=k == len(spans) - 1):
                 continue  # cut by the chunk boundary; overlapping chunks hold the whole sentence
@@ -159,7 +156,6 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     else:
         cosines = np.zeros(n)
     expect = expected_type(question)
-    possessor = {x.lower() for m in _POSSESSOR.finditer(question) for x in m.group(1).split()} - STOPWORDS
     gated = 0
     scored: list[ScoredSentence] = []
     for k, (i, s, e) in enumerate(units):
@@ -177,10 +173,6 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
         support = w * lexical + (1 - w) * dense if embedder is not None else lexical
         if q_terms and not unit_terms[k] & q_terms and not (lookup and id_score == 1.0):
             support *= cfg.focus_penalty  # mentions who/what is asked about, but nothing of what is asked
-        if possessor and not possessor & {x.lower().removesuffix("'s").removesuffix("’s")
-                                          for x in words(passages[i].text[context[k] : e])}:
-            support = 0.0  # "Kacper's date of birth": someone else's, unless Kacper is named here or just before
-            gated += 1
         if expect and not _typed(expect, question, passages[i], s, e, context[k]):
             support = 0.0  # holds nothing of the kind asked for
             gated += 1

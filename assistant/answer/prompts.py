@@ -4,7 +4,7 @@ The templates live in the repository's top-level `prompts/` folder; `assistant/a
 source checkout and an installed wheel (which carries them as package data of `assistant.answer.answerer`) read the same
 files through `importlib.resources`. `render_answer_messages` builds the chat messages for a cited answer; the reply
 is read by `assistant.verify.verifier.parse_draft`. Passage text is data: look-alikes of our delimiters and of
-chat-template special tokens are neutralised.
+chat-template special tokens are neutralised; message passages show their timestamps written out (`shown_text`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import jinja2
 
+from assistant.text.timestamps import with_written_timestamps
 from assistant.types import Passage
 
-PROMPT_VERSION = "answer-v2"
+PROMPT_VERSION = "answer-v3"
 PROMPTS_DIR = Path(str(resources.files("assistant.answer").joinpath("templates")))
 SYSTEM_TEMPLATE = "answer_system"
 USER_TEMPLATE = "answer_user"
@@ -42,6 +43,12 @@ def neutralise(text: str) -> str:
     return _INST.sub(r"(\1)", text)
 
 
+def shown_text(passage: Passage) -> str:
+    """A passage's text as the model reads it: message lines with their timestamps written out
+    ("[Tuesday 14 March 2023, 19:02] ..."), so "today" in a message can be read as its date."""
+    return with_written_timestamps(passage.text) if passage.kind == "messages" else passage.text
+
+
 def attribute(value: object) -> str:
     """A value safe inside a double-quoted pseudo-XML attribute on one line."""
     text = neutralise(str(value)).replace('"', "'").replace("<", "‹").replace(">", "›")
@@ -60,6 +67,7 @@ def _environment(prompts_dir: Path) -> jinja2.Environment:
     )
     env.filters["data"] = neutralise
     env.filters["attr"] = attribute
+    env.filters["shown"] = shown_text
     return env
 
 

@@ -74,8 +74,8 @@ def _print(report: FsckReport, as_json: bool) -> None:
 
 
 def run_fsck(args: argparse.Namespace, app: App) -> int:
+    from assistant.index.durable import CaseLock
     from assistant.index.fsck import repair
-    from assistant.index.lock import CaseLock
 
     case = _case(app, args.case)
     report = _check(app, case)
@@ -101,7 +101,7 @@ def _rebuild_links(app: App, case: str) -> int:
 
 def run_remove(args: argparse.Namespace, app: App) -> int:
     from assistant.access.accounts import cli_identity
-    from assistant.index.lock import CaseLock
+    from assistant.index.durable import CaseLock
 
     case = _case(app, args.case)
     removed: list[dict[str, Any]] = []

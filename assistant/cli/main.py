@@ -52,6 +52,8 @@ def cmd_ingest(args: argparse.Namespace, app: App) -> int:
             print(f"note: {source}: {note}", file=sys.stderr)
         for source, old, new in report.replaced:
             print(f"replaced: {source} (sha256 {old[:12]} \u2192 {new[:12]})", file=sys.stderr)
+        for source in report.not_evidence:
+            print(f"not evidence (case-folder README/notes; setting ingest.not_evidence): {source}", file=sys.stderr)
         print(f"case {report.case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
               f"{len(report.failed)} skipped, {report.chunks} chunks")
     return report.exit_code

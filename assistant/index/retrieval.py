@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 
 from assistant.config import RetrievalSettings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, EmptyCase
 from assistant.index.bm25 import bm25_tokenize, entities_from_meta
 from assistant.index.embedding import Embedder
+from assistant.index.narrow import narrow_passage
 from assistant.index.store import IndexStore, StoredChunk, check_case_id
 from assistant.types import Passage, RetrievalFilters
 
@@ -75,7 +76,8 @@ class Retriever:
                  top_k: int | None = None, mode: str | None = None) -> list[Passage]:
         check_case_id(case)
         if not self.store.has_case(case):
-            raise AssistantError(f"case {case!r} has no index: run `assistant ingest PATH --case {case}` first")
+            raise EmptyCase(f"case {case!r} has no index: it holds no material yet (an admin must ingest its files "
+                            f"first: `assistant ingest PATH --case {case}`)")
         if not question.strip():
             raise AssistantError("empty question")
         top_k = top_k or self.settings.top_k
@@ -85,6 +87,8 @@ class Retriever:
         if filters is not None and not filters.is_empty():
             allowed = {cid for cid, ch in self.store.catalog(case)[0].items() if _matches(ch, filters)}
         n_chunks = len(bm25.ids)
+        if n_chunks == 0:
+            raise EmptyCase(f"case {case!r} holds no material yet: an admin must ingest its files first")
         depth = self.settings.candidate_k
         rankings: list[list[str]] = []
         weights: list[float] = []
@@ -105,6 +109,8 @@ class Retriever:
         chunks = self.store.get_chunks(case, [cid for cid, _ in fused])
         passages = [stored_passage(chunks[cid], case, score=score, rank=rank)
                     for rank, (cid, score) in enumerate(fused, start=1) if cid in chunks]
+        if allowed is not None:  # sender/date filters hold per message, not per window
+            passages = [n for p in passages if (n := narrow_passage(p, filters)) is not None]
         log.info("retrieve case=%s mode=%s candidates=%s returned=%d", case, mode,
                  [len(r) for r in rankings], len(passages))
         return passages

@@ -5,6 +5,7 @@ one bad file is reported with its reason and never stops the batch."""
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import logging
 import os
@@ -17,8 +18,8 @@ from typing import Any, Protocol
 
 from assistant.config import Settings
 from assistant.errors import IngestError
+from assistant.index.durable import CaseLock
 from assistant.index.embedding import Embedder
-from assistant.index.lock import CaseLock
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
 from assistant.loaders.limits import Limits
@@ -42,6 +43,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     replaced: list[tuple[str, str, str]] = field(default_factory=list)  # (source, old sha256, new sha256)
     notes: list[tuple[str, str]] = field(default_factory=list)
+    not_evidence: list[str] = field(default_factory=list)
     chunks: int = 0
     timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "pii": 0.0, "embed": 0.0,
                                                                 "index": 0.0, "finalize": 0.0})
@@ -55,7 +57,8 @@ class IngestReport:
         return {"case": self.case, "ingested": self.ingested, "unchanged": self.unchanged,
                 "failed": [{"source": s, "reason": r} for s, r in self.failed],
                 "replaced": [{"source": s, "old_sha256": a, "new_sha256": b} for s, a, b in self.replaced],
-                "notes": [{"source": s, "note": n} for s, n in self.notes], "chunks": self.chunks,
+                "notes": [{"source": s, "note": n} for s, n in self.notes], "not_evidence": self.not_evidence,
+                "chunks": self.chunks,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
@@ -76,6 +79,12 @@ def origin_of(root: Path) -> str:
     uploads = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
     resolved = root.resolve()
     return "upload" if resolved.is_relative_to(uploads) else resolved.as_posix()
+
+
+def is_not_evidence(rel: str, patterns: Sequence[str]) -> bool:
+    """A top-level file of the ingested folder named like a README or notes about the export (the setting
+    `ingest.not_evidence`); anything in a subfolder is evidence."""
+    return "/" not in rel and any(fnmatch.fnmatchcase(rel.lower(), p.lower()) for p in patterns)
 
 
 class Ingestor:
@@ -118,6 +127,8 @@ class Ingestor:
             try:
                 if rel in holders:  # two roots, one name: never let the second silently replace the first
                     report.failed.append((path.as_posix(), _same_name(rel, holders[rel])))
+                elif is_not_evidence(rel, self.settings.ingest.not_evidence):
+                    report.not_evidence.append(rel)
                 else:
                     self._ingest_one(path, root, rel, case, origin or origin_of(root), report)
                     holders[rel] = path

@@ -2,7 +2,10 @@
 
 Passages are masked from their stored entity spans. Quotes, answer text and message fields (original text, sender,
 recipient) are masked by replacing the surface forms of those same entities, so one value keeps one placeholder
-across the answer, its citations and its passages. The index and the verifier only ever see clear text."""
+across the answer, its citations and its passages. A cited quote and each message's English text are instead taken
+from the masked passage at their clear-text offsets mapped through the same masking (`OffsetMap`), so the words
+marked in the panel are exactly the words that were verified. The index and the verifier only ever see clear
+text."""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ import re
 from dataclasses import replace
 
 from assistant.config import PiiSettings
-from assistant.pii.masking import Masker
-from assistant.text.messages import META_KEY, decode_records, encode_records
+from assistant.pii.masking import Masker, OffsetMap
+from assistant.text.messages import META_KEY, MessageRecord, decode_records, encode_records
 from assistant.types import Answer, Citation, Passage
 
 
@@ -22,6 +25,7 @@ class _Surfaces:
         self.masker = masker
         self.table: dict[str, str] = {}
         self._pattern: re.Pattern[str] | None = None
+        self.maps: dict[str, tuple[str, str, OffsetMap]] = {}  # chunk_id -> (clear text, masked text, map)
 
     def mask_passage(self, passage: Passage) -> Passage:
         for ent in passage.entities:
@@ -29,17 +33,36 @@ class _Surfaces:
                 continue
             self.table.setdefault(ent.text, self.masker.placeholder(ent))
             self._pattern = None
-        text = self.masker.mask(passage.text, passage.entities)
+        text, offsets = self.masker.mask_mapped(passage.text, passage.entities)
+        self.maps[passage.chunk_id] = (passage.text, text, offsets)
         meta = dict(passage.meta)
         if META_KEY in meta:  # malformed records decode to none: nothing unmasked is passed on
             meta[META_KEY] = encode_records(
-                replace(r, body=self.apply(r.body), translation=self.apply(r.translation),
-                        sender=self.apply(r.sender), recipient=self.apply(r.recipient))
-                for r in decode_records(meta[META_KEY]))
+                self._record(r, passage.text, text, offsets) for r in decode_records(meta[META_KEY]))
         for key in ("senders",):
             if isinstance(meta.get(key), str):
                 meta[key] = self.apply(str(meta[key]))
         return replace(passage, text=text, meta=meta, locator=self.apply(passage.locator))
+
+    def _record(self, r: MessageRecord, clear: str, masked: str, offsets: OffsetMap) -> MessageRecord:
+        """A message masked like its passage; its English text is cut from the masked passage at its mapped span."""
+        r = replace(r, body=self.apply(r.body), translation=self.apply(r.translation), sender=self.apply(r.sender),
+                    recipient=self.apply(r.recipient))
+        if r.span is None or clear[r.start:r.end] != (r.translation or r.body):
+            return r  # offsets do not line up: surface masking only
+        start, end = offsets.span(r.start, r.end)
+        english = masked[start:end]
+        if r.translation:
+            return replace(r, start=start, end=end, translation=english)
+        return replace(r, start=start, end=end, body=english)
+
+    def quote(self, c: Citation) -> tuple[str, int] | None:
+        """The masked quote and its offset, from the clear quote's span mapped through its passage's masking."""
+        clear, masked, offsets = self.maps.get(c.chunk_id, ("", "", OffsetMap()))
+        if not masked or c.quote_start < 0 or clear[c.quote_start:c.quote_start + len(c.quote)] != c.quote:
+            return None
+        start, end = offsets.span(c.quote_start, c.quote_start + len(c.quote))
+        return masked[start:end], start
 
     def apply(self, text: str) -> str:
         if not self.table or not text:
@@ -68,9 +91,11 @@ def mask_answer(answer: Answer, role: str, settings: PiiSettings) -> Answer:
     for c in answer.citations:
         masked = by_id.get(c.chunk_id)
         text = masked.text if masked is not None else surfaces.apply(c.text)
-        quote = surfaces.apply(c.quote)
-        citations.append(replace(c, text=text, quote=quote, quote_start=text.find(quote) if quote else -1,
-                                 locator=surfaces.apply(c.locator)))
+        mapped = surfaces.quote(c) if masked is not None else None
+        quote, start = mapped or (surfaces.apply(c.quote), -1)
+        if mapped is None:
+            start = text.find(quote) if quote else -1
+        citations.append(replace(c, text=text, quote=quote, quote_start=start, locator=surfaces.apply(c.locator)))
     return replace(answer, answer=surfaces.apply(answer.answer), question=surfaces.apply(answer.question),
                    citations=tuple(citations), retrieved=retrieved,
                    flagged_claims=tuple(surfaces.apply(f) for f in answer.flagged_claims))

@@ -10,12 +10,17 @@ written for English, Polish, Romanian, Arabic, Urdu and Vietnamese:
 - chat-template tokens (`<|im_start|>`, `<start_of_turn>`, `[INST]`, `<<SYS>>` …).
 Measured by `assistant eval injection` (evals/suites/injection.py): written attacks vs ordinary text (NTREX news in
 all six languages, Enron e-mails, the demo case), dev split for choices, held-out split reported.
+
+`instruction_units` also blocks the units that follow an instruction-like unit in the same paragraph (no blank line
+between them): an injected block goes on past its first recognisable sentence ("SYSTEM: ignore previous
+instructions ...", then more orders in plain words), and those lines are not statements of fact either.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # Latin look-alikes from Cyrillic and Greek, and letters NFKD does not decompose (ł, đ, ø)
 _FOLD = {
@@ -144,3 +149,13 @@ def injection_cue(text: str) -> str:
 def is_instruction_like(text: str) -> bool:
     """Text addressed to an AI rather than a statement of fact (prompt injection); never used as evidence."""
     return bool(_search(text))
+
+
+def instruction_units(text: str, spans: Sequence[tuple[int, int]], *, paragraphs: bool = True) -> list[bool]:
+    """Per unit span of `text`: instruction-like, or (with `paragraphs`; not for message lines, each its own
+    message) in the same paragraph right after one that is."""
+    blocked: list[bool] = []
+    for k, (s, e) in enumerate(spans):
+        follows = paragraphs and k > 0 and blocked[-1] and "\n\n" not in re.sub(r"[ \t]+", "", text[spans[k - 1][1]:s])
+        blocked.append(is_instruction_like(text[s:e]) or follows)
+    return blocked

@@ -26,8 +26,6 @@ SEARCH_STOPWORDS = frozenset(
     you your did does do how about""".split()
 )
 NEGATIONS = frozenset("not no never none nothing nobody neither nor without cannot n't denied denies deny".split())
-# irregular forms no stemmer joins, common in statements and records: "born on 17/06/2007" is a date of birth
-SAME_AS = {"born": "birth", "dob": "birth"}
 
 MONTH_NAMES = tuple(
     "January February March April May June July August September October November December".split())
@@ -71,7 +69,7 @@ def content_terms(text: str) -> list[str]:
             low = low[:-2]
         if len(low) < 3 or low in STOPWORDS:
             continue
-        out.append(SAME_AS.get(low) or stem(low))
+        out.append(stem(low))
     return out
 
 

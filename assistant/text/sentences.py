@@ -3,7 +3,7 @@
 `split_sentences` returns character spans so that every quote we show is an exact substring of the passage.
 Rules: a blank line always ends a unit; a single newline ends one unless the next line clearly continues the
 sentence (previous line has no closing punctuation and the next starts lower-case, or the previous line is a
-long hard-wrapped prose line, but not prose after a form's "Label: value" line); headings, "[timestamp]"
+long hard-wrapped prose line); headings, "[timestamp]"
 message lines, table rows, bullet and numbered-list markers are trimmed off the span; inside a line a unit ends at
 . ! ? (plus closing quotes/brackets) followed by space and a capital, digit, quote or bracket, except after known
 abbreviations ("Mr.", "No.", "approx."), single-letter initials ("J. Smith") and a list enumerator at the start of
@@ -32,7 +32,6 @@ _TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _OPENER = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9£$€#@]")
 WRAP_MIN = 50  # a line this long that stops mid-sentence is a hard wrap, whatever case the next line starts with
 _LINE_END_PUNCT = re.compile(r"[.!?:;\"'”’)\]]\s*$")
-_FIELD = re.compile(r"[A-Z][\w ’'/()&.-]{0,60}?:[ \t]+\S")  # "Google account signed in on the device: m.w@x.com"
 
 
 def _line_spans(text: str) -> list[Span]:
@@ -50,12 +49,8 @@ def _line_spans(text: str) -> list[Span]:
             prev = text[spans[-1][0] : spans[-1][1]]
             stripped = line.lstrip()
             wrapped = len(prev) >= WRAP_MIN and "  " not in prev.strip() and not prev.lstrip().startswith(("#", "["))
-            last = prev.rsplit("\n", 1)[-1].lstrip()
-            # prose after a form's "Label: value" lines starts a new unit (fields of one record stay together)
-            after_form = bool(_FIELD.match(last)) and not _FIELD.match(stripped) and stripped[:1].isupper()
             continues = (
-                not after_form
-                and not _LINE_END_PUNCT.search(prev)
+                not _LINE_END_PUNCT.search(prev)
                 and not _BULLET.match(line)
                 and not stripped.startswith(("#", "["))
                 and (stripped[:1].islower() or (wrapped and stripped[:1] not in "-*•"))

@@ -32,19 +32,31 @@ def ingest(session: Session, case: str, folder: str = "", uploads: Sequence[str 
     return "**Ingest finished** for case `" + esc(case.strip()) + "`\n\n" + _report_markdown(report)
 
 
+_ROWS = (("ingested", "indexed"), ("unchanged", "unchanged since the last ingest (skipped)"),
+         ("not_evidence", "not evidence (the folder's README / notes about the export): not indexed, never cited"))
+
+
+def _cell(text: object) -> str:
+    """Evidence-derived text (file names, reasons) shown literally in a Markdown table cell."""
+    return md_text(" ".join(str(text).split()))
+
+
 def _report_markdown(report: Any) -> str:
+    """The ingest report as a table, one row per file (result and reason), then the totals."""
     to_json = getattr(report, "to_json", None)
-    data = to_json() if callable(to_json) else None
+    data = to_json() if callable(to_json) else report
     if not isinstance(data, dict):
         return f"```\n{report}\n```"  # a code block is shown literally: no escaping needed
-    lines = []
-    for key, value in data.items():
-        if isinstance(value, (list, tuple)):
-            lines.append(f"- **{md_text(key)}**: {len(value)}")
-            lines.extend(f"  - {md_text(v)}" for v in list(value)[:50])  # file names and reasons come from evidence
-        else:
-            lines.append(f"- **{md_text(key)}**: {md_text(value)}")
-    return "\n".join(lines)
+    rows = [(_cell(src), _cell(result)) for key, result in _ROWS for src in data.get(key, []) or []]
+    rows += [(_cell(f.get("source", "")), f"**not ingested**: {_cell(f.get('reason', ''))}")
+             for f in data.get("failed", []) or [] if isinstance(f, dict)]
+    rows += [(_cell(n.get("source", "")), f"note: {_cell(n.get('note', ''))}") for n in data.get("notes", []) or []
+             if isinstance(n, dict)]
+    table = ["| File | Result |", "|---|---|", *(f"| {src} | {result} |" for src, result in rows)]
+    totals = (f"{len(data.get('ingested', []) or [])} file(s) indexed into {data.get('chunks', 0)} passage(s), "
+              f"{len(data.get('unchanged', []) or [])} unchanged, {len(data.get('failed', []) or [])} not ingested, "
+              f"{len(data.get('not_evidence', []) or [])} not evidence.")
+    return "\n".join(table) + "\n\n" + totals
 
 
 def user_rows(session: Session) -> list[list[str]]:
@@ -53,6 +65,8 @@ def user_rows(session: Session) -> list[list[str]]:
 
 
 def add_user(session: Session, username: str, password: str, role: str, case: str = "") -> str:
+    if case and case.strip():
+        session.known_case(case)  # refused before the user is created, so nothing is half done
     user = session.add_user(username, password, role)
     if case and case.strip():
         session.assign(user.username, case.strip())

@@ -13,22 +13,26 @@ def build_admin_tab(session_of: Resolver) -> gr.Tab:
     """The tab's components and events (inside a gr.Tabs); returns the tab (the page load shows it to admins)."""
     priv = PRIVATE
     with gr.Tab("Admin", id="admin", visible=False) as admin_tab:
+        gr.Markdown("### Ingest files into a case")
         with gr.Row():
-            a_case = gr.Textbox(label="Case id", elem_id="a-case")
+            a_case = gr.Textbox(label="Case id to ingest into", elem_id="a-case")
             a_folder = gr.Textbox(label="Folder on the server", elem_id="a-folder")
         a_uploads = gr.File(label="Or upload files", file_count="multiple", type="filepath")
         a_ingest = gr.Button("Ingest", variant="primary", elem_id="a-ingest")
         a_ingest_out = gr.Markdown()
+        gr.Markdown("### Users")
         users_table = gr.Dataframe(headers=USER_HEADERS, interactive=False, elem_id="users-table")
+        gr.Markdown("### Add a user")
         with gr.Row():
-            u_name = gr.Textbox(label="Username")
+            u_name = gr.Textbox(label="New user's username", elem_id="u-name")
             u_pass = gr.Textbox(label="Password", type="password")
             u_role = gr.Dropdown(list(ROLES), value="reviewer", label="Role")
             u_case = gr.Textbox(label="Assign case (optional)")
             u_add = gr.Button("Add user")
+        gr.Markdown("### Assign or unassign a case")
         with gr.Row():
-            g_name = gr.Textbox(label="Username")
-            g_case = gr.Textbox(label="Case id")
+            g_name = gr.Textbox(label="Existing user's username", elem_id="g-name")
+            g_case = gr.Textbox(label="Case id to assign or unassign", elem_id="g-case")
             g_action = gr.Radio(["assign", "unassign"], value="assign", label="Action")
             g_btn = gr.Button("Apply")
         admin_msg = gr.Markdown()

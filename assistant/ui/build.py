@@ -18,6 +18,7 @@ from assistant.access.logins import LoginSessions, LoginThrottle, TokenMap, make
 from assistant.access.session import SessionApp
 from assistant.offline import install_egress_guard, model_hosts
 from assistant.ui.admin_tab import build_admin_tab
+from assistant.ui.chat import last_case
 from assistant.ui.chat_tab import build_chat_tab
 from assistant.ui.links_tab import build_links_tab
 from assistant.ui.network import NoRemoteFiles, launch_options
@@ -34,6 +35,8 @@ table.messages td { vertical-align: top; padding: 2px 6px; font-size: 0.9em; }
 table.messages tr.cited { background: #fffbe6; }
 .unverified, .warn { color: #b00020; }
 .verified { color: #2e7d32; }
+.smoke-warning { background: #fff3cd; border: 1px solid #e0a800; padding: 6px; margin-top: 4px; }
+details.about-answer { font-size: 0.9em; color: #555; }
 """
 
 
@@ -64,7 +67,9 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
                 cases = s.cases()
                 audit_cases = s.audit_cases() if s.user.can_audit else []
             who = f"Logged in as **{md_text(s.user.username)}** ({md_text(s.user.role)})"
-            return (who, gr.Dropdown(choices=cases, value=cases[0] if len(cases) == 1 else None),
+            if not cases:
+                who += " · no case with material is assigned to you yet: ask an admin"
+            return (who, gr.Dropdown(choices=cases, value=last_case(s, cases)),
                     gr.Tab(visible=s.user.can_audit), gr.Tab(visible=s.user.is_admin),
                     gr.Dropdown(choices=[ALL_MINE, *audit_cases], value=""))
 

@@ -163,7 +163,8 @@ def record_html(record: AuditRecord, review: AuditRecord | None) -> str:
     """A supervisor's view of one answer record with its citations and the latest review."""
     p = record.payload
     cites = "".join(
-        f"<li>[{esc(c.get('n'))}] {'✓' if c.get('verified') else '✗ unverified'} <code>{esc(c.get('chunk_id'))}</code>"
+        f"<li>[{esc(c.get('n'))}] {'✓' if c.get('verified') else '✗ unverified'} "
+        f"<code>{esc(c.get('source') or c.get('chunk_id'))}</code> {esc(c.get('locator', ''))}"
         f" — “{esc(c.get('quote', ''))}”{' <i>(' + esc(c['note']) + ')</i>' if c.get('note') else ''}</li>"
         for c in p.get("citations", []) if isinstance(c, dict))
     retrieved = "".join(f"<li><code>{esc(r.get('chunk_id'))}</code> score {esc(r.get('score'))}</li>"
@@ -176,8 +177,8 @@ def record_html(record: AuditRecord, review: AuditRecord | None) -> str:
     answer_text = NOT_FOUND if p.get("status") == "no_evidence" else str(p.get("answer", ""))
     return (f'<div class="audit-record"><div><b>Record {record.seq}</b> · {esc(record.time)} · case '
             f"<code>{esc(record.case)}</code> · asked by <b>{esc(record.user)}</b></div>"
-            f"<div>Backend {esc(p.get('backend', ''))}, model {esc(p.get('model', ''))}, "
-            f"prompt {esc(p.get('prompt_version', ''))}, status {esc(p.get('status', ''))}</div>"
+            f"<div>Backend {esc(p.get('backend', ''))}, model <b>{esc(p.get('model') or 'none (extractive)')}</b>, "
+            f"prompt <b>{esc(p.get('prompt_version') or 'none')}</b>, status {esc(p.get('status', ''))}</div>"
             f"<h4>Question</h4><p>{esc(p.get('question', ''))}</p>"
             f"<h4>Answer</h4><p>{esc(answer_text)}</p>"
             f"<h4>Citations</h4><ul>{cites or '<li>none</li>'}</ul>"

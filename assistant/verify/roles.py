@@ -138,7 +138,8 @@ def _predicate(tok: Any) -> Predicate:
     if agent_tok is not None and agent_tok.lower_ in _RELATIVE and tok.dep_ == "relcl":
         agent_tok = tok.head  # "the man who arrested B"
     if agent_tok is None and not passive and tok.dep_ in ("conj", "xcomp") and tok.head.pos_ == "VERB":
-        agent_tok = _child(tok.head, "nsubj")  # "A arrived and arrested B"
+        controller = _child(tok.head, "dobj") if tok.dep_ == "xcomp" else None  # "A told B to meet her": B meets
+        agent_tok = controller if controller is not None else _child(tok.head, "nsubj")  # "A arrived and arrested B"
     negated = any(c.dep_ == "neg" or c.lower_ in ("never", "no") for c in tok.children)
     main = tok.dep_ == "ROOT" or (tok.dep_ == "conj" and tok.head.dep_ == "ROOT")
     return Predicate(tok.lemma_.lower(), _arg(agent_tok) if agent_tok is not None else None,

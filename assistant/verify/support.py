@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.text.identifiers import Identifiers, extract_identifiers
-from assistant.text.injection import is_instruction_like
+from assistant.text.injection import instruction_units
 from assistant.text.lexicon import content_terms, has_negation, words
 from assistant.text.quotes import Span, line_span, locate_quote
 from assistant.text.sentences import passage_units
+from assistant.text.timestamps import with_written_timestamps
 from assistant.text.untranslated import untranslated_spans
 from assistant.types import Passage
 from assistant.verify.roles import conflict
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from assistant.index.embedding import Embedder
 
 MAX_WINDOW = 3  # sentences per evidence window
+_MESSAGE_LINE = re.compile(r"\[[^\]\n]*\]\s*(?P<sender>[^:\n→]+?)\s*(?:→\s*[^:\n]+)?:\s+")  # "[ts] A → B: "
 PHRASE_GAP = 2  # words allowed between the parts of a multi-word name
 UNIT_SHARE = 0.4  # each sentence of a multi-sentence window carries this share of the claim
 _FIRST_PERSON = re.compile(r"\bI\b|\b[Mm]y\b")
@@ -109,13 +111,16 @@ class PassageView:
         foreign = [(s, e) in untranslated for s, e in units]  # an untranslated message is never evidence
         if p.kind == "messages":  # verify against the whole line: sender and timestamp are evidence too
             units = [line_span(p.text, s, e) for s, e in units]
-        facts = [_facts(p.text[s:e]) for s, e in units]
+        # a message's timestamp is written out first, so its date is a fact ("today" in it means that date)
+        facts = [_facts(with_written_timestamps(p.text[s:e]) if p.kind == "messages" else p.text[s:e])
+                 for s, e in units]
         if units and p.kind != "messages":  # "I saw ..." in a statement means its author, named in the heading
             author = {w.lower() for w in words(p.text[slice(*units[0])]) if w[:1].isupper()}
             for k in range(1, len(units)):
                 if _FIRST_PERSON.search(p.text[slice(*units[k])]):
                     facts[k].words |= author
-        blocked = [is_instruction_like(p.text[s:e]) or f for (s, e), f in zip(units, foreign, strict=True)]
+        blocked = [b or f for b, f in zip(instruction_units(p.text, units, paragraphs=p.kind != "messages"), foreign,
+                                                         strict=True)]
         lower = {w for w in words(p.text) if w.islower()}
         anaphoric = [bool(_PRONOUN.match(p.text, s)) for s, _ in units]
         return cls(p.text, units, facts, blocked, lower, anaphoric)
@@ -199,7 +204,7 @@ def check_claim(claim: str, ids: Identifiers, cited: Sequence[tuple[int, Passage
         evidence.append(Evidence(index, ev.start, ev.end, ev.note))
         neg_unit = max(range(len(view.units)), key=lambda k: (_in(view.units[k], ev), _coverage(terms, view.facts[k])))
         negated.append(has_negation(view.text[slice(*view.units[neg_unit])]))
-        said.append((view.text[ev.start : ev.end], view.text[slice(*view.units[0])]))
+        said.append(_said(view.text[ev.start : ev.end], view.text[slice(*view.units[0])]))
     if not evidence:
         return ClaimResult(False, "no_evidence", 0.0)
     coverage = _coverage(terms, union)
@@ -221,6 +226,13 @@ def check_claim(claim: str, ids: Identifiers, cited: Sequence[tuple[int, Passage
         reason = conflict(claim, [t for t, _ in said], " ".join(dict.fromkeys(h for _, h in said))) or "ok"
     ok = reason == "ok"
     return ClaimResult(ok, reason, coverage, tuple(evidence) if ok else (), cosine, tuple(evidence))
+
+
+def _said(evidence: str, heading: str) -> tuple[str, str]:
+    """(what was said, who says it) for the role check: a message line is its body, said by its sender ("me" in
+    "[ts] Ana → Ben: meet me" is Ana); other evidence is said by the author its passage's heading names."""
+    line = _MESSAGE_LINE.match(evidence)
+    return (evidence[line.end():], line.group("sender")) if line else (evidence, heading)
 
 
 def _in(unit: Span, ev: Evidence) -> bool:

@@ -110,7 +110,7 @@ def test_reviewer_asks_and_opens_a_highlighted_citation(server: dict[str, Any], 
         _choose_case(page, "kestrel")
         page.locator("#question textarea").fill(DEMO_QUESTION)
         page.locator("#ask-btn").click()
-        page.locator("#answered-by").get_by_text("Answered by backend").wait_for()
+        page.locator("#answered-by").get_by_text("About this answer").wait_for()
         _shot(page, server["flavour"], "reviewer1-answer")
         first = page.locator("#citations label").first
         first.wait_for()
@@ -163,7 +163,7 @@ def test_reviewer2_cannot_select_or_call_kestrel(server: dict[str, Any], browser
         # Forge the call: the ask event with case "kestrel", sent with reviewer2's own login cookie.
         before = len(app.audit.records(kind="answer"))
         events = _raw_event(page, server["url"], _fn_index(server["demo"], "on_ask"),
-                            ["kestrel", DEMO_QUESTION, [], "", "", "", "", "", ""])
+                            ["kestrel", DEMO_QUESTION, [], "", "", "", "", "", "", ""])
         completed = [e for e in events if e.get("msg") in ("process_completed", "rejected")]
         assert completed, events
         final = completed[-1]
@@ -195,6 +195,7 @@ def test_supervisor_flags_an_answer(server: dict[str, Any], browser: Any) -> Non
         page.locator("#record-view").get_by_text(f"Record {seq}").wait_for()
         page.locator("#s-comment textarea").fill("quote refers to a different handset")
         page.locator("#s-flag").click()
+        page.locator("#s-confirm").click()  # decisions take two steps
         page.locator("#review-msg").get_by_text("flagged").wait_for()
         _shot(page, server["flavour"], "supervisor1-flag")
         latest = app.audit.review_status("kestrel")[seq]
@@ -224,7 +225,7 @@ def test_admin_adds_a_user_and_ingests(server: dict[str, Any], browser: Any, tmp
         page.locator("#a-folder textarea").fill(str(tmp_path))
         page.locator("#a-ingest").click()
         page.get_by_text("Ingest finished").wait_for()
-        page.get_by_label("Username").first.fill("reviewer7")
+        page.get_by_label("New user's username").fill("reviewer7")
         page.get_by_label("Password").fill("otter-review-7")
         page.get_by_label("Assign case (optional)").fill("otter")
         page.get_by_role("button", name="Add user").click()

@@ -1,0 +1,166 @@
+"""The working day in Debian chromium against the real App (demo case, extractive backend): a follow-up resolved
+and shown (and still there after a reload), a person's month summarised with every line cited, a message citation
+opening exactly one highlighted message, a flag a stray click cannot turn into an approval, and a filter that
+rejects "March 2023" with a message. Screenshots in tests/artifacts/conversation-*.png."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from assistant.llm.runtime import free_port
+from tests.browser.test_app_browser import _build_real, _choose_case, _login
+
+pytestmark = pytest.mark.browser  # skipped without chromium by the conftest's import of the same module marks
+pytest.importorskip("playwright")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    import shutil
+
+    if shutil.which("chromium") is None:
+        pytest.skip("Debian chromium not installed: run scripts/install_browser.sh")
+    from assistant.ui.build import serve
+
+    app = _build_real(tmp_path_factory.mktemp("browser-conversation"))
+    app.settings.ui.port = free_port()
+    app.settings.ui.host = "127.0.0.1"
+    app.settings.ui.auth = True
+    demo = serve(app, prevent_thread_lock=True)
+    yield {"app": app, "url": f"http://127.0.0.1:{app.settings.ui.port}"}
+    demo.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    from tests.browser.test_app_browser import ARTIFACTS
+
+    page.screenshot(path=str(ARTIFACTS / f"conversation-{name}.png"), full_page=True)
+
+
+def _ask(page: Any, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask-btn").click()
+
+
+def _last_bot(page: Any) -> Any:
+    return page.locator("#chat .message.bot, #chat [data-testid='bot']").last
+
+
+def _wait_answer(page: Any, n_bot: int) -> str:
+    page.wait_for_function(
+        "n => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
+        " return b.length >= n && !b[b.length-1].innerText.includes('Searching the case material'); }",
+        arg=n_bot, timeout=120_000)
+    return str(page.locator("#chat [data-testid='bot']").last.inner_text())
+
+
+def test_follow_up_is_resolved_shown_and_survives_a_reload(server: dict[str, Any], browser: Any) -> None:
+    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    try:
+        _choose_case(page, "kestrel")
+        _ask(page, "Who is Marek Wolski?")
+        _wait_answer(page, 1)
+        _ask(page, "What car does he drive?")
+        text = _wait_answer(page, 2)
+        assert "Searched for: What car does Marek Wolski drive?" in text
+        assert "Vauxhall" in text
+        _shot(page, "follow-up")
+        record = server["app"].audit.records(kind="answer", user="reviewer1")[-1]
+        assert record.payload["asked"] == "What car does he drive?"
+        page.reload(wait_until="load")
+        page.locator("#whoami").get_by_text("Logged in as reviewer1").wait_for()
+        page.locator("#chat").get_by_text("Searched for: What car does Marek Wolski drive?").wait_for()
+        assert page.locator("#conv-select input").input_value().strip() != ""
+        restored = page.locator("#chat").inner_text()
+        assert "'type': 'text'" not in restored and "Who is Marek Wolski?" in restored
+        _shot(page, "follow-up-after-reload")
+    finally:
+        page.context.close()
+
+
+def test_month_summary_every_line_cited(server: dict[str, Any], browser: Any) -> None:
+    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
+    try:
+        _choose_case(page, "kestrel")
+        page.locator("#conv-new").click()
+        _ask(page, "Summarise what Marek Wolski did in March 2023")
+        text = _wait_answer(page, 1)
+        assert "Events in time order" in text
+        _shot(page, "month-summary")
+        lines = [ln.strip() for ln in text.splitlines() if re.match(r"^(?:- )?2023-03-\d\d", ln.strip())]
+        assert len(lines) >= 10 and all(re.search(r"\[\d+\]$", ln) for ln in lines), lines
+        page.locator("#citations label").nth(len(lines) - 1).wait_for()
+        assert page.locator("#citations label").count() == len(lines)
+        _shot(page, "month-summary")
+    finally:
+        page.context.close()
+
+
+def test_message_citation_opens_one_highlighted_message(server: dict[str, Any], browser: Any) -> None:
+    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    try:
+        _choose_case(page, "kestrel")
+        page.locator("#conv-new").click()
+        _ask(page, "What did Marek say about the fare?")
+        _wait_answer(page, 1)
+        label = page.locator("#citations label").filter(has_text="/ msg HE3-").first
+        label.wait_for()
+        assert re.search(r"/ msg HE3-\d{4} / from \S+ / 2023-", label.inner_text())
+        label.click()
+        page.locator("#passage-panel mark").first.wait_for(state="visible")
+        assert page.locator("#passage-panel tr.cited").count() == 1
+        assert page.locator("#passage-panel mark").count() == 1
+        assert "not found verbatim" not in page.locator("#passage-panel").inner_text()
+        _shot(page, "message-citation")
+    finally:
+        page.context.close()
+
+
+def test_a_flag_cannot_become_an_approval_by_a_stray_click(server: dict[str, Any], browser: Any) -> None:
+    app = server["app"]
+    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
+    try:
+        page.get_by_role("tab", name="Supervisor").click()
+        page.wait_for_function("() => (document.querySelector('#audit-table')?.innerText || '').includes('admin')")
+        seq = app.audit.records(kind="answer", case="kestrel")[-1].seq
+        page.locator("#s-seq input").fill(str(seq))
+        page.locator("#s-open").click()
+        page.locator("#record-view").get_by_text("Decision history").wait_for()
+        page.locator("#s-comment textarea").fill("quote refers to a different handset")
+        page.locator("#s-flag").click()
+        page.locator("#confirm-msg").get_by_text("records it as flagged").wait_for()
+        page.locator("#s-confirm").click()
+        page.locator("#review-msg").get_by_text("flagged").wait_for()
+        assert page.locator("#s-comment textarea").input_value() == ""
+        page.locator("#s-approve").click()  # the stray click
+        page.locator("#confirm-msg").get_by_text("CHANGES the decision from flagged").wait_for()
+        _shot(page, "flag-stray-click")
+        assert app.audit.review_status("kestrel")[seq].payload["decision"] == "flagged"
+        page.locator("#s-cancel").click()
+        page.locator("#confirm-msg").get_by_text("Nothing recorded").wait_for()
+        assert app.audit.review_status("kestrel")[seq].payload["decision"] == "flagged"
+        assert len([r for r in app.audit.records(kind="review") if r.payload["answer_seq"] == seq]) == 1
+    finally:
+        page.context.close()
+
+
+def test_filter_rejects_march_2023_with_a_message(server: dict[str, Any], browser: Any) -> None:
+    app = server["app"]
+    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    try:
+        _choose_case(page, "kestrel")
+        before = len(app.audit.records(kind="answer"))
+        page.get_by_text("Filters", exact=True).click()
+        page.locator("#f-from input, #f-from textarea").first.fill("March 2023")
+        _ask(page, "Where did Marek go?")
+        page.locator("#filter-msg").get_by_text("is not a date").wait_for()
+        assert "YYYY-MM-DD" in page.locator("#filter-msg").inner_text()
+        assert page.locator("#chat").get_by_text("Searching the case material").count() == 0
+        assert len(app.audit.records(kind="answer")) == before
+        _shot(page, "filter-rejected")
+    finally:
+        page.context.close()
