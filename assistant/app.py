@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from assistant.access.audit import AuditLog
     from assistant.access.auth import UserStore
     from assistant.answer.answerer import Answerer
-    from assistant.index.crosslingual import Crosslingual
     from assistant.index.embedding import Embedder
-    from assistant.index.multilingual import MultilingualIndex
+    from assistant.index.languages.crosslingual import Crosslingual
+    from assistant.index.languages.multilingual import MultilingualIndex
     from assistant.index.retrieval import Retriever
     from assistant.ingest.pipeline import Ingestor, IngestReport
     from assistant.links.lookup import LinkLookup
@@ -73,15 +73,9 @@ class App:
     @cached_property
     def crosslingual(self) -> Crosslingual:
         """The multilingual ranking and EmbeddingGemma's re-scoring (each optional, per settings and install)."""
-        from assistant.index.crosslingual import Crosslingual
-        from assistant.index.rerank import GemmaScorer
-        from assistant.llm.embedding_model import installed_dir
+        from assistant.index.languages.crosslingual import build_crosslingual
 
-        language = self.settings.language
-        scorer = None
-        if language.rerank:
-            scorer = GemmaScorer(installed_dir(self.settings.cache_dir), self.settings.embedding.torch_threads)
-        return Crosslingual(self.store, self.multilingual, scorer, language)
+        return build_crosslingual(self.store, self.multilingual, self.settings)
 
     @cached_property
     def ingestor(self) -> Ingestor:
@@ -95,7 +89,7 @@ class App:
     @cached_property
     def multilingual(self) -> MultilingualIndex | None:
         """The second, multilingual vector space (None when switched off in settings)."""
-        from assistant.index.multilingual import E5Encoder, MultilingualIndex
+        from assistant.index.languages.multilingual import E5Encoder, MultilingualIndex
 
         language = self.settings.language
         if not language.multilingual:
@@ -165,8 +159,10 @@ class App:
         return sorted(s for s, n, _ in self.store.sources(case) if n > 0) if self.store.has_case(case) else []
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
-               on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
-        report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress)
+               on_progress: Callable[[int, int, str], None] | None = None, wait: float = 0.0,
+               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+        report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress, wait=wait,
+                                      on_wait=on_wait)
         secure_tree(self.settings.index_dir)  # what Chroma and SQLite created under a process umask
         log.info("ingest case=%s ingested=%d unchanged=%d failed=%d chunks=%d", case, len(report.ingested),
                  len(report.unchanged), len(report.failed), report.chunks)
@@ -175,10 +171,13 @@ class App:
     def delete_case(self, case: str, *, user: str = "cli") -> bool:
         """Remove a case and everything derived from it: vectors, text, keyword index, its embedding cache and its
         cross-case links. Recorded in the audit log. True when the case existed."""
-        existed = self.store.delete_case(check_case_id(case))
-        if self.embedder.case_caches is not None:
-            self.embedder.case_caches.purge(case)
-        self.link_store.drop_case(case)
+        from assistant.index.durable import CaseLock
+
+        with CaseLock(self.settings.index_dir, check_case_id(case)):  # never under a running ingest
+            existed = self.store.delete_case(case)
+            if self.embedder.case_caches is not None:
+                self.embedder.case_caches.purge(case)
+            self.link_store.drop_case(case)
         self.audit.append("ingest", user, case, {"action": "delete_case", "existed": existed})
         return existed
 

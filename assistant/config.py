@@ -34,6 +34,13 @@ class IngestSettings(BaseModel):
                     "about the case folder, not evidence (its README, notes about the export): listed in the ingest "
                     "report and never indexed, so never cited. Files in subfolders are always evidence; a plain "
                     "notes.txt is evidence too (an officer's notes are).")
+    max_file_mb: int = Field(512, description="Largest file read whole into memory (text, PDF, DOCX, e-mail, message "
+                             "exports, images); larger ones are refused with the reason")
+    max_streamed_mb: int = Field(16_384, description="Largest phone report, database or zip (read from its path), "
+                                 "and the most a zip may inflate to")
+    max_zip_ratio: float = Field(100.0, description="Most a zip above 10 MiB inflated may inflate per byte: the "
+                                 "highest seen on real archives was 25.4x (DOCX), a deflate bomb is about 1,000x "
+                                 "(assistant/loaders/limits.py)")
 
 
 class RetrievalSettings(BaseModel):

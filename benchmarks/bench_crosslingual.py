@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.app import App
 from assistant.config import load_settings
-from assistant.index.crosslingual import Crosslingual
+from assistant.index.languages.crosslingual import Crosslingual
 from assistant.index.retrieval import Retriever
 from evals.datasets import TATOEBA_LANGS, load_tatoeba
 

@@ -165,10 +165,12 @@ def test_ids_are_stable_unique_and_hash_content(tok: Any) -> None:
     b = chunk_document(doc, "case-7", tok, small())
     assert [c.chunk_id for c in a] == [c.chunk_id for c in b] and a == b
     assert len({c.chunk_id for c in a}) == len(a)
-    assert a[0].chunk_id == chunk_id("case-7", "case/notes.txt", 0)
-    assert re.fullmatch(r"case-7:[0-9a-f]{10}:0000", a[0].chunk_id)
+    assert a[0].chunk_id == chunk_id("case-7", "case/notes.txt", 0, doc.sha256)
+    assert re.fullmatch(r"case-7:[0-9a-f]{10}:[0-9a-f]{0,12}:0000", a[0].chunk_id)
     other = chunk_document(replace(doc, source="x.txt"), "case-7", tok, small())
     assert not {c.chunk_id for c in a} & {c.chunk_id for c in other}
+    changed = chunk_document(replace(doc, sha256="f" * 64), "case-7", tok, small())  # a new version, new ids
+    assert not {c.chunk_id for c in a} & {c.chunk_id for c in changed}
     c0 = a[0]
     assert (c0.source_hash, c0.kind, c0.entities, c0.case) == (doc.sha256, "text", (), "case-7")
     assert c0.content_hash == hashlib.sha256(c0.text.encode()).hexdigest()

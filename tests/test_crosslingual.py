@@ -114,7 +114,7 @@ def test_a_translated_message_leaves_the_multilingual_ranking_on_reingest(tmp_pa
 
 
 def test_without_the_rescorer_the_answer_says_so(xapp: Any) -> None:
-    from assistant.index.rerank import GemmaScorer
+    from assistant.index.languages.rerank import GemmaScorer
 
     installed, xapp.crosslingual.scorer = xapp.crosslingual.scorer, GemmaScorer(None)
     try:
@@ -127,7 +127,7 @@ def test_without_the_rescorer_the_answer_says_so(xapp: Any) -> None:
 
 
 def test_rerank_head_reorders_only_the_head_and_keeps_its_scores() -> None:
-    from assistant.index.rerank import rerank_head
+    from assistant.index.languages.rerank import rerank_head
 
     fused = [("a", 0.9), ("b", 0.8), ("c", 0.7), ("d", 0.1)]
     out = rerank_head(fused, [0.1, 0.2, 0.9], weight=2.0, rrf_k=60)

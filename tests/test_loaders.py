@@ -68,6 +68,7 @@ def test_discover_deduplicates_a_file_named_twice(tmp_path: Path) -> None:
     assert found == [(f, tmp_path)]
     assert {".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl",  # + seized-phone formats (loaders.phone)
             ".json", ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip",
+            ".html", ".htm",  # Telegram Desktop HTML exports
             ".png", ".jpg", ".jpeg", ".tif", ".tiff"} == SUPPORTED_SUFFIXES  # + scans (loaders.ocr)
 
 

@@ -127,31 +127,26 @@ def test_untranslated_messages_are_reported_at_ingest_and_named_in_answers(tmp_p
 def test_crash_mid_ingest_leaves_resumable_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.app import App
     from assistant.config import load_settings
-    from assistant.index.store import IndexStore, chunk_metadata
+    from assistant.index.manifest import Manifest
 
     app = App(load_settings(index_dir=tmp_path / "idx"))
-    real = IndexStore.replace_source
+    real = Manifest.complete
     calls = {"n": 0}
 
-    def crashing(self: IndexStore, case: str, source: str, *args: Any) -> None:
+    def crashing(self: Manifest, case: str, row: Any) -> None:
         calls["n"] += 1
-        if calls["n"] == 3:
-            # write part of the file, then die before the manifest says complete
-            self._db.execute("INSERT OR IGNORE INTO cases VALUES (?, 0)", (case,))
-            self._db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, 0, 'pending', 0)", (case, source, "x"))
-            self._db.commit()
-            _sha, chunks, vectors = args
-            self._collection(case).add(ids=[chunks[0].chunk_id], embeddings=[vectors[0].tolist()],
-                                       documents=[chunks[0].text], metadatas=[chunk_metadata(chunks[0])])
+        if calls["n"] == 3:  # the third file's chunks are in Chroma; die before the swap marks it complete
             raise KeyboardInterrupt("simulated crash")
-        real(self, case, source, *args)
+        real(self, case, row)
 
-    monkeypatch.setattr(IndexStore, "replace_source", crashing)
+    monkeypatch.setattr(Manifest, "complete", crashing)
     with pytest.raises(KeyboardInterrupt):
         app.ingest([DEMO_DIR], "crashy", progress=False)
-    monkeypatch.setattr(IndexStore, "replace_source", real)
+    monkeypatch.setattr(Manifest, "complete", real)
     states = [s for _, _, s in app.store.sources("crashy")]
     assert states.count("pending") == 1 and states.count("complete") == 2
+    pending = next(src for src, _, s in app.store.sources("crashy") if s == "pending")
+    assert pending not in {c.meta["source"] for c in app.store.catalog("crashy")[0].values()}  # never served
     report = app.ingest([DEMO_DIR], "crashy", progress=False)
     assert len(report.unchanged) == 2 and not report.failed
     assert all(s == "complete" for _, _, s in app.store.sources("crashy"))

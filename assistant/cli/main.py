@@ -1,4 +1,5 @@
-"""`assistant` command line: ingest, ask, tag, eval, serve, cases, demo, users, audit (DESIGN.md contract)."""
+"""`assistant` command line: ingest, ask, tag, eval, serve, cases, demo, users, audit, fsck, remove (DESIGN.md
+contract)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def _audit_ingest(app: App, case: str, paths: int, report: IngestReport) -> None
 
 
 def cmd_ingest(args: argparse.Namespace, app: App) -> int:
-    report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress)
+    report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress, wait=args.wait,
+                        on_wait=lambda message: print(message, file=sys.stderr))
     _audit_ingest(app, args.case, len(args.paths), report)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -48,6 +50,8 @@ def cmd_ingest(args: argparse.Namespace, app: App) -> int:
             print(f"skipped: {source}: {reason}", file=sys.stderr)
         for source, note in report.notes:
             print(f"note: {source}: {note}", file=sys.stderr)
+        for source, old, new in report.replaced:
+            print(f"replaced: {source} (sha256 {old[:12]} \u2192 {new[:12]})", file=sys.stderr)
         for source in report.not_evidence:
             print(f"not evidence (case-folder README/notes; setting ingest.not_evidence): {source}", file=sys.stderr)
         print(f"case {report.case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
@@ -175,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--case", required=True)
     ing.add_argument("--json", action="store_true")
     ing.add_argument("--no-progress", action="store_true")
+    ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="when another process is writing the case, wait up to this long (default: fail at once)")
     ing.set_defaults(func=cmd_ingest)
 
     ask = sub.add_parser("ask", help="ask a question about one case")
@@ -214,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant.cli.admin import register
     from assistant.cli.ask_server import register as register_ask_server
     from assistant.cli.index_server import register as register_index_server
+    from assistant.cli.integrity import register as register_integrity
     from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
 
@@ -222,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_links(sub)
     register_index_server(sub)
     register_ask_server(sub)
+    register_integrity(sub)
     return p
 
 

@@ -9,6 +9,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from assistant.text.lexicon import MONTH_NAMES, search_terms
 from assistant.types import Entity
 
@@ -36,6 +38,35 @@ class Bm25Index:
         if ids:
             model.index([bm25_tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
         return cls(list(ids), model)
+
+    def to_arrays(self) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+        """Plain data (a JSON-able header and numeric arrays) from which `from_arrays` rebuilds the same index."""
+        scores = getattr(self._model, "scores", None) if self.ids else None
+        if not scores:
+            return {"ids": self.ids, "vocab": {}, "num_docs": 0}, {}
+        header = {"ids": self.ids, "vocab": self._model.vocab_dict, "num_docs": int(scores["num_docs"]),
+                  "params": {"k1": self._model.k1, "b": self._model.b, "delta": self._model.delta,
+                             "method": self._model.method, "idf_method": self._model.idf_method}}
+        arrays = {name: np.asarray(scores[name]) for name in ("data", "indices", "indptr")}
+        if getattr(self._model, "nonoccurrence_array", None) is not None:  # only the bm25l / bm25+ variants
+            arrays["nonoccurrence"] = np.asarray(self._model.nonoccurrence_array)
+        return header, arrays
+
+    @classmethod
+    def from_arrays(cls, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Bm25Index:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        ids = [str(i) for i in header["ids"]]
+        if not ids or not arrays:
+            return cls(ids, bm25s.BM25())
+        model = bm25s.BM25(**header["params"])
+        model.vocab_dict = {str(k): int(v) for k, v in header["vocab"].items()}
+        model.unique_token_ids_set = set(model.vocab_dict.values())
+        model.scores = {**{name: arrays[name] for name in ("data", "indices", "indptr")},
+                        "num_docs": int(header["num_docs"])}
+        model.nonoccurrence_array = arrays.get("nonoccurrence")
+        return cls(ids, model)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         return self.search_tokens(bm25_tokenize(query), k)

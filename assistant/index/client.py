@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,3 +84,69 @@ def collection_metadata(settings: IndexSettings | None = None) -> dict[str, str 
     """Metadata of a new case collection: cosine space and the measured query-time ef."""
     ef = settings.search_ef if settings is not None else IndexSettings().search_ef
     return {"hnsw:space": "cosine", "hnsw:search_ef": ef}
+
+
+# The Chroma client of one index dir, kept current with writes made by other processes.
+#
+# Chroma keeps a collection's vector index in memory per process and does not see what another process wrote to the
+# same folder: a long-lived reader (`assistant serve`) would go on searching the vectors it loaded while `assistant
+# ingest` swapped a source in another process (measured: the old ids keep coming back, the new chunks are never
+# found). So each dense read first compares the case's manifest generation with the last one this process saw; when
+# another process moved it, the client is reopened. Our own writes record their generation, so they never cost a
+# reopen. The reopen replaces this folder's entry in Chroma's per-process registry (the old system is left to the
+# garbage collector, as a query in another thread may still hold it).
+class ChromaHandle:
+    """The client `index.client.make_client` makes (embedded, or a Chroma server, which needs no reopening)."""
+
+    def __init__(self, index_dir: Path, settings: IndexSettings | None = None) -> None:
+        self.index_dir = index_dir
+        self.settings = settings
+        self.embedded = settings is None or not settings.chroma_url.strip()
+        self._meta = collection_metadata(settings)
+        self._lock = threading.Lock()
+        self._seen: dict[str, int] = {}
+        self._client = self._open()
+
+    def _open(self) -> Any:
+        return make_client(self.index_dir, self.settings)
+
+    def collection(self, case: str) -> Any:
+        return self.space(case, "case")
+
+    def space(self, case: str, space: str) -> Any:
+        """A collection of the case: "case" (the main one) or a second vector space ("ml": index.languages)."""
+        return self._client.get_or_create_collection(f"{space}_{case}", embedding_function=None, metadata=self._meta)
+
+    def wrote(self, case: str, generation: int) -> None:
+        """This process moved the case to `generation` (its own client already holds the change)."""
+        with self._lock:
+            self._seen[case] = generation
+
+    def current(self, case: str, generation: int) -> None:
+        """Reopen the client when another process moved the case since this process last looked."""
+        with self._lock:
+            seen = self._seen.get(case)
+            self._seen[case] = generation
+            if seen is None or seen == generation or not self.embedded:
+                return
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            identifier = str(self.index_dir / "chroma")  # the registry key make_client's PersistentClient uses
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+            self._client = self._open()
+        log.info("chroma reopened case=%s generation %d -> %d (written by another process)", case, seen, generation)
+
+    def delete(self, case: str) -> bool:
+        """Drop the case's collections (main and multilingual); False when there was no main one."""
+        try:
+            self._client.delete_collection(f"ml_{case}")
+        except Exception:  # no multilingual vectors: the case holds no untranslated originals
+            log.debug("delete no_ml_collection case=%s", case)
+        try:
+            self._client.delete_collection(f"case_{case}")
+        except Exception:  # no collection: nothing was ever written
+            return False
+        with self._lock:
+            self._seen.pop(case, None)
+        return True

@@ -1,40 +1,94 @@
-"""The derived per-case files beside Chroma: a case's chunk catalog and its BM25 index, each in its own pickle under
-index_dir/bm25, stamped with the BM25 format and the case's generation so a stale or old-format file is never used.
+"""The derived per-case files beside Chroma, in data-only formats: a case's chunk catalog (JSON) and its BM25 index
+(NumPy .npz loaded with allow_pickle=False), so loading our own files can never execute code.
+
+Each file carries a stamp: the BM25 format, the case's generation and the manifest digest of the served sources
+(`Manifest.digest`). A file whose stamp differs from the manifest's current one is stale and never used (rebuilt
+instead); so is a torn or unreadable one. Files are written whole (temporary file then rename), 0600 in a 0700 folder.
 Kept apart so a question can load the small keyword index without the chunk texts."""
 
 from __future__ import annotations
 
-import pickle
+import io
+import json
+import logging
+import zipfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from assistant.index.bm25 import BM25_FORMAT
+import numpy as np
+
+from assistant.index.bm25 import BM25_FORMAT, Bm25Index
+from assistant.index.durable import atomic_write
+
+log = logging.getLogger(__name__)
 
 Part = Literal["chunks", "bm25"]
+Stamp = tuple[int, int, str]  # (BM25_FORMAT, generation, manifest digest)
+Catalog = dict[str, tuple[str, dict[str, Any]]]  # chunk id -> (text, metadata)
 
 
 def part_path(index_dir: Path, case: str, part: Part) -> Path:
-    return index_dir / "bm25" / f"{case}.{part}.pkl"
+    return index_dir / "bm25" / (f"{case}.chunks.json" if part == "chunks" else f"{case}.bm25.npz")
 
 
-def save_part(index_dir: Path, case: str, gen: int, part: Part, value: object) -> None:
-    """Written to a temporary file then renamed, so a reader never sees a torn file."""
-    path = part_path(index_dir, case, part)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(((BM25_FORMAT, gen), value), fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
+def stamp_of(gen: int, digest: str) -> Stamp:
+    return (BM25_FORMAT, gen, digest)
 
 
-def load_part(index_dir: Path, case: str, gen: int, part: Part) -> object | None:
-    """Our own pickle, written by save_part inside the index dir; None when absent, torn, old or stale."""
-    path = part_path(index_dir, case, part)
-    if not path.exists():
-        return None
+def save_chunks(index_dir: Path, case: str, stamp: Stamp, chunks: Catalog) -> None:
+    body = {"stamp": list(stamp), "chunks": [[cid, text, meta] for cid, (text, meta) in chunks.items()]}
+    atomic_write(part_path(index_dir, case, "chunks"), json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+
+def load_chunks(index_dir: Path, case: str, stamp: Stamp) -> Catalog | None:
     try:
-        with path.open("rb") as fh:
-            stamp, value = pickle.load(fh)
-    except Exception:  # a torn or old-format file is just rebuilt
+        body = json.loads(part_path(index_dir, case, "chunks").read_bytes())
+        if tuple(body["stamp"]) != stamp:
+            return None
+        return {str(cid): (str(text), dict(meta)) for cid, text, meta in body["chunks"]}
+    except FileNotFoundError:
         return None
-    return value if stamp == (BM25_FORMAT, gen) else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # torn, old-format or foreign: rebuilt
+        log.info("catalog file unusable case=%s (%s); rebuilding", case, type(exc).__name__)
+        return None
+
+
+def save_bm25(index_dir: Path, case: str, stamp: Stamp, bm25: Bm25Index) -> None:
+    header, arrays = bm25.to_arrays()
+    buf = io.BytesIO()
+    header_array = np.array(json.dumps({"stamp": list(stamp), **header}, ensure_ascii=False))  # unicode, no pickle
+    np.savez(buf, **{"header": header_array, **arrays})  # type: ignore[arg-type]  # numpy's stub: allow_pickle
+    atomic_write(part_path(index_dir, case, "bm25"), buf.getvalue(), kill="bm25_save")
+
+
+def bm25_stamp(index_dir: Path, case: str) -> Stamp | None:
+    """The stamp of the persisted BM25 file (None when absent or unreadable), for fsck."""
+    header = _bm25_header(index_dir, case)
+    return None if header is None else (int(header["stamp"][0]), int(header["stamp"][1]), str(header["stamp"][2]))
+
+
+def _bm25_header(index_dir: Path, case: str) -> dict[str, Any] | None:
+    try:
+        with np.load(part_path(index_dir, case, "bm25"), allow_pickle=False) as npz:
+            header: dict[str, Any] = json.loads(str(npz["header"]))
+            return header
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        log.info("keyword index file unusable case=%s (%s); rebuilding", case, type(exc).__name__)
+        return None
+
+
+def load_bm25(index_dir: Path, case: str, stamp: Stamp) -> Bm25Index | None:
+    try:
+        with np.load(part_path(index_dir, case, "bm25"), allow_pickle=False) as npz:
+            header = json.loads(str(npz["header"]))
+            if tuple(header["stamp"]) != stamp:
+                return None
+            arrays = {name: npz[name] for name in npz.files if name != "header"}
+        return Bm25Index.from_arrays(header, arrays)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        log.info("keyword index file unusable case=%s (%s); rebuilding", case, type(exc).__name__)
+        return None

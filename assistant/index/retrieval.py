@@ -11,8 +11,8 @@ import numpy as np
 from assistant.config import RetrievalSettings
 from assistant.errors import AssistantError, EmptyCase
 from assistant.index.bm25 import bm25_tokenize, entities_from_meta
-from assistant.index.crosslingual import Crosslingual
 from assistant.index.embedding import Embedder
+from assistant.index.languages.crosslingual import Crosslingual
 from assistant.index.narrow import narrow_passage
 from assistant.index.store import IndexStore, StoredChunk, check_case_id
 from assistant.types import Passage, RetrievalFilters

@@ -1,20 +1,14 @@
-"""Persistent index: one Chroma collection per case (vectors, text, metadata), a BM25 index beside it, and an ingest
-manifest that makes re-ingest incremental and crash-safe.
-
-Crash safety: a source is marked `pending` in the manifest before its chunks are written and `complete` after.
-A source found `pending` (a crash mid-file) is re-done from scratch on the next ingest: its old chunks are deleted
-by `source` first, so the collection never holds a half-written file next to a `complete` mark. BM25 is derived
-data: built at the end of each ingest (`finalize`), and rebuilt from Chroma whenever the case's generation counter
-moved without one (a crash between a write and the finalize)."""
+"""Persistent index: one Chroma collection per case, a BM25 index beside it, and the ingest manifest (`index.manifest`)
+that makes re-ingest incremental and crash-safe. A new version of a source is written beside the served one (ids and
+metadata carry its sha256), swapped in by one manifest transaction, then the old one is deleted; every read serves only
+the manifest's versions, so a crash never shows half a source or two (docs/architecture.md, "Integrity")."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +19,17 @@ import numpy as np
 from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index, bm25_text
-from assistant.index.client import collection_metadata, make_client
+from assistant.index.client import ChromaHandle
+from assistant.index.durable import kill_point
 from assistant.index.lru import LruCache
-from assistant.index.persisted import load_part, save_part
+from assistant.index.manifest import Manifest, SourceRow
+from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25, save_chunks, stamp_of
+from assistant.perms import private_dir
 from assistant.types import Chunk
 
 log = logging.getLogger(__name__)
 
+ADD_BATCH = 256  # chunks per Chroma add
 READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
 CATALOG_CACHE_CASES = 4  # default LRU capacity; see RetrievalSettings.catalog_cache_cases for the measurement
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -70,145 +68,172 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool | list[st
 
 
 class IndexStore:
-    """Chroma (embedded under index_dir/chroma, or a server: index.client) + manifest.sqlite + in-memory
-    BM25/catalog caches."""
+    """Chroma (embedded or a server: index.client) + manifest.sqlite + in-memory BM25/catalog caches."""
 
     def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES,
                  chroma: IndexSettings | None = None) -> None:
-        self.index_dir = index_dir
-        index_dir.mkdir(parents=True, exist_ok=True)
-        self._client = make_client(index_dir, chroma)  # embedded, or a Chroma server when chroma.chroma_url is set
-        self._collection_meta = collection_metadata(chroma)
-        self._db = sqlite3.connect(str(index_dir / "manifest.sqlite"), check_same_thread=False, timeout=60)
-        self._db.executescript(
-            "CREATE TABLE IF NOT EXISTS sources (case_id TEXT, source TEXT, sha256 TEXT, n_chunks INTEGER,"
-            " status TEXT, updated REAL, PRIMARY KEY (case_id, source));"
-            "CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, generation INTEGER);")
+        self.index_dir = private_dir(index_dir)
+        self._chroma = ChromaHandle(index_dir, chroma)
+        self.manifest = Manifest(index_dir / "manifest.sqlite")
         self._lock = threading.RLock()
-        self._catalogs: LruCache[str, tuple[int, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
-        self._keywords: LruCache[str, tuple[int, Bm25Index]] = LruCache(catalog_cache_cases)  # cases without a catalog
+        self._catalogs: LruCache[str, tuple[Stamp, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
+        self._keywords: LruCache[str, tuple[Stamp, Bm25Index]] = LruCache(catalog_cache_cases)  # without a catalog
 
     # ---- manifest -------------------------------------------------------------------------------------------
     def list_cases(self) -> list[str]:
-        with self._lock:
-            return [r[0] for r in self._db.execute("SELECT case_id FROM cases ORDER BY case_id")]
+        return self.manifest.list_cases()
 
     def has_case(self, case: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM cases WHERE case_id=?", (case,)).fetchone() is not None
+        return self.manifest.has_case(case)
 
     def generation(self, case: str) -> int:
-        with self._lock:
-            row = self._db.execute("SELECT generation FROM cases WHERE case_id=?", (case,)).fetchone()
-        return int(row[0]) if row else -1
+        return self.manifest.generation(case)
 
-    def source_state(self, case: str, source: str) -> tuple[str, str] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT sha256, status FROM sources WHERE case_id=? AND source=?", (case, source)).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+    def stamp(self, case: str) -> Stamp:
+        """What a derived index of this case must carry to be current: format, generation, manifest digest."""
+        return stamp_of(self.manifest.generation(case), self.manifest.digest(case))
+
+    def source_state(self, case: str, source: str) -> SourceRow | None:
+        """The served version of a source (sha256, origin, chunk count), None when the case does not serve it."""
+        return self.manifest.served(case).get(source)
 
     def sources(self, case: str) -> list[tuple[str, int, str]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT source, n_chunks, status FROM sources WHERE case_id=? ORDER BY source", (case,)).fetchall()
-        return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
+        """(source, chunks, status) for every served and in-flight version, served first."""
+        served = [(r.source, r.n_chunks, "complete") for r in self.manifest.served(case).values()]
+        return served + [(r.source, r.n_chunks, "pending") for r in self.manifest.pending(case)]
 
-    def _collection(self, case: str) -> Any:
-        return self._client.get_or_create_collection(
-            f"case_{check_case_id(case)}", embedding_function=None, metadata=self._collection_meta)
+    def _collection(self, case: str, space: str = "") -> Any:
+        """The case's collection (or a second vector space: "ml", index.languages), after reopening the client
+        if another process wrote the case (index.client)."""
+        self._chroma.current(check_case_id(case), self.manifest.generation(case))
+        return self._chroma.space(case, space) if space else self._chroma.collection(case)
 
     def side_collection(self, case: str, space: str) -> Any:
-        """A second vector space of the case in its own collection (`index.multilingual`: "ml_<case>")."""
-        return self._client.get_or_create_collection(
-            f"{space}_{check_case_id(case)}", embedding_function=None, metadata=self._collection_meta)
+        return self._collection(case, space)
 
-    # ---- writes ---------------------------------------------------------------------------------------------
+    def wrote(self, case: str) -> None:
+        """This process moved the case (its own Chroma client holds the change)."""
+        self._chroma.wrote(case, self.manifest.generation(case))
+
+    # ---- writes (callers hold the case's CaseLock) ----------------------------------------------------------
     def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
-                       vectors: np.ndarray) -> None:
-        """Atomically (from the manifest's point of view) replace every chunk of one source."""
+                       vectors: np.ndarray, origin: str = "") -> None:
+        """Write a new version of one source beside the served one, swap it in, then delete the old version."""
         check_case_id(case)
+        row = SourceRow(source, sha256, origin, len(chunks))
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO cases VALUES (?, 0)", (case,))
-            self._db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, 'pending', ?)",
-                             (case, source, sha256, len(chunks), time.time()))
-            self._db.commit()
+            self.manifest.begin(case, row)
             col = self._collection(case)
-            col.delete(where={"source": source})
-            for start in range(0, len(chunks), 256):
-                part = chunks[start : start + 256]
-                col.add(ids=[c.chunk_id for c in part], embeddings=vectors[start : start + len(part)].tolist(),
-                        documents=[c.text for c in part], metadatas=[chunk_metadata(c) for c in part])
-            self._db.execute("UPDATE sources SET status='complete', updated=? WHERE case_id=? AND source=?",
-                             (time.time(), case, source))
-            self._db.execute("UPDATE cases SET generation = generation + 1 WHERE case_id=?", (case,))
-            self._db.commit()
+            col.delete(where={"$and": [{"source": source}, {"source_hash": sha256}]})  # a crashed try of this one
+            for start in range(0, len(chunks), ADD_BATCH):
+                part = chunks[start : start + ADD_BATCH]
+                col.upsert(ids=[c.chunk_id for c in part], embeddings=vectors[start : start + len(part)].tolist(),
+                        documents=[c.text for c in part],
+                        metadatas=[{**chunk_metadata(c), "source_hash": sha256} for c in part])
+                kill_point("chroma_add")
+            kill_point("before_swap")
+            self.manifest.complete(case, row)
+            self.wrote(case)
+            kill_point("after_swap")
+            col.delete(where={"$and": [{"source": source}, {"source_hash": {"$ne": sha256}}]})
         log.info("index replace case=%s chunks=%d", case, len(chunks))
 
-    # ---- reads ----------------------------------------------------------------------------------------------
+    def remove_source(self, case: str, source: str) -> int:
+        """Delete every version of a source from Chroma and the manifest; returns the chunks deleted."""
+        with self._lock:
+            col = self._collection(case)
+            ids = col.get(where={"source": source}, include=[])["ids"]
+            self.manifest.drop(case, source)
+            self.wrote(case)
+            for start in range(0, len(ids), READ_PAGE):
+                col.delete(ids=ids[start : start + READ_PAGE])
+        return len(ids)
+
+    def delete_chunks(self, case: str, chunk_ids: Sequence[str]) -> None:
+        """Drop chunks by id (fsck --repair: orphans and leftovers of crashed writes)."""
+        col = self._collection(case)
+        for start in range(0, len(chunk_ids), READ_PAGE):
+            col.delete(ids=list(chunk_ids[start : start + READ_PAGE]))
+
+    def census(self, case: str) -> dict[tuple[str, str], list[str]]:
+        """Every chunk id in Chroma grouped by (source, sha256), served or not (for fsck)."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for cid, chunk in self._read_chunks(case, texts=False, every=True):
+            key = (str(chunk.meta.get("source", "")), str(chunk.meta.get("source_hash", "")))
+            out.setdefault(key, []).append(cid)
+        return out
+
+    # ---- reads: served versions only ---------------------------------------------------------------------
+    def _served_hashes(self, case: str) -> dict[str, str]:
+        return {src: row.sha256 for src, row in self.manifest.served(case).items()}
+
+    @staticmethod
+    def _is_served(meta: dict[str, Any] | None, served: dict[str, str]) -> bool:
+        sha = served.get(str((meta or {}).get("source", "")))  # a deleted chunk comes back with no metadata
+        return sha is not None and sha == (meta or {}).get("source_hash")
+
     def catalog(self, case: str) -> tuple[dict[str, StoredChunk], Bm25Index]:
-        """All chunks of a case and its BM25 index, cached per generation (at most `catalog_cache_cases` cases in
+        """All served chunks of a case and its BM25 index, cached per stamp (at most `catalog_cache_cases` cases in
         memory, least recently used evicted first) and persisted beside Chroma."""
-        gen = self.generation(case)
+        stamp = self.stamp(check_case_id(case))
         with self._lock:
             cached = self._catalogs.get(case)
-            if cached and cached[0] == gen:
+            if cached and cached[0] == stamp:
                 return cached[1], cached[2]
-            chunks = load_part(self.index_dir, check_case_id(case), gen, "chunks")
-            bm25 = load_part(self.index_dir, case, gen, "bm25")
-            if not isinstance(chunks, dict) or not isinstance(bm25, Bm25Index):
+            stored = load_chunks(self.index_dir, case, stamp)
+            bm25 = load_bm25(self.index_dir, case, stamp)
+            if stored is None or bm25 is None:
                 chunks = dict(self._read_chunks(case))
                 ids = sorted(chunks)
                 bm25 = Bm25Index.build(ids, [bm25_text(chunks[i].text, chunks[i].meta) for i in ids])
-                save_part(self.index_dir, case, gen, "chunks", chunks)
-                save_part(self.index_dir, case, gen, "bm25", bm25)
-                log.info("catalog built case=%s generation=%d chunks=%d", case, gen, len(chunks))
+                save_chunks(self.index_dir, case, stamp, {cid: (c.text, c.meta) for cid, c in chunks.items()})
+                save_bm25(self.index_dir, case, stamp, bm25)
+                log.info("catalog built case=%s generation=%d chunks=%d", case, stamp[1], len(chunks))
+            else:
+                chunks = {cid: StoredChunk(cid, text, meta) for cid, (text, meta) in stored.items()}
             self._keywords.pop(case)  # the catalog entry holds it
-            evicted = self._catalogs.put(case, (gen, chunks, bm25))
+            evicted = self._catalogs.put(case, (stamp, chunks, bm25))
             if evicted:
                 log.info("catalog cache evicted cases=%s", ",".join(evicted))
             return chunks, bm25
 
     def keyword_index(self, case: str) -> Bm25Index:
-        """The case's BM25 index alone (a quarter of a catalog's memory and load time, bench_catalog_cache.py):
-        what a question needs, its passages then read by id (`get_chunks`). Built with the catalog when missing."""
-        gen = self.generation(case)
+        """The case's BM25 index alone (what a question needs; a quarter of a catalog's cost, bench_catalog_cache)."""
+        stamp = self.stamp(check_case_id(case))
         with self._lock:
             cached = self._catalogs.get(case)
-            if cached and cached[0] == gen:
+            if cached and cached[0] == stamp:
                 return cached[2]
             keyed = self._keywords.get(case)
-            if keyed and keyed[0] == gen:
+            if keyed and keyed[0] == stamp:
                 return keyed[1]
-            bm25 = load_part(self.index_dir, check_case_id(case), gen, "bm25")
-            if not isinstance(bm25, Bm25Index):
+            bm25 = load_bm25(self.index_dir, case, stamp)
+            if bm25 is None:
                 return self.catalog(case)[1]
-            self._keywords.put(case, (gen, bm25))
+            self._keywords.put(case, (stamp, bm25))
             return bm25
 
     def get_chunks(self, case: str, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
-        """The named chunks (absent ids left out): from the cached catalog when current, else point reads."""
-        gen = self.generation(case)
+        """The named served chunks (others left out): from the cached catalog when current, else point reads."""
+        stamp = self.stamp(check_case_id(case))
         with self._lock:
             cached = self._catalogs.get(case)
-            if cached and cached[0] == gen:
+            if cached and cached[0] == stamp:
                 return {cid: cached[1][cid] for cid in chunk_ids if cid in cached[1]}
+        served = self._served_hashes(case)
         out: dict[str, StoredChunk] = {}
         col = self._collection(case)
         for start in range(0, len(chunk_ids), READ_PAGE):
             got = col.get(ids=list(chunk_ids[start : start + READ_PAGE]), include=["documents", "metadatas"])
             for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
-                out[cid] = StoredChunk(cid, doc or "", dict(meta or {}))
+                if self._is_served(meta, served):
+                    out[cid] = StoredChunk(cid, doc or "", dict(meta or {}))
         return out
 
-    def finalize(self, case: str) -> int:
-        """End of an ingest: build and persist the case's catalog and BM25 now, so the first question after the
-        ingest only loads them. Returns the chunk count."""
-        chunks, _ = self.catalog(case)
-        return len(chunks)
+    def finalize(self, case: str) -> int:  # end of an ingest: the first question then only loads catalog and BM25
+        return len(self.catalog(case)[0])
 
     def cached_cases(self) -> list[str]:
-        """Cases whose catalog is held in memory, least recently used first."""
         with self._lock:
             return self._catalogs.keys()
 
@@ -217,50 +242,55 @@ class IndexStore:
         return self.get_chunks(case, [chunk_id]).get(chunk_id)
 
     def iter_chunks(self, case: str) -> Iterator[StoredChunk]:
-        """Every chunk of a case, streamed page by page from Chroma, for readers that visit each chunk once."""
+        """Every served chunk of a case, streamed page by page from Chroma, for readers that visit each chunk once."""
         for _, chunk in self._read_chunks(case):
             yield chunk
 
-    def _read_chunks(self, case: str) -> Iterator[tuple[str, StoredChunk]]:
-        """Every stored chunk of a case, read in pages: one unpaged `get` fails above 32,766 chunks (SQLite's limit
-        on query variables), which one large phone extraction exceeds."""
+    def _read_chunks(self, case: str, *, texts: bool = True, every: bool = False) -> Iterator[tuple[str, StoredChunk]]:
+        """Stored chunks of a case (served ones unless `every`), read in pages: one unpaged `get` fails above 32,766
+        chunks (SQLite's limit on query variables), which one large phone extraction exceeds."""
+        served = self._served_hashes(case)
         col = self._collection(case)
         offset = 0
         while True:
-            got = col.get(include=["documents", "metadatas"], limit=READ_PAGE, offset=offset)
-            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
-                yield cid, StoredChunk(cid, doc or "", dict(meta or {}))
+            got = col.get(include=["documents", "metadatas"] if texts else ["metadatas"], limit=READ_PAGE,
+                          offset=offset)
+            docs = got["documents"] if texts else None
+            for n, (cid, meta) in enumerate(zip(got["ids"], got["metadatas"] or [], strict=True)):
+                if every or self._is_served(meta, served):
+                    yield cid, StoredChunk(cid, (docs[n] or "") if docs else "", dict(meta or {}))
             if len(got["ids"]) < READ_PAGE:
                 return
             offset += READ_PAGE
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """The k nearest served chunks: asks Chroma for k plus the number of unserved chunks (zero unless a crash
+        left some), so filtering them out can never leave fewer than k."""
         col = self._collection(case)
         count = col.count()
         if count == 0:
             return []
-        res = col.query(query_embeddings=[vector.tolist()], n_results=min(k, count), where=where,
-                        include=["distances"])
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        served = self.manifest.served(case)
+        unserved = max(0, count - sum(row.n_chunks for row in served.values()))
+        res = col.query(query_embeddings=[vector.tolist()], n_results=min(k + unserved, count), where=where,
+                        include=["distances", "metadatas"])
+        hashes = {src: row.sha256 for src, row in served.items()}
+        hits = [(cid, 1.0 - float(d)) for cid, d, meta in zip(res["ids"][0], res["distances"][0],
+                                                                res["metadatas"][0], strict=True)
+                if self._is_served(meta, hashes)]
+        return hits[:k]
 
     def count(self, case: str) -> int:
-        return int(self._collection(case).count()) if self.has_case(case) else 0
+        """Served chunks of the case (what retrieval can return)."""
+        return sum(row.n_chunks for row in self.manifest.served(case).values()) if self.has_case(case) else 0
 
     def delete_case(self, case: str) -> bool:
-        """Remove a case: its Chroma collection, manifest rows, cached catalog and derived files. True when it
-        existed. (Its per-case embedding cache and links are removed by the App, which owns them.)"""
-        check_case_id(case)
+        """Remove a case (collections, manifest rows, caches, derived files; the App removes its links and embedding
+        cache); True when it existed."""
         with self._lock:
-            existed = self.has_case(case)
-            for name in (f"case_{case}", f"ml_{case}"):  # ml_: the multilingual vectors (index.multilingual)
-                try:
-                    self._client.delete_collection(name)
-                except Exception:  # no collection: nothing was ever written
-                    log.debug("delete_case no_collection case=%s", case)
-            self._db.execute("DELETE FROM sources WHERE case_id=?", (case,))
-            self._db.execute("DELETE FROM cases WHERE case_id=?", (case,))
-            self._db.commit()
+            existed = self._chroma.delete(check_case_id(case)) or self.has_case(case)
+            self.manifest.delete_case(case)
             self._catalogs.pop(case)
             self._keywords.pop(case)
             derived = self.index_dir / "bm25"

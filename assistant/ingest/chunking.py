@@ -34,9 +34,9 @@ def token_budget(settings: Settings) -> int:
     return max(8, budget)
 
 
-def chunk_id(case: str, source: str, n: int) -> str:
-    """Stable, unique id of the n-th chunk of a source in a case."""
-    return f"{case}:{hashlib.sha1(source.encode('utf-8')).hexdigest()[:10]}:{n:04d}"
+def chunk_id(case: str, source: str, n: int, sha256: str = "") -> str:
+    """Stable id of the n-th chunk of one version (content hash) of a source: a changed file gets new ids."""
+    return f"{case}:{hashlib.sha1(source.encode('utf-8')).hexdigest()[:10]}:{sha256[:12]}:{n:04d}"
 
 
 def chunk_document(doc: Document, case: str, tokenizer: Any, settings: Settings) -> list[Chunk]:
@@ -59,8 +59,8 @@ def chunk_document(doc: Document, case: str, tokenizer: Any, settings: Settings)
         overlap = max(0, min(settings.embedding.chunk_overlap_tokens, budget // 2))
         spans = prose_spans(doc, tokenizer, budget, overlap)
     chunks = [
-        Chunk(chunk_id=chunk_id(case, doc.source, n), case=case, source=doc.source, locator=s.locator, text=s.text,
-              start=s.start, end=s.end, content_hash=hashlib.sha256(s.text.encode("utf-8")).hexdigest(),
+        Chunk(chunk_id=chunk_id(case, doc.source, n, doc.sha256), case=case, source=doc.source, locator=s.locator,
+              text=s.text, start=s.start, end=s.end, content_hash=hashlib.sha256(s.text.encode("utf-8")).hexdigest(),
               source_hash=doc.sha256, kind=doc.kind, meta=s.meta)
         for n, s in enumerate(spans)
     ]

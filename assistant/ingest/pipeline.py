@@ -8,6 +8,8 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
+import os
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,10 +18,13 @@ from typing import Any, Protocol
 
 from assistant.config import Settings
 from assistant.errors import IngestError
+from assistant.index.durable import CaseLock
 from assistant.index.embedding import Embedder
-from assistant.index.multilingual import MultilingualIndex
+from assistant.index.languages.multilingual import MultilingualIndex
+from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
 from assistant.ingest.languages import annotate_languages
+from assistant.loaders.limits import Limits
 from assistant.text.untranslated import count_untranslated
 from assistant.types import Chunk, Entity
 
@@ -38,6 +43,7 @@ class IngestReport:
     ingested: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    replaced: list[tuple[str, str, str]] = field(default_factory=list)  # (source, old sha256, new sha256)
     notes: list[tuple[str, str]] = field(default_factory=list)
     not_evidence: list[str] = field(default_factory=list)
     chunks: int = 0
@@ -53,6 +59,7 @@ class IngestReport:
     def to_json(self) -> dict[str, Any]:
         return {"case": self.case, "ingested": self.ingested, "unchanged": self.unchanged,
                 "failed": [{"source": s, "reason": r} for s, r in self.failed],
+                "replaced": [{"source": s, "old_sha256": a, "new_sha256": b} for s, a, b in self.replaced],
                 "notes": [{"source": s, "note": n} for s, n in self.notes], "not_evidence": self.not_evidence,
                 "chunks": self.chunks,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
@@ -61,6 +68,20 @@ class IngestReport:
 def _same_name(rel: str, holder: Path) -> str:
     return (f"same source name {rel!r} as {holder.as_posix()}, ingested earlier in this batch; refused, not "
             "replaced (rename it, or ingest it into another case)")
+
+
+def _other_origin(rel: str, case: str, old: SourceRow, sha: str, origin: str) -> str:
+    return (f"a different file (sha256 {old.sha256[:12]}) is already indexed under this name from {old.origin}; this "
+            f"one (sha256 {sha[:12]}, from {origin}) was refused, not replaced: remove the old one first (`assistant "
+            f"remove --case {case} {rel}`) or rename this one")
+
+
+def origin_of(root: Path) -> str:
+    """Where a source came from: the ingest root as an absolute path, or "upload" for files under Gradio's upload
+    folder (GRADIO_TEMP_DIR, default TMPDIR/gradio), whose per-upload folders mean nothing to a reviewer."""
+    uploads = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+    resolved = root.resolve()
+    return "upload" if resolved.is_relative_to(uploads) else resolved.as_posix()
 
 
 def is_not_evidence(rel: str, patterns: Sequence[str]) -> bool:
@@ -79,12 +100,22 @@ class Ingestor:
         self.tokenizer = tokenizer
         self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
         self.multilingual: MultilingualIndex | None = None  # embeds non-English originals a second time
+        caps = settings.ingest
+        self.limits = Limits(caps.max_file_mb, caps.max_streamed_mb, caps.max_zip_ratio)
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
-               on_progress: ProgressFn | None = None) -> IngestReport:
+               on_progress: ProgressFn | None = None, origin: str | None = None, wait: float = 0.0,
+               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+        """Ingest under the case's cross-process lock (CaseLocked when another writer holds it past `wait` s).
+        `origin` overrides where the files came from (default: each file's ingest root, see `origin_of`)."""
+        check_case_id(case)
+        with CaseLock(self.store.index_dir, case, wait=wait, on_wait=on_wait):
+            return self._ingest_locked(paths, case, progress, on_progress, origin)
+
+    def _ingest_locked(self, paths: Sequence[Path], case: str, progress: bool, on_progress: ProgressFn | None,
+                       origin: str | None) -> IngestReport:
         from assistant.loaders import discover_files, relative_source
 
-        check_case_id(case)
         report = IngestReport(case=case)
         found, refused = discover_files([Path(p) for p in paths])
         for p, reason in refused:  # missing, unsupported, or not a regular file inside its root: never opened
@@ -103,7 +134,7 @@ class Ingestor:
                 elif is_not_evidence(rel, self.settings.ingest.not_evidence):
                     report.not_evidence.append(rel)
                 else:
-                    self._ingest_one(path, root, rel, case, report)
+                    self._ingest_one(path, root, rel, case, origin or origin_of(root), report)
                     holders[rel] = path
             except IngestError as exc:
                 report.failed.append((rel, exc.reason))
@@ -134,17 +165,20 @@ class Ingestor:
             log.exception("finalize failed case=%s", case)
         report.timings["finalize"] += time.perf_counter() - t0
 
-    def _ingest_one(self, path: Path, root: Path, rel: str, case: str, report: IngestReport) -> None:
+    def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport) -> None:
         from assistant.ingest.chunking import chunk_document
-        from assistant.loaders import file_sha256, load_file_with_notes
+        from assistant.loaders import parse_source, read_source
 
         t0 = time.perf_counter()
-        sha = file_sha256(path, rel)  # in blocks: a 1 GB phone report is never held whole in memory
-        state = self.store.source_state(case, rel)
-        if state is not None and state == (sha, "complete"):
+        read = read_source(path, root, self.limits)  # read once: the hash is of the bytes that are parsed
+        sha = read.sha256
+        old = self.store.source_state(case, rel)
+        if old is not None and old.sha256 == sha:
             report.unchanged.append(rel)
             return
-        doc, notes = load_file_with_notes(path, root)
+        if old is not None and old.origin and old.origin != origin:
+            raise IngestError(rel, _other_origin(rel, case, old, sha, origin))
+        doc, notes = parse_source(read)
         report.notes.extend((rel, note) for note in notes)
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
         if not chunks:
@@ -162,7 +196,9 @@ class Ingestor:
         if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
             self.multilingual.replace_source(case, rel, tagged)
         t_ml = time.perf_counter()
-        self.store.replace_source(case, rel, doc.sha256 or sha, tagged, vectors)
+        self.store.replace_source(case, rel, sha, tagged, vectors, origin=origin)
+        if old is not None:
+            report.replaced.append((rel, old.sha256, sha))
         if self.on_committed is not None:
             self.on_committed(case, rel, tagged)
         t4 = time.perf_counter()

@@ -103,6 +103,18 @@ class LinkStore:
                                                                                 time.time()))
         return len(rows)
 
+    def drop_source(self, case: str, source: str) -> None:
+        """Forget everything one source contributed (`assistant remove`)."""
+        with self._lock, self._connect() as conn, conn:
+            for table in ("mentions", "aliases", "sources"):
+                conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", (case, source))
+
+    def case_sources(self, case: str) -> dict[str, int]:
+        """source -> chunks indexed, for one case (fsck compares it with the case's manifest)."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT source, chunks FROM sources WHERE case_id=?", (case,)).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
     def drop_case(self, case: str) -> None:
         with self._lock, self._connect() as conn, conn:
             for table in ("mentions", "aliases", "sources"):

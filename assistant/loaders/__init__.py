@@ -10,21 +10,24 @@ import hashlib
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import IngestError
 from assistant.loaders.files import open_regular, refusal
+from assistant.loaders.limits import ZIP_SUFFIXES, Limits, check_size, check_zip
 from assistant.types import Document
 
 log = logging.getLogger(__name__)
+DEFAULT_LIMITS = Limits()
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".eml", ".csv", ".jsonl", ".json",
                                                 ".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip",  # loaders.phone
                                                 ".html", ".htm",  # Telegram HTML exports only
                                                 ".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scans: loaders.ocr
 
-__all__ = ["SUPPORTED_SUFFIXES", "discover", "discover_files", "file_sha256", "load_file", "load_file_with_notes",
-           "relative_source", "unsupported_reason"]
+__all__ = ["SUPPORTED_SUFFIXES", "SourceFile", "discover", "discover_files", "file_sha256", "load_file",
+           "load_file_with_notes", "parse_source", "read_source", "relative_source", "unsupported_reason"]
 
 
 def _is_hidden(name: str) -> bool:
@@ -107,6 +110,25 @@ def load_file(path: Path, root: Path) -> Document:
 def load_file_with_notes(path: Path, root: Path) -> tuple[Document, list[str]]:
     """Like `load_file`, also returning notes for the user about what was skipped or assumed
     (e.g. "skipped rows: 2 empty body", "decoded as cp1252 (not UTF-8)"). Notes never contain file text."""
+    return parse_source(read_source(path, root))
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file read once: `sha256` is the hash of exactly the bytes its loader parses. `data` is None for the phone
+    reports and databases read from the path (never whole into memory): `parse_source` hashes those again after
+    parsing and refuses the file if it changed while it was read."""
+
+    path: Path
+    source: str
+    suffix: str
+    sha256: str
+    data: bytes | None
+
+
+def read_source(path: Path, root: Path, limits: Limits = DEFAULT_LIMITS) -> SourceFile:
+    """Check and read one file once (IngestError with the reason when it may not or cannot be read, is over a size
+    cap or is a zip that would inflate too far: `loaders.limits`)."""
     source = relative_source(path, root)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -114,11 +136,11 @@ def load_file_with_notes(path: Path, root: Path) -> tuple[Document, list[str]]:
     reason = refusal(path, root)
     if reason is not None:
         raise IngestError(source, reason)
-    if suffix in _PHONE_PATH_SUFFIXES:  # reports and databases are read from the path, never whole into memory
-        from assistant.loaders.phone import load_path
-
-        sha256 = file_sha256(path, source)
-        return load_path(path, source, sha256)
+    check_size(path, source, limits, streamed=suffix in _PHONE_PATH_SUFFIXES)
+    if suffix in _PHONE_PATH_SUFFIXES:
+        if suffix in ZIP_SUFFIXES:
+            check_zip(path, source, limits)
+        return SourceFile(path, source, suffix, file_sha256(path, source), None)
     try:
         with open_regular(path, source) as handle:
             data = handle.read()
@@ -126,9 +148,24 @@ def load_file_with_notes(path: Path, root: Path) -> tuple[Document, list[str]]:
         raise IngestError(source, f"cannot read: {exc.strerror or exc}") from exc
     if not data:
         raise IngestError(source, "empty file (0 bytes)")
-    sha256 = hashlib.sha256(data).hexdigest()
-    doc, notes = _dispatch(suffix, data, source, sha256)
-    log.debug("loaded source=%s kind=%s sha256=%s chars=%d messages=%d pages=%d", source, doc.kind, sha256[:12],
+    if suffix in ZIP_SUFFIXES:
+        check_zip(data, source, limits)
+    return SourceFile(path, source, suffix, hashlib.sha256(data).hexdigest(), data)
+
+
+def parse_source(read: SourceFile) -> tuple[Document, list[str]]:
+    """Parse a file read by `read_source` into a Document (its sha256 is the read's)."""
+    if read.data is None:
+        from assistant.loaders.phone import load_path
+
+        doc, notes = load_path(read.path, read.source, read.sha256)
+        after = file_sha256(read.path, read.source)
+        if after != read.sha256:
+            raise IngestError(read.source, f"file changed while it was read (sha256 {read.sha256[:12]} before, "
+                                           f"{after[:12]} after); refused: ingest it again once it is complete")
+        return doc, notes
+    doc, notes = _dispatch(read.suffix, read.data, read.source, read.sha256)
+    log.debug("loaded kind=%s sha256=%s chars=%d messages=%d pages=%d", doc.kind, read.sha256[:12],
               len(doc.text), len(doc.messages), len(doc.pages))
     return doc, notes
 

@@ -3,7 +3,7 @@
 A message export's `translation` column is what gets embedded and answered from (DESIGN.md). A message whose
 language (declared by the export, else identified at ingest: `ingest.languages`) is not English and that has no
 translation is searched across languages (its original embedded by multilingual-e5-small, the head re-scored by
-EmbeddingGemma: `index.crosslingual`), but never supports an English answer: the extractive answerer skips it and
+EmbeddingGemma: index.languages), but never supports an English answer: the extractive answerer skips it and
 the verifier does not accept it as evidence. Ingest reports how many a file holds; an answer names the retrieved
 ones as "untranslated evidence, not verified", per language, with their ids (never their text).
 """

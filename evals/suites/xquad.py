@@ -90,7 +90,7 @@ def as_export(docs: list[tuple[str, str]]) -> str:
 
 
 def _configs(app: Any) -> dict[str, Any]:
-    from assistant.index.crosslingual import Crosslingual
+    from assistant.index.languages.crosslingual import Crosslingual
 
     lang = app.settings.language
     out: dict[str, Any] = {"before": None,

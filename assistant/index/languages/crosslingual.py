@@ -1,6 +1,6 @@
 """Search across languages, as the retriever sees it: one more ranking (the question against the non-English
-originals that have no translation, `index.multilingual`) and the re-scoring of the fused head with EmbeddingGemma
-(`index.rerank`) when the head holds such an original. Either part may be absent; the retriever then does without it."""
+originals that have no translation, `multilingual`) and the re-scoring of the fused head with EmbeddingGemma
+(`rerank`) when the head holds such an original. Either part may be absent; the retriever then does without it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 
-from assistant.config import LanguageSettings
-from assistant.index.multilingual import MultilingualIndex
-from assistant.index.rerank import GemmaScorer, rerank_head
+from assistant.config import LanguageSettings, Settings
+from assistant.index.languages.multilingual import MultilingualIndex
+from assistant.index.languages.rerank import GemmaScorer, rerank_head
 from assistant.index.store import IndexStore, StoredChunk
 from assistant.text.messages import message_records
 from assistant.types import Answer, Passage
@@ -107,3 +107,14 @@ class Crosslingual:
             at += len(group)
         log.info("rescore case=%s candidates=%d texts=%d", case, len(head), len(flat))
         return rerank_head(fused, best, weight=self.settings.rerank_weight, rrf_k=rrf_k)
+
+
+def build_crosslingual(store: IndexStore, multilingual: MultilingualIndex | None, settings: Settings) -> Crosslingual:
+    """The multilingual ranking and EmbeddingGemma's re-scoring, each optional per settings and install."""
+    from assistant.llm.embedding_model import installed_dir
+
+    language = settings.language
+    scorer = None
+    if language.rerank:
+        scorer = GemmaScorer(installed_dir(settings.cache_dir), settings.embedding.torch_threads)
+    return Crosslingual(store, multilingual, scorer, language)

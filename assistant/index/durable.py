@@ -1,0 +1,137 @@
+"""How persisted index files are written: private (created 0600 in a 0700 folder, `assistant.perms`), whole or not at
+all (temporary file, fsync, rename), and with named kill points that a fault-injection test can arm; and one writer
+per case across processes (`CaseLock`, below).
+
+`kill_point(name)` is inert unless the environment variable ASSISTANT_FAULT_KILL names that point; then the process
+SIGKILLs itself there (on the n-th hit when ASSISTANT_FAULT_AT=n, default 1), exactly like a power cut or an OOM kill.
+Nothing else reads these variables; production never sets them."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from assistant.errors import AssistantError
+from assistant.perms import private_dir
+
+log = logging.getLogger(__name__)
+
+KILL_ENV = "ASSISTANT_FAULT_KILL"
+KILL_AT_ENV = "ASSISTANT_FAULT_AT"
+# after a Chroma add batch; chunks written, swap not made; swapped, old version not deleted; BM25 file half written
+KILL_POINTS = ("chroma_add", "before_swap", "after_swap", "bm25_save")
+_hits: dict[str, int] = {}
+
+
+def kill_point(name: str) -> None:
+    """SIGKILL this process here when the fault-injection variable names this point; otherwise do nothing."""
+    if os.environ.get(KILL_ENV) != name:
+        return
+    _hits[name] = _hits.get(name, 0) + 1
+    if _hits[name] >= int(os.environ.get(KILL_AT_ENV, "1")):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:
+    """Write `data` to `path` so a reader sees the old file or the whole new one, never a torn one."""
+    private_dir(path.parent)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two readers may rebuild at once
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            _write_all(fd, view[: len(data) // 2])
+            if kill:
+                kill_point(kill)  # a torn temporary file is what a crash here leaves
+            _write_all(fd, view[len(data) // 2 :])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:  # e.g. the disk is full: the old file stays, the partial one goes
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+# One writer per case across processes: an `fcntl.flock` on index_dir/locks/CASE.lock.
+#
+# Ingest, remove and fsck --repair hold it for their whole run; readers (questions, the UI) never take it, because the
+# manifest's atomic swap already keeps them on a consistent version. A second writer either fails at once with a
+# message naming the holder (pid, since when), or waits up to `wait` seconds, saying so once. The kernel drops the
+# lock when the holder dies (even by SIGKILL), so a crash never leaves a case locked.
+POLL_S = 0.2
+
+
+class CaseLocked(AssistantError):
+    """Another process is writing this case."""
+
+
+class CaseLock:
+    def __init__(self, index_dir: Path, case: str, *, wait: float = 0.0,
+                 on_wait: Callable[[str], None] | None = None) -> None:
+        self.path = private_dir(index_dir / "locks") / f"{case}.lock"
+        self.case = case
+        self.wait = wait
+        self.on_wait = on_wait
+        self._fd: int | None = None
+
+    def holder(self) -> str:
+        """Who holds the lock, as the holder wrote it ("pid 123 since 2026-...")."""
+        try:
+            info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+            return f"pid {info.get('pid', '?')} ({info.get('what', 'a writer')}) since {info.get('since', '?')}"
+        except (OSError, ValueError):
+            return "another process"
+
+    def acquire(self, what: str = "ingest") -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        deadline = time.monotonic() + max(self.wait, 0.0)
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise CaseLocked(
+                        f"case {self.case!r} is being written by {self.holder()}; nothing was changed. Try again "
+                        f"when it finishes, or wait for it: --wait SECONDS") from None
+                if not told:
+                    message = f"case {self.case!r} is being written by {self.holder()}; waiting up to {self.wait:g} s"
+                    log.warning("case lock busy case=%s wait_s=%g", self.case, self.wait)
+                    if self.on_wait is not None:
+                        self.on_wait(message)
+                    told = True
+                time.sleep(POLL_S)
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "what": what,
+                                 "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> CaseLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
