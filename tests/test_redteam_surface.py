@@ -17,7 +17,8 @@ R3 <start_of_turn> not neutralised                            test_chat_template
 R4 injection filter English-only, beaten by zero-width chars  test_foreign_and_zero_width_injections_are_not_evidence
 A1 index, users and audit files 0644                          test_cli_state_and_exports_are_private,
                                                               test_app_tightens_an_index_written_before
-A2 BM25 index loaded with pickle                              (issue 15 item 7, index/persisted.py: another branch)
+A2 BM25 index loaded with pickle                              tests/test_case_integrity.py::
+                                                              test_derived_files_are_data_only_private_and_a_planted_pickle_never_runs
 A3 embedding cache shared, never purged, keys reveal texts    test_embedding_cache_is_per_case_keyed_and_purged
 A4 show_error=True shows raw exceptions to users              test_internal_errors_show_a_reference_not_the_text,
                                                               test_server_runs_without_raw_errors
