@@ -283,14 +283,14 @@ class App:
 
     # ---- display-time masking -------------------------------------------------------------------------------
     def mask_answer(self, answer: Answer, role: str) -> Answer:
-        from assistant.pii.display import mask_answer
+        from assistant.pii.display import mask_answer, protected_set
 
-        return mask_answer(answer, role, self.settings.pii)
+        return mask_answer(answer, role, self.settings.pii, protected_set(self.settings.index_dir, answer.case))
 
     def mask_passage(self, passage: Passage, role: str) -> Passage:
-        from assistant.pii.display import mask_passage
-
-        return mask_passage(passage, role, self.settings.pii)
+        from assistant.pii.display import mask_passage, protected_set
+        protected = protected_set(self.settings.index_dir, passage.case)
+        return mask_passage(passage, role, self.settings.pii, protected=protected)
 
 
 def _audit_extra(filters: RetrievalFilters | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:

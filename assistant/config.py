@@ -167,7 +167,9 @@ class PiiSettings(BaseModel):
                                               "names, measured in evals/suites/pii.py)")
     min_score: float = Field(0.4, description="Entities below this score are dropped")
     cleared_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"],
-                                     description="Roles that see PII in clear; others see typed placeholders")
+                                     description="Roles that see everything in clear, protected persons included")
+    mask_all_pii_roles: list[str] = Field(default_factory=list, description="Stricter roles: every PII entity as a "
+                                          "typed placeholder; other roles: only protected persons are masked")
 
     def sees_clear(self, role: str) -> bool:
         """True when `role` is cleared to see PII in clear text (case-insensitive match on `cleared_roles`)."""

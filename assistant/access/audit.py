@@ -37,7 +37,7 @@ __all__ = ["GENESIS", "AuditError", "AuditLog", "AuditRecord", "AuditVerificatio
 log = logging.getLogger(__name__)
 
 Kind = Literal["answer", "review", "export", "ingest", "login", "links", "break_glass", "user", "assignment", "view",
-               "denied", "serve"]
+               "denied", "serve", "protect"]
 KINDS: tuple[str, ...] = get_args(Kind)
 Decision = Literal["approved", "flagged"]
 DECISIONS: tuple[str, ...] = get_args(Decision)

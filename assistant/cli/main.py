@@ -151,6 +151,8 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
     """Ingest the bundled demo cases (a no-op when unchanged) into the demo index and create the documented demo
     users there, once."""
     from assistant.access.demo import seed_demo_users
+    from assistant.cli.protect import protect
+    from assistant.pii.protected import read_persons_file
 
     app = _demo_app(app)
     s = app.settings
@@ -163,6 +165,8 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
     plover = Path("demo/operation-plover")  # the second demo case: it shares identifiers with kestrel
     if plover.exists():
         _audit_ingest(app, "plover", 1, app.ingest([plover], "plover", progress=False))
+    child = read_persons_file(s.demo_dir.parent / f"{s.demo_case}_protected.json")  # the demo's child victim
+    protect(app, s.demo_case, child, "demo")
     created = seed_demo_users(app)
     print(f"demo accounts: {', '.join(created)} created in {s.index_dir}" if created else
           f"demo accounts were created earlier in {s.index_dir}: left as they are")
@@ -223,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant.cli.integrity import register as register_integrity
     from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
+    from assistant.cli.protect import register as register_protect
 
     register(sub)
     register_models(sub)
@@ -230,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_index_server(sub)
     register_ask_server(sub)
     register_integrity(sub)
+    register_protect(sub)
     return p
 
 

@@ -35,6 +35,8 @@ class Masker:
         self._counts: dict[str, int] = {}
 
     def placeholder(self, entity: Entity) -> str:
+        if entity.type.startswith("PROTECTED_"):  # PROTECTED_<person>_<KIND>: numbered per case, not per answer
+            return f"<{entity.type}>"
         key = (entity.type, _value_key(entity))
         k = self._ids.get(key)
         if k is None:
