@@ -1,9 +1,19 @@
-"""Role-gated masking of whole answers on the real demo case: reviewers see placeholders, cleared roles clear text."""
+"""Role-gated masking of whole answers on the real demo case under the strict policy (`pii.mask_all_pii_roles`):
+such roles see every PII entity as a placeholder, cleared roles clear text. Protected-person masking, the default
+for other roles, is tested in tests/test_protected.py."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _strict_reviewers(demo_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo_app.settings.pii, "mask_all_pii_roles", ["reviewer"])
+
 
 PHONE = re.compile(r"(?:\+44\s?7700|07700)\s?900\s?\d{3}")
 

@@ -133,7 +133,7 @@ def test_the_device_record_is_citable_and_its_identifiers_are_masked_for_reviewe
     assert answer.status == "answered" and "356938035643809" in answer.answer
     kinds = {r.kind for r in cited_records(answer, phone_app) if r is not None}
     assert "device" in kinds
-    masked = mask_answer(answer, "reviewer", PiiSettings())
+    masked = mask_answer(answer, "reviewer", PiiSettings(mask_all_pii_roles=["reviewer"]))
     c = masked.citations[0]
     html = passage_html(c, next(p for p in masked.retrieved if p.chunk_id == c.chunk_id))
     assert "356938035643809" not in html and "356938035643809" not in masked.answer

@@ -50,17 +50,20 @@ def test_passage_units_use_message_offsets_and_fall_back_to_sentences() -> None:
     assert passage_units(text, "messages", {"messages": "{broken"}) == [(0, 21), (22, 30), (31, 45)]
 
 
+STRICT = PiiSettings(mask_all_pii_roles=["reviewer"])  # the strict policy: every PII entity as a placeholder
+
+
 def test_display_mask_survives_malformed_message_json_and_leaks_nothing() -> None:
     text = "[t] Ann: call Samir Khan now"
     ent = Entity(type="PERSON", start=14, end=24, text="Samir Khan", score=0.9)
     bad = Passage(chunk_id="c", case="k", source="s", locator="l", text=text, score=1.0, kind="messages",
                   meta={"messages": '[{"body": "Samir Khan"'}, entities=(ent,))
-    shown = mask_passage(bad, "reviewer", PiiSettings())
+    shown = mask_passage(bad, "reviewer", STRICT)
     assert "Samir" not in shown.text and shown.meta["messages"] == "[]"
     good = Passage(chunk_id="c", case="k", source="s", locator="l", text=text, score=1.0, kind="messages",
                    meta={"messages": encode_records([_record(body="call Samir Khan now", translation="")])},
                    entities=(ent,))
-    (rec,) = message_records(mask_passage(good, "reviewer", PiiSettings()).meta)
+    (rec,) = message_records(mask_passage(good, "reviewer", STRICT).meta)
     assert "Samir" not in rec.body and rec.body.startswith("call <PERSON_")
     assert mask_passage(good, "supervisor", PiiSettings()) is good
 

@@ -1,8 +1,7 @@
 """The only path from the UI to the services: one `Session` per request, bound to a stored user.
 
 Every method checks access on the server side (the store is asked each time, so revocations apply at once) and
-masks PII in what it returns according to the user's role. Unauthorised calls raise `AccessDenied`.
-"""
+masks PII in what it returns according to the user's role. Unauthorised calls raise `AccessDenied`."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from assistant.access.audit import DECISIONS, AuditLog, AuditRecord
 from assistant.access.auth import User, UserError, UserStore
 from assistant.config import Settings
 from assistant.errors import AccessDenied
+from assistant.pii.protected import probes_protected
 from assistant.types import Answer, Passage, RetrievalFilters
 
 log = logging.getLogger(__name__)
@@ -108,13 +108,16 @@ class Session:
             raise self._deny(f"{action} needs {needed}; {current.username!r} is a {current.role}", action)
         return current
 
-    def require_case(self, case: str) -> str:
-        """The case id when this user may open it; AccessDenied otherwise (including unknown cases)."""
+    def require_case(self, case: str, filters: RetrievalFilters | None = None) -> str:
+        """The case id when this user may open it; AccessDenied otherwise (including unknown cases, and filters by
+        which a role without clearance would probe a protected person's identifiers)."""
         case_id = (case or "").strip()
         if not case_id:
             raise AccessDenied("choose a case first")
         if not self.app.users.can_access(self.user.username, case_id):
             raise self._deny(f"user {self.user.username!r} is not assigned to case {case_id!r}", "case", case_id)
+        if filters is not None and not self.cleared and probes_protected(self.app.settings.index_dir, case_id, filters):
+            raise self._deny("a filter names a protected person: filter on what is shown to you", "filter", case_id)
         return case_id
 
     # --- reviewer actions ---------------------------------------------------------------------------------------------
@@ -130,7 +133,7 @@ class Session:
             audit_extra: Mapping[str, Any] | None = None) -> Answer:
         """`purpose`: the stated reason for the question, recorded with it in the audit log; `audit_extra`: more
         keys for the answer record (the filters, the question as typed when a follow-up was rewritten)."""
-        case_id = self.require_case(case)
+        case_id = self.require_case(case, filters)
         answer = self.app.ask(case_id, clean_question(question), user=self.user.username, filters=filters,
                               purpose=_clean_purpose(purpose), audit_extra=audit_extra)
         return self.app.mask_answer(answer, self.user.role)
@@ -139,7 +142,7 @@ class Session:
                    audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
         """Text deltas then the final masked Answer. Roles that are not cleared for PII get no raw deltas:
         the generated text is only shown once it has been masked. `audit_extra` goes into the answer record."""
-        case_id = self.require_case(case)
+        case_id = self.require_case(case, filters)
         stream = self.app.ask_stream(case_id, clean_question(question), user=self.user.username, filters=filters,
                                      purpose=_clean_purpose(purpose), audit_extra=audit_extra)
         for item in stream:
@@ -173,8 +176,7 @@ class Session:
     def _chunk(self, case_id: str, chunk_id: str) -> Passage | None:
         passage = self.app.get_chunk(case_id, chunk_id)
         if passage is not None and passage.case != case_id:  # defence in depth: never another case's chunk
-            raise self._deny(f"chunk {chunk_id!r} is not part of case {case_id!r}", "passage of another case",
-                             case_id)
+            raise self._deny(f"chunk {chunk_id!r} is not in case {case_id!r}", "passage of another case", case_id)
         return passage
 
     # --- supervisor actions -------------------------------------------------------------------------------------------
@@ -239,11 +241,9 @@ class Session:
     def ingest(self, paths: Sequence[Path], case: str, on_progress: ProgressFn | None = None) -> Any:
         from assistant.access.auth import validate_case
 
-        current = self._require_role("ingesting files", admin_only=True)
-        case_id = validate_case(case)
+        me, case_id = self._require_role("ingesting files", admin_only=True), validate_case(case)
         report = self.app.ingest([Path(p) for p in paths], case_id, progress=False, on_progress=on_progress)
-        self.app.audit.append("ingest", current.username, case_id,
-                              {"paths": len(paths), "report": _report_summary(report)})
+        self.app.audit.append("ingest", me.username, case_id, dict(paths=len(paths), report=_report_summary(report)))
         return report
 
     def list_users(self) -> list[User]:

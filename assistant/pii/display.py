@@ -50,8 +50,20 @@ class _Surfaces:
             self._pattern = None
         return found + kept
 
+    def _shown(self, passage: Passage, replaced: list[Entity], offsets: OffsetMap) -> tuple[Entity, ...]:
+        """The entities still shown (for highlighting by type), moved to masked-text offsets; none that was
+        replaced or overlaps a replaced span (its text would be a protected or masked value)."""
+        out = []
+        for e in passage.entities:
+            if any(e.start < r.end and r.start < e.end for r in replaced if r.type not in self.masker.unmasked_types):
+                continue
+            start, end = offsets.span(e.start, e.end)
+            out.append(replace(e, start=start, end=end))
+        return tuple(out)
+
     def mask_passage(self, passage: Passage) -> Passage:
-        text, offsets = self.masker.mask_mapped(passage.text, self._entities(passage))
+        replaced = self._entities(passage)
+        text, offsets = self.masker.mask_mapped(passage.text, replaced)
         self.maps[passage.chunk_id] = (passage.text, text, offsets)
         meta = dict(passage.meta)
         if META_KEY in meta:  # malformed records decode to none: nothing unmasked is passed on
@@ -61,7 +73,7 @@ class _Surfaces:
             if key != META_KEY and isinstance(value, str):
                 meta[key] = self.apply(value)
         return replace(passage, text=text, meta=meta, locator=self.apply(passage.locator),
-                       source=self.apply(passage.source))
+                       source=self.apply(passage.source), entities=self._shown(passage, replaced, offsets))
 
     def _record(self, r: MessageRecord, clear: str, masked: str, offsets: OffsetMap) -> MessageRecord:
         """A message masked like its passage; its English text is cut from the masked passage at its mapped span."""

@@ -219,5 +219,12 @@ def add_persons(index_dir: Path, case: str, new: Iterable[ProtectedPerson]) -> t
     return tuple(persons)
 
 
+def probes_protected(index_dir: Path, case: str, filters: object) -> bool:
+    """Whether a retrieval filter's typed values (sender, source) name a protected person of the case."""
+    typed = [str(getattr(filters, k, "") or "") for k in ("sender", "source")]
+    found = protected_set(index_dir, case)
+    return bool(found) and any(found.names_any(t) for t in typed if t)
+
+
 def protected_set(index_dir: Path, case: str) -> ProtectedSet:
     return ProtectedSet(load_persons(index_dir, case)) if case else ProtectedSet()

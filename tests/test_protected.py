@@ -1,0 +1,158 @@
+"""Protected persons: the demo's child victim is masked everywhere for reviewers, other people stay readable.
+
+Real App (Chroma in tmp_path, real Presidio, the packaged embedder, extractive backend), the real demo case and the
+demo's own protected-persons file (demo/kestrel_protected.json, what `assistant demo` applies)."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.errors import AccessDenied
+from assistant.pii.protected import ProtectedError, ProtectedPerson, ProtectedSet, fold, read_persons_file
+from assistant.types import Answer, RetrievalFilters
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_DIR = ROOT / "demo" / "operation-kestrel"
+PROTECTED_FILE = ROOT / "demo" / "kestrel_protected.json"
+# Every written form of the child's identifiers that occurs in the demo (used only to check what is shown).
+CHILD = re.compile(r"kacp|zielinsk|nowak|900\s?265|17/06/2007|larkspur", re.IGNORECASE)
+
+
+def _strings(obj: Any) -> list[str]:
+    """Every string inside an Answer/Passage/Citation (fields, meta, message records)."""
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in _strings(k) + _strings(v)]
+    if isinstance(obj, (list, tuple)):
+        return [s for v in obj for s in _strings(v)]
+    if hasattr(obj, "__dataclass_fields__"):
+        return [s for f in obj.__dataclass_fields__ for s in _strings(getattr(obj, f))]
+    return []
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from assistant.app import App
+    from assistant.cli.protect import protect
+    from assistant.config import load_settings
+
+    settings = load_settings(index_dir=tmp_path_factory.mktemp("protected-index"))
+    settings.llm.backend = "extractive"
+    app = App(settings)
+    report = app.ingest([DEMO_DIR], "kestrel", progress=False)
+    assert report.ingested and not report.failed, report.failed
+    protect(app, "kestrel", read_persons_file(PROTECTED_FILE), "test")
+    app.users.rounds = 4
+    for name, role in (("rev", "reviewer"), ("sup", "supervisor")):
+        app.users.add_user(name, f"{name}-password-1", role)
+        app.users.assign(name, "kestrel")
+    return app
+
+
+def _session(app: Any, name: str) -> Any:
+    from assistant.access.session import Session
+
+    return Session.for_username(app, name)
+
+
+def test_name_forms_phones_and_dates_of_birth_match() -> None:
+    person = ProtectedPerson(names=("Kacper Zieliński",), phones=("+44 7700 900265",), dobs=("17/06/2007",),
+                             handles=("@kacp3r_z",), addresses=("14 Larkspur Close",))
+    found = ProtectedSet((person,))
+    for text in ("Kacpra", "Kacprem", "Kacprowi", "KACPER", "Zielinski", "ZIELIŃSKIEGO", "Zielinska", "Kacper's",
+                 "07700 900265", "07700900265", "+447700 900 265", "17.06.2007", "17 June 2007", "June 17th, 2007",
+                 "2007-06-17", "kacp3r_z", "@KACP3R_Z", "14 larkspur close"):
+        assert [e.text for e in found.find(f"x {text} y")] == [text], text
+    for text in ("Kacperski", "Marek Wolski", "07700 900418", "17/06/2008", "Polish", "Samsung", "Dunford"):
+        assert found.find(text) == [], text
+    assert fold("Zieliński Łukasz") == "zielinski lukasz" and len(fold("Ś")) == 1
+
+
+def test_a_person_file_is_checked_with_the_reason() -> None:
+    with pytest.raises(ProtectedError, match="date of birth"):
+        ProtectedPerson.from_json({"names": ["A B"], "dobs": ["June 2007"]}, "file.json #1")
+    with pytest.raises(ProtectedError, match="at least one identifier"):
+        ProtectedPerson.from_json({"names": []}, "file.json #1")
+
+
+def test_stored_0600_and_audited_without_the_identifiers(app: Any) -> None:
+    path = app.settings.index_dir / "protected" / "kestrel.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    (record,) = [r for r in app.audit.records(case="kestrel") if r.kind == "protect"]
+    assert not CHILD.search(json.dumps(record.payload)) and record.payload["total"] == 1
+
+
+def _check_reviewer_answer(shown: Answer) -> None:
+    assert shown.retrieved and shown.citations
+    leaks = [s for s in _strings(shown) if CHILD.search(s)]
+    assert not leaks, leaks[:3]
+    assert "<PROTECTED_1_NAME>" in " ".join(_strings(shown))
+    for c in shown.citations:  # the verified quote is still exactly the words marked in the shown passage
+        if c.quote_start >= 0:
+            assert c.text[c.quote_start:c.quote_start + len(c.quote)] == c.quote
+
+
+def test_reviewer_reads_the_suspect_answer_with_the_child_masked_everywhere(app: Any) -> None:
+    raw = app.ask("kestrel", "Which phones did Marek Wolski use and who was in his car?")
+    assert any(CHILD.search(s) for s in _strings(raw)), "the clear answer should be about the child too"
+    shown = _session(app, "rev").ask("kestrel", "Which phones did Marek Wolski use and who was in his car?")
+    _check_reviewer_answer(shown)
+    text = " ".join(_strings(shown))
+    assert re.search(r"WOLSKI|Wolski", text) and "07700 900418" in text  # the suspect and his phone: in clear
+    assert "<PERSON_" not in text and "<PHONE_NUMBER_" not in text  # ordinary PII is not placeholdered
+    assert _session(app, "sup").ask("kestrel", "Who was in Marek Wolski's car?") == app.mask_answer(
+        app.ask("kestrel", "Who was in Marek Wolski's car?"), "supervisor")
+
+
+def test_message_headers_thread_device_and_file_names_are_masked(app: Any) -> None:
+    from assistant.text.messages import META_KEY, decode_records
+
+    shown = _session(app, "rev").ask("kestrel", "What did Marek tell Kacper about the new phone?")
+    records = [r for p in shown.retrieved if META_KEY in p.meta for r in decode_records(p.meta[META_KEY])]
+    assert records, "the message export should be retrieved"
+    assert any(r.sender == "<PROTECTED_1_NAME>" or r.recipient == "<PROTECTED_1_NAME>" for r in records)
+    assert not [s for s in _strings(shown) if CHILD.search(s)]
+    rev = _session(app, "rev")
+    for p in shown.retrieved:  # an opened passage, alone or with its answer
+        assert not [s for s in _strings(rev.get_chunk("kestrel", p.chunk_id)) if CHILD.search(s)]
+        assert not [s for s in _strings(rev.get_chunk("kestrel", p.chunk_id, shown)) if CHILD.search(s)]
+
+
+def test_thread_ids_devices_and_file_names_naming_the_child_are_masked(app: Any) -> None:
+    from dataclasses import replace
+
+    from assistant.text.messages import META_KEY, MessageRecord, decode_records, encode_records
+
+    base = app.ask("kestrel", "What did Marek tell Kacper about the new phone?").retrieved[0]
+    rec = MessageRecord(thread_id="Kacper Nowak iPhone 07700900265~07700900999/m1", device="Kacpra iPhone",
+                        sender="+44 7700 900265", body="hi")
+    probe = replace(base, source="phones/Kacper_Zielinski_iPhone.zip", locator="thread Kacper Nowak",
+                    meta={**base.meta, META_KEY: encode_records([rec]), "thread": "Kacper Nowak"})
+    shown = app.mask_passage(probe, "reviewer")
+    assert not [s for s in _strings(shown) if CHILD.search(s)]
+    (masked,) = decode_records(shown.meta[META_KEY])
+    assert masked.thread_id == "<PROTECTED_1_NAME> <PROTECTED_1_NAME> iPhone <PROTECTED_1_PHONE>~07700900999/m1"
+    assert app.mask_passage(probe, "supervisor") == probe
+
+
+def test_a_sender_filter_cannot_probe_a_protected_person(app: Any) -> None:
+    for typed in ("Kacper", "kacpra", "07700900265"):
+        with pytest.raises(AccessDenied, match="protected person"):
+            _session(app, "rev").ask("kestrel", "What was said?", RetrievalFilters(sender=typed))
+    assert any(r.kind == "denied" and r.payload.get("action") == "filter" for r in app.audit.records(case="kestrel"))
+    _session(app, "rev").ask("kestrel", "What was said?", RetrievalFilters(sender="Marek"))  # not protected: allowed
+    _session(app, "sup").ask("kestrel", "What was said?", RetrievalFilters(sender="Kacper"))  # cleared: allowed
+
+
+def test_a_strict_role_still_sees_every_pii_entity_masked(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app.settings.pii, "mask_all_pii_roles", ["reviewer"])
+    shown = _session(app, "rev").ask("kestrel", "Which phones did Marek Wolski use?")
+    _check_reviewer_answer(shown)
+    assert "07700 900418" not in " ".join(_strings(shown))
