@@ -165,8 +165,8 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
     plover = Path("demo/operation-plover")  # the second demo case: it shares identifiers with kestrel
     if plover.exists():
         _audit_ingest(app, "plover", 1, app.ingest([plover], "plover", progress=False))
-    child = read_persons_file(s.demo_dir.parent / f"{s.demo_case}_protected.json")  # the demo's child victim
-    protect(app, s.demo_case, child, "demo")
+    if (child := s.demo_dir.parent / f"{s.demo_case}_protected.json").exists():  # the demo's child victim
+        protect(app, s.demo_case, read_persons_file(child), "demo")
     created = seed_demo_users(app)
     print(f"demo accounts: {', '.join(created)} created in {s.index_dir}" if created else
           f"demo accounts were created earlier in {s.index_dir}: left as they are")

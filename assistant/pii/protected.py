@@ -168,9 +168,6 @@ class ProtectedSet:
             text = text[:ent.start] + f"<{ent.type}>" + text[ent.end:]
         return text
 
-    def names_any(self, text: str) -> bool:
-        """Whether `text` contains a protected identifier (a filter typed by a reviewer must not probe them)."""
-        return bool(self.find(text))
 
 
 def _path(index_dir: Path, case: str) -> Path:
@@ -217,13 +214,6 @@ def add_persons(index_dir: Path, case: str, new: Iterable[ProtectedPerson]) -> t
     private_dir(index_dir / "protected")
     write_private_text(_path(index_dir, case), json.dumps({"protected": [asdict(p) for p in persons]}, indent=1))
     return tuple(persons)
-
-
-def probes_protected(index_dir: Path, case: str, filters: object) -> bool:
-    """Whether a retrieval filter's typed values (sender, source) name a protected person of the case."""
-    typed = [str(getattr(filters, k, "") or "") for k in ("sender", "source")]
-    found = protected_set(index_dir, case)
-    return bool(found) and any(found.names_any(t) for t in typed if t)
 
 
 def protected_set(index_dir: Path, case: str) -> ProtectedSet:
