@@ -105,6 +105,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK_SYNTH} texts of the Presidio set")
     args = parser.parse_args()
+    from assistant.offline import apply_offline_env, install_egress_guard
+
+    apply_offline_env()
+    install_egress_guard(())
     from assistant.pii.tagger import PiiTagger
 
     settings = load_settings()

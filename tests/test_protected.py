@@ -5,6 +5,7 @@ demo's own protected-persons file (demo/kestrel_protected.json, what `assistant 
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 import stat
@@ -156,3 +157,18 @@ def test_a_strict_role_still_sees_every_pii_entity_masked(app: Any, monkeypatch:
     shown = _session(app, "rev").ask("kestrel", "Which phones did Marek Wolski use?")
     _check_reviewer_answer(shown)
     assert "07700 900418" not in " ".join(_strings(shown))
+
+
+def test_the_shown_passage_highlights_pii_by_type_and_keeps_one_quote_mark(app: Any) -> None:
+    from assistant.ui.render import passage_html
+
+    shown = _session(app, "rev").ask("kestrel", "Which phones did Marek Wolski use and who was in his car?")
+    by_id = {p.chunk_id: p for p in shown.retrieved}
+    c = next(c for c in shown.citations if c.quote_start >= 0 and by_id[c.chunk_id].kind != "messages")
+    passage = by_id[c.chunk_id]
+    html = passage_html(c, passage)
+    assert html.count('<mark class="quote">') == 1 and html.count("</mark>") == 1
+    assert '<span class="pii pii-' in html or '<span class="masked">' in html
+    body = html.split('style="white-space:pre-wrap">', 1)[1].rsplit("</pre>", 1)[0]
+    assert html_lib.unescape(re.sub(r"<[^>]+>", "", body)) == passage.text  # the markup adds no text and drops none
+    assert not CHILD.search(html)

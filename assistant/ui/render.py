@@ -11,7 +11,7 @@ from assistant.access.audit import AuditRecord
 from assistant.llm.base import is_smoke_model
 from assistant.text.messages import message_records
 from assistant.text.quotes import locate_quote
-from assistant.types import Answer, Citation, Passage
+from assistant.types import Answer, Citation, Entity, Passage
 
 NOT_FOUND = "Not found in the case material"
 _MARKER_RE = re.compile(r"\[(\d{1,3})\]")
@@ -73,14 +73,37 @@ def citation_choices(answer: Answer | None) -> list[tuple[str, str]]:
     return [(citation_label(c), str(c.n)) for c in answer.citations]
 
 
-def highlight(text: str, span: tuple[int, int] | None) -> str:
-    """Escaped text with the span wrapped in <mark> (escaping each part separately keeps offsets exact)."""
-    if span is None:
-        return esc(text)
-    start, end = max(0, span[0]), min(len(text), span[1])
-    if start >= end:
-        return esc(text)
-    return f'{esc(text[:start])}<mark class="quote">{esc(text[start:end])}</mark>{esc(text[end:])}'
+_PLACEHOLDER = re.compile(r"<(?:PROTECTED_\d+_[A-Z]+|[A-Z][A-Z_]*_\d+)>")
+NOT_HIGHLIGHTED = frozenset({"DATE_TIME"})  # dates are evidence, and on every line
+
+
+def highlight(text: str, span: tuple[int, int] | None, entities: Sequence[Entity] = (), shift: int = 0) -> str:
+    """Escaped text with the span wrapped in one <mark> (escaping each part separately keeps offsets exact), PII
+    entities (offsets minus `shift`) in `<span class="pii pii-<type>">` and masked placeholders in
+    `<span class="masked">`: the app's own highlighting by type."""
+    kinds = [""] * len(text)
+    for e in entities:
+        s, t = e.start - shift, e.end - shift
+        if e.type not in NOT_HIGHLIGHTED and 0 <= s < t <= len(text):
+            kinds[s:t] = [e.type] * (t - s)
+    for m in _PLACEHOLDER.finditer(text):
+        kinds[m.start():m.end()] = ["masked"] * (m.end() - m.start())
+    q_start, q_end = (max(0, span[0]), min(len(text), span[1])) if span else (0, 0)
+    out, i = [], 0
+    while i < len(text):
+        inside = q_start <= i < q_end
+        j = i + 1
+        while j < len(text) and kinds[j] == kinds[i] and (q_start <= j < q_end) == inside and j not in (q_start, q_end):
+            j += 1
+        piece, kind = esc(text[i:j]), kinds[i]
+        if kind == "masked":
+            piece = f'<span class="masked">{piece}</span>'
+        elif kind:
+            piece = f'<span class="pii pii-{esc(kind.lower())}" title="{esc(kind)}">{piece}</span>'
+        out.append(('<mark class="quote">' if inside and i == q_start else "") + piece
+                   + ("</mark>" if inside and j == q_end else ""))
+        i = j
+    return "".join(out)
 
 
 _BADGES = {"call": "📞 Call record", "contact": "👤 Contact entry", "account": "🔑 Account on the phone",
@@ -116,7 +139,8 @@ def messages_html(passage: Passage, span: tuple[int, int] | None, quote: str = "
         start, end = m.start, m.end
         english = m.english
         local: tuple[int, int] | None = None
-        if 0 <= start < end <= len(passage.text) and passage.text[start:end] == english:
+        aligned = 0 <= start < end <= len(passage.text) and passage.text[start:end] == english
+        if aligned:
             if span is not None and span[0] < end and span[1] > start:
                 local = (max(span[0], start) - start, min(span[1], end) - start)
         elif quote:
@@ -131,7 +155,7 @@ def messages_html(passage: Passage, span: tuple[int, int] | None, quote: str = "
             f'<div>{esc(m.sender)} → {esc(m.recipient)}</div>'
             f'<div>language: <b>{esc(language or "?")}</b></div><div class="mid"><small>{ident}</small></div></td>'
             f'<td class="original" lang="{esc(language)}">{original}</td>'
-            f'<td class="english">{highlight(english, local)}</td></tr>'
+            f'<td class="english">{highlight(english, local, passage.entities if aligned else (), start)}</td></tr>'
         )
     if not rows:
         return f'<pre class="passage">{highlight(passage.text, span)}</pre>'
@@ -155,7 +179,8 @@ def passage_html(citation: Citation, passage: Passage | None) -> str:
     if passage is not None and passage.kind == "messages":
         body = messages_html(passage, span, citation.quote)
     else:
-        body = f'<pre class="passage" style="white-space:pre-wrap">{highlight(text, span)}</pre>'
+        shown = passage.entities if passage is not None and passage.text == text else ()
+        body = f'<pre class="passage" style="white-space:pre-wrap">{highlight(text, span, shown)}</pre>'
     return f'<div class="passage-panel">{head}{quote}{missing}{body}</div>'
 
 
