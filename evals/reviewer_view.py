@@ -49,7 +49,7 @@ def score(texts: list[str], gold: list[list[Span]], pred: list[list[Span]]) -> d
         for t, s, e in ps:
             c = by_type.setdefault(t, Counter())
             c["n_pred"] += 1
-            c["typed_match"] += any(PRED_MAP.get(t, t) == g[0] and overlaps((t, s, e), g) for g in gs)
+            c["typed_match"] += any(g[0] in (t, PRED_MAP.get(t, t)) and overlaps((t, s, e), g) for g in gs)
             c["no_gold_overlap"] += not any(overlaps((t, s, e), g) for g in gs)
         hidden, n_out = _outside_chars(text, gs, masked)
         old_hidden, outside = old_hidden + hidden, outside + n_out
