@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from assistant.errors import AccessDenied
+from assistant.errors import AccessDenied, AssistantError
 from assistant.pii.protected import ProtectedError, ProtectedPerson, ProtectedSet, fold, read_persons_file
 from assistant.types import Answer, RetrievalFilters
 
@@ -172,3 +172,21 @@ def test_the_shown_passage_highlights_pii_by_type_and_keeps_one_quote_mark(app: 
     body = html.split('style="white-space:pre-wrap">', 1)[1].rsplit("</pre>", 1)[0]
     assert html_lib.unescape(re.sub(r"<[^>]+>", "", body)) == passage.text  # the markup adds no text and drops none
     assert not CHILD.search(html)
+
+
+def test_the_source_filter_lists_masked_file_names_and_maps_them_back(app: Any, tmp_path: Path) -> None:
+    from assistant.ui.chat import real_source, source_choices
+
+    statement = tmp_path / "interview_Kacper_Zielinski.txt"  # a file named after the child
+    statement.write_text("Statement taken at Ashmere Police Station. The boy said Marek gave him a phone.\n",
+                         encoding="utf-8")
+    assert app.ingest([statement], "kestrel", progress=False).ingested
+    rev, sup = _session(app, "rev"), _session(app, "sup")
+    shown = source_choices(rev, "kestrel")
+    assert not [s for s in shown if CHILD.search(s)]
+    label = next(s for s in shown if "interview_" in s)
+    assert label == "interview_<PROTECTED_1_NAME>_<PROTECTED_1_NAME>.txt"
+    assert real_source(rev, "kestrel", label) == next(s for s in rev.sources("kestrel") if "interview_" in s)
+    with pytest.raises(AssistantError, match="choose a file"):
+        real_source(rev, "kestrel", "interview_Kacper_Zielinski.txt")  # a typed guess is not a listed name
+    assert "interview_Kacper_Zielinski.txt" in " ".join(source_choices(sup, "kestrel"))

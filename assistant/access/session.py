@@ -115,7 +115,7 @@ class Session:
             raise AccessDenied("choose a case first")
         if not self.app.users.can_access(self.user.username, case_id):
             raise self._deny(f"user {self.user.username!r} is not assigned to case {case_id!r}", "case", case_id)
-        typed = Passage("", case_id, "", "", f"{filters.sender}\n{filters.source}", 0.0) if filters else None
+        typed = Passage("", case_id, "", "", filters.sender, 0.0) if filters else None
         if typed is not None and not self.cleared and self.app.mask_passage(typed, self.user.role).text != typed.text:
             raise self._deny("a filter names a protected person: filter on what is shown to you", "filter", case_id)
         return case_id
