@@ -29,7 +29,7 @@ class ChunkingSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     not_evidence: list[str] = Field(
-        ["readme*", "*export*notes*", "*notes*export*"],
+        ["readme*", "*export*notes*", "*notes*export*", "protected.json"],
         description="Names (shell patterns, case-insensitive) of files in the ingested folder's top level that are "
                     "about the case folder, not evidence (its README, notes about the export): listed in the ingest "
                     "report and never indexed, so never cited. Files in subfolders are always evidence; a plain "
