@@ -190,3 +190,21 @@ def test_the_source_filter_lists_masked_file_names_and_maps_them_back(app: Any, 
     with pytest.raises(AssistantError, match="choose a file"):
         real_source(rev, "kestrel", "interview_Kacper_Zielinski.txt")  # a typed guess is not a listed name
     assert "interview_Kacper_Zielinski.txt" in " ".join(source_choices(sup, "kestrel"))
+
+
+def test_a_supervisor_protects_a_person_from_the_ui_and_a_reviewer_cannot(app: Any) -> None:
+    from assistant.ui.supervisor import protect_person
+
+    with pytest.raises(AccessDenied):
+        protect_person(_session(app, "rev"), "kestrel", "Marek Wolski")
+    before = _session(app, "rev").ask("kestrel", "Who sold the SIM cards?")
+    assert "Samir" in " ".join(_strings(before)) or "HADDAD" in " ".join(_strings(before))
+    message = protect_person(_session(app, "sup"), "kestrel", "Samir Haddad", phones="07700 900846")
+    assert "2 protected person(s)" in message
+    (record,) = [r for r in app.audit.records(case="kestrel") if r.kind == "protect" and r.payload["via"] == "ui"]
+    assert record.user == "sup" and "Samir" not in json.dumps(record.payload)
+    after = _session(app, "rev").ask("kestrel", "Who sold the SIM cards?")
+    assert not [s for s in _strings(after) if re.search(r"samir|haddad|900\s?846", s, re.IGNORECASE)]
+    assert "<PROTECTED_2_NAME>" in " ".join(_strings(after))
+    with pytest.raises(ProtectedError, match="date of birth"):
+        protect_person(_session(app, "sup"), "kestrel", "A Person", dobs="sometime")

@@ -5,12 +5,11 @@ with counts and a hash, never the identifiers themselves."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.pii.protected import KINDS, ProtectedError, ProtectedPerson, add_persons, load_persons, read_persons_file
+from assistant.pii.protected import KINDS, ProtectedError, ProtectedPerson, load_persons, read_persons_file
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -33,14 +32,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def protect(app: App, case: str, persons: tuple[ProtectedPerson, ...], via: str) -> int:
-    """Add `persons` to the case (merging by shared name) and audit the change; returns how many the case has."""
+    """Add `persons` to the case and audit it as the OS user running the command."""
     from assistant.access.accounts import cli_identity
+    from assistant.pii.protected import protect as record
 
-    stored = add_persons(app.settings.index_dir, case, persons)
-    digest = hashlib.sha256(json.dumps([sorted(p.names) for p in stored]).encode()).hexdigest()[:16]
-    app.audit.append("protect", cli_identity(), case, {"added": len(persons), "total": len(stored), "via": via,
-                                                       "names_sha256": digest})
-    return len(stored)
+    return record(app.settings.index_dir, app.audit, cli_identity(), case, persons, via)
 
 
 CASE_FILE = "protected.json"  # in the top level of an ingested folder: the case's protected persons, not evidence

@@ -11,6 +11,7 @@ because a miss leaks a protected identity while an extra mask only costs readabi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.perms import private_dir, write_private_text
@@ -30,6 +32,8 @@ _ENDINGS = ("a", "e", "i", "o", "u", "y", "em", "ie", "ze", "ce", "owi", "ow", "
             "iemu", "im", "ich", "ej", "a", "ul", "ului", "ei", "ii", "lui", "ek", "ka", "ki", "ko")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
+_SEP = r"[ \t.\-]{0,2}"
+_PHONE_PREFIX = rf"(?:(?:\+|00)\s?\d{{1,3}}[ \t.\-()]{{0,3}}\(?0?\)?{_SEP}|\(?0\)?{_SEP})?"
 _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "s", "ı": "i"})
 
 
@@ -119,7 +123,6 @@ class ProtectedSet:
 
     persons: tuple[ProtectedPerson, ...] = ()
     _patterns: list[tuple[re.Pattern[str], int, str]] = field(default_factory=list, repr=False)
-    _phones: list[tuple[str, int]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         for k, p in enumerate(self.persons, start=1):
@@ -133,7 +136,10 @@ class ProtectedSet:
             for d in p.dobs:
                 for pat in _dob_patterns(parse_dob(d)):
                     self._add(rf"(?<!\d){pat}(?!\d)", k, "DOB")
-            self._phones += [(re.sub(r"\D", "", ph)[-10:], k) for ph in p.phones if len(re.sub(r"\D", "", ph)) >= 7]
+            for ph in p.phones:
+                if len(digits := re.sub(r"\D", "", ph)[-10:]) >= 7:  # any prefix (+44, 0044, 0), any separators
+                    body = r"[ \t.\-()]{0,2}".join(digits[1:] if len(digits) == 10 and digits[0] == "0" else digits)
+                    self._add(rf"(?<![\d+]){_PHONE_PREFIX}{body}(?!\d)", k, "PHONE")
 
     def _add(self, pattern: str, k: int, kind: str) -> None:
         self._patterns.append((re.compile(pattern), k, kind))
@@ -149,11 +155,6 @@ class ProtectedSet:
         hits: list[tuple[int, int, int, str]] = []
         for pattern, k, kind in self._patterns:
             hits += [(m.start(), m.end(), k, kind) for m in pattern.finditer(folded) if m.end() > m.start()]
-        for m in re.finditer(r"(?<![\w+])\+?[\d(][\d\s().\-]{5,}\d(?!\w)", text):
-            digits = re.sub(r"\D", "", m.group(0))
-            for number, k in self._phones:
-                if len(digits) >= 7 and (digits[-10:] == number or digits.endswith(number)):
-                    hits.append((m.start(), m.end(), k, "PHONE"))
         out: list[Entity] = []
         end = -1
         for s, e, k, kind in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
@@ -214,6 +215,16 @@ def add_persons(index_dir: Path, case: str, new: Iterable[ProtectedPerson]) -> t
     private_dir(index_dir / "protected")
     write_private_text(_path(index_dir, case), json.dumps({"protected": [asdict(p) for p in persons]}, indent=1))
     return tuple(persons)
+
+
+def protect(index_dir: Path, audit: Any, user: str, case: str, persons: tuple[ProtectedPerson, ...], via: str) -> int:
+    """Add `persons` to the case (merging by shared name) and record it in `audit` (an AuditLog) with counts and a
+    hash of the names, never the identifiers; returns how many protected persons the case has."""
+    stored = add_persons(index_dir, case, persons)
+    digest = hashlib.sha256(json.dumps([sorted(p.names) for p in stored]).encode()).hexdigest()[:16]
+    audit.append("protect", user, case, {"added": len(persons), "total": len(stored), "via": via,
+                                         "names_sha256": digest})
+    return len(stored)
 
 
 def protected_set(index_dir: Path, case: str) -> ProtectedSet:

@@ -20,6 +20,7 @@ from assistant.access.audit import DECISIONS, AuditRecord
 from assistant.access.session import AuditFilters, Session
 from assistant.errors import AssistantError
 from assistant.perms import write_private_text
+from assistant.pii.protected import KINDS, ProtectedPerson, protect
 from assistant.types import Citation
 from assistant.ui.render import esc, passage_html, record_html
 
@@ -143,6 +144,19 @@ def export_file(session: Session, case: str, fmt: str = "json") -> str:
     out = Path(tempfile.mkdtemp(prefix="audit-export-")) / f"audit-{case}-{stamp}.{fmt}"
     write_private_text(out, text)  # 0600 inside mkdtemp's 0700 folder
     return str(out)
+
+
+def protect_person(session: Session, case: str, names: str, aliases: str = "", phones: str = "",
+                   addresses: str = "", dobs: str = "", handles: str = "") -> str:
+    """Supervisors and admins add a protected person to one of their cases (each field: values separated by ';');
+    audited as the user. Roles without clearance see the person's identifiers masked from the next answer on."""
+    session.audit_cases()  # supervisors and admins only; a refusal is audited
+    case_id = session.require_case(case)
+    given = dict(zip(KINDS, ([v.strip() for v in (t or "").split(";") if v.strip()]
+                             for t in (names, aliases, phones, addresses, dobs, handles)), strict=True))
+    person = ProtectedPerson.from_json(given, "the protected-person form")
+    total = protect(session.app.settings.index_dir, session.app.audit, session.user.username, case_id, (person,), "ui")
+    return f"Case {case_id}: {total} protected person(s); reviewers now see their identifiers masked."
 
 
 # --- one record: how it was asked, its passages, decisions in two steps with a history ---------------------------

@@ -16,6 +16,7 @@ from assistant.ui.supervisor import (
     export_file,
     open_cited_passage,
     open_record,
+    protect_person,
     stage_decision,
 )
 from assistant.ui.wiring import PRIVATE, Resolver, user_errors
@@ -64,6 +65,12 @@ def build_supervisor_tab(session_of: Resolver) -> tuple[gr.Tab, gr.Dropdown]:
             x_fmt = gr.Radio(["json", "csv"], value="json", label="Format")
             x_btn = gr.Button("Export the chosen case", elem_id="x-btn")
             x_file = gr.File(label="Download", interactive=False)
+        with gr.Accordion("Protected persons of the chosen case (masked for reviewers)", open=False):
+            p_fields = [gr.Textbox(label=label, elem_id=f"p-{key}") for key, label in (
+                ("names", "Names (; between values)"), ("aliases", "Aliases"), ("phones", "Phones"),
+                ("addresses", "Addresses"), ("dobs", "Dates of birth (DD/MM/YYYY)"), ("handles", "Handles"))]
+            p_btn = gr.Button("Protect this person", elem_id="p-protect")
+            p_msg = gr.Markdown(elem_id="p-msg")
 
     def on_refresh(case: str, user: str, d_from: str, d_to: str, state: str, search: str,
                    request: gr.Request) -> Any:
@@ -140,4 +147,11 @@ def build_supervisor_tab(session_of: Resolver) -> tuple[gr.Tab, gr.Dropdown]:
             return export_file(s, case, fmt)
 
     x_btn.click(on_export, [s_case, x_fmt], x_file, **priv)
+
+    def on_protect(case: str, names: str, aliases: str, phones: str, addresses: str, dobs: str, handles: str,
+                   request: gr.Request) -> str:
+        with user_errors():
+            return protect_person(session_of(request), case, names, aliases, phones, addresses, dobs, handles)
+
+    p_btn.click(on_protect, [s_case, *p_fields], p_msg, **priv)
     return sup_tab, s_case
