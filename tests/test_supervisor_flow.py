@@ -22,9 +22,9 @@ from tests.test_session import FakeApp
 def app(tmp_path: Path) -> FakeApp:
     fake = FakeApp(load_settings(index_dir=tmp_path, demo_index_dir=tmp_path))
     seed_demo_users(fake)
-    reviewer = Session.for_username(fake, "reviewer1")
-    reviewer.ask("kestrel", "who sold the sims?", RetrievalFilters(sender="Samir"),
-                 audit_extra={"filters": {"sender": "Samir"}, "asked": "who sold them?",
+    reviewer = Session.for_username(fake, "reviewer1")  # a filter naming a masked person would be refused
+    reviewer.ask("kestrel", "who sold the sims?", RetrievalFilters(sender="Marek"),
+                 audit_extra={"filters": {"sender": "Marek"}, "asked": "who sold them?",
                               "searched_for": "who sold the sims?"})
     reviewer.ask("kestrel", "what car was seen?")
     return fake
@@ -39,7 +39,7 @@ def test_search_and_record_view(app: FakeApp) -> None:
     seq = all_rows[-1][0]
     html = ui_supervisor.open_record(sup, seq)
     assert "model <b>none (extractive)</b>" in html and "prompt <b>v1</b>" in html
-    assert "Filters: sender = Samir" in html and "Asked as: “who sold them?”" in html
+    assert "Filters: sender = Marek" in html and "Asked as: “who sold them?”" in html
     assert "<code>messages/phone.csv</code> HE3-T4" in html and "kestrel:msg" not in html.split("Retrieved")[0]
     choices = ui_supervisor.citation_choices(sup, seq)
     assert choices[0][1] == "1" and "messages/phone.csv" in choices[0][0]
@@ -73,7 +73,7 @@ def test_csv_has_flat_columns(app: FakeApp) -> None:
     rows = list(csv.DictReader(io.StringIO(Path(ui_supervisor.export_file(sup, "kestrel", "csv")).read_text())))
     assert "payload" not in rows[0]
     first = next(r for r in rows if r["kind"] == "answer")
-    assert first["answer"] and first["filters"] == "sender=Samir" and first["asked"] == "who sold them?"
+    assert first["answer"] and first["filters"] == "sender=Marek" and first["asked"] == "who sold them?"
     assert first["citations"].startswith("[1] messages/phone.csv · ")
     review = next(r for r in rows if r["kind"] == "review")
     assert review["decision"] == "flagged" and review["comment"] == "check the quote"
