@@ -223,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant.cli.integrity import register as register_integrity
     from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
+    from assistant.cli.translate import register as register_translate
 
     register(sub)
     register_models(sub)
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_index_server(sub)
     register_ask_server(sub)
     register_integrity(sub)
+    register_translate(sub)
     return p
 
 
