@@ -17,6 +17,7 @@ TEMPLATE = "translate_message"
 PROMPT_VERSION = "translate-v1"
 MAX_GROWTH = 4  # an English rendering longer than 4x the original (plus 80 characters) is not a translation
 _PREFIX = re.compile(r"^(?:english(?: translation)?|translation)\s*:\s*", re.I)
+_OWN_TAG = re.compile(r"<(?=\s*/?\s*message\b)", re.I)  # our block's delimiter (the `data` filter does the rest)
 _DELIMITERS = re.compile(r"</?message\b|<\|im_(?:start|end)\|>", re.I)
 
 LANGUAGE_NAMES = {"pl": "Polish", "ro": "Romanian", "ur": "Urdu", "ar": "Arabic", "vi": "Vietnamese", "de": "German",
@@ -57,7 +58,7 @@ def clean_reply(reply: str, original: str) -> str:
 def translate_text(backend: Backend, text: str, language: str, *, max_tokens: int = 256) -> Translated:
     """English for `text` (in `language`, an ISO 639-1 code). Backend errors propagate; bad replies raise
     TranslationRefused."""
-    content = render(TEMPLATE, language=language_name(language), text=text).strip()
+    content = render(TEMPLATE, language=language_name(language), text=_OWN_TAG.sub("‹", text)).strip()
     reply = "".join(backend.stream_chat([{"role": "user", "content": content}], max_tokens=max_tokens,
                                         temperature=0.0))
     return Translated(clean_reply(reply, text), backend.model)

@@ -61,7 +61,7 @@ def measure(settings: Settings, model: str, n: int) -> dict[str, Any]:
             refs = [english[i] for i in idx]
             row[split] = {"n": len(idx), "chrf": round(corpus_chrf(hyps, refs), 1),
                           "copy_chrf": round(corpus_chrf(copy, refs), 1),
-                          "seconds": round(time.perf_counter() - t0, 1)}
+                          "seconds": round(time.perf_counter() - t0, 1), "first_output": hyps[0] if hyps else ""}
             print(f"{model} {code} {split}: {row[split]}", file=sys.stderr, flush=True)
         out[iso] = row
     if backend.runtime is not None:
