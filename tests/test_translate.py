@@ -159,3 +159,25 @@ def test_the_verifier_reads_the_claim_in_the_translation_and_its_identifiers_in_
     human = _machine_passage(body, "I will send the transfer of 5400 zloty to Novak on Monday morning.", machine="")
     assert verify_draft("Marek will send the transfer of 5400 zloty on Monday morning [1].", [human],
                         settings=settings).kept == 1
+
+
+def test_the_ui_shows_original_human_and_machine_translation_as_three_things() -> None:
+    from assistant.types import Passage
+    from assistant.ui.render import messages_html
+
+    prefix = "[2024-05-03 10:00] A → B: "
+    rows = [("m1", "Samochód stoi za szpitalem.", "The car is behind the hospital.", "machine translation, not "
+             "verified (qwen, translate-v1, 2026-12-01 07:00 UTC)"),
+            ("m2", "Pies szczekał.", "The dog barked.", ""), ("m3", "Będę o siódmej.", "", "")]
+    text, meta = "", []
+    for mid, body, english, machine in rows:
+        start = len(text) + len(prefix)
+        text += prefix + (english or body) + "\n"
+        meta.append({"message_id": mid, "language": "pl", "body": body, "translation": english, "machine": machine,
+                     "start": start, "end": start + len(english or body)})
+    html = messages_html(Passage("c", "k", "s.csv", "t", text.rstrip("\n"), 0.5, 1, kind="messages",
+                                 meta={"messages": json.dumps(meta)}), None)
+    row1, row2, row3 = html.split("<tr")[2:]
+    assert "Samochód" in row1 and "behind the hospital" in row1 and "machine translation, not verified (qwen" in row1
+    assert "Pies" in row2 and "The dog barked" in row2 and "human" in row2 and "machine" not in row2
+    assert "no English translation" in row3 and "machine" not in row3.replace("machine translation", "")
