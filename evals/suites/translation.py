@@ -1,10 +1,11 @@
 """Machine-translation quality per language: chrF (assistant.translate.chrf) of each runnable backend's English
 against NTREX-128's English source, translating NTREX's pol/ron/urd/arb/vie references (news sentences, read in place
 under settings.eval_data). Dev = lines [0, n), held-out = lines [HELD_OUT_START, HELD_OUT_START + n) (other
-documents). The threshold is chosen on dev (THRESHOLD_RULE); `--write` stores the per-language results in
+documents). The threshold is chosen on dev (THRESHOLD_RULE); `--write` stores the per-language held-out results in
 assistant/translate/quality.json, which `assistant translate` reads to decide which languages it translates by default.
 
-    python -m evals.suites.translation --model qwen2.5-coder-0.5b --n 20 --write
+    python -m evals.suites.translation --model qwen2.5-coder-0.5b --n 10 --write
+    python -m evals.suites.translation --combine evals/results/translation_chrf_*.json --write  (merge runs)
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from assistant.translate.translator import TranslationRefused, translate_text
 
 LANGS = {"pol": "pl", "ron": "ro", "urd": "ur", "arb": "ar", "vie": "vi"}
 HELD_OUT_START = 1000
+THRESHOLD_RULE = ("twice the chrF of unrelated English on the dev split ({chance:.1f}: the next sentence of the same "
+                  "story scored against the reference); below it a model's English shares no more with the meaning "
+                  "than fluent English on the same topic does by chance, twice over")
 
 
 def _lines(data_dir: Path, name: str) -> list[str]:
@@ -69,18 +73,46 @@ def measure(settings: Settings, model: str, n: int) -> dict[str, Any]:
     return out
 
 
+def unrelated_chrf(settings: Settings, n: int) -> float:
+    """chrF of fluent, on-topic but different English (the next sentence of the same news story) against the dev
+    references: what any English sentence scores by chance."""
+    english = _lines(settings.eval_data, "newstest2019-src.eng.txt")
+    idx = [i for i in _split(english, 0, n) if i + 1 < len(english)]
+    return corpus_chrf([english[i + 1] for i in idx], [english[i] for i in idx])
+
+
+def quality_file(settings: Settings, results: dict[str, Any]) -> dict[str, Any]:
+    """quality.json: the threshold from the dev split (THRESHOLD_RULE), held-out chrF per model and language."""
+    n = max(row["dev"]["n"] for langs in results.values() for row in langs.values())
+    chance = unrelated_chrf(settings, n)
+    samples = {m: sorted({f"{r['dev']['n']}+{r['heldout']['n']}" for r in langs.values()}) for m, langs in
+               results.items()}
+    return {"threshold": round(2 * chance, 1), "rule": THRESHOLD_RULE.format(chance=chance),
+            "sample": "NTREX-128 news sentences per language, dev+held-out: " + "; ".join(
+                f"{m} {'/'.join(v)}" for m, v in samples.items()),
+            "heldout_chrf": {m: {lang: r["heldout"]["chrf"] for lang, r in langs.items()} for m, langs in
+                             results.items()},
+            "dev_chrf": {m: {lang: r["dev"]["chrf"] for lang, r in langs.items()} for m, langs in results.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("--model", action="append", required=True)
+    p.add_argument("--model", action="append", default=[])
     p.add_argument("--n", type=int, default=20)
     p.add_argument("--out", type=Path, default=Path("evals/results/translation_chrf.json"))
+    p.add_argument("--combine", type=Path, nargs="*", default=[], help="result files of earlier runs to merge")
+    p.add_argument("--write", action="store_true", help=f"write {QUALITY_FILE.name} (the product's decision)")
     args = p.parse_args(argv)
     settings = load_settings()
     settings.llm.llamacpp_ctx = 2048
     result = {m: measure(settings, m, args.n) for m in args.model}
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if result:
+        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    for path in args.combine:
+        result.update(json.loads(path.read_text(encoding="utf-8")))
+    if args.write:
+        QUALITY_FILE.write_text(json.dumps(quality_file(settings, result), indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
-    print(f"(product file: {QUALITY_FILE})", file=sys.stderr)
     return 0
 
 
