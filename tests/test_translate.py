@@ -17,6 +17,7 @@ from assistant.translate.quality import Quality, refusal
 from assistant.translate.run import translate_case
 from assistant.translate.translator import TranslationRefused, clean_reply, translate_text
 from tests.fakes import ScriptedBackend
+from tests.llm_server import LlamaServer, llama_server_fixture, llama_server_missing  # noqa: F401  (fixture)
 
 ROWS = [  # fictional; m1 and m3 untranslated Polish, m2 Polish with the export's own (human) translation
     ("m1", "Samochód stoi na parkingu za szpitalem, kluczyki są w schowku.", ""),
@@ -181,3 +182,18 @@ def test_the_ui_shows_original_human_and_machine_translation_as_three_things() -
     assert "Samochód" in row1 and "behind the hospital" in row1 and "machine translation, not verified (qwen" in row1
     assert "Pies" in row2 and "The dog barked" in row2 and "human" in row2 and "machine" not in row2
     assert "no English translation" in row3 and "machine" not in row3.replace("machine translation", "")
+
+
+@pytest.mark.llm_server
+@pytest.mark.skipif(bool(llama_server_missing()), reason=f"needs the local model runtime: {llama_server_missing()}")
+def test_translate_through_the_real_runtime_on_loopback(app: Any, llama_server: LlamaServer) -> None:
+    """Plumbing only (SmolLM2 is a smoke-test model): every message reaches the real server and comes back stored
+    with the served model's name, or refused with a reason; nothing is stored for a refused reply."""
+    from assistant.llm import OpenAIBackend
+
+    backend = OpenAIBackend(llama_server.base_url, llama_server.model, api_key=llama_server.api_key, timeout_s=120)
+    report = _run(app, backend, force=True)
+    assert report.pending == 2 and report.translated + len(report.failed) == 2
+    stored = [t for src in ("phone.csv",) for t in app.ingestor.translations.for_source("tr", src).values()]
+    assert len(stored) == report.translated and all(t.model == llama_server.model for t in stored)
+    assert report.reindexed == (["phone.csv"] if stored else [])

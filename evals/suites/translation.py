@@ -22,7 +22,7 @@ from assistant.translate.chrf import corpus_chrf
 from assistant.translate.quality import QUALITY_FILE
 from assistant.translate.translator import TranslationRefused, translate_text
 
-LANGS = {"pol": "pl", "ron": "ro", "urd": "ur", "arb": "ar", "vie": "vi"}
+LANGS = {"pol": "pl", "ron": "ro", "vie": "vi", "arb": "ar", "urd": "ur"}
 HELD_OUT_START = 1000
 THRESHOLD_RULE = ("twice the chrF of unrelated English on the dev split ({chance:.1f}: the next sentence of the same "
                   "story scored against the reference); below it a model's English shares no more with the meaning "
@@ -40,14 +40,16 @@ def _split(lines: list[str], start: int, n: int) -> list[int]:
     return [i for i in range(start, len(lines)) if lines[i]][:n]
 
 
-def measure(settings: Settings, model: str, n: int) -> dict[str, Any]:
+def measure(settings: Settings, model: str, n: int, out: Path | None = None) -> dict[str, Any]:
+    """chrF per language and split; with `out`, the results so far are written after each language (a long run
+    stopped early keeps what it measured)."""
     from assistant.llm import local_backend
 
     settings.llm.local_model = model
     backend = local_backend(settings)
     backend.check()
     english = _lines(settings.eval_data, "newstest2019-src.eng.txt")
-    out: dict[str, Any] = {}
+    results: dict[str, Any] = {}
     for code, iso in LANGS.items():
         foreign = _lines(settings.eval_data, f"newstest2019-ref.{code}.txt")
         row: dict[str, Any] = {}
@@ -67,10 +69,12 @@ def measure(settings: Settings, model: str, n: int) -> dict[str, Any]:
                           "copy_chrf": round(corpus_chrf(copy, refs), 1),
                           "seconds": round(time.perf_counter() - t0, 1), "first_output": hyps[0] if hyps else ""}
             print(f"{model} {code} {split}: {row[split]}", file=sys.stderr, flush=True)
-        out[iso] = row
+        results[iso] = row
+        if out is not None:
+            out.write_text(json.dumps({model: results}, indent=2) + "\n", encoding="utf-8")
     if backend.runtime is not None:
         backend.runtime.stop()
-    return out
+    return results
 
 
 def unrelated_chrf(settings: Settings, n: int) -> float:
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     settings = load_settings()
     settings.llm.llamacpp_ctx = 2048
-    result = {m: measure(settings, m, args.n) for m in args.model}
+    result = {m: measure(settings, m, args.n, args.out if len(args.model) == 1 else None) for m in args.model}
     if result:
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for path in args.combine:
