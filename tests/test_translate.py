@@ -197,3 +197,17 @@ def test_translate_through_the_real_runtime_on_loopback(app: Any, llama_server: 
     stored = [t for src in ("phone.csv",) for t in app.ingestor.translations.for_source("tr", src).values()]
     assert len(stored) == report.translated and all(t.model == llama_server.model for t in stored)
     assert report.reindexed == (["phone.csv"] if stored else [])
+
+
+def test_the_shipped_measurements_decide_with_their_reason() -> None:
+    from assistant.translate.quality import QUALITY_FILE, load_quality
+
+    q = load_quality()
+    raw = json.loads(QUALITY_FILE.read_text(encoding="utf-8"))
+    assert q.threshold > 0 and q.rule and q.scores
+    for model, langs in raw["decision_chrf"].items():
+        for lang, score in langs.items():
+            assert score == min(raw["dev_chrf"][model][lang], raw["heldout_chrf"][model][lang])
+            why = refusal(lang, f"{model}-instruct-q4_k_m.gguf")
+            assert (why == "") == (score >= q.threshold), (model, lang)
+            assert why == "" or (f"chrF {score:.1f}" in why and "--force" in why)

@@ -1,7 +1,7 @@
 """Which languages a model translates by default: chrF measured on NTREX (evals/suites/translation.py) stored in
-quality.json beside this module. A language whose held-out chrF for the model is below the threshold (chosen on the
-dev split, see the file's `rule`), or that was never measured for the model, is refused with the reason; `--force`
-overrides."""
+quality.json beside this module. A language whose dev or held-out chrF for the model is below the threshold (chosen
+on the dev split, see the file's `rule`), or that was never measured for the model, is refused with the reason;
+`--force` overrides."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ QUALITY_FILE = Path(__file__).with_name("quality.json")
 class Quality:
     threshold: float
     rule: str
-    scores: dict[str, dict[str, float]]  # model name (GGUF stem or catalog name) -> language -> held-out chrF
+    scores: dict[str, dict[str, float]]  # model (catalog name) -> language -> the lower of dev and held-out chrF
     sample: str
 
 
@@ -26,7 +26,7 @@ class Quality:
 def load_quality(path: Path = QUALITY_FILE) -> Quality:
     raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     scores = {str(model): {str(lang): float(v) for lang, v in langs.items()}
-              for model, langs in raw.get("heldout_chrf", {}).items()}
+              for model, langs in raw.get("decision_chrf", {}).items()}
     return Quality(float(raw["threshold"]), str(raw.get("rule", "")), scores, str(raw.get("sample", "")))
 
 
@@ -52,6 +52,7 @@ def refusal(language: str, model: str, quality: Quality | None = None) -> str:
     if score is None:
         return f"{language}: no chrF measured for {model}; use --force to translate anyway"
     if score < q.threshold:
-        return (f"{language}: {model} measured chrF {score:.1f} on NTREX ({q.sample}), below the threshold "
-                f"{q.threshold:.0f} ({q.rule}); its translations would mislead: use --force to translate anyway")
+        return (f"{language}: {model} measured chrF {score:.1f} (lower of dev and held-out) on NTREX ({q.sample}), "
+                f"below the threshold {q.threshold:.1f} ({q.rule}); its translations would mislead: use --force to "
+                "translate anyway")
     return ""
