@@ -211,3 +211,15 @@ def test_the_shipped_measurements_decide_with_their_reason() -> None:
             why = refusal(lang, f"{model}-instruct-q4_k_m.gguf")
             assert (why == "") == (score >= q.threshold), (model, lang)
             assert why == "" or (f"chrF {score:.1f}" in why and "--force" in why)
+
+
+def test_an_answer_from_a_machine_translation_says_so_and_shows_the_original(app: Any) -> None:
+    question = "Where are the keys of the car?"
+    before = app.ask("tr", question)
+    assert not before.citations and any("untranslated evidence, not verified" in n for n in before.notes)
+    _run(app, ScriptedBackend(["The car is in the car park behind the hospital, the keys are in the glovebox.",
+                               "I will send the transfer of 4500 zloty on Monday morning."]), force=True)
+    after = app.ask("tr", question)
+    assert after.citations and all(c.verified for c in after.citations)
+    assert any("machine translation, not verified" in n and "m1" in n for n in after.notes), after.notes
+    assert ROWS[0][1] not in " ".join(after.notes)  # ids, never message text
