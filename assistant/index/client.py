@@ -3,8 +3,10 @@ client of a Chroma server (`index.chroma_url`), loopback only unless `index.allo
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +67,16 @@ def make_client(index_dir: Path, settings: IndexSettings | None = None) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings is None or not settings.chroma_url.strip():
-        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
+        # Two processes opening a new index at once race on creating its tables ("table collections already
+        # exists"): opening is serialised across processes by a lock file beside the case locks.
+        from assistant.perms import private_dir
+
+        fd = os.open(private_dir(index_dir / "locks") / "chroma-open.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
+        finally:
+            os.close(fd)  # closing releases the lock
     endpoint = parse_chroma_url(settings.chroma_url, settings.allow_remote)
     try:
         client = chromadb.HttpClient(host=endpoint.host, port=endpoint.port, ssl=endpoint.ssl,
