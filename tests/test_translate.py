@@ -47,7 +47,7 @@ def test_a_reply_is_cleaned_or_refused() -> None:
 
 def test_a_language_below_the_threshold_is_refused_with_the_reason() -> None:
     q = Quality(threshold=40.0, rule="dev rule", scores={"model-a": {"pl": 55.0, "ro": 21.3}}, sample="10 sents")
-    assert refusal("pl", "model-a-q4.gguf", q) == ""
+    assert refusal("pl", "model-a-q4.gguf", q) == "" == refusal("Polish", "model-a", q) == refusal("pol", "model-a", q)
     assert "chrF 21.3" in refusal("ro", "model-a-q4.gguf", q) and "--force" in refusal("ro", "model-a", q)
     assert "no chrF measured" in refusal("vi", "model-a", q)
     assert "no measured chrF" in refusal("pl", "other", q)

@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from assistant.translate.translator import iso_code
+
 QUALITY_FILE = Path(__file__).with_name("quality.json")
 
 
@@ -44,6 +46,7 @@ def refusal(language: str, model: str, quality: Quality | None = None) -> str:
         q = quality or load_quality()
     except (OSError, ValueError, KeyError) as exc:
         return f"no chrF measurements readable at {QUALITY_FILE} ({type(exc).__name__}); use --force"
+    language = iso_code(language)
     scores = _scores_for(q, model)
     if scores is None:
         return (f"model {model} has no measured chrF (evals/suites/translation.py); measure it first or use "

@@ -36,8 +36,18 @@ class Translated:
     prompt_version: str = PROMPT_VERSION
 
 
+_ALIASES = {**{name.lower(): code for code, name in LANGUAGE_NAMES.items()},
+            "pol": "pl", "ron": "ro", "rum": "ro", "urd": "ur", "ara": "ar", "arb": "ar", "vie": "vi"}
+
+
+def iso_code(language: str) -> str:
+    """An export's declared language as ISO 639-1 when we know the name or 3-letter code ("Polish", "pol" -> "pl")."""
+    key = language.strip().lower()
+    return _ALIASES.get(key, key)
+
+
 def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code.lower(), code or "an unknown language")
+    return LANGUAGE_NAMES.get(iso_code(code), code or "an unknown language")
 
 
 def clean_reply(reply: str, original: str) -> str:
