@@ -223,3 +223,21 @@ def test_an_answer_from_a_machine_translation_says_so_and_shows_the_original(app
     assert after.citations and all(c.verified for c in after.citations)
     assert any("machine translation, not verified" in n and "m1" in n for n in after.notes), after.notes
     assert ROWS[0][1] not in " ".join(after.notes)  # ids, never message text
+
+
+def test_the_cli_command_translates_and_audits(app: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from assistant.cli.translate import run_translate
+    from assistant.llm import Selection
+
+    app.__dict__["backend"] = Selection(ScriptedBackend(["The car is behind the hospital.", "Transfer on Monday."]))
+    args = argparse.Namespace(case="tr", lang="pl", limit=0, force=False, json=True, no_progress=True)
+    assert run_translate(args, app) == 2  # "scripted" was never measured: refused, with the reason
+    assert "no measured chrF" in json.loads(capsys.readouterr().out)["refused_languages"]["pl"]
+    args.force = True
+    assert run_translate(args, app) == 0
+    assert json.loads(capsys.readouterr().out)["translated"] == 2
+    records = [r for r in app.audit.records() if r.payload.get("action") == "translate"]
+    assert [r.payload["report"]["translated"] for r in records] == [0, 2]
+    assert ROWS[0][1] not in json.dumps([r.payload for r in records])  # counts and ids, never text

@@ -39,8 +39,8 @@ def run_translate(args: argparse.Namespace, app: App) -> int:
                             limit=args.limit, force=args.force, on_progress=progress)
     if bar is not None:
         bar.close()
-    app.audit.append("translate", cli_identity(), args.case, {"via": "cli", "force": args.force,
-                                                              "lang": args.lang, "report": report.to_json()})
+    app.audit.append("ingest", cli_identity(), args.case, {"action": "translate", "via": "cli", "force": args.force,
+                                                           "lang": args.lang, "report": report.to_json()})
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
