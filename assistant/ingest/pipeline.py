@@ -23,6 +23,7 @@ from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
+from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
 from assistant.loaders.limits import Limits
 from assistant.text.untranslated import count_untranslated
@@ -102,6 +103,7 @@ class Ingestor:
         self.multilingual: MultilingualIndex | None = None  # embeds non-English originals a second time
         caps = settings.ingest
         self.limits = Limits(caps.max_file_mb, caps.max_streamed_mb, caps.max_zip_ratio)
+        self.parser = ParserProcess(caps.parse_timeout_s, caps.parse_memory_mb)  # one worker, reused across files
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None, origin: str | None = None, wait: float = 0.0,
@@ -167,7 +169,7 @@ class Ingestor:
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport) -> None:
         from assistant.ingest.chunking import chunk_document
-        from assistant.loaders import parse_source, read_source
+        from assistant.loaders import read_source
 
         t0 = time.perf_counter()
         read = read_source(path, root, self.limits)  # read once: the hash is of the bytes that are parsed
@@ -178,7 +180,7 @@ class Ingestor:
             return
         if old is not None and old.origin and old.origin != origin:
             raise IngestError(rel, _other_origin(rel, case, old, sha, origin))
-        doc, notes = parse_source(read)
+        doc, notes = self.parser.parse(read)  # in the child process, under the time and memory limits
         report.notes.extend((rel, note) for note in notes)
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
         if not chunks:
