@@ -23,6 +23,7 @@ from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
+from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
 from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
 from assistant.ingest.translations import TranslationStore, attach
@@ -105,6 +106,7 @@ class Ingestor:
         self.translations = TranslationStore(store.index_dir / TRANSLATIONS_FILE)  # joined to messages at index
         caps = settings.ingest
         self.limits = Limits(caps.max_file_mb, caps.max_streamed_mb, caps.max_zip_ratio)
+        self.parser = ParserProcess(caps.parse_timeout_s, caps.parse_memory_mb)  # one worker, reused across files
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None, origin: str | None = None, wait: float = 0.0,
@@ -169,7 +171,7 @@ class Ingestor:
         report.timings["finalize"] += time.perf_counter() - t0
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport) -> None:
-        from assistant.loaders import parse_source, read_source
+        from assistant.loaders import read_source
 
         t0 = time.perf_counter()
         read = read_source(path, root, self.limits)  # read once: the hash is of the bytes that are parsed
@@ -180,7 +182,7 @@ class Ingestor:
             return
         if old is not None and old.origin and old.origin != origin:
             raise IngestError(rel, _other_origin(rel, case, old, sha, origin))
-        doc, notes = parse_source(read)
+        doc, notes = self.parser.parse(read)  # in the child process, under the time and memory limits
         report.notes.extend((rel, note) for note in notes)
         self.index_document(doc, case, origin, report, old.sha256 if old is not None else None, t0)
 
