@@ -178,6 +178,7 @@ class App:
             if self.embedder.case_caches is not None:
                 self.embedder.case_caches.purge(case)
             self.link_store.drop_case(case)
+            self.ingestor.translations.delete_case(case)
         self.audit.append("ingest", user, case, {"action": "delete_case", "existed": existed})
         return existed
 

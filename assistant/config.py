@@ -41,7 +41,12 @@ class IngestSettings(BaseModel):
     max_zip_ratio: float = Field(100.0, description="Most a zip above 10 MiB inflated may inflate per byte: the "
                                  "highest seen on real archives was 25.4x (DOCX), a deflate bomb is about 1,000x "
                                  "(assistant/loaders/limits.py)")
-
+    parse_timeout_s: float = Field(1800.0, gt=0, description="Wall time one file's parse may take in its child "
+                                   "process before it is stopped and the file reported (benchmarks/bench_parse_"
+                                   "worker.py: samples 0.4 s at most; PA XML 1.5 MB/s busy, a 1 GB report ~12 min)")
+    parse_memory_mb: int = Field(8192, ge=0, description="Address-space limit (RLIMIT_AS) of the parsing child; 0 "
+                                 "= none. Samples peak at 85 MB virtual; PA XML ~3.9 MB virtual per MB of report "
+                                 "(390 MB at 100 MB), so a 1 GB report ~4 GB: twice that")
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(8, description="Passages handed to the answerer")

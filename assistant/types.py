@@ -38,6 +38,7 @@ class Message:
     translation: str = ""
     device: str = ""
     phone: str = ""  # seized-phone evidence: JSON of a loaders.phone.records.PhoneRecord ("" for CSV/JSONL rows)
+    machine: str = ""  # provenance of a machine translation ("" when `translation` came with the export or is empty)
 
     @property
     def english(self) -> str:

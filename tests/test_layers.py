@@ -28,7 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"index"}),
     frozenset({"ingest", "verify"}),
     frozenset({"answer", "links"}),
-    frozenset({"conversation"}),
+    frozenset({"conversation", "translate"}),
     frozenset({"app"}),
     frozenset({"ui"}),
     frozenset({"cli"}),

@@ -37,7 +37,7 @@ from assistant.answer.extractive import (
 )
 from assistant.config import Settings
 from assistant.errors import BackendUnavailable
-from assistant.text.untranslated import untranslated_note
+from assistant.text.untranslated import machine_note, untranslated_note
 from assistant.types import Answer, Passage
 from assistant.verify.verifier import verify_draft
 
@@ -173,6 +173,10 @@ def with_ocr_note(answer: Answer) -> Answer:
     from assistant.loaders.ocr import LOW_CONFIDENCE
 
     meta = {p.chunk_id: p.meta for p in answer.retrieved}
+    by_id = {p.chunk_id: p for p in answer.retrieved}
+    machine = machine_note([(c.n, c.quote) for c in answer.citations],
+                           {c.n: by_id[c.chunk_id] for c in answer.citations if c.chunk_id in by_id})
+    answer = replace(answer, notes=(*answer.notes, machine)) if machine else answer
     low = []
     for c in answer.citations:
         conf = meta.get(c.chunk_id, {}).get("ocr_confidence")

@@ -231,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant.cli.links import register as register_links
     from assistant.cli.models import register as register_models
     from assistant.cli.protect import register as register_protect
+    from assistant.cli.translate import register as register_translate
 
     register(sub)
     register_models(sub)
@@ -239,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_ask_server(sub)
     register_integrity(sub)
     register_protect(sub)
+    register_translate(sub)
     return p
 
 

@@ -103,7 +103,8 @@ def _render(group: list[_Line]) -> ChunkSpan:
         records.append(MessageRecord(
             message_id=m.message_id, thread_id=m.thread_id, timestamp=m.timestamp, sender=m.sender,
             recipient=m.recipient, language=m.language, body=m.body, translation=m.translation, device=m.device,
-            phone=m.phone, start=start, end=start + len(line.english), index=line.index, part=line.part))
+            phone=m.phone, machine=m.machine, start=start, end=start + len(line.english), index=line.index,
+            part=line.part))
         parts.append(line.prefix + line.english)
         offset += len(parts[-1]) + 1
     text = "\n".join(parts)

@@ -23,10 +23,13 @@ from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
+from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
+from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
+from assistant.ingest.translations import TranslationStore, attach
 from assistant.loaders.limits import Limits
 from assistant.text.untranslated import count_untranslated
-from assistant.types import Chunk, Entity
+from assistant.types import Chunk, Document, Entity
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +103,10 @@ class Ingestor:
         self.tokenizer = tokenizer
         self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
         self.multilingual: MultilingualIndex | None = None  # embeds non-English originals a second time
+        self.translations = TranslationStore(store.index_dir / TRANSLATIONS_FILE)  # joined to messages at index
         caps = settings.ingest
         self.limits = Limits(caps.max_file_mb, caps.max_streamed_mb, caps.max_zip_ratio)
+        self.parser = ParserProcess(caps.parse_timeout_s, caps.parse_memory_mb)  # one worker, reused across files
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None, origin: str | None = None, wait: float = 0.0,
@@ -166,8 +171,7 @@ class Ingestor:
         report.timings["finalize"] += time.perf_counter() - t0
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport) -> None:
-        from assistant.ingest.chunking import chunk_document
-        from assistant.loaders import parse_source, read_source
+        from assistant.loaders import read_source
 
         t0 = time.perf_counter()
         read = read_source(path, root, self.limits)  # read once: the hash is of the bytes that are parsed
@@ -178,8 +182,18 @@ class Ingestor:
             return
         if old is not None and old.origin and old.origin != origin:
             raise IngestError(rel, _other_origin(rel, case, old, sha, origin))
-        doc, notes = parse_source(read)
+        doc, notes = self.parser.parse(read)  # in the child process, under the time and memory limits
         report.notes.extend((rel, note) for note in notes)
+        self.index_document(doc, case, origin, report, old.sha256 if old is not None else None, t0)
+
+    def index_document(self, doc: Document, case: str, origin: str, report: IngestReport, old_sha: str | None,
+                       t0: float) -> None:
+        """Chunk, tag, embed and write one parsed document (also the re-index of a translated source)."""
+        from assistant.ingest.chunking import chunk_document
+
+        rel, sha = doc.source, doc.sha256
+        if doc.messages:
+            doc = attach(doc, self.translations.for_source(case, rel))[0]
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
         if not chunks:
             raise IngestError(rel, "no text to index")
@@ -197,8 +211,8 @@ class Ingestor:
             self.multilingual.replace_source(case, rel, tagged)
         t_ml = time.perf_counter()
         self.store.replace_source(case, rel, sha, tagged, vectors, origin=origin)
-        if old is not None:
-            report.replaced.append((rel, old.sha256, sha))
+        if old_sha is not None and old_sha != sha:
+            report.replaced.append((rel, old_sha, sha))
         if self.on_committed is not None:
             self.on_committed(case, rel, tagged)
         t4 = time.perf_counter()

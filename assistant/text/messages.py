@@ -36,6 +36,7 @@ class MessageRecord:
     index: int = -1
     part: str = ""
     detected: str = ""  # ISO 639-1 code identified from the body at ingest (text.lang); "" when unknown
+    machine: str = ""  # provenance of a machine translation (assistant.translate); "" for a human one or none
 
     @property
     def lang(self) -> str:

@@ -10,9 +10,10 @@ ones as "untranslated evidence, not verified", per language, with their ids (nev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from assistant.text.messages import message_records
+from assistant.text.quotes import locate_quote
 from assistant.types import Chunk, Passage
 
 
@@ -54,3 +55,24 @@ def untranslated_note(passages: Sequence[Passage], *, max_ids: int = 5) -> str:
     return (f"{sum(langs.values())} retrieved message(s) have no English translation ({detail}{named}): untranslated "
             "evidence, not verified. They were found by searching across languages and cannot support an answer "
             "until translated.")
+
+
+def machine_note(citations: Sequence[tuple[int, str]], passages: Mapping[int, Passage]) -> str:
+    """The answer's note when a citation rests on a machine-translated message: the citation numbers and message
+    ids, never text. `citations` are (n, quote) keyed to `passages` by n; a quote not found in its passage counts
+    every machine-translated message of the passage."""
+    hits: list[str] = []
+    for n, quote in citations:
+        p = passages.get(n)
+        if p is None or p.kind != "messages":
+            continue
+        span = locate_quote(p.text, quote) if quote else None
+        start, end = span if span else (-1, -1)
+        ids = [r.message_id or "?" for r in message_records(p.meta)
+               if r.machine and (start < 0 or (r.start < max(end, start + 1) and start < r.end))]
+        if ids:
+            hits.append(f"[{n}] (message {', '.join(dict.fromkeys(ids))})")
+    if not hits:
+        return ""
+    return (f"Citation(s) {', '.join(hits)} rest on a machine translation, not verified: its numbers, dates and "
+            "names were checked against the original, shown beside it; have it translated before relying on it.")

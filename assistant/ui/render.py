@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from assistant.access.audit import AuditRecord
 from assistant.llm.base import is_smoke_model
-from assistant.text.messages import message_records
+from assistant.text.messages import MessageRecord, message_records
 from assistant.text.quotes import locate_quote
 from assistant.types import Answer, Citation, Entity, Passage
 
@@ -131,6 +131,18 @@ def phone_badge(phone_json: object) -> str:
                f"{sources}</ul></details>" if sources else ""))
 
 
+def _translation_label(m: MessageRecord, translated: bool) -> str:
+    """Original, human translation and machine translation are three different things: say which one this is."""
+    if m.machine:
+        return f'<div class="machine-translation"><small>⚠ {esc(m.machine)}</small></div>'
+    if translated:
+        return '<div class="human-translation"><small>translation from the export (human)</small></div>'
+    if m.untranslated:
+        return ('<div class="untranslated"><small>original text, no English translation: not evidence (`assistant '
+                'translate` can add a machine translation)</small></div>')
+    return ""
+
+
 def messages_html(passage: Passage, span: tuple[int, int] | None, quote: str = "") -> str:
     """One row per message: who/when/language, then the original beside the English text. The cited words are
     marked by the quote's offsets when they line up with the (possibly masked) text, else by searching for it."""
@@ -155,7 +167,8 @@ def messages_html(passage: Passage, span: tuple[int, int] | None, quote: str = "
             f'<div>{esc(m.sender)} → {esc(m.recipient)}</div>'
             f'<div>language: <b>{esc(language or "?")}</b></div><div class="mid"><small>{ident}</small></div></td>'
             f'<td class="original" lang="{esc(language)}">{original}</td>'
-            f'<td class="english">{highlight(english, local, passage.entities if aligned else (), start)}</td></tr>'
+            f'<td class="english">{highlight(english, local, passage.entities if aligned else (), start)}'
+            f'{_translation_label(m, translated)}</td></tr>'
         )
     if not rows:
         return f'<pre class="passage">{highlight(passage.text, span)}</pre>'

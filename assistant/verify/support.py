@@ -31,6 +31,7 @@ from assistant.text.sentences import passage_units
 from assistant.text.timestamps import with_written_timestamps
 from assistant.text.untranslated import untranslated_spans
 from assistant.types import Passage
+from assistant.verify.machine import original_lines, unsupported_names
 from assistant.verify.roles import conflict
 
 if TYPE_CHECKING:
@@ -89,6 +90,13 @@ def _facts(text: str) -> _Facts:
     return _Facts(set(content_terms(text)), toks, numbers, set(ids.dates), set(ids.regs), " ".join(flat.split()))
 
 
+def _only_original(f: _Facts, orig: _Facts, translation: str, original: str) -> None:
+    f.numbers &= orig.numbers
+    f.dates &= orig.dates
+    f.regs &= orig.regs
+    f.words -= unsupported_names(translation, original)
+
+
 def _empty() -> _Facts:
     return _Facts(set(), set(), set(), set(), set(), "")
 
@@ -110,10 +118,16 @@ class PassageView:
         untranslated = untranslated_spans(p)
         foreign = [(s, e) in untranslated for s, e in units]  # an untranslated message is never evidence
         if p.kind == "messages":  # verify against the whole line: sender and timestamp are evidence too
-            units = [line_span(p.text, s, e) for s, e in units]
+            lines = [line_span(p.text, s, e) for s, e in units]
+            originals = original_lines(p, units, lines)
+            units = lines
         # a message's timestamp is written out first, so its date is a fact ("today" in it means that date)
         facts = [_facts(with_written_timestamps(p.text[s:e]) if p.kind == "messages" else p.text[s:e])
                  for s, e in units]
+        if p.kind == "messages":  # a machine translation's identifiers count only when the original holds them
+            for f, original, (s, e) in zip(facts, originals, units, strict=True):
+                if original is not None:
+                    _only_original(f, _facts(with_written_timestamps(original)), p.text[s:e], original)
         if units and p.kind != "messages":  # "I saw ..." in a statement means its author, named in the heading
             author = {w.lower() for w in words(p.text[slice(*units[0])]) if w[:1].isupper()}
             for k in range(1, len(units)):

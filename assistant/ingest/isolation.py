@@ -1,0 +1,145 @@
+"""Parse each file in a child process with a wall-time and an address-space limit (issue 14).
+
+A hostile file that hangs the parser, exhausts memory or crashes it natively costs that file only: it is reported
+with the reason, the worker is stopped and a fresh one serves the next file. One worker is reused across files (and
+ingests) while it stays healthy, so the start-up cost (`benchmarks/bench_parse_worker.py`) is paid once."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from assistant.errors import IngestError
+from assistant.ingest.parse_worker import HEADER, write_frame
+from assistant.loaders import SourceFile
+from assistant.types import Document
+
+log = logging.getLogger(__name__)
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ParserProcess:
+    """`parse(read)` is `loaders.parse_source(read)` run in the worker; `close()` stops the worker."""
+
+    def __init__(self, timeout_s: float, memory_mb: int) -> None:
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.starts = 0
+        self.last_peak_kb = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        env = dict(os.environ)  # the child runs this very code, wherever the parent imported it from
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant.ingest.parse_worker", str(self.memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
+        self.starts += 1
+        log.debug("parse worker started pid=%d memory_mb=%d", self._proc.pid, self.memory_mb)
+        return self._proc
+
+    def parse(self, read: SourceFile) -> tuple[Document, list[str]]:
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            write_frame(proc.stdin, read)
+        except (BrokenPipeError, OSError):  # it died between files: one fresh try
+            self._stop()
+            proc = self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            write_frame(proc.stdin, read)
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            kind, payload, peak = _read_reply(proc.stdout, deadline)  # type: ignore[arg-type]
+        except TimeoutError:
+            self._stop()
+            raise IngestError(read.source, f"parsing took longer than {self.timeout_s:g} s (setting "
+                                           "ingest.parse_timeout_s): the parser was stopped and the file "
+                                           "skipped") from None
+        except EOFError:
+            code = self._stop()
+            raise IngestError(read.source, f"the parser process died ({_describe(code)}), e.g. out of memory "
+                                           f"(limit {self.memory_mb} MB, setting ingest.parse_memory_mb) or a crash "
+                                           "in a native library; the file was skipped") from None
+        self.last_peak_kb = peak
+        if kind == "ok":
+            doc, notes = payload
+            return doc, list(notes)
+        if kind == "memory":
+            self._stop()
+            raise IngestError(read.source, f"parsing needed more than the {self.memory_mb} MB memory limit "
+                                           "(setting ingest.parse_memory_mb); the file was skipped")
+        if kind == "crash":
+            raise IngestError(read.source, f"parser error: {payload}")
+        raise IngestError(read.source, str(payload))
+
+    def _stop(self) -> int | None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        code = proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        return code
+
+    def close(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None and proc.stdin is not None:
+            try:
+                write_frame(proc.stdin, None)
+                proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._stop()
+
+
+def _describe(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def _read_exact(stream: IO[bytes], size: int, deadline: float) -> bytes:
+    fd = stream.fileno()
+    parts: list[bytes] = []
+    left = size
+    while left:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            raise TimeoutError
+        ready, _, _ = select.select([fd], [], [], wait)
+        if not ready:
+            raise TimeoutError
+        block = os.read(fd, min(left, 1 << 20))
+        if not block:
+            raise EOFError
+        parts.append(block)
+        left -= len(block)
+    return b"".join(parts)
+
+
+def _read_reply(stream: IO[bytes], deadline: float) -> tuple[str, Any, int]:
+    import pickle
+
+    size = HEADER.unpack(_read_exact(stream, HEADER.size, deadline))[0]
+    kind, payload, peak = pickle.loads(_read_exact(stream, size, deadline))
+    return str(kind), payload, int(peak)

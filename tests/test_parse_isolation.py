@@ -1,0 +1,82 @@
+"""Each file is parsed in a child process with a time and an address-space limit (issue 14): a file that hangs the
+parser, allocates past the limit or kills the worker costs that file only, with the reason; the batch goes on and
+the parent is untouched. The faults are triggered through `ASSISTANT_FAULT_PARSE` (inert unless set)."""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.app import App
+from assistant.config import load_settings
+from assistant.errors import IngestError
+from assistant.ingest.isolation import ParserProcess
+from assistant.ingest.parse_worker import FAULT_ENV
+from assistant.loaders import read_source
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "a_good.txt").write_text("DC Hollis seized the grey Nokia handset at 09:40.\n", encoding="utf-8")
+    (folder / "b_bad.txt").write_text("This file makes the parser misbehave.\n", encoding="utf-8")
+    (folder / "c_good.md").write_text("# Note\n\nThe van was registered to Marek Wolski.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("fault", "reason"), [("hang", r"longer than 2 s .*ingest\.parse_timeout_s"),
+                                               ("alloc", r"memory limit .*ingest\.parse_memory_mb")])
+def test_a_hostile_file_costs_that_file_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str,
+                                             reason: str) -> None:
+    monkeypatch.setenv(FAULT_ENV, f"{fault}:b_bad.txt")
+    settings = load_settings(index_dir=tmp_path / "idx", ingest={"parse_timeout_s": 2, "parse_memory_mb": 512})
+    app: Any = App(settings)
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    report = app.ingest([_folder(tmp_path)], "iso", progress=False)
+    assert report.ingested == ["a_good.txt", "c_good.md"]
+    [(source, why)] = report.failed
+    assert source == "b_bad.txt"
+    assert re.search(reason, why), why
+    assert resource.getrlimit(resource.RLIMIT_AS) == before  # the limit binds the child, never this process
+    assert app.ingestor.parser.starts == 2  # a fresh worker after the failure, one before it for both good files
+    hits = app.retrieve("iso", "Who was the van registered to?", top_k=3)
+    assert any("Marek Wolski" in p.text for p in hits)
+
+
+def test_a_worker_killed_mid_parse_is_reported_and_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path)
+    monkeypatch.setenv(FAULT_ENV, "hang:b_bad.txt")
+    parser = ParserProcess(timeout_s=30, memory_mb=512)
+    try:
+        doc, _ = parser.parse(read_source(folder / "a_good.txt", folder))
+        assert "grey Nokia" in doc.text
+        proc = parser._proc
+        assert proc is not None
+        import threading
+
+        threading.Timer(1.0, os.kill, (proc.pid, signal.SIGKILL)).start()  # like the kernel's OOM killer
+        with pytest.raises(IngestError, match=r"parser process died .*SIGKILL"):
+            parser.parse(read_source(folder / "b_bad.txt", folder))
+        doc, _ = parser.parse(read_source(folder / "c_good.md", folder))
+        assert "Marek Wolski" in doc.text and parser.starts == 2
+    finally:
+        parser.close()
+    assert parser._proc is None
+
+
+def test_parse_errors_cross_the_process_boundary_unchanged(tmp_path: Path) -> None:
+    (tmp_path / "fake.json").write_text('{"not": "telegram"}', encoding="utf-8")
+    parser = ParserProcess(timeout_s=30, memory_mb=1024)
+    try:
+        with pytest.raises(IngestError, match="not a Telegram Desktop export") as caught:
+            parser.parse(read_source(tmp_path / "fake.json", tmp_path))
+        assert caught.value.path == "fake.json"
+        assert parser.starts == 1 and parser.last_peak_kb > 0  # an ordinary refusal keeps the worker
+    finally:
+        parser.close()
