@@ -179,7 +179,7 @@ def test_reviewer2_cannot_select_or_call_kestrel(server: dict[str, Any], browser
 
 def test_supervisor_flags_an_answer(server: dict[str, Any], browser: Any) -> None:
     app = server["app"]
-    if not app.audit.records(kind="answer", case="kestrel"):
+    if not any(r.user == "reviewer1" for r in app.audit.records(kind="answer", case="kestrel")):  # run alone too
         from assistant.access.session import Session
 
         Session.for_username(app, "reviewer1").ask("kestrel", DEMO_QUESTION)
