@@ -25,6 +25,7 @@ from assistant.index import store as store_module
 from assistant.index.durable import CaseLock, CaseLocked
 from assistant.index.fsck import check, repair
 from assistant.index.persisted import part_path, save_bm25, stamp_of
+from assistant.ingest import batches as batches_module
 from assistant.loaders import parse_source, read_source
 
 V1 = "The blue van was parked by the quay at dawn.\n"
@@ -61,6 +62,7 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
         if name == point:
             raise Crash(point)
     monkeypatch.setattr(store_module, "kill_point", kill)
+    monkeypatch.setattr(batches_module, "kill_point", kill)  # the ingest writes through ingest.batches
 
 
 def _sha(text: str) -> str:

@@ -23,6 +23,7 @@ from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
+from assistant.ingest.batches import BatchWriter
 from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
 from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
@@ -199,25 +200,27 @@ class Ingestor:
             raise IngestError(rel, "no text to index")
         chunks = annotate_languages(chunks, self.settings.language)
         t1 = time.perf_counter()
-        tagged = self.tag_chunks(chunks)
-        t2 = time.perf_counter()
-        vectors = self.embedder.for_case(case).embed_texts([c.text for c in tagged])
+        writer = BatchWriter(self.store, case, SourceRow(rel, sha, origin, len(chunks)),
+                             self.settings.ingest.commit_batch)
+        tagged = writer.write(chunks, self.tag_chunks, self.embedder.for_case(case).embed_texts, report.timings)
+        if writer.resumed:
+            report.notes.append((rel, f"resumed: {writer.resumed} of {len(chunks)} chunks were committed by an "
+                                      "interrupted ingest of the same bytes and kept"))
+        t3 = time.perf_counter()
         untranslated = count_untranslated(tagged)
         if untranslated:
             report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
                                       "identifiers and their own words, and never used as an answer"))
-        t3 = time.perf_counter()
         if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
             self.multilingual.replace_source(case, rel, tagged)
         t_ml = time.perf_counter()
-        self.store.replace_source(case, rel, sha, tagged, vectors, origin=origin)
+        writer.swap()
         if old_sha is not None and old_sha != sha:
             report.replaced.append((rel, old_sha, sha))
         if self.on_committed is not None:
             self.on_committed(case, rel, tagged)
         t4 = time.perf_counter()
-        for key, dt in (("parse", t1 - t0), ("pii", t2 - t1), ("embed", t3 - t2), ("multilingual", t_ml - t3),
-                        ("index", t4 - t_ml)):
+        for key, dt in (("parse", t1 - t0), ("multilingual", t_ml - t3), ("index", t4 - t_ml)):  # pii, embed: writer
             report.timings[key] += dt
         report.ingested.append(rel)
         report.chunks += len(tagged)
