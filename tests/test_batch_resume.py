@@ -1,10 +1,10 @@
 """A big file is committed in batches and resumes after a crash (issue 14, `ingest.batches`).
 
 A real `assistant ingest` child process is SIGKILLed between two batches of one message export (kill point
-"chroma_add" after the export's 3rd batch, `ingest.commit_batch` = 4 chunks). Then: nothing of the export is served (count, chunk
-stream, a question whose answer is only in it), `fsck` names the partially committed version, and the next ingest
-of the same file resumes after the 12 committed chunks instead of redoing them, ending with exactly the chunks,
-texts and PII spans of an uninterrupted ingest, and a clean fsck."""
+"chroma_add" after the export's 3rd batch, `ingest.commit_batch` = 4 chunks). Then: nothing of the export is served
+(count, chunk stream, a question whose answer is only in it), `fsck` names the partially committed version, and the
+next ingest of the same file resumes after the 12 committed chunks instead of redoing them, ending with exactly the
+chunks, texts and PII spans of an uninterrupted ingest, and a clean fsck."""
 
 from __future__ import annotations
 
