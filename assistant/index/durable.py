@@ -1,10 +1,6 @@
 """How persisted index files are written: private (created 0600 in a 0700 folder, `assistant.perms`), whole or not at
-all (temporary file, fsync, rename), and with named kill points that a fault-injection test can arm; and one writer
-per case across processes (`CaseLock`, below).
-
-`kill_point(name)` is inert unless the environment variable ASSISTANT_FAULT_KILL names that point; then the process
-SIGKILLs itself there (on the n-th hit when ASSISTANT_FAULT_AT=n, default 1), exactly like a power cut or an OOM kill.
-Nothing else reads these variables; production never sets them."""
+all (temporary file, fsync, rename), and with named kill points that a fault-injection test can arm
+(`assistant.faults`); and one writer per case across processes (`CaseLock`, below)."""
 
 from __future__ import annotations
 
@@ -12,7 +8,6 @@ import fcntl
 import json
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -20,24 +15,12 @@ from pathlib import Path
 from types import TracebackType
 
 from assistant.errors import AssistantError
+from assistant.faults import KILL_AT_ENV, KILL_ENV, KILL_POINTS, kill_point
 from assistant.perms import private_dir
 
+__all__ = ["KILL_AT_ENV", "KILL_ENV", "KILL_POINTS", "CaseLock", "CaseLocked", "atomic_write", "kill_point"]
 log = logging.getLogger(__name__)
 
-KILL_ENV = "ASSISTANT_FAULT_KILL"
-KILL_AT_ENV = "ASSISTANT_FAULT_AT"
-# after a Chroma add batch; chunks written, swap not made; swapped, old version not deleted; BM25 file half written
-KILL_POINTS = ("chroma_add", "before_swap", "after_swap", "bm25_save")
-_hits: dict[str, int] = {}
-
-
-def kill_point(name: str) -> None:
-    """SIGKILL this process here when the fault-injection variable names this point; otherwise do nothing."""
-    if os.environ.get(KILL_ENV) != name:
-        return
-    _hits[name] = _hits.get(name, 0) + 1
-    if _hits[name] >= int(os.environ.get(KILL_AT_ENV, "1")):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:
