@@ -121,10 +121,14 @@ class AuditLog:
             if "v" not in {str(r[1]) for r in conn.execute("PRAGMA table_info(audit)")}:  # a log from before keys
                 conn.execute("ALTER TABLE audit ADD COLUMN v INTEGER NOT NULL DEFAULT 1")
         conn.close()
+        self.keys = self.keys or load_keys(self.keys_dir)  # a process starting beside this one may have made them
         if self.keys is None and (not legacy or not self._has_keyed_records()):
-            self.keys = create_keys(self.keys_dir)  # a new log, or an unkeyed one from before keys
+            try:
+                self.keys = create_keys(self.keys_dir)  # a new log, or an unkeyed one from before keys
+            except FileExistsError:  # that other process made them first
+                self.keys = load_keys(self.keys_dir)
             seq, digest = self.head()
-            if seq:
+            if seq and self.keys is not None:
                 advance_checkpoint(self.keys, seq, digest)
 
     def _has_keyed_records(self) -> bool:
@@ -183,13 +187,12 @@ class AuditLog:
                              (seq, time, kind, user, case, canonical_json(clean_payload), prev_hash, digest, KEYED))
                 kill_point("audit_mid_record")
                 conn.execute("COMMIT")
-            except (sqlite3.Error, OSError) as exc:  # e.g. the disk is full: SQLite keeps the log as it was
+            except BaseException as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise AuditError(f"could not write the audit log {self.path} ({exc}); nothing was recorded") from exc
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error | OSError):  # e.g. the disk is full: SQLite keeps the log as it was
+                    raise AuditError(f"could not write the audit log {self.path} ({exc}); nothing was "
+                                     "recorded") from exc
                 raise
             assert self.keys is not None  # _check_head refused otherwise
             kill_point("audit_after_write")

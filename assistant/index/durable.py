@@ -39,7 +39,10 @@ def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except BaseException:  # e.g. the disk is full: the old file stays, the partial one goes
+    except OSError as exc:  # e.g. the disk is full: the old file stays, the partial one goes; say which file
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, f"could not write {path} ({exc.strerror or exc})") from exc
+    except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.errors import IngestError
 from assistant.index.durable import kill_point
 from assistant.index.manifest import SourceRow
 from assistant.index.store import READ_PAGE, IndexStore, chunk_metadata
@@ -79,22 +80,40 @@ class BatchWriter:
         self.resumed = len(done)
         todo = [c for c in chunks if c.chunk_id not in done]
         for start in range(0, len(todo), self.batch):
-            t0 = time.perf_counter()
-            tagged = tag(todo[start : start + self.batch])
-            t1 = time.perf_counter()
-            vectors = embed([c.text for c in tagged])
-            t2 = time.perf_counter()
-            metas = [{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged]
-            col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
-                       documents=[c.text for c in tagged], metadatas=metas)
-            done.update((c.chunk_id, c) for c in tagged)
+            try:
+                done.update((c.chunk_id, c) for c in self._write_batch(col, todo[start : start + self.batch], tag,
+                                                                       embed, timings))
+            except Exception as exc:  # e.g. the disk is full (Chroma, or the embedding cache)
+                raise IngestError(self.row.source, f"could not index its chunks ({type(exc).__name__}: {exc}; is "
+                                  f"the disk under {self.store.index_dir} full?); {self._discard(col)}") from exc
             self.batches += 1
-            for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("index", time.perf_counter() - t2)):
-                timings[key] = timings.get(key, 0.0) + dt
             kill_point("chroma_add")  # after a batch: what a crash between two batches leaves
         log.info("batches written case=%s chunks=%d resumed=%d batches=%d", self.case, len(chunks), self.resumed,
                  self.batches)
         return [done[c.chunk_id] for c in chunks]
+
+    def _write_batch(self, col: Any, part: Sequence[Chunk], tag: TagFn, embed: EmbedFn,
+                     timings: dict[str, float]) -> list[Chunk]:
+        t0 = time.perf_counter()
+        tagged = tag(part)
+        t1 = time.perf_counter()
+        vectors = embed([c.text for c in tagged])
+        t2 = time.perf_counter()
+        col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(), documents=[c.text for c in tagged],
+                   metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
+        for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("index", time.perf_counter() - t2)):
+            timings[key] = timings.get(key, 0.0) + dt
+        return tagged
+
+    def _discard(self, col: Any) -> str:
+        """After a failed write: take back this version's chunks and pending mark, so the case stays as it was."""
+        try:
+            col.delete(where=self._where(True))
+            self.store.manifest.drop_pending(self.case, self.row.source, self.row.sha256)
+        except Exception as exc:  # the disk is still full: fsck finds the pending version, the next ingest resumes it
+            log.warning("discard failed case=%s error=%s", self.case, type(exc).__name__)
+            return "its partial version is never served; `assistant fsck` lists it"
+        return "nothing of it was kept"
 
     def swap(self) -> None:
         """Make the new version the served one in one manifest transaction, then delete the old version's chunks."""

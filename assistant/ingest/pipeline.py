@@ -166,8 +166,8 @@ class Ingestor:
         try:
             self.store.finalize(case)
         except Exception as exc:
-            report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}); the first "
-                                           "question will build it"))
+            report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}: {exc}); the "
+                                           "first question will build it"))
             log.exception("finalize failed case=%s", case)
         report.timings["finalize"] += time.perf_counter() - t0
 
