@@ -6,13 +6,13 @@ Every trial is a real child process on a real index in a temporary folder:
 - index: an update ingest (one changed file, one new file, one new 97-message export committed 4 chunks at a time)
   is SIGKILLed at each kill point of the store (assistant.faults.KILL_POINTS; "chroma_add" both at the first batch
   and between two batches of the export). Checked: nothing unserved is served (every served source is at its old
-  or its new version, with exactly its chunk count in Chroma); `fsck` reports the damage; the next ingest (after
-  `fsck --repair` unless the only damage is a resumable pending version) ends exactly where an uninterrupted update
-  does, and fsck is clean.
+  or its new version); `fsck` reports the damage; the next ingest (after `fsck --repair` unless the only damage is a
+  resumable pending version and a stale keyword index, which the ingest rebuilds) ends exactly where an
+  uninterrupted update does, and fsck is clean.
 - audit: an append SIGKILLed at each audit kill point (AUDIT_KILL_POINTS): the log verifies, the next append works.
 - full: the same update ingest, and an audit append, under RLIMIT_FSIZE (a full disk): the failure names the file,
   fsck stays clean, the audit log verifies.
-An inconsistency is any check that fails. Writes benchmarks/results/kill_points.json.
+An inconsistency is any check that fails. Writes benchmarks/results/kill_points.json (kill_points_ONLY.json).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def index_trials(tmp: Path, base: Path, reference: Path, folder: Path) -> list[d
                      if row not in (before.get(s), after.get(s))]
         found = _fsck(work)
         failures += [] if not found["clean"] else ["fsck found nothing after a kill"]
-        resumable = all(p["kind"] == "pending" for p in found["problems"])
+        resumable = all(p["kind"] in ("pending", "stale_bm25") for p in found["problems"])  # the ingest rebuilds BM25
         if not resumable:
             _fsck(work, "--repair")
         resumed = _ingest(work, folder)
@@ -105,8 +105,10 @@ def index_trials(tmp: Path, base: Path, reference: Path, folder: Path) -> list[d
         failures += [] if resumed.returncode == 0 else [f"resume exit {resumed.returncode}"]
         failures += [] if final["clean"] else [f"fsck after resume: {final['problems']}"]
         failures += [] if _served(work) == after else ["served state differs from an uninterrupted update"]
+        notes = json.loads(resumed.stdout).get("notes", []) if resumed.returncode == 0 else []
+        kept = [n["note"] for n in notes if n["note"].startswith("resumed:")]
         out.append({"kind": "index", "point": point, "hit": at, "resumed_without_repair": resumable,
-                    "failures": failures})
+                    "resumed": kept, "failures": failures})
     return out
 
 
@@ -166,8 +168,9 @@ def main() -> None:
         if args.only in (None, "audit"):
             trials += audit_trials(tmp)
     result = {"trials": len(trials), "inconsistencies": sum(1 for t in trials if t["failures"]), "details": trials}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out = RESULTS.with_name(f"kill_points_{args.only}.json") if args.only else RESULTS
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
 
 
