@@ -118,3 +118,34 @@ def test_documents_cross_the_pipe_field_for_field(tmp_path: Path) -> None:
             assert parser.parse(read) == parse_source(read)
     finally:
         parser.close()
+
+
+_DOC = {"source": "a.txt", "kind": "text", "text": "x", "sha256": "0" * 64, "pages": [], "title": "", "ocr_pages": [],
+        "messages": []}
+
+
+@pytest.mark.parametrize("meta", [
+    [], {"kind": "exec"}, {"kind": "error", "payload": 3, "peak_kb": 1}, {"kind": "ok", "payload": {}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": {**_DOC, "pages": [[1, 2]]}, "notes": []}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": {**_DOC, "text": None}, "notes": []}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": {**_DOC, "messages": [["m1"]]}, "notes": []}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": _DOC, "notes": [1]}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": _DOC, "notes": []}, "peak_kb": True},
+])
+def test_replies_of_the_wrong_shape_are_malformed(meta: Any) -> None:
+    from assistant.ingest.wire import Malformed, decode_reply
+
+    with pytest.raises(Malformed):
+        decode_reply(meta)
+
+
+def test_a_frame_nested_beyond_reason_is_malformed() -> None:
+    import io
+
+    from assistant.ingest.wire import Malformed, frame, read_frame, stream_reader
+
+    deep = b"[" * 200_000
+    data = len(deep).to_bytes(8, "little") + deep + bytes(8)
+    with pytest.raises(Malformed, match="not UTF-8 JSON"):
+        read_frame(stream_reader(io.BytesIO(data)), 1 << 20)
+    assert read_frame(stream_reader(io.BytesIO(frame({"kind": "ok"}, b"raw"))), 1 << 20) == ({"kind": "ok"}, b"raw")

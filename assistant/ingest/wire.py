@@ -92,7 +92,7 @@ def read_frame(read_exact: Any, cap: int) -> tuple[Any, bytes]:
     blob = read_exact(blob_size) if blob_size else b""
     try:
         return json.loads(head.decode("utf-8")), blob
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise Malformed(f"not UTF-8 JSON ({type(exc).__name__})") from None
 
 
