@@ -179,6 +179,7 @@ class App:
                 self.embedder.case_caches.purge(case)
             self.link_store.drop_case(case)
             self.ingestor.translations.delete_case(case)
+            self.ingestor.dedup.delete_case(case)
         self.audit.append("ingest", user, case, {"action": "delete_case", "existed": existed})
         return existed
 

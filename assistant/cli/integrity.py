@@ -104,8 +104,11 @@ def run_remove(args: argparse.Namespace, app: App) -> int:
     from assistant.index.durable import CaseLock
 
     case = _case(app, args.case)
+    from assistant.ingest.pipeline import IngestReport
+
     removed: list[dict[str, Any]] = []
     missing: list[str] = []
+    again = IngestReport(case=case)  # sources whose merged messages were held by a removed one, indexed again
     with CaseLock(app.store.index_dir, case, wait=args.wait):
         known = {src for src, _, _ in app.store.sources(case)}
         for source in args.sources:
@@ -120,12 +123,16 @@ def run_remove(args: argparse.Namespace, app: App) -> int:
             app.audit.append("ingest", cli_identity(), case, {"action": "remove_source", **entry})  # as cases --delete
             removed.append(entry)
         if removed:
+            app.ingestor.settle_duplicates(case, again)
             app.store.finalize(case)
     if args.json:
-        print(json.dumps({"case": case, "removed": removed, "not_found": missing}, ensure_ascii=False, indent=2))
+        print(json.dumps({"case": case, "removed": removed, "not_found": missing, "reindexed": again.ingested,
+                          "notes": [{"source": s, "note": n} for s, n in again.notes]}, ensure_ascii=False, indent=2))
     else:
         for entry in removed:
             print(f"removed: {entry['source']} ({entry['chunks']} chunks, sha256 {entry['sha256'][:12]})")
+        for source, note in again.notes:
+            print(f"{source}: {note}")
         for source in missing:
             print(f"not found: {source}: no such source in case {case} (see `assistant cases`)", file=sys.stderr)
     return 0 if removed else 2

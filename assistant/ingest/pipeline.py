@@ -23,6 +23,7 @@ from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
+from assistant.ingest.dedup.merger import Deduplicator
 from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
 from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
@@ -107,6 +108,7 @@ class Ingestor:
         caps = settings.ingest
         self.limits = Limits(caps.max_file_mb, caps.max_streamed_mb, caps.max_zip_ratio)
         self.parser = ParserProcess(caps.parse_timeout_s, caps.parse_memory_mb)  # one worker, reused across files
+        self.dedup = Deduplicator(store)  # duplicates across sources (ingest.dedup)
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None, origin: str | None = None, wait: float = 0.0,
@@ -122,6 +124,7 @@ class Ingestor:
         from assistant.loaders import discover_files, relative_source
 
         report = IngestReport(case=case)
+        self.dedup.begin(case)
         found, refused = discover_files([Path(p) for p in paths])
         for p, reason in refused:  # missing, unsupported, or not a regular file inside its root: never opened
             report.failed.append((p.as_posix(), reason))
@@ -154,6 +157,7 @@ class Ingestor:
                 on_progress(done, len(found), rel)
         if bar is not None:
             bar.close()
+        self.settle_duplicates(case, report)
         if report.ingested:
             self._finalize(case, report)
         return report
@@ -170,14 +174,38 @@ class Ingestor:
             log.exception("finalize failed case=%s", case)
         report.timings["finalize"] += time.perf_counter() - t0
 
-    def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport) -> None:
+    def settle_duplicates(self, case: str, report: IngestReport) -> None:
+        """After sources were replaced or removed (the caller holds the case lock): a source whose merged messages
+        lost their holder is indexed again from where it came from, or a note says to ingest it again."""
+        failed: set[str] = set()
+        while True:  # re-indexing one source can orphan no other, but it can leave more to re-point
+            orphaned = [rel for rel in self.dedup.settle(case) if rel not in failed]
+            if not orphaned:
+                return
+            for rel in orphaned:
+                row = self.store.source_state(case, rel)
+                root = Path(row.origin) if row is not None and row.origin not in ("", "upload") else None
+                try:
+                    if row is None or root is None or not (root / rel).is_file():
+                        raise IngestError(rel, "not found where it was ingested from")
+                    self._ingest_one(root / rel, root, rel, case, row.origin, report, force=True)
+                    report.notes.append((rel, "indexed again: messages merged into a source that was removed or "
+                                              "replaced"))
+                except IngestError as exc:
+                    failed.add(rel)
+                    report.notes.append((rel, "some of its messages were merged into a source that was removed or "
+                                              f"replaced, and it could not be read again ({exc.reason}): ingest it "
+                                              "again"))
+
+    def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
+                    force: bool = False) -> None:
         from assistant.loaders import read_source
 
         t0 = time.perf_counter()
         read = read_source(path, root, self.limits)  # read once: the hash is of the bytes that are parsed
         sha = read.sha256
         old = self.store.source_state(case, rel)
-        if old is not None and old.sha256 == sha:
+        if old is not None and old.sha256 == sha and not force:
             report.unchanged.append(rel)
             return
         if old is not None and old.origin and old.origin != origin:
@@ -192,10 +220,12 @@ class Ingestor:
         from assistant.ingest.chunking import chunk_document
 
         rel, sha = doc.source, doc.sha256
+        doc, plan = self.dedup.plan(case, doc)
+        report.notes.extend((rel, note) for note in plan.notes())
         if doc.messages:
             doc = attach(doc, self.translations.for_source(case, rel))[0]
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
-        if not chunks:
+        if not chunks and not plan.n_merged:
             raise IngestError(rel, "no text to index")
         chunks = annotate_languages(chunks, self.settings.language)
         t1 = time.perf_counter()
@@ -210,7 +240,9 @@ class Ingestor:
         if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
             self.multilingual.replace_source(case, rel, tagged)
         t_ml = time.perf_counter()
+        self.dedup.record(case, doc, plan, tagged)  # before the swap: rows of an unserved version never count
         self.store.replace_source(case, rel, sha, tagged, vectors, origin=origin)
+        self.dedup.committed(case)
         if old_sha is not None and old_sha != sha:
             report.replaced.append((rel, old_sha, sha))
         if self.on_committed is not None:
