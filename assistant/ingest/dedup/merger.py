@@ -107,5 +107,17 @@ class Deduplicator:
         provenance.sync(self.store, self.table, case)
         return sorted(orphaned)
 
+    def problems(self, case: str) -> list[str]:
+        """What a crash can leave in the key table (for `assistant fsck`); [] when it agrees with the manifest."""
+        found = []
+        stale, todo, dangling = self.table.stale(case), len(self.table.todo(case)), len(self.table.dangling(case))
+        if stale:
+            found.append(f"{stale} message-key row(s) of versions the case does not serve (never counted)")
+        if todo:
+            found.append(f"{todo} held message(s) whose shown provenance was not yet recomputed")
+        if dangling:
+            found.append(f"{dangling} merged message key(s) whose holder left the case")
+        return found
+
     def delete_case(self, case: str) -> None:
         self.table.delete_case(case)

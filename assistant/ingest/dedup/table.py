@@ -117,6 +117,15 @@ class KeyTable:
                 "p.sha256=msg_keys.sha256)", (case,))
             return cur.rowcount
 
+    def stale(self, case: str) -> int:
+        """Rows of versions neither served nor in flight (what `prune` deletes)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM msg_keys k WHERE k.case_id=? AND NOT EXISTS (SELECT 1 FROM sources s WHERE "
+                "s.case_id=k.case_id AND s.source=k.source AND s.sha256=k.sha256) AND NOT EXISTS (SELECT 1 FROM "
+                "pending p WHERE p.case_id=k.case_id AND p.source=k.source AND p.sha256=k.sha256)", (case,)).fetchone()
+        return int(row[0])
+
     def dangling(self, case: str) -> list[tuple[str, str, str, bytes, bytes]]:
         """(source, sha256, message_id, content, key) of served merged rows whose holder is not served."""
         with self._lock:
