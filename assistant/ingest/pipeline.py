@@ -242,7 +242,7 @@ class Ingestor:
         t_ml = time.perf_counter()
         self.dedup.record(case, doc, plan, tagged)  # before the swap: rows of an unserved version never count
         self.store.replace_source(case, rel, sha, tagged, vectors, origin=origin)
-        self.dedup.committed(case)
+        self.dedup.committed(case, doc)
         if old_sha is not None and old_sha != sha:
             report.replaced.append((rel, old_sha, sha))
         if self.on_committed is not None:

@@ -80,12 +80,12 @@ class Deduplicator:
         for chunk in chunks:
             for rec in message_records(chunk.meta):
                 holding.setdefault(rec.message_id, []).append(chunk.chunk_id)
-        rows = [Row(keys, holder, tuple(dict.fromkeys(holding.get(keys.message_id, ()))))
-                for keys, holder in plan.keyed]
+        rows = (Row(keys, holder, tuple(dict.fromkeys(holding.get(keys.message_id, ()))))
+                for keys, holder in plan.keyed)
         self.table.write(case, doc.source, doc.sha256, rows)
 
-    def committed(self, case: str) -> None:
-        self.table.prune(case)
+    def committed(self, case: str, doc: Document) -> None:
+        self.table.drop_other_versions(case, doc.source, doc.sha256)
         provenance.sync(self.store, self.table, case)
 
     def settle(self, case: str) -> list[str]:

@@ -107,6 +107,11 @@ class KeyTable:
                     self._db.execute("INSERT OR IGNORE INTO msg_todo VALUES (?,?,?,?)",
                                      (case, h.source, h.sha256, h.message_id))
 
+    def drop_other_versions(self, case: str, source: str, sha256: str) -> None:
+        """After `sha256` was swapped in: the rows of the source's replaced version (one source, not the case)."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM msg_keys WHERE case_id=? AND source=? AND sha256!=?", (case, source, sha256))
+
     def prune(self, case: str) -> int:
         """Delete the rows of versions neither served nor in flight; returns how many."""
         with self._lock, self._db:
