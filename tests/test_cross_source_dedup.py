@@ -163,3 +163,22 @@ def test_a_source_whose_holder_cannot_be_read_again_is_reported(app: Any, tmp_pa
     assert removed["reindexed"] == []
     assert any(n["source"] == "WhatsApp Chat with Kira.txt" and "ingest it again" in n["note"]
                for n in removed["notes"])
+
+
+def test_a_source_wholly_merged_is_served_with_no_chunks_until_its_holder_goes(app: Any, tmp_path: Path,
+                                                                               capsys: pytest.CaptureFixture[str]) \
+        -> None:
+    case = "dup-whole"
+    app.ingest([write_ufdr(tmp_path / "a", CHAT)], case, progress=False)
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "chat.txt").write_text("".join(f"15/03/2024, {t} - {who[1]}: {text}\n" for _, t, who, text in CHAT),
+                                     encoding="utf-8")
+    report = app.ingest([folder], case, progress=False)
+    assert report.ingested == ["chat.txt"] and report.chunks == 0, report.failed
+    assert app.store.source_state(case, "chat.txt").n_chunks == 0
+    assert check(app.store, case).clean
+    removed = remove(app, case, "report.xml", capsys)
+    assert removed["reindexed"] == ["chat.txt"]
+    where = lines_of(app, case)
+    assert all([src for src, _ in where[text]] == ["chat.txt"] for *_, text in CHAT)
