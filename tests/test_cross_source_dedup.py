@@ -182,3 +182,26 @@ def test_a_source_wholly_merged_is_served_with_no_chunks_until_its_holder_goes(a
     assert removed["reindexed"] == ["chat.txt"]
     where = lines_of(app, case)
     assert all([src for src, _ in where[text]] == ["chat.txt"] for *_, text in CHAT)
+
+
+def test_a_holder_rebuilt_from_its_chunks_keeps_only_live_provenance(app: Any, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The translation re-index rebuilds a source from its stored chunks (whose records carry the merged
+    provenance): afterwards, removing the merged source must still take its entries out of the holder."""
+    from assistant.translate.run import reindex_source
+
+    case = "dup-rebuilt"
+    app.ingest([write_ufdr(tmp_path / "a", CHAT)], case, progress=False)
+    app.ingest([write_txt(tmp_path / "b")], case, progress=False)
+    metas = [c.meta for c in app.store.iter_chunks(case) if c.meta["source"] == "report.xml"]
+    assert reindex_source(app.store, app.ingestor, case, "report.xml", metas)
+    where = lines_of(app, case)
+    for _, _, _, text in CHAT[:3]:
+        assert [src for src, _ in where[text]] == ["report.xml"], text
+        assert sum(p.startswith("WhatsApp Chat with Kira#line") for p in where[text][0][1].provenance) == 1
+    (tmp_path / "b" / "WhatsApp Chat with Kira.txt").unlink()  # removed for good: nothing to read again
+    remove(app, case, "WhatsApp Chat with Kira.txt", capsys)
+    where = lines_of(app, case)
+    for _, _, _, text in CHAT[:3]:
+        assert [p.split("#")[0] for p in where[text][0][1].provenance] == ["report.xml"], where[text]
+    assert check(app.store, case).clean

@@ -86,6 +86,7 @@ class Deduplicator:
 
     def committed(self, case: str, doc: Document) -> None:
         self.table.drop_other_versions(case, doc.source, doc.sha256)
+        self.table.mark_held(case, doc.source, doc.sha256)
         provenance.sync(self.store, self.table, case)
 
     def settle(self, case: str) -> list[str]:

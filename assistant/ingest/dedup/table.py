@@ -112,14 +112,24 @@ class KeyTable:
         with self._lock, self._db:
             self._db.execute("DELETE FROM msg_keys WHERE case_id=? AND source=? AND sha256!=?", (case, source, sha256))
 
-    def prune(self, case: str) -> int:
-        """Delete the rows of versions neither served nor in flight; returns how many."""
+    def mark_held(self, case: str, source: str, sha256: str) -> None:
+        """Every message of this version that others were merged into needs its shown provenance recomputed (its
+        chunks were just rewritten, e.g. re-indexed with a translation)."""
         with self._lock, self._db:
-            cur = self._db.execute(
-                "DELETE FROM msg_keys WHERE case_id=? AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.case_id="
-                "msg_keys.case_id AND s.source=msg_keys.source AND s.sha256=msg_keys.sha256) AND NOT EXISTS (SELECT 1 "
-                "FROM pending p WHERE p.case_id=msg_keys.case_id AND p.source=msg_keys.source AND "
-                "p.sha256=msg_keys.sha256)", (case,))
+            self._db.execute("INSERT OR IGNORE INTO msg_todo SELECT DISTINCT case_id, holder, holder_sha, holder_msg "
+                             "FROM msg_keys WHERE case_id=? AND holder=? AND holder_sha=? AND status='merged'",
+                             (case, source, sha256))
+
+    def prune(self, case: str) -> int:
+        """Delete the rows of versions neither served nor in flight (their holders' shown provenance marked for
+        recomputing in the same transaction); returns how many."""
+        gone = ("case_id=? AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.case_id=msg_keys.case_id AND "
+                "s.source=msg_keys.source AND s.sha256=msg_keys.sha256) AND NOT EXISTS (SELECT 1 FROM pending p WHERE "
+                "p.case_id=msg_keys.case_id AND p.source=msg_keys.source AND p.sha256=msg_keys.sha256)")
+        with self._lock, self._db:
+            self._db.execute("INSERT OR IGNORE INTO msg_todo SELECT DISTINCT case_id, holder, holder_sha, holder_msg "
+                             f"FROM msg_keys WHERE status='merged' AND {gone}", (case,))
+            cur = self._db.execute(f"DELETE FROM msg_keys WHERE {gone}", (case,))
             return cur.rowcount
 
     def stale(self, case: str) -> int:
