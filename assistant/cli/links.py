@@ -33,7 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     tl = sub.add_parser("timeline", help="dated events of one case (messages, calls, statements), in time order")
     tl.add_argument("--case", required=True)
-    tl.add_argument("--about", default="", help="only events mentioning this (a name or identifier)")
+    tl.add_argument("--about", default="", help="only events mentioning this (a name or identifier); with --person: "
+                                                "only the episodes about it (\"missing\")")
+    tl.add_argument("--person", default="", help="one person's timeline: their messages and the dated sentences "
+                                                 "naming them, undated mentions listed apart, gaps stated")
+    tl.add_argument("--role", default="", help="with --person: mask as this role would see it (default: the --user's "
+                                               "role, else clear text)")
     tl.add_argument("--json", action="store_true")
     tl.add_argument("--user", default=None, help="refuse unless this user is assigned to the case")
     tl.set_defaults(func=run_timeline)
@@ -113,6 +118,10 @@ def run_timeline(args: argparse.Namespace, app: App) -> int:
         raise _denied(app, args.user, args.case, "timeline")
     if not app.store.has_case(args.case):
         raise AssistantError(f"no case {args.case!r} is indexed (assistant cases lists them)")
+    if args.person:
+        from assistant.cli.person_timeline import run_person_timeline
+
+        return run_person_timeline(args, app)
     events = case_timeline(app, args.case, about=args.about)
     if args.json:
         print(json.dumps([e.to_json() for e in events], ensure_ascii=False, indent=2))
