@@ -70,10 +70,16 @@ def _mentions(text: str, terms: Iterable[str]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", low) for t in terms)
 
 
+def _names(p: Passage, terms: list[str]) -> bool:
+    """Does the passage name the person at all (its text, or a message's sender or recipient)?"""
+    return _mentions(p.text, terms) or _mentions(str(p.meta.get("senders", "")), terms) or (
+        p.kind == "messages" and any(_mentions(f"{m.sender} {m.recipient}", terms) for m in message_records(p.meta)))
+
+
 def _terms(passages: list[Passage], person: str) -> list[str]:
     """The person's name words and the aliases declared next to them ("WOLSKI, also known as 'Mac'")."""
     terms = name_terms(person) or [person.lower()]
-    for p in passages:
+    for p in [p for p in passages if _mentions(p.text, terms)]:
         for s, e in split_sentences(p.text):
             if _mentions(p.text[s:e], terms):
                 terms += [a.lower() for a in _ALIAS.findall(p.text[s:e]) if a.lower() not in terms]
@@ -145,6 +151,7 @@ def _episodes(events: list[Entry], topic: tuple[str, ...]) -> list[Entry]:
 def collect(passages: Iterable[Passage], request: TimelineRequest) -> PersonTimeline:
     pool = list(passages)
     terms = _terms(pool, request.person)
+    pool = [p for p in pool if _names(p, terms)]  # most passages of a case never name the person
     timeline = PersonTimeline(request)
     dated: list[Entry] = []
     undated: list[Entry] = []
