@@ -123,3 +123,26 @@ def test_cli_person_timeline_masks_a_protected_person(tmp_path: Path, monkeypatc
     assert out["undated"] and "drives a grey van" in out["undated"][0]["quote"]
     assert main(["timeline", "--case", "c1", "--person", "Tomas Varga"]) == 0  # the operator: clear text
     assert "Ola Mazur" in capsys.readouterr().out
+
+
+def test_pronoun_sentences_follow_the_person_within_a_paragraph_and_gaps_are_stated() -> None:
+    from assistant.conversation.person_timeline import collect, timeline_answer
+    from assistant.conversation.timeline_request import TimelineRequest
+    from assistant.types import Passage
+
+    text = ("On 5 May 2023 Ann Lee left home. She was found on 6 May 2023 at 10:00. Ann Lee lives in Ashmere.\n\n"
+            "He was seen on 7 May 2023. Ann Lee came back on 20 May 2023.")
+    passage = Passage(chunk_id="c1", case="k", source="s.txt", locator="p. 1", text=text, score=1.0)
+    timeline = collect([passage], TimelineRequest("Ann Lee"))
+    assert [(e.when, e.quote) for e in timeline.events] == [
+        ("2023-05-05", "On 5 May 2023 Ann Lee left home."),
+        ("2023-05-06T10:00", "She was found on 6 May 2023 at 10:00."),
+        ("2023-05-20", "Ann Lee came back on 20 May 2023.")]  # "He ..." after a paragraph break is someone else
+    assert [e.quote for e in timeline.undated] == ["Ann Lee lives in Ashmere."]
+    assert timeline.gaps() == [("2023-05-06", "2023-05-20", 14)]
+    answer, entries = timeline_answer("Timeline of Ann Lee", "k", timeline)
+    assert "- nothing dated between 2023-05-06 and 2023-05-20 (14 days)" in answer.answer
+    assert [c.quote for c in answer.citations] == [e.quote for e in entries]
+    missed = collect([passage], TimelineRequest("Ann Lee", ("arrest",), topic_text="arrested"))
+    assert missed.topic_missed and len(missed.events) == 3
+    assert "No event about Ann Lee mentions “arrested”" in timeline_answer("q", "k", missed)[0].answer
