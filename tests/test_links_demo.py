@@ -164,5 +164,7 @@ def test_cli_chart_export_and_timeline_are_masked_for_a_reviewer(app: Any, kestr
     assert "protected person" in capsys.readouterr().err
     record = app.audit.records(case="kestrel", kind="denied")[-1]
     assert record.user.startswith("rev-k (claimed) via OS user ")
+    assert main(["links", "07700900265", "--user", "rev-k"]) == 2  # a look-up cannot probe the child either
+    assert "protected person" in capsys.readouterr().err
     assert main(["timeline", "--case", "kestrel", "--json"]) == 0  # no account for the OS user: pii.cli_role (admin)
     assert kestrel_child.search(capsys.readouterr().out)

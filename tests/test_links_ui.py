@@ -72,6 +72,9 @@ def test_a_timeline_about_the_protected_child_is_refused_to_a_reviewer(links_app
         with pytest.raises(AccessDenied, match="protected person"):
             timeline_rows(reviewer, "kestrel", about)
     assert links_app.audit.records(case="kestrel", user="rev-k", kind="denied")[-1].payload["action"] == "filter"
+    with pytest.raises(AccessDenied, match="protected person"):  # nor which files hold a guessed number
+        lookup_html(reviewer, "+44 7700 900265")
+    assert "case kestrel" in lookup_html(Session.for_username(links_app, "sup-k"), "07700 900265")
     assert timeline_rows(reviewer, "kestrel", "Wolski")
     assert timeline_rows(Session.for_username(links_app, "sup-k"), "kestrel", "Kacper")  # cleared: allowed
 

@@ -52,16 +52,23 @@ def _denied(app: App, user: str, case: str, action: str) -> AssistantError:
     return AssistantError(message)
 
 
-def link_view(app: App, user: str | None, cases: list[str], what: str, about: str = "") -> LinkView:
-    """The view of `cases` for the CLI's role: the claimed `--user`'s, else the account named like the OS user, else
-    `pii.cli_role`; each use recorded as an evidence read, an `about` probing a protected person refused."""
-    from assistant.access.accounts import cli_identity, os_user
-    from assistant.links.masking import LinkView
+def cli_role(app: App, user: str | None) -> str:
+    """The claimed `--user`'s role, else that of the account named like the OS user, else `pii.cli_role`."""
+    from assistant.access.accounts import os_user
 
     account = app.users.get(user or os_user())
     if user and account is None:
         raise AssistantError(f"unknown user {user!r}")
-    role = account.role if account is not None else app.settings.pii.cli_role
+    return account.role if account is not None else app.settings.pii.cli_role
+
+
+def link_view(app: App, user: str | None, cases: list[str], what: str, about: str = "") -> LinkView:
+    """The view of `cases` for the CLI's role: the claimed `--user`'s, else the account named like the OS user, else
+    `pii.cli_role`; each use recorded as an evidence read, an `about` probing a protected person refused."""
+    from assistant.access.accounts import cli_identity
+    from assistant.links.masking import LinkView
+
+    role = cli_role(app, user)
     view = LinkView.for_role(role, app.settings.pii, app.settings.index_dir, cases)
     if about and view.probes(about):
         message = f"the {what} filter names a protected person: filter on what is shown to role {role!r}"
@@ -93,10 +100,20 @@ def run_links(args: argparse.Namespace, app: App) -> int:
     if not value:
         raise AssistantError("give a value to look up: assistant links 07700900418 [--json]")
     from assistant.access.accounts import cli_identity
+    from assistant.links.masking import LinkView
 
+    view = LinkView.for_lookup(cli_role(app, args.user), app.settings.pii, app.settings.index_dir, app.list_cases())
+    if view.probes(value):
+        message = "the look-up names a protected person: look up what is shown to your role"
+        app.audit.append("denied", cli_identity(args.user), "", {"action": "filter", "reason": message})
+        raise AssistantError(message)
     result = app.links.lookup(value, user=args.user, reason=args.break_glass, actor=cli_identity(args.user))
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        shown = result.to_json()
+        for hit in shown["cases"]:
+            hit["sources"] = [{**m, "source": view.text(m["source"]), "locator": view.text(m["locator"])}
+                              for m in hit["sources"]]
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
         return 0
     print(f"{result.query} -> {result.normalized} ({result.type})")
     if not result.cases:
@@ -107,7 +124,7 @@ def run_links(args: argparse.Namespace, app: App) -> int:
             continue
         print(f"  case {hit.case}: {hit.mentions} mention(s){' (break-glass, audited)' * (hit.access != 'full')}")
         for m in hit.sources:
-            print(f"    {m.source} — {m.locator} [{m.chunk_id}]")
+            print(f"    {view.text(m.source)} — {view.text(m.locator)} [{m.chunk_id}]")
     return 0
 
 

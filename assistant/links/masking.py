@@ -42,6 +42,14 @@ class LinkView:
                                "from identifiers) are not offered to it")
         return cls(False, tuple(p for case in cases if (p := protected_set(index_dir, case))))
 
+    @classmethod
+    def for_lookup(cls, role: str, settings: PiiSettings, index_dir: Path, cases: Sequence[str]) -> LinkView:
+        """A look-up shows files and locators, never text: every role not cleared gets the protected view (strict
+        roles included), so a typed value can be checked against every case's protected persons."""
+        if settings.sees_clear(role):
+            return cls(True)
+        return cls(False, tuple(p for case in cases if (p := protected_set(index_dir, case))))
+
     def text(self, value: str) -> str:
         """`value` with every protected identifier of the shown cases replaced by its placeholder."""
         if self.clear or not value:

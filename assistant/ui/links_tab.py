@@ -4,7 +4,8 @@ case or of every case the user may open, and a case's timeline. Handlers are pla
 Cases the user may not open appear only as "a match exists, ask <contact>". The chart and the timeline are shown
 as the role may see them (`links.masking.LinkView`: protected persons masked for roles without clearance; an `about`
 naming one is refused and audited); any role may look a value up (the answer holds the value the user typed, case
-references, files and locators, never text)."""
+references, files and locators, never text), except a protected person's identifier (refused and audited), and the
+files and locators shown have protected identifiers masked."""
 
 from __future__ import annotations
 
@@ -34,7 +35,13 @@ def lookup_html(session: Session, value: str, reason: str = "") -> str:
     value = (value or "").strip()
     if not value:
         return "<p>Type a phone number, IMEI, registration, e-mail, handle, sort code + account or a name.</p>"
-    result = _app(session).links.lookup(value, user=session.user.username, reason=(reason or "").strip())
+    from assistant.links.masking import LinkView
+
+    app = _app(session)
+    view = LinkView.for_lookup(session.user.role, app.settings.pii, app.settings.index_dir, app.list_cases())
+    if view.probes(value):  # a guessed identifier of a protected person would tell which files hold it
+        raise session.deny("the look-up names a protected person: look up what is shown to you", "filter")
+    result = app.links.lookup(value, user=session.user.username, reason=(reason or "").strip())
     head = (f"<p><b>{html.escape(result.query)}</b> → <code>{html.escape(result.normalized)}</code> "
             f"({html.escape(result.type)})</p>")
     if not result.cases:
@@ -46,7 +53,7 @@ def lookup_html(session: Session, value: str, reason: str = "") -> str:
                         f"mention(s). Not assigned to you: ask {html.escape(', '.join(hit.contacts))}.</li>")
             continue
         tag = " <i>(break-glass, audited)</i>" if hit.access == "break_glass" else ""
-        items = "".join(f"<li>{html.escape(m.source)} — {html.escape(m.locator)} "
+        items = "".join(f"<li>{html.escape(view.text(m.source))} — {html.escape(view.text(m.locator))} "
                         f"<small>[{html.escape(m.chunk_id)}]</small></li>" for m in hit.sources)
         rows.append(f"<li class='links-full'><b>case {html.escape(hit.case)}</b>: {hit.mentions} mention(s){tag}"
                     f"<ul>{items}</ul></li>")
