@@ -1,6 +1,6 @@
 """One person's timeline: in the chat ("When did X go missing?", "timeline of X") and as `assistant timeline --person`,
 over the real App with the demo case (`demo_app`), every line cited verbatim, in time order, undated mentions apart,
-gaps stated; the CLI's output goes through the App's masking for the asker's role."""
+gaps stated; the CLI's output goes through the links package's LinkView for the asker's role."""
 
 from __future__ import annotations
 
@@ -115,13 +115,22 @@ def test_cli_person_timeline_masks_a_protected_person(tmp_path: Path, monkeypatc
     (folder / "protected.json").write_text(json.dumps([{"names": ["Ola Mazur"]}]), encoding="utf-8")
     assert main(["ingest", str(folder), "--case", "c1", "--no-progress"]) == 0
     capsys.readouterr()
-    assert main(["timeline", "--case", "c1", "--person", "Tomas Varga", "--role", "reviewer", "--json"]) == 0
+    from assistant.app import App
+    from assistant.config import load_settings
+
+    app = App(load_settings())
+    app.users.rounds = 4
+    app.users.add_user("rev-c1", "c1-review-pass", "reviewer")
+    app.users.assign("rev-c1", "c1")
+    assert main(["timeline", "--case", "c1", "--person", "Tomas Varga", "--user", "rev-c1", "--json"]) == 0
     shown = capsys.readouterr().out
     out = json.loads(shown)
     assert [e["when"][:10] for e in out["events"]] == ["2023-03-06", "2023-03-07", "2023-03-09"]
     assert "Ola" not in shown and "Mazur" not in shown and "<PROTECTED_1_NAME>" in shown and "Varga" in shown
     assert out["undated"] and "drives a grey van" in out["undated"][0]["quote"]
-    assert main(["timeline", "--case", "c1", "--person", "Tomas Varga"]) == 0  # the operator: clear text
+    assert main(["timeline", "--case", "c1", "--person", "Ola", "--user", "rev-c1"]) != 0  # names a protected person
+    assert "protected person" in capsys.readouterr().err
+    assert main(["timeline", "--case", "c1", "--person", "Tomas Varga"]) == 0  # the index's owner: pii.cli_role
     assert "Ola Mazur" in capsys.readouterr().out
 
 

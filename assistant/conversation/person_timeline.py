@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -219,15 +219,16 @@ def timeline_answer(question: str, case: str, timeline: PersonTimeline, *,
     return answer, shown
 
 
-def timeline_json(shown: Answer, entries: list[Entry], timeline: PersonTimeline) -> dict[str, object]:
-    """The CLI's --json object, built from `shown` (the answer as the asker's role may see it, masked by
-    App.mask_answer) so that no identifier leaves unmasked: each line's text, quote, source and locator are the
-    shown ones; `when` and `kind` are the entry's."""
+def timeline_json(shown: Answer, entries: list[Entry], timeline: PersonTimeline,
+                  mask: Callable[[str], str] = str) -> dict[str, object]:
+    """The CLI's --json object, built from `shown` (the answer as the asker's role may see it, masked by the caller)
+    so that no identifier leaves unmasked: each line's text, quote, source and locator are the shown ones; `when`
+    and `kind` are the entry's, `when` passed through `mask` too (a date can be a protected date of birth)."""
     lines = {int(m.group(1)): line[2:] for line in shown.answer.splitlines()
              if line.startswith("- ") and (m := re.search(r"\[(\d+)\]$", line))}
 
     def item(c: Citation, e: Entry) -> dict[str, object]:
-        return {"when": e.when, "kind": e.kind, "line": lines.get(c.n, ""), "quote": c.quote,
+        return {"when": mask(e.when), "kind": e.kind, "line": lines.get(c.n, ""), "quote": c.quote,
                 "citation": {"n": c.n, "chunk_id": c.chunk_id, "source": c.source, "locator": c.locator}}
 
     pairs = list(zip(shown.citations, entries, strict=True))
