@@ -154,3 +154,30 @@ def test_kill_9_of_a_worker_mid_file_still_gives_exact_counts(tmp_path: Path, br
     got, census, total, pending = served_counts(queued_dir, "wcase")
     assert got == want and total == want_total == sum(want.values())  # no chunk lost, none twice
     assert census == want_census and len(census) == len(got) and pending == 0  # one version per source
+
+
+def _make_key(args: tuple[str, float]) -> bytes:
+    from assistant.index.embedding import CaseCaches
+
+    root, start = args
+    while time.time() < start:  # both processes reach the key at the same moment
+        pass
+    try:
+        return CaseCaches(Path(root), "m")._key()
+    except Exception as exc:
+        return repr(exc).encode()
+
+
+def test_two_processes_creating_a_case_cache_key_at_once_agree(tmp_path: Path) -> None:
+    """Workers start on a new index together: both must end with the same whole 32-byte key, neither may fail
+    (before the fix, 3 rounds in 200 failed here: one process read the key before the other had written it)."""
+    import multiprocessing
+
+    wrong = 0
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        for n in range(200):
+            root, start = str(tmp_path / f"r{n}"), time.time() + 0.02
+            keys = pool.map(_make_key, [(root, start), (root, start)])
+            wrong += not (keys[0] == keys[1] and len(keys[0]) == 32)
+    assert wrong == 0
+    assert sorted(p.name for p in (tmp_path / "r0").iterdir()) == [".key"]

@@ -41,7 +41,11 @@ def ingest_with_workers(app: App, paths: list[Path], case: str, progress: bool) 
             print(f"[{done}/{total}] {out['status']}: {out['source']}" + (f" ({extra})" if extra else ""),
                   file=sys.stderr, flush=True)
 
-    return ingest_queued(app, paths, case, on_event=show)
+    report = ingest_queued(app, paths, case, on_event=show)
+    from assistant.perms import secure_tree
+
+    secure_tree(app.settings.index_dir)  # what the workers' Chroma and SQLite created, as `App.ingest` does
+    return report
 
 
 def cmd_workers_start(args: argparse.Namespace, app: App) -> int:
