@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.offline import apply_offline_env  # noqa: E402
 from assistant.workers.broker import RedisServer  # noqa: E402
-from tests.test_workers import served_counts, started_task, write_corpus  # noqa: E402
+from tests.test_workers import kill_mid_file, served_counts, write_corpus  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "workers.json"
 CASE = "bench"
@@ -63,9 +62,7 @@ def run(tmp: Path, corpus: Path, n: int, chroma_url: str = "", kill: bool = Fals
                 if kill:
                     import redis
 
-                    task_id, pid = started_task(redis.Redis.from_url(broker.url), time.monotonic() + 300)
-                    time.sleep(0.5)
-                    os.kill(pid, signal.SIGKILL)
+                    task_id, pid = kill_mid_file(redis.Redis.from_url(broker.url), time.monotonic() + 300)
                     killed = {"task": task_id, "pid": pid}
                 out, err = ingest.communicate(timeout=1800)
                 wall = time.monotonic() - t0

@@ -93,6 +93,17 @@ def started_task(client: Any, deadline: float) -> tuple[str, int]:
     raise AssertionError("no task was started by the workers in time")
 
 
+def kill_mid_file(client: Any, deadline: float) -> tuple[str, int]:
+    """SIGKILL the worker process of a started task, a moment into its file (parsing, tagging or embedding)."""
+    while True:
+        task_id, pid = started_task(client, deadline)
+        time.sleep(0.2)
+        meta = json.loads(client.get(f"celery-task-meta-{task_id}") or b"{}")
+        if meta.get("status") == "STARTED":  # still inside that file
+            os.kill(pid, signal.SIGKILL)
+            return task_id, pid
+
+
 def served_counts(index_dir: Path, case: str) -> tuple[dict[str, int], dict[tuple[str, str], int], int, int]:
     from assistant.index.store import IndexStore
 
@@ -131,9 +142,7 @@ def test_kill_9_of_a_worker_mid_file_still_gives_exact_counts(tmp_path: Path, br
                                    "--case", "wcase", str(corpus)], env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, cwd=ROOT)
         client = redis.Redis.from_url(broker.url)
-        task_id, pid = started_task(client, time.monotonic() + 300)
-        time.sleep(0.5)  # inside the file: parsing, tagging or embedding
-        os.kill(pid, signal.SIGKILL)
+        task_id, _pid = kill_mid_file(client, time.monotonic() + 300)
         out, err = ingest.communicate(timeout=600)
         assert ingest.returncode == 0, err.decode(errors="replace")[-3000:]
         report = json.loads(out)
