@@ -104,10 +104,12 @@ def kill_mid_file(client: Any, deadline: float) -> tuple[str, int]:
             return task_id, pid
 
 
-def served_counts(index_dir: Path, case: str) -> tuple[dict[str, int], dict[tuple[str, str], int], int, int]:
+def served_counts(index_dir: Path, case: str, chroma_url: str = "") -> tuple[dict[str, int], dict[tuple[str, str], int],
+                                                                          int, int]:
+    from assistant.config import IndexSettings
     from assistant.index.store import IndexStore
 
-    store = IndexStore(index_dir)
+    store = IndexStore(index_dir, chroma=IndexSettings(chroma_url=chroma_url))
     served = {s: row.n_chunks for s, row in store.manifest.served(case).items()}
     census = {key: len(ids) for key, ids in store.census(case).items()}
     return served, census, sum(census.values()), len(store.manifest.pending(case))  # census: every chunk in Chroma
