@@ -97,7 +97,9 @@ def run(tmp: Path, corpus: Path, n: int, chroma_url: str = "", kill: bool = Fals
     busy = sum(v for k, v in report["timings_s"].items() if k != "finalize")  # the files' stage times, all workers
     return {"workers": n, "chroma": "server" if chroma_url else "embedded", "kill": kill, "load_s": round(load_s, 1),
             "wall_s": round(wall, 2), "chunks": report["chunks"], "chunks_per_s": round(report["chunks"] / wall, 2),
-            "file_s_mean": round(busy / max(1, len(report["ingested"])), 2), "parallelism": round(busy / wall, 2),
+            "file_s_mean": round(busy / max(1, len(report["ingested"])), 2),
+            "commit_s_mean": round((report["timings_s"]["index"] + report["timings_s"]["multilingual"])  # lock wait too
+                                   / max(1, len(report["ingested"])), 2), "parallelism": round(busy / wall, 2),
             "ingested": len(report["ingested"]), "failed": len(report["failed"]), "chunks_in_chroma": total,
             "served_chunks": sum(served.values()), "versions": len(census), "pending": pending,
             "killed_task_deliveries": deliveries}
