@@ -40,16 +40,17 @@ def _audit_ingest(app: App, case: str, paths: int, report: IngestReport) -> None
 
 
 def cmd_ingest(args: argparse.Namespace, app: App) -> int:
-    from assistant.cli.protect import protect_case_files
+    from assistant.access.accounts import cli_identity
 
-    protect_case_files(app, args.case, [Path(p) for p in args.paths])  # before any text can be shown
     if args.workers:  # one task per file, run by `assistant workers start` processes
         from assistant.cli.workers import ingest_with_workers
 
-        report = ingest_with_workers(app, [Path(p) for p in args.paths], args.case, not args.no_progress)
+        report = ingest_with_workers(app, [Path(p) for p in args.paths], args.case, not args.no_progress,
+                                     cli_identity())
     else:
         report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress,
-                            wait=args.wait, on_wait=lambda message: print(message, file=sys.stderr))
+                            wait=args.wait, on_wait=lambda message: print(message, file=sys.stderr),
+                            actor=cli_identity())
     _audit_ingest(app, args.case, len(args.paths), report)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))

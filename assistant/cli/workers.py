@@ -30,7 +30,7 @@ def _allow_broker_host() -> None:
         install_egress_guard([host])
 
 
-def ingest_with_workers(app: App, paths: list[Path], case: str, progress: bool) -> IngestReport:
+def ingest_with_workers(app: App, paths: list[Path], case: str, progress: bool, actor: str) -> IngestReport:
     from assistant.workers.enqueue import ingest_queued
 
     _allow_broker_host()
@@ -41,7 +41,7 @@ def ingest_with_workers(app: App, paths: list[Path], case: str, progress: bool) 
             print(f"[{done}/{total}] {out['status']}: {out['source']}" + (f" ({extra})" if extra else ""),
                   file=sys.stderr, flush=True)
 
-    report = ingest_queued(app, paths, case, on_event=show)
+    report = ingest_queued(app, paths, case, on_event=show, actor=actor)
     from assistant.perms import secure_tree
 
     secure_tree(app.settings.index_dir)  # what the workers' Chroma and SQLite created, as `App.ingest` does

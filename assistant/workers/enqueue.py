@@ -62,14 +62,18 @@ def merge(report: IngestReport, source: str, result: Any, ok: bool) -> dict[str,
 
 
 def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: WorkerSettings | None = None,
-                  origin: str | None = None, on_event: EventFn | None = None) -> IngestReport:
+                  origin: str | None = None, on_event: EventFn | None = None, actor: str = "") -> IngestReport:
+    """As `App.ingest`: a protected.json at an ingest root protects its persons first, audited as `actor`."""
+    from assistant.access.accounts import cli_identity
     from assistant.ingest.pipeline import _same_name
     from assistant.loaders import discover_files, relative_source
+    from assistant.pii.protected import protect_case_files
 
     settings = settings or WorkerSettings()
     check_case_id(case)
     celery = make_celery(settings)
     check_workers(celery, settings)
+    protect_case_files(app.settings.index_dir, app.audit, actor or cli_identity(), case, paths)
     report = IngestReport(case=case)
     found, refused = discover_files([Path(p) for p in paths])
     report.failed.extend((p.as_posix(), reason) for p, reason in refused)
