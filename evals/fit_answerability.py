@@ -6,8 +6,8 @@ Only the dev half (`evals.suites.clapnq.split_of` == "dev") is read; the held-ou
 reported by `python -m evals clapnq`). Every question of the half is fitted and decided by the combiner. The model
 is an L2-regularised logistic regression (Newton's method on standardised features; `c` is the inverse
 regularisation strength, as in scikit-learn). The probability threshold is the one refusing the most dev
-unanswerables with at most MAX_FALSE_REFUSAL of dev answerables refused (the issue's bound); the file records the
-command, the date and those dev rates.
+unanswerables with at most MAX_FALSE_REFUSAL of dev answerables refused (the issue's bound), then the highest
+support floor that changes no dev rate (`choose_floor`); the file records the command, the date and the dev rates.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,10 @@ def rates(rows: list[Row], combiner: Combiner | None) -> dict[str, float]:
     """Refusal of unanswerables and false refusal of answerables, by the combiner (None: support alone)."""
     refused = []
     for answerable, best, threshold, feats in rows:
-        refuse = combiner.probability(feats) < combiner.threshold if combiner is not None else best < threshold
+        if combiner is not None:
+            refuse = best <= 0.0 or best < combiner.min_support or combiner.probability(feats) < combiner.threshold
+        else:
+            refuse = best < threshold
         refused.append((answerable, refuse))
     n_a = sum(1 for a, _ in refused if a)
     n_u = len(refused) - n_a
@@ -71,6 +75,20 @@ def choose_threshold(rows: list[Row], base: Combiner) -> Combiner:
     if best is None:
         raise SystemExit("no threshold keeps the dev false refusal within the bound")
     return best[2]
+
+
+def choose_floor(rows: list[Row], combiner: Combiner, step: float = 0.025) -> Combiner:
+    """The highest support floor (a multiple of `step`, below 0.575) that leaves the dev rates as they are: the
+    combiner then never answers from a sentence weaker than anything it needed on dev."""
+    target = rates(rows, combiner)
+    chosen = combiner
+    for k in range(1, 23):
+        cand = replace(combiner, min_support=round(k * step, 3))
+        got = rates(rows, cand)
+        if got["refusal_rate"] < target["refusal_rate"] or got["false_refusal_rate"] > target["false_refusal_rate"]:
+            break
+        chosen = cand
+    return chosen
 
 
 def dev_rows() -> list[Row]:
@@ -105,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     coef, intercept = fit_logistic((x - mean) / scale, y, args.c)
     base = Combiner(FEATURES, tuple(round(float(v), 6) for v in mean), tuple(round(float(v), 6) for v in scale),
                     tuple(round(float(v), 6) for v in coef), round(intercept, 6), 0.5)
-    combiner = choose_threshold(rows, base)
+    combiner = choose_floor(rows, choose_threshold(rows, base))
     out = {"command": f"python -m evals.fit_answerability --c {args.c}",
            "date": dt.date.today().isoformat(),
            "data": "ClapNQ dev half (sha256(id)[0] even); the held-out half is never read",

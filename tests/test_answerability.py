@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,10 @@ def test_floor_follows_the_decision(embedder: Embedder) -> None:
     assert combiner_floor(ANSWERABLE, scored, ps, 0.1, combiner=always) == 0.1
     assert combiner_floor(ANSWERABLE, scored, ps, 0.1, combiner=never) == math.inf
     assert combiner_floor(ANSWERABLE, [], ps, 0.1, combiner=always) == math.inf
+    weak = replace(always, min_support=scored[0].support + 0.01)  # the best sentence is below the support floor
+    assert combiner_floor(ANSWERABLE, scored, ps, 0.1, combiner=weak) == math.inf
+    gated = [replace(s, support=0.0) for s in scored]  # every sentence zeroed (e.g. by the answer-type gate)
+    assert combiner_floor(ANSWERABLE, gated, ps, 0.1, combiner=always) == math.inf
     # the support-only switch ignores the combiner
     assert refusal_floor(ANSWERABLE, scored, ps, AnswerSettings(refusal="support")) == AnswerSettings().min_support
 

@@ -38,7 +38,8 @@ FEATURES = ("support", "lexical", "dense", "second", "mean_top3", "max_lexical",
 
 @dataclass(frozen=True)
 class Combiner:
-    """p(answerable) = sigmoid(intercept + sum(coef * (x - mean) / scale)); refuse when p < threshold."""
+    """p(answerable) = sigmoid(intercept + sum(coef * (x - mean) / scale)); refuse when p < threshold, or when the
+    best sentence's support is below `min_support` (a sentence the answer-type gate zeroed is never an answer)."""
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -46,6 +47,7 @@ class Combiner:
     coef: tuple[float, ...]
     intercept: float
     threshold: float
+    min_support: float = 0.0
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept
@@ -55,7 +57,8 @@ class Combiner:
 
     def to_json(self) -> dict[str, object]:
         return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
-                "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold}
+                "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
+                "min_support": self.min_support}
 
 
 def combiner_from(data: dict[str, object], source: str = "answerability data") -> Combiner:
@@ -65,12 +68,13 @@ def combiner_from(data: dict[str, object], source: str = "answerability data") -
         cols = [tuple(float(x) for x in data[k]) for k in ("mean", "scale", "coef")]  # type: ignore[attr-defined]
         intercept = float(data["intercept"])  # type: ignore[arg-type]
         threshold = float(data["threshold"])  # type: ignore[arg-type]
+        floor = float(data.get("min_support", 0.0))  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{source}: malformed answerability combiner ({type(exc).__name__}: {exc})") from exc
     unknown = [f for f in feats if f not in FEATURES]
     if unknown or any(len(c) != len(feats) for c in cols) or any(s <= 0 for s in cols[1]):
         raise ValueError(f"{source}: answerability combiner has unknown features {unknown} or mismatched columns")
-    return Combiner(feats, cols[0], cols[1], cols[2], intercept, threshold)
+    return Combiner(feats, cols[0], cols[1], cols[2], intercept, threshold, floor)
 
 
 @lru_cache(maxsize=4)
@@ -109,9 +113,9 @@ def combiner_floor(question: str, scored: Sequence[ScoredSentence], passages: Se
                    ignore: frozenset[str] = frozenset(), combiner: Combiner | None = None) -> float:
     """The least support a cited sentence needs, as the combiner decides: `math.inf` (refuse) when it judges the
     question unanswerable, else `threshold`, lowered to the best sentence's support so that sentence is cited."""
-    if not scored:
-        return math.inf
     model = combiner or load_combiner()
+    if not scored or scored[0].support <= 0.0 or scored[0].support < model.min_support:
+        return math.inf
     if model.probability(answer_features(question, scored, passages, ignore)) < model.threshold:
         return math.inf
     return min(threshold, scored[0].support)

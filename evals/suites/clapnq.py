@@ -115,6 +115,10 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     unanswerable = _load(root / "clapnq_dev_unanswerable.jsonl", splits)
     embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
     items: dict[str, list[Item]] = {split: [] for split in splits}
+    # the other refusal mode, reported beside the product's (`alternative`) so both stay measured
+    other = settings.answer.model_copy(update={"refusal": "support" if settings.answer.refusal == "combiner"
+                                               else "combiner"})
+    alt: dict[str, list[Item]] = {split: [] for split in splits}
     records = [(True, r) for r in answerable] + [(False, r) for r in unanswerable]
     iterator: Any = records
     if progress:
@@ -124,9 +128,11 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     for is_answerable, record in iterator:
         passages = _passages(record)
         scored = score_sentences(str(record["input"]), passages, embedder=embedder, scoring=settings.answer.scoring)
-        items[split_of(str(record["id"]))].append((
-            is_answerable, scored, _gold_spans(record, passages) if is_answerable else set(),
-            refusal_floor(str(record["input"]), scored, passages, settings.answer)))
+        gold = _gold_spans(record, passages) if is_answerable else set()
+        split = split_of(str(record["id"]))
+        items[split].append((is_answerable, scored, gold,
+                             refusal_floor(str(record["input"]), scored, passages, settings.answer)))
+        alt[split].append((is_answerable, scored, gold, refusal_floor(str(record["input"]), scored, passages, other)))
     held = items["heldout"]
     current = _rates(held, settings, None)
     out: dict[str, Any] = {
@@ -139,6 +145,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
         "refusal_rate": current["refused_unanswerable"],
         "false_refusal_rate": current["refused_answerable"],
         "evidence_recall": current["evidence_recall"],
+        "alternative": {"refusal": other.refusal, **{split: _rates(alt[split], settings, None) for split in splits}},
     }
     if "dev" in items:
         dev = items["dev"]
