@@ -26,7 +26,8 @@ decides whether to answer at all. Up to `settings.max_sentences` non-redundant s
 by its [n]; the citations quote exactly those sentences (re-checked verbatim). A chosen sentence that only leads in
 to the answer (ends with ":", is a heading, or is continued by "He/She/They ...") is quoted together with the next
 sentence (`_follow_on`). If none clears the floor the answer is "Not found in the case material (...)" with status
-no_evidence. Instruction-like sentences (prompt injection) are never used.
+no_evidence. Instruction-like sentences (prompt injection) are never used. A question asking for one kind of
+value gets that value first ("KV19 TLN — ... [1]", `assistant.answer.value_lead`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import numpy as np
 from assistant.answer.answer_type import satisfies
 from assistant.answer.answerability import combiner_floor
 from assistant.answer.expectation import Expectation, expected_type
+from assistant.answer.value_lead import leading_value
 from assistant.config import AnswerSettings, SentenceScoring
 from assistant.text.identifiers import Identifiers, extract_identifiers
 from assistant.text.injection import instruction_units, is_instruction_like
@@ -270,7 +272,9 @@ def extractive_answer(question: str, case: str, passages: Sequence[Passage], *, 
                                   quote=quote, text=p.text, verified=verified, quote_start=sent.start))
         parts.append(_cited(" ".join(quote.lstrip("# ").split()), len(citations)))
     log.info("extractive answered passages=%d sentences=%d best=%.3f", len(passages), len(chosen), chosen[0].support)
-    return Answer(question=question, case=case, status="answered", answer=" ".join(parts), backend="extractive",
+    lead = leading_value(question, passages[chosen[0].passage], chosen[0].start, chosen[0].end)  # "KV19 TLN — ..."
+    text = f"{lead} — {' '.join(parts)}" if lead else " ".join(parts)
+    return Answer(question=question, case=case, status="answered", answer=text, backend="extractive",
                   citations=tuple(citations), retrieved=retrieved)
 
 
@@ -292,6 +296,5 @@ def _follow_on(passage: Passage, start: int, end: int) -> int:
 
 
 def _cited(sentence: str, n: int) -> str:
-    if sentence and sentence[-1] in ".!?":
-        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
-    return f"{sentence} [{n}]"
+    end = sentence[-1] if sentence and sentence[-1] in ".!?" else ""
+    return f"{sentence[:len(sentence) - len(end)]} [{n}]{end}"
