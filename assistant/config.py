@@ -110,10 +110,10 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, description="Extractive answer: most sentences cited")
     min_support: float = Field(0.575, description="Refusal threshold on the best sentence's support score (0-1) "
                                "for questions in words; calibrated on ClapNQ dev (evals/suites/clapnq.py)")
-    min_support_identifiers: float = Field(0.55, description="The same for questions holding a number, date, "
-                                           "registration, e-mail or handle, whose support is mostly lexical; "
-                                           "ClapNQ does not constrain it (none of its 51 such questions scores "
-                                           "between 0.55 and 0.575), the demo case does")
+    min_support_identifiers: float = Field(0.55, description="The same for questions holding a number, date, reg, "
+                                           "e-mail or handle (lexical support); set on the demo (ClapNQ: no effect)")
+    refusal: Literal["combiner", "support"] = Field("support", description="Refusal: 'combiner' (assistant/answer/"
+                                                    "answerability.py) or 'support' (best support vs min_support)")
     claim_min_coverage: float = Field(0.6, description="Verifier: share of a claim's content words the cited "
                                       "passage must contain")
     claim_min_cosine: float = Field(0.6, description="Verifier: least claim-to-sentence embedding cosine; tuned "
