@@ -1,5 +1,4 @@
-"""One pydantic Settings tree. Env prefix ASSISTANT_, nested with double underscores
-(e.g. ASSISTANT_LLM__BACKEND=openai). Never loaded at import time: call `load_settings()`."""
+"""One pydantic Settings tree: env prefix ASSISTANT_, nested by `__` (ASSISTANT_LLM__BACKEND); `load_settings()`."""
 
 from __future__ import annotations
 
@@ -28,8 +27,7 @@ class ChunkingSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    not_evidence: list[str] = Field(
-        ["readme*", "*export*notes*", "*notes*export*", "protected.json"],
+    not_evidence: list[str] = Field(["readme*", "*export*notes*", "*notes*export*", "protected.json"],
         description="Names (shell patterns, case-insensitive) of files in the ingested folder's top level that are "
                     "about the case folder, not evidence (its README, notes about the export): listed in the ingest "
                     "report and never indexed, so never cited. Files in subfolders are always evidence; a plain "
@@ -112,10 +110,10 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, description="Extractive answer: most sentences cited")
     min_support: float = Field(0.575, description="Refusal threshold on the best sentence's support score (0-1) "
                                "for questions in words; calibrated on ClapNQ dev (evals/suites/clapnq.py)")
-    min_support_identifiers: float = Field(0.55, description="The same for questions holding a number, date, "
-                                           "registration, e-mail or handle, whose support is mostly lexical; "
-                                           "ClapNQ does not constrain it (none of its 51 such questions scores "
-                                           "between 0.55 and 0.575), the demo case does")
+    min_support_identifiers: float = Field(0.55, description="The same for questions holding a number, date, reg, "
+                                           "e-mail or handle (lexical support); set on the demo (ClapNQ: no effect)")
+    refusal: Literal["combiner", "support"] = Field("support", description="Refusal: 'combiner' (assistant/answer/"
+                                                    "answerability.py) or 'support' (best support vs min_support)")
     claim_min_coverage: float = Field(0.6, description="Verifier: share of a claim's content words the cited "
                                       "passage must contain")
     claim_min_cosine: float = Field(0.6, description="Verifier: least claim-to-sentence embedding cosine; tuned "
@@ -175,6 +173,8 @@ class PiiSettings(BaseModel):
                                      description="Roles that see everything in clear, protected persons included")
     mask_all_pii_roles: list[str] = Field(default_factory=list, description="Stricter roles: every PII entity as a "
                                           "typed placeholder; other roles: only protected persons are masked")
+    cli_role: str = Field("admin", description="The CLI's role (links --graph, timeline) for an OS user with no "
+                          "account of that name and no --user: only the index's owner can run it (0700)")
 
     def sees_clear(self, role: str) -> bool:
         """True when `role` is cleared to see PII in clear text (case-insensitive match on `cleared_roles`)."""

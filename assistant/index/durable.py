@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -25,16 +25,22 @@ log = logging.getLogger(__name__)
 
 def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:
     """Write `data` to `path` so a reader sees the old file or the whole new one, never a torn one."""
+    view = memoryview(data)
+    atomic_write_parts(path, (view[: len(data) // 2], view[len(data) // 2 :]), kill=kill)
+
+
+def atomic_write_parts(path: Path, parts: Iterable[bytes | memoryview], *, kill: str = "") -> None:
+    """`atomic_write` of a file given in parts (e.g. one per record), so the whole file never sits in memory; the
+    kill point, when named, fires after the first part."""
     private_dir(path.parent)
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two readers may rebuild at once
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         try:
-            view = memoryview(data)
-            _write_all(fd, view[: len(data) // 2])
-            if kill:
-                kill_point(kill)  # a torn temporary file is what a crash here leaves
-            _write_all(fd, view[len(data) // 2 :])
+            for n, part in enumerate(parts):
+                if n == 1 and kill:
+                    kill_point(kill)  # a torn temporary file is what a crash here leaves
+                _write_all(fd, memoryview(part))
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # pending | missing_chunks | orphan_chunks | temp_files | stale_bm25 (| links, added by the CLI)
+    kind: str  # pending | missing_chunks | orphan_chunks | temp_files | stale_bm25 (+ links, message_keys: CLI)
     source: str
     detail: str
     repair: str

@@ -14,10 +14,12 @@ k+1, with no duplicate and an exact count (the swap records exactly the chunks m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +33,7 @@ from assistant.types import Chunk, Entity
 
 log = logging.getLogger(__name__)
 
+Guard = Callable[[], AbstractContextManager[object]]
 TagFn = Callable[[Sequence[Chunk]], list[Chunk]]
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -62,16 +65,19 @@ class BatchWriter:
                 return out
             offset += READ_PAGE
 
-    def write(self, chunks: Sequence[Chunk], tag: TagFn, embed: EmbedFn, timings: dict[str, float]) -> list[Chunk]:
+    def write(self, chunks: Sequence[Chunk], tag: TagFn, embed: EmbedFn, timings: dict[str, float],
+              guard: Guard = contextlib.nullcontext) -> list[Chunk]:
         """Tag, embed and write the chunks not yet committed, `batch` at a time; returns every chunk tagged, in
-        order (the resumed ones with the PII spans they were stored with)."""
-        self.store.manifest.begin(self.case, self.row)
-        col = self.store.side_collection(self.case, "")
-        held = self.committed()
-        wanted = {c.chunk_id for c in chunks}
-        stale = [cid for cid in held if cid not in wanted]
-        for start in range(0, len(stale), READ_PAGE):  # a try of these bytes chunked differently
-            col.delete(ids=stale[start : start + READ_PAGE])
+        order (the resumed ones with the PII spans they were stored with). Every write is made inside `guard()`
+        (ingest workers: the case lock, taken per write so tagging and embedding run in parallel, unlocked)."""
+        with guard():
+            self.store.manifest.begin(self.case, self.row)
+            col = self.store.side_collection(self.case, "")
+            held = self.committed()
+            wanted = {c.chunk_id for c in chunks}
+            stale = [cid for cid in held if cid not in wanted]
+            for start in range(0, len(stale), READ_PAGE):  # a try of these bytes chunked differently
+                col.delete(ids=stale[start : start + READ_PAGE])
         done: dict[str, Chunk] = {}
         for c in chunks:
             restored = _restored(c, held[c.chunk_id]) if c.chunk_id in held else None
@@ -80,36 +86,44 @@ class BatchWriter:
         self.resumed = len(done)
         todo = [c for c in chunks if c.chunk_id not in done]
         for start in range(0, len(todo), self.batch):
+            t0 = time.perf_counter()
             try:
-                done.update((c.chunk_id, c) for c in self._write_batch(col, todo[start : start + self.batch], tag,
-                                                                       embed, timings))
-            except Exception as exc:  # e.g. the disk is full (Chroma, or the embedding cache)
-                raise IngestError(self.row.source, f"could not index its chunks ({type(exc).__name__}: {exc}; is "
-                                  f"the disk under {self.store.index_dir} full?); {self._discard(col)}") from exc
+                tagged = tag(todo[start : start + self.batch])
+                t1 = time.perf_counter()
+                vectors = embed([c.text for c in tagged])
+            except Exception as exc:  # e.g. the disk is full under the embedding cache
+                raise self._failed(exc, col, guard) from exc
+            t2 = time.perf_counter()
+            with guard():
+                try:
+                    col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
+                               documents=[c.text for c in tagged],
+                               metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
+                except Exception as exc:  # e.g. the disk is full under Chroma
+                    raise self._failed(exc, col, contextlib.nullcontext) from exc
+            for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("index", time.perf_counter() - t2)):
+                timings[key] = timings.get(key, 0.0) + dt
+            done.update((c.chunk_id, c) for c in tagged)
             self.batches += 1
             kill_point("chroma_add")  # after a batch: what a crash between two batches leaves
         log.info("batches written case=%s chunks=%d resumed=%d batches=%d", self.case, len(chunks), self.resumed,
                  self.batches)
         return [done[c.chunk_id] for c in chunks]
 
-    def _write_batch(self, col: Any, part: Sequence[Chunk], tag: TagFn, embed: EmbedFn,
-                     timings: dict[str, float]) -> list[Chunk]:
-        t0 = time.perf_counter()
-        tagged = tag(part)
-        t1 = time.perf_counter()
-        vectors = embed([c.text for c in tagged])
-        t2 = time.perf_counter()
-        col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(), documents=[c.text for c in tagged],
-                   metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
-        for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("index", time.perf_counter() - t2)):
-            timings[key] = timings.get(key, 0.0) + dt
-        return tagged
+    def _failed(self, exc: Exception, col: Any, guard: Guard) -> IngestError:
+        return IngestError(self.row.source, f"could not index its chunks ({type(exc).__name__}: {exc}; is the disk "
+                           f"under {self.store.index_dir} full?); {self._discard(col, guard)}")
 
-    def _discard(self, col: Any) -> str:
-        """After a failed write: take back this version's chunks and pending mark, so the case stays as it was."""
+    def _discard(self, col: Any, guard: Guard) -> str:
+        """After a failed write: take back this version's chunks and pending mark, so the case stays as it was (never
+        the chunks of a served version: a re-index of the same bytes keeps them)."""
         try:
-            col.delete(where=self._where(True))
-            self.store.manifest.drop_pending(self.case, self.row.source, self.row.sha256)
+            with guard():
+                served = self.store.source_state(self.case, self.row.source)
+                if served is not None and served.sha256 == self.row.sha256:
+                    return "the served version was kept"
+                col.delete(where=self._where(True))
+                self.store.manifest.drop_pending(self.case, self.row.source, self.row.sha256)
         except Exception as exc:  # the disk is still full: fsck finds the pending version, the next ingest resumes it
             log.warning("discard failed case=%s error=%s", self.case, type(exc).__name__)
             return "its partial version is never served; `assistant fsck` lists it"
