@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from assistant.config import AnswerSettings
+from assistant.index.bm25 import Bm25Index
 from assistant.ingest.translations import LABEL
-from assistant.text.calendar_words import calendar_names, normalize_arabic, written_dates
+from assistant.text.calendar_words import calendar_names, written_dates
+from assistant.text.lexicon import normalize_arabic
 from assistant.types import Passage
 from assistant.verify.verifier import verify_draft
 
@@ -35,6 +37,13 @@ def test_calendar_words_in_each_language(text: str, lang: str, days: set[str], m
 
 def test_arabic_normalisation() -> None:
     assert normalize_arabic("أَحْمَد إلى مدرسةٍ آخِرة ـــ ١٩٩٣") == "احمد الي مدرسه اخره  1993"
+
+
+def test_bm25_finds_arabic_written_with_other_alef_taa_marbuta_diacritics_and_digits() -> None:
+    docs = ["ذهبَ أحمدُ إلى المدرسةِ عام ١٩٩٣", "وصلت السيارة إلى المطار", "The car reached the airport in 1993"]
+    index = Bm25Index.build(["a", "b", "c"], docs)
+    assert [d for d, _ in index.search("احمد المدرسه", 3)] == ["a"]  # a diacritic no longer cuts a word in two
+    assert {d for d, _ in index.search("1993", 3)} == {"a", "c"}
 
 
 def _passage(body: str, lang: str, english: str, stamp: str = "2024-05-03 10:00") -> Passage:

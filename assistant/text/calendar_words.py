@@ -16,21 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from assistant.text.lexicon import MONTH_NAMES, WEEKDAYS
-
-_AR_DIACRITICS = re.compile("[\u064b-\u0652\u0670\u0640]")  # harakat, superscript alef, tatweel
-
-
-def normalize_arabic(text: str) -> str:
-    """Arabic script as search and comparison read it: diacritics and tatweel dropped, alef variants (أ إ آ ٱ) as
-    ا, taa marbuta ة as ه, alef maqsura ى as ي, Arabic-Indic and Extended digits as 0-9. Other scripts unchanged."""
-    text = _AR_DIACRITICS.sub("", text)
-    return text.translate(_AR_LETTERS)
-
-
-_AR_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
-                             **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
-                             **{chr(0x06F0 + i): str(i) for i in range(10)}})  # Extended (Urdu, Persian) digits
+from assistant.text.lexicon import MONTH_NAMES, WEEKDAYS, normalize_arabic
 
 
 def _fold(text: str) -> str:

@@ -6,8 +6,15 @@ from typing import Any
 import gradio as gr
 
 from assistant.access.auth import ROLES
-from assistant.ui.admin import (USER_HEADERS, add_user, change_assignment, ingest, translate, translation_status,
-                                user_rows)
+from assistant.ui.admin import (
+    USER_HEADERS,
+    add_user,
+    change_assignment,
+    ingest,
+    translate,
+    translation_status,
+    user_rows,
+)
 from assistant.ui.wiring import PRIVATE, Resolver, user_errors
 
 

@@ -37,12 +37,12 @@ def _case_id(name: str, settings: Settings, doc_ids: Sequence[str]) -> str:
 
 
 def ingest_corpus(name: str, docs: Sequence[tuple[str, str]], settings: Settings, *, progress: bool = True,
-                  suffix: str = ".txt") -> tuple[Any, str, Any]:
-    """Write the documents (`<doc_id><suffix>`) and ingest them as one case of the eval index: (App, case id,
-    ingest report)."""
+                  suffix: str = ".txt", root: Path | None = None) -> tuple[Any, str, Any]:
+    """Write the documents (`<doc_id><suffix>`) and ingest them as one case of the eval index under `root`
+    (default `<index_dir>/eval-corpora`): (App, case id, ingest report)."""
     from assistant.app import App
 
-    root = settings.index_dir / "eval-corpora"
+    root = root or settings.index_dir / "eval-corpora"
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     for doc_id, text in docs:
