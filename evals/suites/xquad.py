@@ -127,12 +127,16 @@ def evaluate(app: Any, case: str, questions: list[tuple[str, str, str]], crossli
             "ms_per_question": 1000 * (time.perf_counter() - start) / max(1, len(questions))}
 
 
+_QUERY_ONLY = frozenset({"index/retrieval.py", "index/languages/crosslingual.py", "index/languages/rerank.py"})
+
+
 def ingest_code() -> str:
     """A short hash of the source of the packages that turn the export into indexed chunks and vectors."""
     import assistant
 
     pkg = Path(assistant.__file__).parent
-    files = sorted(p for d in ("loaders", "text", "ingest", "index") for p in (pkg / d).rglob("*.py"))
+    files = sorted(p for d in ("loaders", "text", "ingest", "index") for p in (pkg / d).rglob("*.py")
+                   if p.relative_to(pkg).as_posix() not in _QUERY_ONLY)
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(pkg).as_posix().encode() + b"\0" + path.read_bytes())
