@@ -9,7 +9,7 @@ below its own. Layers, bottom to top (docs/architecture.md draws the same pictur
     answer, links                                            (siblings)
     conversation  follow-ups, stored conversations, digests
     app       the composition root
-    ui
+    ui, workers                                              (siblings)
     cli
 """
 
@@ -30,7 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"answer", "links"}),
     frozenset({"conversation", "translate"}),
     frozenset({"app"}),
-    frozenset({"ui"}),
+    frozenset({"ui", "workers"}),
     frozenset({"cli"}),
 )
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}

@@ -5,6 +5,7 @@ one bad file is reported with its reason and never stops the batch."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import logging
@@ -12,6 +13,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +36,7 @@ from assistant.types import Chunk, Document, Entity
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]
+CommitGuard = Callable[[str, str, str], AbstractContextManager[object]]  # (case, source, sha256)
 
 
 class Tagger(Protocol):
@@ -103,6 +106,8 @@ class Ingestor:
         self.tokenizer = tokenizer
         self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
         self.multilingual: MultilingualIndex | None = None  # embeds non-English originals a second time
+        # held around one source's writes; ingest workers (assistant.workers) take the case lock there
+        self.commit_guard: CommitGuard = lambda case, source, sha: contextlib.nullcontext()
         self.translations = TranslationStore(store.index_dir / TRANSLATIONS_FILE)  # joined to messages at index
         caps = settings.ingest
         self.limits = Limits(caps.max_file_mb, caps.max_streamed_mb, caps.max_zip_ratio)
@@ -207,14 +212,15 @@ class Ingestor:
             report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
                                       "identifiers and their own words, and never used as an answer"))
         t3 = time.perf_counter()
-        if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
-            self.multilingual.replace_source(case, rel, tagged)
-        t_ml = time.perf_counter()
-        self.store.replace_source(case, rel, sha, tagged, vectors, origin=origin)
-        if old_sha is not None and old_sha != sha:
-            report.replaced.append((rel, old_sha, sha))
-        if self.on_committed is not None:
-            self.on_committed(case, rel, tagged)
+        with self.commit_guard(case, rel, sha):
+            if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
+                self.multilingual.replace_source(case, rel, tagged)
+            t_ml = time.perf_counter()
+            self.store.replace_source(case, rel, sha, tagged, vectors, origin=origin)
+            if old_sha is not None and old_sha != sha:
+                report.replaced.append((rel, old_sha, sha))
+            if self.on_committed is not None:
+                self.on_committed(case, rel, tagged)
         t4 = time.perf_counter()
         for key, dt in (("parse", t1 - t0), ("pii", t2 - t1), ("embed", t3 - t2), ("multilingual", t_ml - t3),
                         ("index", t4 - t_ml)):

