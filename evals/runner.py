@@ -57,7 +57,7 @@ SUITE_MODULES: dict[str, str] = {
 CI_SUITES: dict[str, bool] = {
     "scifact": True, "hotpotqa": True, "crosslingual": True, "demo": False, "demo_heldout": False,
     "pii": True, "verifier": True, "clapnq": True, "corruptions": True, "injection": True, "conversation": False,
-    "langid": True,
+    "langid": True, "xquad": True,
 }
 _REGISTERED: dict[str, SuiteFn] = {}  # in-process registrations (tests, plugins) win over SUITE_MODULES
 

@@ -191,3 +191,20 @@ def test_gemma_unpack_keeps_the_model_folder_and_refuses_escaping_members(tmp_pa
     with pytest.raises(ConfigError, match="escapes the model folder"):
         unpack(bad, tmp_path / "m2")
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "m2").exists()
+
+
+def test_the_multilingual_pool_beyond_the_fused_head_is_rescored_up_to_rerank_pool(xapp: Any) -> None:
+    from assistant.index.languages.crosslingual import Crosslingual
+    from assistant.llm.embedding_model import installed_dir
+
+    if installed_dir(xapp.settings.cache_dir) is None:
+        pytest.skip("EmbeddingGemma not installed (`assistant models install embeddinggemma`, run by `make llm`)")
+    ids = {_message_of(xapp, c.chunk_id): c.chunk_id for c in xapp.store.iter_chunks("xl")}
+    fused = [(ids[m], 1.0 - i / 10) for i, m in enumerate(["m5", "m6", "m4", "m2"])]  # the answer (m1) not fused
+    pool = [ids["m3"], ids["m1"]]  # the multilingual ranking's second hit holds it
+    question = "Where is the car parked?"
+    for depth, reached in ((1, False), (2, True)):
+        settings = xapp.settings.language.model_copy(update={"rerank_n": 3, "rerank_pool": depth})
+        cross = Crosslingual(xapp.store, xapp.multilingual, xapp.crosslingual.scorer, settings)
+        out = [c for c, _ in cross.rescore("xl", question, fused, 60, pool=pool)]
+        assert (ids["m1"] in out[:3]) == reached, (depth, out)

@@ -241,3 +241,31 @@ def test_the_cli_command_translates_and_audits(app: Any, capsys: pytest.CaptureF
     records = [r for r in app.audit.records() if r.payload.get("action") == "translate"]
     assert [r.payload["report"]["translated"] for r in records] == [0, 2]
     assert ROWS[0][1] not in json.dumps([r.payload for r in records])  # counts and ids, never text
+
+
+def test_the_admin_action_translates_with_the_cli_code_shows_refusals_and_progress_and_is_audited(app: Any) -> None:
+    from assistant.access.session import Session
+    from assistant.errors import AccessDenied
+    from assistant.llm import Selection
+    from assistant.ui import admin as ui_admin
+
+    app.users.add_user("boss", "translate-admin-1", "admin")
+    app.users.add_user("rev", "translate-review-1", "reviewer")
+    backend = ScriptedBackend(["The car is behind the hospital.", "Transfer on Monday."])
+    app.__dict__["backend"] = Selection(backend)
+    admin, reviewer = Session.for_username(app, "boss"), Session.for_username(app, "rev")
+    with pytest.raises(AccessDenied, match="translating messages needs an admin"):
+        ui_admin.translate(reviewer, "tr", force=True)
+    status = ui_admin.translation_status(admin, "tr")
+    assert "| pl | 2 | **not translated by default**" in status and "no measured chrF" in status
+    steps: list[tuple[int, int]] = []
+    refused = ui_admin.translate(admin, "tr", on_progress=lambda d, t: steps.append((d, t)))
+    assert "**0 of 2**" in refused and "`pl` not translated" in refused and backend.prompts == [] and steps == []
+    done = ui_admin.translate(admin, "tr", lang="pl", force=True, on_progress=lambda d, t: steps.append((d, t)))
+    assert "**2 of 2**" in done and "machine translation, not verified" in done and steps == [(1, 2), (2, 2)]
+    assert _records(app)["m1"].translation == "The car is behind the hospital." and _records(app)["m1"].machine
+    assert "no untranslated messages" in ui_admin.translation_status(admin, "tr")
+    audited = [r.payload for r in app.audit.records(case="tr", user="boss") if r.payload.get("action") == "translate"]
+    assert [(p["via"], p["force"], p["report"]["translated"]) for p in audited] == [("ui", False, 0), ("ui", True, 2)]
+    assert ROWS[0][1] not in json.dumps(audited)  # counts and ids, never message text
+    assert [r.payload["action"] for r in app.audit.records(user="rev", kind="denied")] == ["translating messages"]

@@ -261,9 +261,9 @@ class Session:
     def add_user(self, username: str, password: str, role: str) -> User:
         return self._accounts().add(self.user.username, username, password, role)
 
-    def known_case(self, case: str) -> str:
-        """`case` when it exists; an unknown case (a typo) is refused, never assigned."""
-        self._require_role("managing users", admin_only=True)
+    def known_case(self, case: str, action: str = "managing users") -> str:
+        """`case` when it exists and this user is an admin; an unknown case (a typo) is refused, never assigned."""
+        self._require_role(action, admin_only=True)
         if (case_id := (case or "").strip()) not in (known := self.app.list_cases()):
             raise UserError(f"case {case_id!r} does not exist: ingest its files first (cases: {', '.join(known)})")
         return case_id

@@ -16,14 +16,10 @@ if TYPE_CHECKING:
 
 def run_translate(args: argparse.Namespace, app: App) -> int:
     from assistant.access.accounts import cli_identity
-    from assistant.translate.run import translate_case
+    from assistant.translate.action import run_translation
 
     if not app.store.has_case(args.case):
         raise AssistantError(f"case {args.case!r} not found: ingest it first")
-    backend = app.backend.backend
-    if backend is None:
-        raise AssistantError("no model backend to translate with (the extractive backend cannot translate): set "
-                             "ASSISTANT_LLM__BACKEND to ollama, openai or llamacpp")
     bar = None
     if not args.no_progress:
         from tqdm import tqdm
@@ -35,12 +31,10 @@ def run_translate(args: argparse.Namespace, app: App) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-    report = translate_case(app.store, app.ingestor, app.ingestor.translations, backend, args.case, lang=args.lang,
-                            limit=args.limit, force=args.force, on_progress=progress)
+    report = run_translation(app, args.case, cli_identity(), via="cli", lang=args.lang, limit=args.limit,
+                             force=args.force, on_progress=progress)
     if bar is not None:
         bar.close()
-    app.audit.append("ingest", cli_identity(), args.case, {"action": "translate", "via": "cli", "force": args.force,
-                                                           "lang": args.lang, "report": report.to_json()})
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -14,7 +14,7 @@ import numpy as np
 from assistant.text.lexicon import MONTH_NAMES, search_terms
 from assistant.types import Entity
 
-BM25_FORMAT = 3  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
+BM25_FORMAT = 4  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
 
 
 def bm25_tokenize(text: str) -> list[str]:

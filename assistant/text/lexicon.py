@@ -38,6 +38,17 @@ WEEKDAYS = tuple("monday tuesday wednesday thursday friday saturday sunday".spli
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _SEARCH_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _LOCAL = threading.local()
+_AR_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")  # harakat, superscript alef, tatweel
+_AR_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
+                             **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
+                             **{chr(0x06F0 + i): str(i) for i in range(10)}})  # Extended (Urdu, Persian) digits
+
+
+def normalize_arabic(text: str) -> str:
+    """Arabic script as search and comparison read it: diacritics and tatweel dropped (a mark inside a word no
+    longer cuts it in two), alef variants (أ إ آ ٱ) as ا, taa marbuta ة as ه, alef maqsura ى as ي, Arabic-Indic and
+    Extended digits as 0-9. Other scripts are unchanged."""
+    return _AR_MARKS.sub("", text).translate(_AR_LETTERS)
 
 
 def _stemmer() -> Any:
@@ -74,8 +85,9 @@ def content_terms(text: str) -> list[str]:
 
 
 def search_terms(text: str) -> list[str]:
-    """Terms of the keyword index: lower-case unicode words without SEARCH_STOPWORDS, stemmed; digit runs whole."""
-    low = [w.lower() for w in _SEARCH_WORD.findall(text)]
+    """Terms of the keyword index: lower-case unicode words without SEARCH_STOPWORDS, stemmed; digit runs whole;
+    Arabic script normalised (`normalize_arabic`)."""
+    low = [w.lower() for w in _SEARCH_WORD.findall(normalize_arabic(text))]
     return [w if w.isdigit() else stem(w) for w in low if w not in SEARCH_STOPWORDS]
 
 

@@ -46,7 +46,7 @@ class _Todo:
     record: MessageRecord
 
 
-def _scan(store: IndexStore, tstore: TranslationStore, case: str,
+def scan(store: IndexStore, tstore: TranslationStore, case: str,
           lang: str) -> tuple[list[_Todo], dict[str, list[dict[str, Any]]]]:
     """Untranslated messages with no stored translation (each once), and every source's chunk metadata."""
     metas: dict[str, list[dict[str, Any]]] = {}
@@ -68,7 +68,7 @@ def translate_case(store: IndexStore, ingestor: Ingestor, tstore: TranslationSto
     check_case_id(case)
     report = TranslateReport(case, backend.model)
     backend.check()
-    todo, metas = _scan(store, tstore, case, lang.lower())
+    todo, metas = scan(store, tstore, case, lang.lower())
     report.pending = len(todo)
     for language in sorted({t.record.lang for t in todo}):
         why = "" if force else refusal(language, backend.model)

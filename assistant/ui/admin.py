@@ -1,15 +1,19 @@
-"""Admin tab handlers: ingest into a case, add users, assign and unassign cases."""
+"""Admin tab handlers: ingest into a case, translate its untranslated messages, add users, assign and unassign
+cases."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.access.auth import UserError
 from assistant.access.session import ProgressFn, Session
 from assistant.ui.render import esc, md_text
+
+if TYPE_CHECKING:
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +85,42 @@ def change_assignment(session: Session, username: str, case: str, action: str = 
     else:
         raise UserError(f"unknown action {action!r}: assign or unassign")
     return f"`{esc(user.username)}` now has: {esc(', '.join(user.cases) or 'no cases')}."
+
+
+def _app(session: Session) -> App:
+    from assistant.app import App
+
+    if not isinstance(session.app, App):
+        raise UserError("translation needs the full application (its index and model backend)")
+    return session.app
+
+
+def translation_status(session: Session, case: str, lang: str = "") -> str:
+    """What `translate` would do: untranslated messages per language, and why a language is not translated by
+    default (its measured chrF is below the threshold, or was never measured for the model)."""
+    from assistant.translate.action import pending
+
+    case_id = session.known_case(case, "translating messages")
+    model, langs = pending(_app(session), case_id, lang)
+    if not langs:
+        return f"Case `{esc(case_id)}` holds no untranslated messages" + (f" in `{esc(lang)}`." if lang else ".")
+    rows = [f"| {esc(code)} | {n} | {'**not translated by default**: ' + _cell(why) if why else 'will be translated'} |"
+            for code, (n, why) in langs.items()]
+    return (f"Model `{esc(model)}`\n\n| Language | Untranslated | Action |\n|---|---|---|\n" + "\n".join(rows))
+
+
+def translate(session: Session, case: str, lang: str = "", force: bool = False,
+              on_progress: Callable[[int, int], None] | None = None) -> str:
+    """Machine-translate the case's untranslated messages (the code of `assistant translate`), audited as this admin.
+    Languages below the chrF threshold are left untranslated, with the reason, unless `force`."""
+    from assistant.translate.action import run_translation
+
+    case_id = session.known_case(case, "translating messages")
+    report = run_translation(_app(session), case_id, session.user.username, via="ui", lang=lang, force=force,
+                             on_progress=on_progress)
+    lines = [f"**{report.translated} of {report.pending}** untranslated message(s) of `{esc(case_id)}` "
+             f"machine-translated by `{esc(report.model)}` (stored beside the originals as *machine translation, "
+             f"not verified*); {len(report.reindexed)} source(s) re-indexed."]
+    lines += [f"- `{esc(code)}` not translated: {_cell(why)}" for code, why in report.refused.items()]
+    lines += [f"- failed: {_cell(src)} message {_cell(mid)}: {_cell(why)}" for src, mid, why in report.failed]
+    return "\n".join(lines)

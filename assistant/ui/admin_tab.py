@@ -1,11 +1,20 @@
-"""The Admin tab (admin): ingest a folder or uploads into a case, add users, assign cases."""
+"""The Admin tab (admin): ingest a folder or uploads into a case, machine-translate its untranslated messages, add
+users, assign cases."""
 
 from typing import Any
 
 import gradio as gr
 
 from assistant.access.auth import ROLES
-from assistant.ui.admin import USER_HEADERS, add_user, change_assignment, ingest, user_rows
+from assistant.ui.admin import (
+    USER_HEADERS,
+    add_user,
+    change_assignment,
+    ingest,
+    translate,
+    translation_status,
+    user_rows,
+)
 from assistant.ui.wiring import PRIVATE, Resolver, user_errors
 
 
@@ -20,6 +29,15 @@ def build_admin_tab(session_of: Resolver) -> gr.Tab:
         a_uploads = gr.File(label="Or upload files", file_count="multiple", type="filepath")
         a_ingest = gr.Button("Ingest", variant="primary", elem_id="a-ingest")
         a_ingest_out = gr.Markdown()
+        gr.Markdown("### Machine-translate a case's untranslated messages")
+        with gr.Row():
+            t_case = gr.Textbox(label="Case id to translate", elem_id="t-case")
+            t_lang = gr.Textbox(label="Only this language (ISO 639-1, optional)", elem_id="t-lang")
+            t_force = gr.Checkbox(label="Also languages below the chrF threshold", value=False, elem_id="t-force")
+        with gr.Row():
+            t_check = gr.Button("Check", elem_id="t-check")
+            t_go = gr.Button("Translate", elem_id="t-go")
+        t_out = gr.Markdown(elem_id="t-out")
         gr.Markdown("### Users")
         users_table = gr.Dataframe(headers=USER_HEADERS, interactive=False, elem_id="users-table")
         gr.Markdown("### Add a user")
@@ -48,6 +66,23 @@ def build_admin_tab(session_of: Resolver) -> gr.Tab:
             return ingest(s, case, folder, uploads, on_progress=step)
 
     a_ingest.click(on_ingest, [a_case, a_folder, a_uploads], a_ingest_out, **priv)
+
+    def on_check(case: str, lang: str, request: gr.Request) -> str:
+        with user_errors():
+            return translation_status(session_of(request), case, lang)
+
+    def on_translate(case: str, lang: str, force: bool, request: gr.Request,
+                     progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 (Gradio's injection idiom)
+        s = session_of(request)
+
+        def step(done: int, total: int) -> None:
+            progress((done, total), desc="translating", unit="messages")
+
+        with user_errors():
+            return translate(s, case, lang, force, on_progress=step)
+
+    t_check.click(on_check, [t_case, t_lang], t_out, **priv)
+    t_go.click(on_translate, [t_case, t_lang, t_force], t_out, **priv)
 
     def on_users(request: gr.Request) -> Any:
         s = session_of(request)

@@ -31,7 +31,7 @@ from assistant.text.sentences import passage_units
 from assistant.text.timestamps import with_written_timestamps
 from assistant.text.untranslated import untranslated_spans
 from assistant.types import Passage
-from assistant.verify.machine import original_lines, unsupported_names
+from assistant.verify.machine import Original, original_lines, unsupported_names
 from assistant.verify.roles import conflict
 
 if TYPE_CHECKING:
@@ -90,11 +90,11 @@ def _facts(text: str) -> _Facts:
     return _Facts(set(content_terms(text)), toks, numbers, set(ids.dates), set(ids.regs), " ".join(flat.split()))
 
 
-def _only_original(f: _Facts, orig: _Facts, translation: str, original: str) -> None:
+def _only_original(f: _Facts, orig: _Facts, translation: str, original: Original) -> None:
     f.numbers &= orig.numbers
     f.dates &= orig.dates
     f.regs &= orig.regs
-    f.words -= unsupported_names(translation, original)
+    f.words -= unsupported_names(translation, original.line, original.lang)
 
 
 def _empty() -> _Facts:
@@ -127,7 +127,7 @@ class PassageView:
         if p.kind == "messages":  # a machine translation's identifiers count only when the original holds them
             for f, original, (s, e) in zip(facts, originals, units, strict=True):
                 if original is not None:
-                    _only_original(f, _facts(with_written_timestamps(original)), p.text[s:e], original)
+                    _only_original(f, _facts(with_written_timestamps(original.line)), p.text[s:e], original)
         if units and p.kind != "messages":  # "I saw ..." in a statement means its author, named in the heading
             author = {w.lower() for w in words(p.text[slice(*units[0])]) if w[:1].isupper()}
             for k in range(1, len(units)):

