@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from assistant.config import AnswerSettings
 from assistant.types import Passage
-from assistant.verify.subject import opening_subject
+from assistant.verify.subject import named, opening_subject
 from assistant.verify.verifier import verify_draft
 
 PARAGRAPH = ("Ada Quill-Marrow is a painter from Norland. The Norland coast has many harbours. Fishing fleets sail "
@@ -35,3 +35,11 @@ def test_opening_subject() -> None:
     assert opening_subject("Anne of Cleves was queen.") == "Anne of Cleves"
     assert opening_subject("The band formed in 1990.") == ""
     assert opening_subject("On 3 May 2023 I saw a van.") == ""
+
+
+def test_the_role_check_reads_the_pronoun_as_the_subject() -> None:
+    text = ("Ada Quill-Marrow is a painter from Norland. The Norland coast has many harbours. Fishing fleets sail "
+            "from Vell every spring. The town hosts a wool market in May. She has sold more than 300 seascapes.")
+    assert kept("Ada Quill-Marrow has sold more than 300 seascapes [1].", text)
+    assert not kept("Ada Quill-Marrow has bought more than 300 seascapes [1].", text)
+    assert named("Her brother sang.", "Ada") == "Ada's brother sang." and named("He sang.", "") == "He sang."

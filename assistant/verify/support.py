@@ -34,7 +34,7 @@ from assistant.types import Passage
 from assistant.verify.machine import original_lines, unsupported_names
 from assistant.verify.phrases import phrase_in
 from assistant.verify.roles import conflict
-from assistant.verify.subject import lend_subject
+from assistant.verify.subject import lend_subject, named
 
 if TYPE_CHECKING:
     from assistant.index.embedding import Embedder
@@ -113,6 +113,7 @@ class PassageView:
     lowercase_words: set[str]
     anaphoric: list[bool]  # unit opens with a pronoun that refers back ("He played for ...")
     alone: list[_Facts]  # a unit's facts when it is the whole window: with the paragraph's subject lent (subject.py)
+    subject: str = ""  # the lent subject ("" when none)
 
     @classmethod
     def build(cls, p: Passage) -> PassageView:
@@ -143,8 +144,8 @@ class PassageView:
         for single, f in zip(alone, facts, strict=True):
             single.add(f)
         if p.kind != "messages":  # "She is noted for ..." states a fact about the paragraph's opening subject
-            lend_subject(alone, [p.text[s:e] for s, e in units], anaphoric)
-        return cls(p.text, units, facts, blocked, lower, anaphoric, alone)
+            subject = lend_subject(alone, [p.text[s:e] for s, e in units], anaphoric)
+        return cls(p.text, units, facts, blocked, lower, anaphoric, alone, subject if p.kind != "messages" else "")
 
     def window(self, i: int, j: int) -> _Facts:
         out = _empty()
@@ -203,7 +204,7 @@ def check_claim(claim: str, ids: Identifiers, cited: Sequence[tuple[int, Passage
         evidence.append(Evidence(index, ev.start, ev.end, ev.note))
         neg_unit = max(range(len(view.units)), key=lambda k: (_in(view.units[k], ev), _coverage(terms, view.facts[k])))
         negated.append(has_negation(view.text[slice(*view.units[neg_unit])]))
-        said.append(_said(view.text[ev.start : ev.end], view.text[slice(*view.units[0])]))
+        said.append(_said(named(view.text[ev.start : ev.end], view.subject), view.text[slice(*view.units[0])]))
     if not evidence:
         return ClaimResult(False, "no_evidence", 0.0)
     coverage = _coverage(terms, union)
