@@ -160,7 +160,12 @@ class App:
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: Callable[[int, int, str], None] | None = None, wait: float = 0.0,
-               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+               on_wait: Callable[[str], None] | None = None, actor: str = "") -> IngestReport:
+        """A protected.json at an ingest root protects its persons first, audited as `actor` (default: OS user)."""
+        from assistant.access.accounts import cli_identity
+        from assistant.pii.protected import protect_case_files
+
+        protect_case_files(self.settings.index_dir, self.audit, actor or cli_identity(), case, paths)
         report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress, wait=wait,
                                       on_wait=on_wait)
         secure_tree(self.settings.index_dir)  # what Chroma and SQLite created under a process umask
@@ -191,8 +196,7 @@ class App:
                  top_k: int | None = None) -> list[Passage]:
         return self.retriever.retrieve(case, question, filters=filters, top_k=top_k)
 
-    def _links_chat(self, case: str, question: str, user: str, extra: Mapping[str, Any],
-                    purpose: str = "") -> Answer | None:
+    def _links_chat(self, case: str, question: str, user: str, extra: Mapping[str, Any], purpose: str) -> Answer | None:
         from assistant.links.chat import answer
 
         routed = answer(self, case, question, user)
@@ -272,15 +276,10 @@ class App:
         return answer
 
     def get_chunk(self, case: str, chunk_id: str) -> Passage | None:
-        check_case_id(case)
-        if not self.store.has_case(case):
-            return None
         from assistant.index.retrieval import stored_passage
 
-        chunk = self.store.get_chunk(case, chunk_id)
-        if chunk is None or chunk.meta.get("case") != case:
-            return None
-        return stored_passage(chunk, case)
+        chunk = self.store.get_chunk(case, chunk_id) if self.store.has_case(check_case_id(case)) else None
+        return stored_passage(chunk, case) if chunk is not None and chunk.meta.get("case") == case else None
 
     # ---- display-time masking -------------------------------------------------------------------------------
     def mask_answer(self, answer: Answer, role: str) -> Answer:
@@ -290,6 +289,7 @@ class App:
 
     def mask_passage(self, passage: Passage, role: str) -> Passage:
         from assistant.pii.display import mask_passage, protected_set
+
         protected = protected_set(self.settings.index_dir, passage.case)
         return mask_passage(passage, role, self.settings.pii, protected=protected)
 

@@ -1,5 +1,4 @@
-"""One pydantic Settings tree. Env prefix ASSISTANT_, nested with double underscores
-(e.g. ASSISTANT_LLM__BACKEND=openai). Never loaded at import time: call `load_settings()`."""
+"""One pydantic Settings tree: env prefix ASSISTANT_, nested by `__` (ASSISTANT_LLM__BACKEND); `load_settings()`."""
 
 from __future__ import annotations
 
@@ -28,8 +27,7 @@ class ChunkingSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    not_evidence: list[str] = Field(
-        ["readme*", "*export*notes*", "*notes*export*", "protected.json"],
+    not_evidence: list[str] = Field(["readme*", "*export*notes*", "*notes*export*", "protected.json"],
         description="Names (shell patterns, case-insensitive) of files in the ingested folder's top level that are "
                     "about the case folder, not evidence (its README, notes about the export): listed in the ingest "
                     "report and never indexed, so never cited. Files in subfolders are always evidence; a plain "
@@ -175,6 +173,8 @@ class PiiSettings(BaseModel):
                                      description="Roles that see everything in clear, protected persons included")
     mask_all_pii_roles: list[str] = Field(default_factory=list, description="Stricter roles: every PII entity as a "
                                           "typed placeholder; other roles: only protected persons are masked")
+    cli_role: str = Field("admin", description="The CLI's role (links --graph, timeline) for an OS user with no "
+                          "account of that name and no --user: only the index's owner can run it (0700)")
 
     def sees_clear(self, role: str) -> bool:
         """True when `role` is cleared to see PII in clear text (case-insensitive match on `cleared_roles`)."""

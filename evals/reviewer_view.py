@@ -1,5 +1,5 @@
 """What a reviewer (a role without clearance) sees, under the old policy (every tagged PII span masked) and the
-protected-person policy (only a case's protected persons masked). `python -m evals.reviewer_view [--quick]`.
+protected-person policy (only a case's protected persons masked). `python -m evals.reviewer_view [--quick] [--cross]`.
 
 Per set, per predicted type: how many spans the tagger (PiiTagger, current settings) predicts, the typed precision
 against gold, and how many overlap no gold span at all (ordinary words such as nationalities, brands or towns that the
@@ -101,9 +101,33 @@ def demo(tagger: Any) -> dict[str, Any]:
             "masked_spans_protected_policy": visible["masked_spans_protected_policy"]}
 
 
+def cross_text(texts: list[str], gold: list[list[Span]]) -> dict[str, Any]:
+    """False positives of the name matcher across texts: the first PERSON of every text is protected at once and the
+    matches in the *other* texts are counted, except a word written exactly as in the protected name: on a word of
+    another person (a name variant of someone else) or on no person at all (an ordinary word masked)."""
+    owners = [(i, text[p[0][1]:p[0][2]]) for i, (text, gs) in enumerate(zip(texts, gold, strict=True))
+              if (p := [g for g in gs if g[0] == "PERSON"])]
+    matcher = ProtectedSet(tuple(ProtectedPerson(names=(name,)) for _, name in owners))
+    counts = Counter[str]()
+    for j, (text, gs) in enumerate(zip(texts, gold, strict=True)):
+        for e in matcher.find(text):
+            owner, name = owners[int(e.type.split("_")[1]) - 1]
+            if owner == j or fold(e.text).strip() in fold(name).split():
+                continue
+            person = any(g[0] == "PERSON" and overlaps(("P", e.start, e.end), g) for g in gs)
+            counts["other_person" if person else "no_person"] += 1
+            counts["no_person_chars"] += 0 if person else e.end - e.start
+    chars = sum(len(t) for t in texts)
+    return {"protected_persons": len(owners), "texts": len(texts), "hits_on_other_persons": counts["other_person"],
+            "hits_on_no_person": counts["no_person"],
+            "no_person_chars_masked": round(counts["no_person_chars"] / chars, 5) if chars else 0.0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK_SYNTH} texts of the Presidio set")
+    parser.add_argument("--cross", action="store_true", help="only the name matcher's cross-text false positives "
+                        "(Presidio set halves dev/held-out, UK gold splits); no tagger")
     args = parser.parse_args()
     from assistant.offline import apply_offline_env, install_egress_guard
 
@@ -112,6 +136,15 @@ def main() -> None:
     from assistant.pii.tagger import PiiTagger
 
     settings = load_settings()
+    if args.cross:
+        texts, typed, _ = load_synth(settings.eval_data / SYNTH_REL, None)
+        half = len(texts) // 2
+        cross = {"presidio_dev": cross_text(texts[:half], typed[:half]),
+                 "presidio_heldout": cross_text(texts[half:], typed[half:])}
+        for split in ("dev", "heldout"):
+            cross[f"uk_gold_{split}"] = cross_text(*load_uk_gold(split=split))
+        print(json.dumps(cross, indent=1))
+        return
     tagger = PiiTagger(settings.pii)
     out: dict[str, Any] = {"demo": demo(tagger)}
     for split in ("dev", "heldout"):

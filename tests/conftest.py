@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,6 +83,18 @@ def links_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     app.users.add_user("sup-p", "plover-pass-3", "supervisor")
     app.users.assign("sup-p", "plover")
     return app
+
+
+@pytest.fixture()
+def kestrel_child(links_app: Any) -> Iterator[re.Pattern[str]]:
+    """The demo's child (demo/kestrel_protected.json) protected in `links_app`'s kestrel for one test, then
+    unprotected again; yields a pattern matching every written form of the child's identifiers in the demo."""
+    from assistant.pii.protected import protect, read_persons_file
+
+    protect(links_app.settings.index_dir, links_app.audit, "test", "kestrel",
+            read_persons_file(ROOT / "demo" / "kestrel_protected.json"), "test")
+    yield re.compile(r"kacp|zielinsk|nowak|900\s?265|17/06/2007|2007-06-17|larkspur", re.IGNORECASE)
+    (links_app.settings.index_dir / "protected" / "kestrel.json").unlink()
 
 
 @pytest.hookimpl(hookwrapper=True)

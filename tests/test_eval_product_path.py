@@ -28,3 +28,33 @@ def test_product_rankings_rank_the_document_that_answers_first_and_reuse_the_ind
     assert again == runs and facts2["ingested_now"] == 0 and facts2["case"] == facts["case"]
     changed = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"chunk_tokens": 64})})
     assert product_rankings("tiny", DOCS, QUERIES, changed, progress=False)[1]["case"] != facts["case"]
+
+
+def test_eval_index_lives_outside_the_checkout_and_old_code_versions_are_pruned(tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    from evals.suites import eval_index
+
+    settings = load_settings(cache_dir=tmp_path / "cache", index_dir=tmp_path / "indexes")
+    base = tmp_path / "cache" / "eval-index"
+    base.mkdir(parents=True)
+    olds = []
+    for i in range(5):  # five folders of older code versions, oldest first
+        old = base / f"old{i}"
+        old.mkdir()
+        (old / ".lock").touch()
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+        olds.append(old)
+    held = (olds[0] / ".lock").open("ab")  # another process still evaluates with the oldest version
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        root = eval_index.eval_root(settings)
+    finally:
+        held.close()
+    assert root == base / eval_index.code_key() and root.is_dir()
+    assert eval_index.code_key() == eval_index.code_key()
+    kept = {p.name for p in base.iterdir() if p.is_dir()}
+    # the current folder, the KEEP - 1 newest older ones, and the locked one (never deleted under a running eval)
+    assert kept == {root.name, "old4", "old3", "old0"}
+    assert not (tmp_path / "indexes").exists()  # nothing written into the checkout's index folder

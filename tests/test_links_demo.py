@@ -139,3 +139,32 @@ def test_timeline_contract_on_plover(app: Any, monkeypatch: pytest.MonkeyPatch,
     assert [e["timestamp"] for e in about] == ["2024-03-15T08:03:51+00:00"]
     assert main(["timeline", "--case", "plover", "--user", "rev-k"]) != 0
     assert "not assigned" in capsys.readouterr().err
+
+
+def test_cli_chart_export_and_timeline_are_masked_for_a_reviewer(app: Any, kestrel_child: Any, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli.main import main
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(app.settings.index_dir))
+    for user, out in (("rev-k", tmp_path / "rev"), ("sup-k", tmp_path / "sup")):
+        assert main(["links", "--graph", "--case", "kestrel", "--user", user, "--out", str(out)]) == 0
+    capsys.readouterr()
+    files = ("links.graphml", "nodes.csv", "edges.csv")
+    exported = {who: " ".join((tmp_path / who / f).read_text(encoding="utf-8") for f in files)
+                for who in ("rev", "sup")}
+    assert kestrel_child.search(exported["sup"]) and not kestrel_child.search(exported["rev"])
+    assert "<PROTECTED_1_NAME>" in exported["rev"] and "WOLSKI" in exported["rev"].upper()
+    rows = {who: (tmp_path / who / "nodes.csv").read_text(encoding="utf-8").count("\n") for who in ("rev", "sup")}
+    assert rows["rev"] == rows["sup"]  # no node dropped or merged
+    assert main(["timeline", "--case", "kestrel", "--user", "rev-k", "--json"]) == 0
+    events = json.loads(capsys.readouterr().out)
+    assert events and not kestrel_child.search(json.dumps(events, ensure_ascii=False))
+    assert main(["timeline", "--case", "kestrel", "--user", "rev-k", "--about", "Kacper"]) == 2
+    assert "protected person" in capsys.readouterr().err
+    record = app.audit.records(case="kestrel", kind="denied")[-1]
+    assert record.user.startswith("rev-k (claimed) via OS user ")
+    assert main(["links", "07700900265", "--user", "rev-k"]) == 2  # a look-up cannot probe the child either
+    assert "protected person" in capsys.readouterr().err
+    assert main(["timeline", "--case", "kestrel", "--json"]) == 0  # no account for the OS user: pii.cli_role (admin)
+    assert kestrel_child.search(capsys.readouterr().out)

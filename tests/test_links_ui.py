@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from assistant.access.session import Session
-from assistant.errors import AssistantError
+from assistant.errors import AccessDenied, AssistantError
 from assistant.ui.links_tab import ALL_MY_CASES, chart_png, lookup_html, timeline_rows
 
 
@@ -24,12 +24,65 @@ def test_unknown_value_states_coverage(links_app: Any) -> None:
     assert "no mention in" in page and "sources of 3 cases" in page
 
 
-def test_chart_and_timeline_need_a_cleared_role(links_app: Any) -> None:
+def _strings(graph: Any) -> list[str]:
+    """Every string a chart shows or exports: node ids and attributes, edge ends and citations."""
+    out = [str(n) for n in graph.nodes] + [str(v) for _, d in graph.nodes(data=True) for v in d.values()]
+    for u, v, d in graph.edges(data=True):
+        out += [str(u), str(v)] + [str(x) for c in d["citations"] for x in c.values()]
+    return out
+
+
+def test_reviewer_chart_and_timeline_mask_the_protected_child(links_app: Any, kestrel_child: Any) -> None:
+    from assistant.links.graph import build_graph
+    from assistant.links.masking import LinkView
+
+    reviewer, sup = Session.for_username(links_app, "rev-k"), Session.for_username(links_app, "sup-k")
+    path, note = chart_png(reviewer, "kestrel")  # offered now, masked on the server
+    assert Path(path).read_bytes()[:4] == b"\x89PNG" and "across 1 case(s)" in note
+    clear = build_graph(links_app, ["kestrel"])
+    assert any(kestrel_child.search(s) for s in _strings(clear))
+    view = LinkView.for_role("reviewer", links_app.settings.pii, links_app.settings.index_dir, ["kestrel"])
+    masked = view.graph(clear)
+    assert not [s for s in _strings(masked) if kestrel_child.search(s)]
+    assert (masked.number_of_nodes(), masked.number_of_edges()) == (clear.number_of_nodes(), clear.number_of_edges())
+    child = [n for n, d in clear.nodes(data=True)  # nodes naming only the child ("Kacper", "Kacper Nowak")
+             if d["kind"] == "person" and all(kestrel_child.match(w) for w in d["label"].split())]
+    shown = [n for n, d in masked.nodes(data=True) if d["label"] == "<PROTECTED_1_NAME>"]
+    assert child and len(shown) == len(child)  # the child's nodes stay, with their links
+    assert sorted(masked.degree(n) for n in shown) == sorted(clear.degree(n) for n in child)
+    assert any("WOLSKI" in d["label"].upper() for _, d in masked.nodes(data=True))  # the suspect in clear
+
+    rows, sup_rows = timeline_rows(reviewer, "kestrel"), timeline_rows(sup, "kestrel")
+    assert len(rows) == len(sup_rows) and any(kestrel_child.search(" ".join(r)) for r in sup_rows)
+    assert not [r for r in rows if kestrel_child.search(" ".join(r))]
+    from assistant.links.timeline import Cite, prose_events
+
+    (born,) = prose_events("On 17/06/2007 Kacper Zielinski was born.", Cite("c1", "Kacper_notes.txt", "p. 1"))
+    assert born.timestamp == "2007-06-17"
+    (shown_born,) = view.events([born])  # an event dated by the child's birth: its date is masked too
+    assert (shown_born.timestamp, shown_born.citation.source) == ("<PROTECTED_1_DOB>", "<PROTECTED_1_NAME>_notes.txt")
+    assert any("<PROTECTED_1_NAME>" in r[1] for r in rows) and any("Marek" in r[1] for r in rows)
+    kinds = [(r.kind, r.payload.get("what")) for r in links_app.audit.records(case="kestrel", user="rev-k")]
+    assert ("view", "link chart") in kinds and ("view", "timeline") in kinds
+
+
+def test_a_timeline_about_the_protected_child_is_refused_to_a_reviewer(links_app: Any, kestrel_child: Any) -> None:
     reviewer = Session.for_username(links_app, "rev-k")
-    with pytest.raises(AssistantError, match="supervisor"):
-        chart_png(reviewer, "kestrel")
-    with pytest.raises(AssistantError, match="supervisor"):
-        timeline_rows(reviewer, "kestrel")
+    for about in ("Kacpra", "07700900265"):
+        with pytest.raises(AccessDenied, match="protected person"):
+            timeline_rows(reviewer, "kestrel", about)
+    assert links_app.audit.records(case="kestrel", user="rev-k", kind="denied")[-1].payload["action"] == "filter"
+    with pytest.raises(AccessDenied, match="protected person"):  # nor which files hold a guessed number
+        lookup_html(reviewer, "+44 7700 900265")
+    assert "case kestrel" in lookup_html(Session.for_username(links_app, "sup-k"), "07700 900265")
+    assert timeline_rows(reviewer, "kestrel", "Wolski")
+    assert timeline_rows(Session.for_username(links_app, "sup-k"), "kestrel", "Kacper")  # cleared: allowed
+
+
+def test_a_strict_role_is_refused_the_chart(links_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(links_app.settings.pii, "mask_all_pii_roles", ["reviewer"])
+    with pytest.raises(AccessDenied, match="not offered"):
+        chart_png(Session.for_username(links_app, "rev-k"), "kestrel")
 
 
 def test_supervisor_chart_of_own_cases_only(links_app: Any) -> None:

@@ -42,3 +42,40 @@ def test_case_file_protects_at_ingest_and_ask_as_reviewer_masks(tmp_path: Path,
     assert person["aliases"] == ["Olka"] and person["phones"] == ["+44 7700 900777"]  # merged by name
     assert cli.main(["protect", "--case", "c1", "--dob", "next spring"]) == 2
     assert "date of birth" in capsys.readouterr().err
+
+
+def test_the_admin_tab_ingest_reads_the_case_file_through_the_same_path(tmp_path: Path) -> None:
+    from assistant.access.session import Session
+    from assistant.app import App
+    from assistant.config import load_settings
+    from assistant.pii.protected import ProtectedError, load_persons
+    from assistant.ui.admin import ingest
+
+    settings = load_settings(index_dir=tmp_path / "ix")
+    settings.llm.backend = "extractive"
+    app = App(settings)
+    app.users.rounds = 4
+    app.users.add_user("boss", "boss-password-1", "admin")
+    app.users.add_user("rev", "rev-password-1", "reviewer")
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "statement.txt").write_text("Ola Mazur (07700 900777) got into a grey van driven by Tomas Varga.\n",
+                                          encoding="utf-8")
+    (folder / "protected.json").write_text(json.dumps([{"names": ["Ola Mazur"], "phones": ["07700 900777"]}]),
+                                           encoding="utf-8")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "note.txt").write_text("Tomas Varga drove.\n", encoding="utf-8")
+    (bad / "protected.json").write_text("[{\"names\": [\"X\"], \"dobs\": [\"soon\"]}]", encoding="utf-8")
+    admin = Session.for_username(app, "boss")
+    with pytest.raises(ProtectedError, match=r"protected\.json"):  # named, and nothing of that folder ingested
+        ingest(admin, "c2", str(bad))
+    assert "c2" not in app.list_cases()
+    assert "1 file(s) indexed" in ingest(admin, "c2", str(folder))
+    (person,) = load_persons(settings.index_dir, "c2")
+    assert person.names == ("Ola Mazur",)
+    (record,) = [r for r in app.audit.records(case="c2") if r.kind == "protect"]
+    assert record.user == "boss" and record.payload["via"] == "case file"
+    admin.assign("rev", "c2")
+    shown = json.dumps(Session.for_username(app, "rev").ask("c2", "Who got into the grey van?").to_json())
+    assert "Mazur" not in shown and "900777" not in shown and "Varga" in shown

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from assistant.errors import AccessDenied, AssistantError
+from assistant.errors import AccessDenied
 from assistant.pii.protected import ProtectedError, ProtectedPerson, ProtectedSet, fold, read_persons_file
 from assistant.types import Answer, RetrievalFilters
 
@@ -74,6 +74,28 @@ def test_name_forms_phones_and_dates_of_birth_match() -> None:
     for text in ("Kacperski", "Marek Wolski", "07700 900418", "17/06/2008", "Polish", "Samsung", "Dunford"):
         assert found.find(text) == [], text
     assert fold("Zieliński Łukasz") == "zielinski lukasz" and len(fold("Ś")) == 1
+
+
+@pytest.mark.parametrize(("name", "variants", "others"), [
+    # Arabic/Urdu: transliterations of one name (one consonant skeleton, neighbouring vowels), with/without article
+    ("Mohammed al-Rashid", ("Muhammad", "Mohamed", "MOHAMMAD", "Alrashid", "el-Rashid", "Al Rashid", "ar-Rashid"),
+     ("Mahmoud", "Ahmed", "the Rashidun", "Hamid")),
+    ("Hussain Usman", ("Hussein", "Husayn", "Osman", "Usmaan"), ("Hassan", "Human", "us man")),
+    # Vietnamese: with or without diacritics, either order; a two-letter family name only next to the person's name
+    ("Lê Thị Hoa", ("Le Thi Hoa", "Hoa Le", "LÊ, Hoa", "Hoa-Le"), ("Le Mans", "the le", "Ho Chi Minh")),
+    ("Nguyễn Văn An", ("Nguyen", "NGUYỄN An", "An Nguyen"), ("An apple", "Nguy")),
+    # the Polish forms still hold, and neighbours of English names stay readable
+    ("Kacper Zieliński", ("Kacpra", "Kacprowi", "Zielinskiego"), ("Kacperski", "Kasper", "Capri", "Kupper")),
+    ("Peter Smith", ("Smyth", "Pieter"), ("Potter", "Smithson", "Piotr")),
+])
+def test_foreign_name_forms_match_and_their_neighbours_do_not(name: str, variants: tuple[str, ...],
+                                                               others: tuple[str, ...]) -> None:
+    found = ProtectedSet((ProtectedPerson(names=(name,)),))
+    for text in variants:
+        masked = found.sub(f"x {text} y")
+        assert re.fullmatch(r"x (<PROTECTED_1_NAME>[\s,\-]*)+ y", masked), (text, masked)
+    for text in others:
+        assert found.sub(f"x {text} y") == f"x {text} y", text
 
 
 def test_a_person_file_is_checked_with_the_reason() -> None:
@@ -174,8 +196,8 @@ def test_the_shown_passage_highlights_pii_by_type_and_keeps_one_quote_mark(app: 
     assert not CHILD.search(html)
 
 
-def test_the_source_filter_lists_masked_file_names_and_maps_them_back(app: Any, tmp_path: Path) -> None:
-    from assistant.ui.chat import real_source, source_choices
+def test_the_source_filter_lists_masked_file_names_and_the_session_maps_them_back(app: Any, tmp_path: Path) -> None:
+    from assistant.ui.chat import source_choices
 
     statement = tmp_path / "interview_Kacper_Zielinski.txt"  # a file named after the child
     statement.write_text("Statement taken at Ashmere Police Station. The boy said Marek gave him a phone.\n",
@@ -186,10 +208,25 @@ def test_the_source_filter_lists_masked_file_names_and_maps_them_back(app: Any, 
     assert not [s for s in shown if CHILD.search(s)]
     label = next(s for s in shown if "interview_" in s)
     assert label == "interview_<PROTECTED_1_NAME>_<PROTECTED_1_NAME>.txt"
-    assert real_source(rev, "kestrel", label) == next(s for s in rev.sources("kestrel") if "interview_" in s)
-    with pytest.raises(AssistantError, match="choose a file"):
-        real_source(rev, "kestrel", "interview_Kacper_Zielinski.txt")  # a typed guess is not a listed name
+    answer = rev.ask("kestrel", "Who gave the boy a phone?", RetrievalFilters(source=label))  # mapped server-side
+    assert answer.retrieved and {p.source for p in answer.retrieved} == {label}
+    assert not [s for s in _strings(answer) if CHILD.search(s)]
     assert "interview_Kacper_Zielinski.txt" in " ".join(source_choices(sup, "kestrel"))
+    assert sup.ask("kestrel", "Who gave the boy a phone?", RetrievalFilters(source="interview_Kacper_Zielinski.txt"))
+
+
+def test_a_source_filter_naming_a_protected_or_unseen_file_is_refused_and_audited(app: Any) -> None:
+    rev, sup = _session(app, "rev"), _session(app, "sup")
+    before = len([r for r in app.audit.records(case="kestrel") if r.kind == "denied"])
+    with pytest.raises(AccessDenied, match="protected person"):  # a typed guess, not a listed name
+        rev.ask("kestrel", "What was said?", RetrievalFilters(source="interview_Kacper_Zielinski.txt"))
+    with pytest.raises(AccessDenied, match="no file of this case"):  # not a file of this case at all
+        rev.ask("kestrel", "What was said?", RetrievalFilters(source="../plover/notes.txt"))
+    with pytest.raises(AccessDenied, match="no file of this case"):  # the cleared role is held to real names too
+        sup.ask("kestrel", "What was said?", RetrievalFilters(source="interview_<PROTECTED_1_NAME>.txt"))
+    denied = [r for r in app.audit.records(case="kestrel") if r.kind == "denied"][before:]
+    assert [r.payload["action"] for r in denied] == ["filter"] * 3
+    assert not CHILD.search(json.dumps([r.payload for r in denied]))
 
 
 def test_a_supervisor_protects_a_person_from_the_ui_and_a_reviewer_cannot(app: Any) -> None:

@@ -65,7 +65,7 @@ class FakeApp:
         return sorted({"heron", "kestrel", *(case for _, case in self.ingested)})
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
-               on_progress: Callable[[int, int, str], None] | None = None) -> Any:
+               on_progress: Callable[[int, int, str], None] | None = None, actor: str = "") -> Any:
         self.ingested.append((list(paths), case))
         for i, p in enumerate(paths, 1):
             if on_progress:

@@ -5,7 +5,6 @@ masks PII in what it returns according to the user's role. Unauthorised calls ra
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any, Protocol
 from assistant.access.accounts import Accounts
 from assistant.access.audit import DECISIONS, AuditLog, AuditRecord
 from assistant.access.auth import User, UserError, UserStore
+from assistant.access.requests import checked_filters, clean_purpose, clean_question, report_summary
 from assistant.config import Settings
 from assistant.errors import AccessDenied
 from assistant.types import Answer, Passage, RetrievalFilters
@@ -38,7 +38,7 @@ class SessionApp(Protocol):
     def list_cases(self) -> list[str]: ...
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
-               on_progress: ProgressFn | None = None) -> Any: ...
+               on_progress: ProgressFn | None = None, actor: str = "") -> Any: ...
 
     def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
             purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Answer: ...
@@ -93,7 +93,7 @@ class Session:
             raise AccessDenied(f"user {self.user.username!r} no longer exists or is disabled")
         return current
 
-    def _deny(self, message: str, action: str, case: str = "") -> AccessDenied:
+    def deny(self, message: str, action: str, case: str = "") -> AccessDenied:
         """An AccessDenied to raise, recorded first as a "denied" audit record (who, what, which case)."""
         log.warning("access_denied user=%s action=%s case=%s", self.user.username, action, case)
         self.app.audit.append("denied", self.user.username, case, {"action": action, "reason": message})
@@ -104,21 +104,24 @@ class Session:
         allowed = current.is_admin if admin_only else current.can_audit
         if not allowed:
             needed = "an admin" if admin_only else "a supervisor or admin"
-            raise self._deny(f"{action} needs {needed}; {current.username!r} is a {current.role}", action)
+            raise self.deny(f"{action} needs {needed}; {current.username!r} is a {current.role}", action)
         return current
 
-    def require_case(self, case: str, filters: RetrievalFilters | None = None) -> str:
-        """The case id when this user may open it; AccessDenied otherwise (including unknown cases, and filters by
-        which a role without clearance would probe a protected person's identifiers)."""
+    def require_case(self, case: str) -> str:
+        """The case id when this user may open it; AccessDenied otherwise (including unknown cases)."""
         case_id = (case or "").strip()
         if not case_id:
             raise AccessDenied("choose a case first")
         if not self.app.users.can_access(self.user.username, case_id):
-            raise self._deny(f"user {self.user.username!r} is not assigned to case {case_id!r}", "case", case_id)
-        typed = Passage("", case_id, "", "", filters.sender, 0.0) if filters else None
-        if typed is not None and not self.cleared and self.app.mask_passage(typed, self.user.role).text != typed.text:
-            raise self._deny("a filter names a protected person: filter on what is shown to you", "filter", case_id)
+            raise self.deny(f"user {self.user.username!r} is not assigned to case {case_id!r}", "case", case_id)
         return case_id
+
+    def _request(self, case: str, filters: RetrievalFilters | None) -> tuple[str, RetrievalFilters | None]:
+        """The case and the filters as the services take them (the Source as the real file name); filters by which
+        this role could probe a protected person, or naming a file it cannot see, are refused and audited
+        (`access.requests`)."""
+        case_id = self.require_case(case)
+        return case_id, checked_filters(self.app, case_id, filters, self.user.role, self.cleared, self.deny)
 
     # --- reviewer actions ---------------------------------------------------------------------------------------------
     def cases(self) -> list[str]:
@@ -133,18 +136,18 @@ class Session:
             audit_extra: Mapping[str, Any] | None = None) -> Answer:
         """`purpose`: the stated reason for the question, recorded with it in the audit log; `audit_extra`: more
         keys for the answer record (the filters, the question as typed when a follow-up was rewritten)."""
-        case_id = self.require_case(case, filters)
+        case_id, filters = self._request(case, filters)
         answer = self.app.ask(case_id, clean_question(question), user=self.user.username, filters=filters,
-                              purpose=_clean_purpose(purpose), audit_extra=audit_extra)
+                              purpose=clean_purpose(purpose), audit_extra=audit_extra)
         return self.app.mask_answer(answer, self.user.role)
 
     def ask_stream(self, case: str, question: str, filters: RetrievalFilters | None = None, purpose: str = "",
                    audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
         """Text deltas then the final masked Answer. Roles that are not cleared for PII get no raw deltas:
         the generated text is only shown once it has been masked. `audit_extra` goes into the answer record."""
-        case_id = self.require_case(case, filters)
+        case_id, filters = self._request(case, filters)
         stream = self.app.ask_stream(case_id, clean_question(question), user=self.user.username, filters=filters,
-                                     purpose=_clean_purpose(purpose), audit_extra=audit_extra)
+                                     purpose=clean_purpose(purpose), audit_extra=audit_extra)
         for item in stream:
             if isinstance(item, Answer):
                 yield self.app.mask_answer(item, self.user.role)
@@ -176,7 +179,7 @@ class Session:
     def _chunk(self, case_id: str, chunk_id: str) -> Passage | None:
         passage = self.app.get_chunk(case_id, chunk_id)
         if passage is not None and passage.case != case_id:  # defence in depth: never another case's chunk
-            raise self._deny(f"chunk {chunk_id!r} is not in case {case_id!r}", "passage of another case", case_id)
+            raise self.deny(f"chunk {chunk_id!r} is not in case {case_id!r}", "passage of another case", case_id)
         return passage
 
     # --- supervisor actions -------------------------------------------------------------------------------------------
@@ -215,7 +218,7 @@ class Session:
         if record.kind != "answer":
             raise UserError(f"audit record {seq} is a {record.kind} record, not an answer")
         if record.user == current.username or record.user.startswith(f"{current.username} (claimed) via "):
-            raise self._deny(f"{current.username!r} cannot review their own answer (record {seq}): another "
+            raise self.deny(f"{current.username!r} cannot review their own answer (record {seq}): another "
                              "supervisor must", "review own answer", record.case)
         return self.app.audit.append_review(current.username, record.seq, decision, comment)
 
@@ -242,8 +245,9 @@ class Session:
         from assistant.access.auth import validate_case
 
         me, case_id = self._require_role("ingesting files", admin_only=True), validate_case(case)
-        report = self.app.ingest([Path(p) for p in paths], case_id, progress=False, on_progress=on_progress)
-        self.app.audit.append("ingest", me.username, case_id, dict(paths=len(paths), report=_report_summary(report)))
+        report = self.app.ingest([Path(p) for p in paths], case_id, progress=False, on_progress=on_progress,
+                                 actor=me.username)  # a protected.json at a root is read as the CLI reads it
+        self.app.audit.append("ingest", me.username, case_id, dict(paths=len(paths), report=report_summary(report)))
         return report
 
     def list_users(self) -> list[User]:
@@ -270,31 +274,3 @@ class Session:
 
     def unassign(self, username: str, case: str) -> User:
         return self._accounts().unassign(self.user.username, username, case)
-
-
-def clean_question(question: str) -> str:
-    """The question stripped; an empty or over-long one is refused with the reason (checked before any work)."""
-    text = (question or "").strip()
-    if not text:
-        raise UserError("type a question first")
-    if len(text) > 2000:
-        raise UserError("question too long: at most 2000 characters")
-    return text
-
-
-def _clean_purpose(purpose: str) -> str:
-    text = " ".join((purpose or "").split())
-    if len(text) > 500:
-        raise UserError("purpose too long: at most 500 characters")
-    return text
-
-
-def _report_summary(report: Any) -> Any:
-    """A JSON-able summary of an IngestReport without file contents (counts and relative paths only)."""
-    to_json = getattr(report, "to_json", None)
-    if callable(to_json):
-        return to_json()
-    if dataclasses.is_dataclass(report) and not isinstance(report, type):
-        return {k: (len(v) if isinstance(v, (list, tuple, dict)) else v)
-                for k, v in dataclasses.asdict(report).items() if isinstance(v, (int, float, str, list, tuple, dict))}
-    return {}

@@ -13,6 +13,7 @@ from assistant.errors import AssistantError
 if TYPE_CHECKING:
     from assistant.app import App
     from assistant.links.indexer import ChunkView
+    from assistant.links.masking import LinkView
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +21,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                       "name) across every case; rebuild the index; export a link chart")
     ln.add_argument("value", nargs="*", help="the identifier, in any written form")
     ln.add_argument("--json", action="store_true")
-    ln.add_argument("--user", default=None, help="answer as this user: other cases' sources are withheld")
+    ln.add_argument("--user", default=None, help="answer as this user: other cases' sources are withheld; the "
+                    "chart is masked for the user's role (default: the account named like the OS user, else "
+                    "pii.cli_role)")
     ln.add_argument("--break-glass", metavar="REASON", default="",
                     help="(supervisors) open other cases' sources too; the reason is audited")
     ln.add_argument("--rebuild", action="store_true", help="rebuild the identifier index from every stored case")
@@ -35,7 +38,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tl.add_argument("--case", required=True)
     tl.add_argument("--about", default="", help="only events mentioning this (a name or identifier)")
     tl.add_argument("--json", action="store_true")
-    tl.add_argument("--user", default=None, help="refuse unless this user is assigned to the case")
+    tl.add_argument("--user", default=None, help="refuse unless this user is assigned to the case; events are masked "
+                    "for the user's role (default: the account named like the OS user, else pii.cli_role)")
     tl.set_defaults(func=run_timeline)
 
 
@@ -46,6 +50,33 @@ def _denied(app: App, user: str, case: str, action: str) -> AssistantError:
     message = f"user {user!r} is not assigned to case {case!r}"
     app.audit.append("denied", cli_identity(user), case, {"action": action, "reason": message})
     return AssistantError(message)
+
+
+def cli_role(app: App, user: str | None) -> str:
+    """The claimed `--user`'s role, else that of the account named like the OS user, else `pii.cli_role`."""
+    from assistant.access.accounts import os_user
+
+    account = app.users.get(user or os_user())
+    if user and account is None:
+        raise AssistantError(f"unknown user {user!r}")
+    return account.role if account is not None else app.settings.pii.cli_role
+
+
+def link_view(app: App, user: str | None, cases: list[str], what: str, about: str = "") -> LinkView:
+    """The view of `cases` for the CLI's role: the claimed `--user`'s, else the account named like the OS user, else
+    `pii.cli_role`; each use recorded as an evidence read, an `about` probing a protected person refused."""
+    from assistant.access.accounts import cli_identity
+    from assistant.links.masking import LinkView
+
+    role = cli_role(app, user)
+    view = LinkView.for_role(role, app.settings.pii, app.settings.index_dir, cases)
+    if about and view.probes(about):
+        message = f"the {what} filter names a protected person: filter on what is shown to role {role!r}"
+        app.audit.append("denied", cli_identity(user), cases[0], {"action": "filter", "reason": message})
+        raise AssistantError(message)
+    for case in cases:
+        app.audit.append("view", cli_identity(user), case, {"what": what, "clear": view.clear, "via": "cli"})
+    return view
 
 
 def stored_views(app: App, case: str) -> Iterator[ChunkView]:
@@ -69,10 +100,20 @@ def run_links(args: argparse.Namespace, app: App) -> int:
     if not value:
         raise AssistantError("give a value to look up: assistant links 07700900418 [--json]")
     from assistant.access.accounts import cli_identity
+    from assistant.links.masking import LinkView
 
+    view = LinkView.for_lookup(cli_role(app, args.user), app.settings.pii, app.settings.index_dir, app.list_cases())
+    if view.probes(value):
+        message = "the look-up names a protected person: look up what is shown to your role"
+        app.audit.append("denied", cli_identity(args.user), "", {"action": "filter", "reason": message})
+        raise AssistantError(message)
     result = app.links.lookup(value, user=args.user, reason=args.break_glass, actor=cli_identity(args.user))
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        shown = result.to_json()
+        for hit in shown["cases"]:
+            hit["sources"] = [{**m, "source": view.text(m["source"]), "locator": view.text(m["locator"])}
+                              for m in hit["sources"]]
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
         return 0
     print(f"{result.query} -> {result.normalized} ({result.type})")
     if not result.cases:
@@ -83,7 +124,7 @@ def run_links(args: argparse.Namespace, app: App) -> int:
             continue
         print(f"  case {hit.case}: {hit.mentions} mention(s){' (break-glass, audited)' * (hit.access != 'full')}")
         for m in hit.sources:
-            print(f"    {m.source} — {m.locator} [{m.chunk_id}]")
+            print(f"    {view.text(m.source)} — {view.text(m.locator)} [{m.chunk_id}]")
     return 0
 
 
@@ -95,7 +136,7 @@ def _run_graph(args: argparse.Namespace, app: App) -> int:
     for case in args.case:
         if args.user and not app.users.can_access(args.user, case):
             raise _denied(app, args.user, case, "link chart")
-    graph = build_graph(app, args.case)
+    graph = link_view(app, args.user, args.case, "link chart").graph(build_graph(app, args.case))
     paths = export_graph(graph, args.out)
     if args.png:
         from assistant.links.render import render_png
@@ -113,7 +154,8 @@ def run_timeline(args: argparse.Namespace, app: App) -> int:
         raise _denied(app, args.user, args.case, "timeline")
     if not app.store.has_case(args.case):
         raise AssistantError(f"no case {args.case!r} is indexed (assistant cases lists them)")
-    events = case_timeline(app, args.case, about=args.about)
+    view = link_view(app, args.user, [args.case], "timeline", args.about)
+    events = view.events(case_timeline(app, args.case, about=args.about))
     if args.json:
         print(json.dumps([e.to_json() for e in events], ensure_ascii=False, indent=2))
         return 0

@@ -40,11 +40,10 @@ def _audit_ingest(app: App, case: str, paths: int, report: IngestReport) -> None
 
 
 def cmd_ingest(args: argparse.Namespace, app: App) -> int:
-    from assistant.cli.protect import protect_case_files
+    from assistant.access.accounts import cli_identity
 
-    protect_case_files(app, args.case, [Path(p) for p in args.paths])  # before any text can be shown
     report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress, wait=args.wait,
-                        on_wait=lambda message: print(message, file=sys.stderr))
+                        on_wait=lambda message: print(message, file=sys.stderr), actor=cli_identity())
     _audit_ingest(app, args.case, len(args.paths), report)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))

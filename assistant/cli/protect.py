@@ -39,17 +39,6 @@ def protect(app: App, case: str, persons: tuple[ProtectedPerson, ...], via: str)
     return record(app.settings.index_dir, app.audit, cli_identity(), case, persons, via)
 
 
-CASE_FILE = "protected.json"  # in the top level of an ingested folder: the case's protected persons, not evidence
-
-
-def protect_case_files(app: App, case: str, paths: list[Path]) -> int:
-    """Protected persons from the `protected.json` of each ingested folder; returns how many files were read."""
-    files = [p / CASE_FILE for p in paths if (p / CASE_FILE).is_file()]
-    for f in files:
-        protect(app, case, read_persons_file(f), "case file")
-    return len(files)
-
-
 def run_protect(args: argparse.Namespace, app: App) -> int:
     settings_dir = app.settings.index_dir
     if args.list:

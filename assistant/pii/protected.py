@@ -6,7 +6,12 @@ because a miss leaks a protected identity while an extra mask only costs readabi
   by common Polish/Romanian/English endings (Kacper, Kacpra, Kacprem, Kacprowi; Zielinski, Zielinska, Zielinskiego);
 - phones: any digit run whose last ten digits equal the number's (07700 900418, +44 7700 900418, 07700-900-418);
 - dates of birth: numeric (17/06/2007, 17.6.07, 2007-06-17) and written (17 June 2007, June 17th, 2007);
-- addresses and handles: the text itself, case-, space- and punctuation-insensitive, `@` optional for handles.
+- addresses: in full, or the street alone (with or without the house number); handles with `@` optional; both
+  case-, space- and punctuation-insensitive;
+- name forms of the case languages: Arabic/Urdu transliterations by consonant skeleton with neighbouring vowels
+  (Mohammed, Muhammad, Mohamed), with or without the article (al-Rashid, Al Rashid, Alrashid); Vietnamese without
+  diacritics and in either order (every word matches on its own; a two-letter word only next to another of the
+  person's names: Le Thi Hoa, Hoa Le).
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -23,20 +27,11 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.perms import private_dir, write_private_text
+from assistant.pii.forms import PHONE_PREFIX, address_forms, dob_patterns, loose, name_pattern
+from assistant.pii.forms import fold as fold
 from assistant.types import Entity
 
 KINDS = ("names", "aliases", "phones", "addresses", "dobs", "handles")
-# Case endings added to a name's stem (the name minus a final vowel). Polish: Kacpra, Kacprem, Kacprowi, Kacprze,
-# Kacprowie, Zielinskiego, Zielinskiemu, Zielinskim; Romanian: Ionut, Ionutului, Mariei, Mariana; English 's.
-_ENDINGS = ("a", "e", "i", "o", "u", "y", "em", "ie", "ze", "ce", "owi", "ow", "om", "ach", "ami", "owie", "iego",
-            "iemu", "im", "ich", "ej", "a", "ul", "ului", "ei", "ii", "lui", "ek", "ka", "ki", "ko")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
-_SEP = r"[ \t.\-]{0,2}"
-_PHONE_PREFIX = rf"(?:(?:\+|00)\s?\d{{1,3}}[ \t.\-()]{{0,3}}\(?0?\)?{_SEP}|\(?0\)?{_SEP})?"
-_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "s", "ı": "i"})
-
-
 class ProtectedError(AssistantError):
     """A protected-persons file that cannot be read or a person without any identifier."""
 
@@ -71,15 +66,6 @@ class ProtectedPerson:
         return ProtectedPerson(**{k: tuple(dict.fromkeys(getattr(self, k) + getattr(other, k))) for k in KINDS})
 
 
-def fold(text: str) -> str:
-    """Lower-case, diacritics removed, one character per character (offsets into `fold(t)` are offsets into t)."""
-    out = []
-    for ch in text.translate(_FOLD):
-        base = unicodedata.normalize("NFD", ch)[0]
-        out.append(base.lower() if len(base.lower()) == 1 else base)
-    return "".join(out)
-
-
 def parse_dob(value: str, where: str = "date of birth") -> date:
     m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})|(\d{4})-(\d{2})-(\d{2})", value.strip())
     try:
@@ -92,57 +78,36 @@ def parse_dob(value: str, where: str = "date of birth") -> date:
     raise ProtectedError(f"{where}: date of birth {value!r} is not DD/MM/YYYY or YYYY-MM-DD")
 
 
-def _name_pattern(word: str) -> str:
-    stem = word[:-1] if len(word) > 4 and word[-1] in "aeiouy" else word
-    dropped_e = len(stem) > 4 and stem.endswith("er")  # Kacper -> Kacpr-a, Kacpr-em (the e drops before an ending)
-    stem_alt = re.escape(stem[:-2]) + "e?r" if dropped_e else re.escape(stem)
-    endings = "|".join(sorted(set(_ENDINGS), key=len, reverse=True))
-    return rf"{stem_alt}(?:{endings})?(?:'s|s)?"
-
-
-def _dob_patterns(d: date) -> list[str]:
-    day, mon, yr = d.day, d.month, d.year
-    sep = r"\s*[/.\-]\s*"
-    month = _MONTHS[mon - 1]
-    name = rf"(?:{month}|{month[:3]}\.?)"
-    ords = r"(?:st|nd|rd|th)?"
-    years = rf"(?:{yr}|{yr % 100:02d})"
-    return [rf"0?{day}{sep}0?{mon}{sep}{years}", rf"{yr}{sep}0?{mon}{sep}0?{day}",
-            rf"0?{day}{ords}\s+(?:of\s+)?{name},?\s+{yr}", rf"{name}\s+0?{day}{ords},?\s+{yr}"]
-
-
-def _loose(text: str) -> str:
-    """A literal as a pattern that tolerates any run of spaces/punctuation where the literal has one."""
-    parts = [re.escape(p) for p in re.split(r"[\s,.;:\-]+", fold(text)) if p]
-    return r"[\s,.;:\-]+".join(parts)
-
-
 @dataclass
 class ProtectedSet:
     """The protected persons of one case, compiled for matching."""
 
     persons: tuple[ProtectedPerson, ...] = ()
-    _patterns: list[tuple[re.Pattern[str], int, str]] = field(default_factory=list, repr=False)
+    _patterns: list[tuple[re.Pattern[str], int, str, bool]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         for k, p in enumerate(self.persons, start=1):
-            words = {w for n in p.names + p.aliases for w in re.findall(r"[^\W\d_]{3,}", fold(n))}
+            words = {w for n in p.names + p.aliases for w in re.findall(r"[^\W\d_]{2,}", fold(n))}
             for w in sorted(words, key=len, reverse=True):
-                self._add(rf"(?<![^\W_]){_name_pattern(w)}(?![^\W_])", k, "NAME")
-            for a in p.addresses:
-                self._add(rf"(?<![^\W_]){_loose(a)}(?![^\W_])", k, "ADDRESS")
+                if len(w) == 2:  # Le, Vu, Do, Ho (Vietnamese family names): only next to the person's other names
+                    self._add(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", k, "NAME", weak=True)
+                else:
+                    self._add(rf"(?<![^\W_]){name_pattern(w)}(?![^\W_])", k, "NAME")
+            for a in p.addresses:  # in full, or its street ("14 Larkspur Close", "Larkspur Close") on its own
+                for form in address_forms(a):
+                    self._add(rf"(?<![^\W_]){loose(form)}(?![^\W_])", k, "ADDRESS")
             for h in p.handles:
                 self._add(rf"(?<![\w.])@?{re.escape(fold(h).lstrip('@'))}(?![\w])", k, "HANDLE")
             for d in p.dobs:
-                for pat in _dob_patterns(parse_dob(d)):
+                for pat in dob_patterns(parse_dob(d)):
                     self._add(rf"(?<!\d){pat}(?!\d)", k, "DOB")
             for ph in p.phones:
                 if len(digits := re.sub(r"\D", "", ph)[-10:]) >= 7:  # any prefix (+44, 0044, 0), any separators
                     body = r"[ \t.\-()]{0,2}".join(digits[1:] if len(digits) == 10 and digits[0] == "0" else digits)
-                    self._add(rf"(?<![\d+]){_PHONE_PREFIX}{body}(?!\d)", k, "PHONE")
+                    self._add(rf"(?<![\d+]){PHONE_PREFIX}{body}(?!\d)", k, "PHONE")
 
-    def _add(self, pattern: str, k: int, kind: str) -> None:
-        self._patterns.append((re.compile(pattern), k, kind))
+    def _add(self, pattern: str, k: int, kind: str, weak: bool = False) -> None:
+        self._patterns.append((re.compile(pattern), k, kind, weak))
 
     def __bool__(self) -> bool:
         return bool(self.persons)
@@ -153,8 +118,16 @@ class ProtectedSet:
             return []
         folded = fold(text)
         hits: list[tuple[int, int, int, str]] = []
-        for pattern, k, kind in self._patterns:
-            hits += [(m.start(), m.end(), k, kind) for m in pattern.finditer(folded) if m.end() > m.start()]
+        weak: list[tuple[int, int, int, str]] = []
+        for pattern, k, kind, is_weak in self._patterns:
+            (weak if is_weak else hits).extend(
+                (m.start(), m.end(), k, kind) for m in pattern.finditer(folded) if m.end() > m.start())
+        while weak:  # a weak word is kept next to a kept name word of the same person (Le Thi Hoa, Hoa Le)
+            near = [w for w in weak if any(h[2] == w[2] and h[3] == "NAME" and _adjacent(folded, h, w) for h in hits)]
+            if not near:
+                break
+            hits += near
+            weak = [w for w in weak if w not in near]
         out: list[Entity] = []
         end = -1
         for s, e, k, kind in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
@@ -169,6 +142,12 @@ class ProtectedSet:
             text = text[:ent.start] + f"<{ent.type}>" + text[ent.end:]
         return text
 
+
+
+def _adjacent(text: str, a: tuple[int, int, int, str], b: tuple[int, int, int, str]) -> bool:
+    """Whether two spans are separated only by spaces, hyphens or a comma ("Le Thi", "Hoa-Le", "LE, Hoa")."""
+    gap = text[a[1]:b[0]] if a[1] <= b[0] else text[b[1]:a[0]] if b[1] <= a[0] else "x"
+    return bool(re.fullmatch(r"[\s\-,]{1,3}", gap))
 
 
 def _path(index_dir: Path, case: str) -> Path:
@@ -225,6 +204,28 @@ def protect(index_dir: Path, audit: Any, user: str, case: str, persons: tuple[Pr
     audit.append("protect", user, case, {"added": len(persons), "total": len(stored), "via": via,
                                          "names_sha256": digest})
     return len(stored)
+
+
+CASE_FILE = "protected.json"  # at the top of an ingested folder: the case's protected persons, never evidence
+
+
+def case_files(paths: Iterable[Path]) -> list[Path]:
+    """The protected-persons case files among ingest roots: `<folder>/protected.json`, or a root that is one."""
+    out = []
+    for p in paths:
+        f = p / CASE_FILE if p.is_dir() else p
+        if f.name == CASE_FILE and f.is_file():
+            out.append(f)
+    return out
+
+
+def protect_case_files(index_dir: Path, audit: Any, actor: str, case: str, paths: Iterable[Path]) -> int:
+    """Read every case file among the ingest roots and protect its persons (audited as `actor`); all files are read
+    before any is applied, so a bad one protects nobody and names the file. Returns how many files were read."""
+    read = [(f, read_persons_file(f)) for f in case_files(paths)]
+    for _f, persons in read:
+        protect(index_dir, audit, actor, case, persons, "case file")
+    return len(read)
 
 
 def protected_set(index_dir: Path, case: str) -> ProtectedSet:

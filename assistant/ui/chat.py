@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from assistant.access.session import Session, clean_question
+from assistant.access.requests import clean_question
+from assistant.access.session import Session
 from assistant.conversation.resolver import Turn, resolve
 from assistant.conversation.rewrite import model_rewrite
 from assistant.conversation.store import ConversationStore
 from assistant.errors import AssistantError, EmptyCase
 from assistant.llm.base import Backend, is_smoke_model
-from assistant.types import Answer, Passage, RetrievalFilters
+from assistant.types import Answer, RetrievalFilters
 from assistant.ui.render import answer_markdown, backend_html, citation_choices, esc, md_text, passage_html
 
 log = logging.getLogger(__name__)
@@ -123,20 +124,10 @@ def source_choices(session: Session, case: str) -> list[str]:
 
 
 def shown_source(session: Session, case: str, source: str) -> str:
-    """A file name as the role sees it (a protected person's name in it masked for roles without clearance)."""
-    if session.cleared:
-        return source
-    return session.app.mask_passage(Passage("", case, source, "", "", 0.0), session.user.role).source
+    """A file name as the role sees it; a Source filter is given as shown (Session maps it back, server-side)."""
+    from assistant.access.requests import shown_source as shown
 
-
-def real_source(session: Session, case: str, shown: str) -> str:
-    """The file a Source choice stands for: the one whose shown name it is (the list offers shown names only)."""
-    if not shown or session.cleared:
-        return shown
-    matches = [src for src in session.sources(case) if shown_source(session, case, src) == shown]
-    if len(matches) != 1:
-        raise AssistantError(f"source {shown!r}: choose a file from the list")
-    return matches[0]
+    return shown(session.app, case, source, session.user.role, session.cleared)
 
 
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")

@@ -15,7 +15,6 @@ from assistant.ui.chat import (
     make_filters,
     open_citation,
     open_conversation,
-    real_source,
     source_choices,
 )
 from assistant.ui.render import esc
@@ -67,7 +66,7 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
         s = session_of(request)
         skip = gr.skip()
         try:
-            filters = make_filters(d_from, d_to, sender, real_source(s, case, source), entity)
+            filters = make_filters(d_from, d_to, sender, source, entity)
         except AssistantError as exc:  # the chat stays as it was; the message sits under the filters
             gr.Warning(str(exc))
             yield history or [], skip, skip, skip, skip, _warn(str(exc)), "", conv, skip

@@ -1,9 +1,11 @@
 """The "Links" tab: look an identifier up across cases (as the logged-in user may see it), the link chart of one
 case or of every case the user may open, and a case's timeline. Handlers are plain functions of a Session.
 
-Cases the user may not open appear only as "a match exists, ask <contact>". The chart and the timeline show
-names and numbers in clear, so they are offered to roles cleared for PII (`pii.cleared_roles`) only; any role may
-look a value up (the answer holds the value the user typed, case references, files and locators, never text)."""
+Cases the user may not open appear only as "a match exists, ask <contact>". The chart and the timeline are shown
+as the role may see them (`links.masking.LinkView`: protected persons masked for roles without clearance; an `about`
+naming one is refused and audited); any role may look a value up (the answer holds the value the user typed, case
+references, files and locators, never text), except a protected person's identifier (refused and audited), and the
+files and locators shown have protected identifiers masked."""
 
 from __future__ import annotations
 
@@ -33,7 +35,13 @@ def lookup_html(session: Session, value: str, reason: str = "") -> str:
     value = (value or "").strip()
     if not value:
         return "<p>Type a phone number, IMEI, registration, e-mail, handle, sort code + account or a name.</p>"
-    result = _app(session).links.lookup(value, user=session.user.username, reason=(reason or "").strip())
+    from assistant.links.masking import LinkView
+
+    app = _app(session)
+    view = LinkView.for_lookup(session.user.role, app.settings.pii, app.settings.index_dir, app.list_cases())
+    if view.probes(value):  # a guessed identifier of a protected person would tell which files hold it
+        raise session.deny("the look-up names a protected person: look up what is shown to you", "filter")
+    result = app.links.lookup(value, user=session.user.username, reason=(reason or "").strip())
     head = (f"<p><b>{html.escape(result.query)}</b> → <code>{html.escape(result.normalized)}</code> "
             f"({html.escape(result.type)})</p>")
     if not result.cases:
@@ -45,17 +53,26 @@ def lookup_html(session: Session, value: str, reason: str = "") -> str:
                         f"mention(s). Not assigned to you: ask {html.escape(', '.join(hit.contacts))}.</li>")
             continue
         tag = " <i>(break-glass, audited)</i>" if hit.access == "break_glass" else ""
-        items = "".join(f"<li>{html.escape(m.source)} — {html.escape(m.locator)} "
+        items = "".join(f"<li>{html.escape(view.text(m.source))} — {html.escape(view.text(m.locator))} "
                         f"<small>[{html.escape(m.chunk_id)}]</small></li>" for m in hit.sources)
         rows.append(f"<li class='links-full'><b>case {html.escape(hit.case)}</b>: {hit.mentions} mention(s){tag}"
                     f"<ul>{items}</ul></li>")
     return head + f"<ul id='links-cases'>{''.join(rows)}</ul>"
 
 
-def _require_cleared(session: Session, what: str) -> None:
-    if not session.cleared:
-        raise AssistantError(f"the {what} shows names and numbers in clear: it is open to "
-                             f"{', '.join(session.app.settings.pii.cleared_roles)} only")
+def link_view(session: Session, cases: list[str], what: str, about: str = "") -> Any:
+    """The role's view of `cases` (a LinkView), each use recorded as an evidence read; an `about` by which a role
+    without clearance would probe a protected person is refused and recorded."""
+    from assistant.links.masking import LinkView
+
+    app = session.app
+    view = LinkView.for_role(session.user.role, app.settings.pii, app.settings.index_dir, cases)
+    if about and view.probes(about):
+        raise session.deny(f"the {what} filter names a protected person: filter on what is shown to you", "filter",
+                           cases[0] if len(cases) == 1 else "")
+    for case in cases:
+        app.audit.append("view", session.user.username, case, {"what": what, "clear": view.clear})
+    return view
 
 
 def chart_png(session: Session, case: str) -> tuple[str, str]:
@@ -63,11 +80,11 @@ def chart_png(session: Session, case: str) -> tuple[str, str]:
     from assistant.links.graph import build_graph
     from assistant.links.render import render_png
 
-    _require_cleared(session, "link chart")
     cases = session.cases() if case == ALL_MY_CASES else [session.require_case(case)]
     if not cases:
         raise AssistantError("no case to chart")
-    graph = build_graph(_app(session), cases)
+    view = link_view(session, cases, "link chart")
+    graph = view.graph(build_graph(_app(session), cases))
     out = Path(tempfile.mkdtemp(prefix="links-chart-")) / "chart.png"
     render_png(graph, out, title=f"Link chart: {', '.join(cases)}")
     return str(out), (f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links across "
@@ -77,10 +94,10 @@ def chart_png(session: Session, case: str) -> tuple[str, str]:
 def timeline_rows(session: Session, case: str, about: str = "") -> list[list[str]]:
     from assistant.links.timeline import case_timeline
 
-    _require_cleared(session, "timeline")
-    case_id = session.require_case(case)
+    case_id, about = session.require_case(case), (about or "").strip()
+    view = link_view(session, [case_id], "timeline", about)
     return [[e.timestamp, e.text, e.citation.source, e.citation.locator]
-            for e in case_timeline(_app(session), case_id, about=(about or "").strip())]
+            for e in view.events(case_timeline(_app(session), case_id, about=about))]
 
 
 def build_links_tab(session_of: Resolver) -> None:

@@ -1,13 +1,14 @@
 """Rank a public corpus through the product's own path: the Ingestor (loader, chunker, embedder, index store) and
 the Retriever (BM25 over chunks, Chroma, weighted RRF, identifier boost from the PII tagger's query terms).
 
-Each document is written once as `<doc_id>.txt` under `<index_dir>/eval-corpora/<name>` and ingested as a case of
-the index there (inside this checkout's index folder: a Chroma folder is never shared between processes of two
-checkouts; embeddings come from the shared content-hash cache). The store's manifest makes a second run a no-op, and
-the case id carries a hash of the settings that shape chunks, so a change of chunking builds a new case instead of
-reusing stale chunks. Documents are not PII-tagged (public abstracts hold no case identifiers; tagging 5,000
-abstracts would add minutes to every CI run): the index holds their words and spelled-out dates, as the product's
-BM25 text does. A document's rank is its best chunk's rank.
+Each document is written once as `<doc_id>.txt` under `<eval root>/corpora/<name>` and ingested as a case of the
+index there. The eval root lives outside the checkout, under cache_dir, one folder per version of the ingest code
+(`eval_index.eval_root`), so a fresh clone of unchanged code reuses the index and its embeddings. The store's manifest
+makes a second run a no-op, and the case id carries a hash of the settings that shape chunks, so a change of chunking
+settings builds a new case instead of reusing stale chunks. Documents are not PII-tagged (public abstracts hold no
+case identifiers; tagging 5,000 abstracts would add minutes to every CI run): the index holds their words and
+spelled-out dates, as the product's BM25
+text does. A document's rank is its best chunk's rank.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from assistant.config import Settings
 from assistant.types import Entity
 from evals.suites import progress_iter
+from evals.suites.eval_index import eval_root
 
 
 class _NoTags:
@@ -42,8 +44,8 @@ def ingest_corpus(name: str, docs: Sequence[tuple[str, str]], settings: Settings
     ingest report)."""
     from assistant.app import App
 
-    root = settings.index_dir / "eval-corpora"
-    folder = root / name
+    root = eval_root(settings)
+    folder = root / "corpora" / name
     folder.mkdir(parents=True, exist_ok=True)
     for doc_id, text in docs:
         path = folder / f"{doc_id}{suffix}"

@@ -1,9 +1,11 @@
 """The Links tab in Debian chromium against the real app (kestrel and plover ingested, the documented demo users):
-a reviewer's look-up shows only the existence of the other case; a supervisor draws the link chart and the timeline.
+a reviewer's look-up shows only the existence of the other case; a supervisor draws the link chart and the timeline;
+a reviewer draws them too, with the protected child (demo/kestrel_protected.json) masked.
 Screenshots land in tests/artifacts/links-*.png."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +36,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     settings.llm.backend = "extractive"
     app = App(settings)
     seed_demo_users(app)
+    from assistant.pii.protected import protect, read_persons_file
+
+    child = read_persons_file(ROOT / "demo" / "kestrel_protected.json")
+    protect(settings.index_dir, app.audit, "test", "kestrel", child, "test")
     for name, case in (("operation-kestrel", "kestrel"), ("operation-plover", "plover")):
         assert app.ingest([ROOT / "demo" / name], case, progress=False).ingested
     app.settings.ui.port = free_port()
@@ -79,5 +85,27 @@ def test_supervisor_draws_chart_and_timeline(server: dict[str, Any], browser: An
         page.locator("#links-timeline-btn").click()
         page.wait_for_function("() => document.querySelector('#links-timeline').innerText.includes('Andrei → Marek')")
         page.screenshot(path=str(ARTIFACTS / "links-supervisor1-timeline.png"), full_page=True)
+    finally:
+        page.context.close()
+
+
+def test_reviewer_draws_chart_and_timeline_with_the_child_masked(server: dict[str, Any], browser: Any) -> None:
+    child = re.compile(r"kacp|zielinsk|nowak|900\s?265|17/06/2007|larkspur", re.IGNORECASE)
+    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    try:
+        _open_links_tab(page)
+        page.locator("#links-case input").click()
+        page.get_by_role("option", name="kestrel", exact=True).click()
+        page.locator("#links-chart-btn").click()
+        page.locator("#links-chart img").wait_for(state="visible", timeout=TIMEOUT_MS)
+        assert "nodes" in page.locator("#links-chart-note").inner_text()
+        page.locator("#links-chart").screenshot(path=str(ARTIFACTS / "links-reviewer1-chart.png"))
+        page.locator("#links-about textarea, #links-about input").first.fill("Marek")
+        page.locator("#links-timeline-btn").click()
+        page.wait_for_function("() => document.querySelector('#links-timeline').innerText.includes('PROTECTED_1')",
+                               timeout=TIMEOUT_MS)
+        text = page.locator("#links-timeline").inner_text()
+        assert "Marek" in text and not child.search(text)
+        page.screenshot(path=str(ARTIFACTS / "links-reviewer1-timeline.png"), full_page=True)
     finally:
         page.context.close()

@@ -1,0 +1,88 @@
+"""Patterns for the written forms of a protected person's identifiers (used by `pii.protected`): names with the case
+languages' inflections and transliterations, dates of birth in any common notation, addresses and their streets.
+Every pattern applies to `fold(text)`: lower-case and diacritic-free, one character per character."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+# Case endings added to a name's stem (the name minus a final vowel). Polish: Kacpra, Kacprem, Kacprowi, Kacprze,
+# Kacprowie, Zielinskiego, Zielinskiemu, Zielinskim; Romanian: Ionut, Ionutului, Mariei, Mariana; English 's.
+_ENDINGS = ("a", "e", "i", "o", "u", "y", "em", "ie", "ze", "ce", "owi", "ow", "om", "ach", "ami", "owie", "iego",
+            "iemu", "im", "ich", "ej", "a", "ul", "ului", "ei", "ii", "lui", "ek", "ka", "ki", "ko")
+_VOWELS = "aeiouy"
+_NEAR_VOWELS = {"a": "ae", "e": "aei", "i": "eiy", "o": "ou", "u": "ou", "y": "iy"}
+# Arabic/Urdu article before a name word: al-/el-/ul- (also "Al " and "Alrashid"), and the sun-letter forms ad-, ar-,
+# as-, ash-, at-, az-, an- (hyphenated only, so English "as"/"an" before a name stay readable).
+_ARTICLE = r"(?:[aeu]l[\s\-'’]?|[ae](?:[dnrtz]|sh?)[\-'’])?"
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_SEP = r"[ \t.\-]{0,2}"
+PHONE_PREFIX = rf"(?:(?:\+|00)\s?\d{{1,3}}[ \t.\-()]{{0,3}}\(?0?\)?{_SEP}|\(?0\)?{_SEP})?"
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "s", "ı": "i"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, diacritics removed, one character per character (offsets into `fold(t)` are offsets into t)."""
+    out = []
+    for ch in text.translate(_FOLD):
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append(base.lower() if len(base.lower()) == 1 else base)
+    return "".join(out)
+
+
+def _skeleton(stem: str) -> str | None:
+    """A transliteration-tolerant pattern of `stem` when it has 3 or more consonants (fewer match ordinary words),
+    else None: the consonants in order (each written once or doubled), and for each run of vowels one to one-more
+    vowels of a neighbouring sound (a/e, e/i, i/y, o/u); a lone e before the final consonant may drop (Polish Kacper,
+    Kacpra; Marek, Marka). So Mohammed, Muhammad, Mohamed; Hussain, Husayn; Osman, Usman; not Mahmoud for Mohammed,
+    not Potter for Peter. Measured on the Presidio set (README, "Protected persons")."""
+    runs = re.findall(rf"[{_VOWELS}]+|[^{_VOWELS}]+", stem)
+    if sum(len(re.sub(r"(.)\1", r"\1", r)) for r in runs if r[0] not in _VOWELS) < 3:
+        return None
+    out = []
+    for i, run in enumerate(runs):
+        if run[0] in _VOWELS:
+            near = "".join(sorted({c for v in run for c in _NEAR_VOWELS[v]}))
+            fleeting = run == "e" and i == len(runs) - 2 and len(runs[-1]) == 1
+            out.append(f"[{near}]{{{0 if fleeting else 1},{len(run) + 1}}}")
+        else:
+            out.append("".join(f"{re.escape(c)}{{1,2}}" for c in re.sub(r"(.)\1", r"\1", run)))
+    return "".join(out)
+
+
+def name_pattern(word: str) -> str:
+    stem = word[:-1] if len(word) > 4 and word[-1] in _VOWELS else word
+    body = _skeleton(stem)
+    if body is None:
+        dropped_e = len(stem) > 4 and stem.endswith("er")  # Kacper -> Kacpr-a (the e drops before an ending)
+        body = re.escape(stem[:-2]) + "e?r" if dropped_e else re.escape(stem)
+    endings = "|".join(sorted(set(_ENDINGS), key=len, reverse=True))
+    return rf"{_ARTICLE}{body}(?:{endings})?(?:'s|s)?"
+
+
+def dob_patterns(d: date) -> list[str]:
+    day, mon, yr = d.day, d.month, d.year
+    sep = r"\s*[/.\-]\s*"
+    month = _MONTHS[mon - 1]
+    name = rf"(?:{month}|{month[:3]}\.?)"
+    ords = r"(?:st|nd|rd|th)?"
+    years = rf"(?:{yr}|{yr % 100:02d})"
+    return [rf"0?{day}{sep}0?{mon}{sep}{years}", rf"{yr}{sep}0?{mon}{sep}0?{day}",
+            rf"0?{day}{ords}\s+(?:of\s+)?{name},?\s+{yr}", rf"{name}\s+0?{day}{ords},?\s+{yr}"]
+
+
+def address_forms(address: str) -> list[str]:
+    """An address, its first part (the street, up to the first comma) and that street without its house number,
+    each only when it has two words or more."""
+    street = address.split(",")[0].strip()
+    bare = re.sub(r"^(?:flat\s+)?\d+[a-z]?\s+", "", street, flags=re.I)
+    return list(dict.fromkeys(f for f in (address, street, bare) if len(f.split()) >= 2))
+
+
+def loose(text: str) -> str:
+    """A literal as a pattern that tolerates any run of spaces/punctuation where the literal has one."""
+    parts = [re.escape(p) for p in re.split(r"[\s,.;:\-]+", fold(text)) if p]
+    return r"[\s,.;:\-]+".join(parts)
