@@ -15,7 +15,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL := 2
 BASE_STAMP := $(VENV)/.base-installed
 LLM_STAMP  := $(VENV)/.llm-installed
 
-.PHONY: install llm ocr run demo serve test test-fast check lint type eval eval-ci bench clean help
+.PHONY: install llm ocr redis run demo serve test test-fast check lint type eval eval-ci bench clean help
 
 help:
 	@echo "make run     - set up .venv, index the demo case, start the chat on http://127.0.0.1:7860"
@@ -48,12 +48,16 @@ $(LLM_STAMP): $(BASE_STAMP) requirements/llm.txt requirements/llm-nodeps.txt ass
 	$(BIN)/assistant models install
 	touch $@
 
-install: $(BASE_STAMP) ocr
+install: $(BASE_STAMP) ocr redis
 llm: $(LLM_STAMP)
 
 # Debian's Tesseract and the cases' language packs for scanned pages (idempotent, quick when present).
 ocr:
 	bash scripts/install_ocr.sh
+
+# Debian's redis-server, the broker of the ingest workers (idempotent; the tests start their own on loopback).
+redis:
+	bash scripts/install_redis.sh
 
 demo: install
 	$(BIN)/assistant demo
@@ -64,7 +68,7 @@ run: demo
 serve: install
 	$(BIN)/assistant serve
 
-test: $(BASE_STAMP) $(LLM_STAMP) ocr
+test: $(BASE_STAMP) $(LLM_STAMP) ocr redis
 	$(BIN)/python -m pytest -q
 
 test-fast: install

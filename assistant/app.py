@@ -184,6 +184,7 @@ class App:
                 self.embedder.case_caches.purge(case)
             self.link_store.drop_case(case)
             self.ingestor.translations.delete_case(case)
+            self.ingestor.dedup.delete_case(case)
         self.audit.append("ingest", user, case, {"action": "delete_case", "existed": existed})
         return existed
 
@@ -207,64 +208,41 @@ class App:
     def ask(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
             purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Answer:
         """`purpose`: the asker's stated reason, recorded with the question (UK DPA 2018 s.62)."""
-        extra = _audit_extra(filters, audit_extra)
-        routed = self._links_chat(case, question, user, extra, purpose)
-        if routed is not None:
-            return routed
-        digest = self._digest(case, question, filters) or self._parts(case, question, filters)
-        if digest is not None:
-            return self._finish(user, digest, extra, purpose)
-        passages = self.retrieve(case, question, filters=filters)
-        answer = self.crosslingual.annotate(self.answerer.answer(question, case, passages), passages)
-        return self._finish(user, answer, extra, purpose)
+        return next(item for item in self.ask_stream(case, question, user=user, filters=filters, purpose=purpose,
+                                                     audit_extra=audit_extra, stream=False)
+                    if isinstance(item, Answer))
 
     def ask_stream(self, case: str, question: str, *, user: str = "cli", filters: RetrievalFilters | None = None,
-                   purpose: str = "", audit_extra: Mapping[str, Any] | None = None) -> Iterator[str | Answer]:
-        """Text deltas, then the final Answer; see `_finish`."""
+                   purpose: str = "", audit_extra: Mapping[str, Any] | None = None,
+                   stream: bool = True) -> Iterator[str | Answer]:
+        """Text deltas, then the final Answer; see `_finish`. A person's timeline, a cross-case or chronology
+        question, a person digest and a question of several parts each take their own path."""
+        from assistant.conversation import routes
+
         extra = _audit_extra(filters, audit_extra)
+        routed = routes.timeline_route(self.store, case, question, filters)
+        if routed is not None:
+            yield self._finish(user, routed, extra, purpose)
+            return
         routed = self._links_chat(case, question, user, extra, purpose)
         if routed is not None:
             yield routed
             return
-        digest = self._digest(case, question, filters) or self._parts(case, question, filters)
-        if digest is not None:
-            yield self._finish(user, digest, extra, purpose)
+        routed = routes.digest_route(self.store, case, question, filters, backend=self.backend.backend,
+                                     embedder=self.embedder, settings=self.settings) or routes.parts_route(
+            case, question, lambda part: self.answerer.answer(part, case, self.retrieve(case, part, filters=filters)))
+        if routed is not None:
+            yield self._finish(user, routed, extra, purpose)
             return
         passages = self.retrieve(case, question, filters=filters)
+        if not stream:
+            answer = self.crosslingual.annotate(self.answerer.answer(question, case, passages), passages)
+            yield self._finish(user, answer, extra, purpose)
+            return
         for item in self.answerer.stream(question, case, passages):
             if isinstance(item, Answer):
                 item = self._finish(user, self.crosslingual.annotate(item, passages), extra, purpose)
             yield item
-
-    def _digest(self, case: str, question: str, filters: RetrievalFilters | None) -> Answer | None:
-        """A person digest ("Summarise what X did in March 2023", "What do we know about X?") over every passage of
-        the case (streamed page by page), or None for any other question."""
-        from assistant.conversation.digest import digest_answer
-        from assistant.conversation.digest_request import digest_request
-        from assistant.index.narrow import narrow_passage
-        from assistant.index.retrieval import stored_passage
-
-        request = digest_request(question)
-        if request is None or not self.store.has_case(case):
-            return None
-        if filters is not None and (filters.date_from or filters.date_to) and not request.start:
-            request = dataclasses.replace(request, start=filters.date_from, end=filters.date_to,
-                                          period=f"{filters.date_from or '…'} to {filters.date_to or '…'}")
-        passages = (stored_passage(c, case) for c in self.store.iter_chunks(case))
-        if filters is not None and not filters.is_empty():
-            passages = (n for p in passages if (n := narrow_passage(p, filters)) is not None
-                        and (not filters.source or n.source == filters.source))
-        return digest_answer(question, case, request, passages)
-
-    def _parts(self, case: str, question: str, filters: RetrievalFilters | None) -> Answer | None:
-        """A question asking several things ("who, where and what was found") answered part by part, or None."""
-        from assistant.conversation.multipart import answer_parts, split_parts
-
-        parts = split_parts(question)
-        if not parts:
-            return None
-        return answer_parts(question, case, parts, lambda part: self.answerer.answer(
-            part, case, self.retrieve(case, part, filters=filters)))
 
     def _finish(self, user: str, answer: Answer, extra: Mapping[str, Any], purpose: str = "") -> Answer:
         """Message citations narrowed to one message, then audited with the filters used and the extra keys (e.g.

@@ -45,6 +45,7 @@ class IngestSettings(BaseModel):
     parse_memory_mb: int = Field(8192, ge=0, description="Address-space limit (RLIMIT_AS) of the parsing child; 0 "
                                  "= none. Samples peak at 85 MB virtual; PA XML ~3.9 MB virtual per MB of report "
                                  "(390 MB at 100 MB), so a 1 GB report ~4 GB: twice that")
+    commit_batch: int = Field(256, ge=1, description="Chunks per resumable commit (bench_commit_batch.py: +0.1% time)")
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(8, description="Passages handed to the answerer")
@@ -89,8 +90,7 @@ class SentenceScoring(BaseModel):
     lexical_weight_ids: float = Field(0.8, description="The same for questions holding a hard identifier (number, "
                                       "date, registration, e-mail, handle): embeddings do not see exact identifiers "
                                       "(STACK.md: dense hit@5 8/80 on phone numbers and plates); hand-set")
-    id_share: float = Field(0.5, description="Share of the lexical score given to the question's identifiers; "
-                            "hand-set")
+    id_share: float = Field(0.5, description="Share of the lexical score given to the question's identifiers; hand-set")
     id_share_hard: float = Field(0.7, description="The same when an identifier is hard (an exact phone number or "
                                  "plate is what an investigator looks for); hand-set")
     dense_low: float = Field(0.15, description="Cosine mapped to dense score 0 (all-MiniLM-L6-v2); hand-set")
@@ -110,10 +110,10 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, description="Extractive answer: most sentences cited")
     min_support: float = Field(0.575, description="Refusal threshold on the best sentence's support score (0-1) "
                                "for questions in words; calibrated on ClapNQ dev (evals/suites/clapnq.py)")
-    min_support_identifiers: float = Field(0.55, description="The same for questions holding a number, date, "
-                                           "registration, e-mail or handle, whose support is mostly lexical; "
-                                           "ClapNQ does not constrain it (none of its 51 such questions scores "
-                                           "between 0.55 and 0.575), the demo case does")
+    min_support_identifiers: float = Field(0.55, description="The same for questions holding a number, date, reg, "
+                                           "e-mail or handle (lexical support); set on the demo (ClapNQ: no effect)")
+    refusal: Literal["combiner", "support"] = Field("support", description="Refusal: 'combiner' (assistant/answer/"
+                                                    "answerability.py) or 'support' (best support vs min_support)")
     claim_min_coverage: float = Field(0.6, description="Verifier: share of a claim's content words the cited "
                                       "passage must contain")
     claim_min_cosine: float = Field(0.6, description="Verifier: least claim-to-sentence embedding cosine; tuned "

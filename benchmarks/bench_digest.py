@@ -1,7 +1,8 @@
 """Cost of the conversation features, as ratios to an ordinary question on the demo case: a person digest (reads
 every chunk of the case), a month summary, a question in two parts (two retrievals and answers), and the follow-up
-rules. Then the digest's growth with case size: `collect` over the demo passages repeated k times (in memory, so
-the curve is our code; reading the chunks from Chroma is `read_ms_per_chunk`).
+rules, and a person's timeline (all events; the missing episodes). Then the digest's and the timeline's growth with
+case size: `collect` over the demo passages repeated k times (in memory, so the curve is our code; reading the
+chunks from Chroma is `read_ms_per_chunk`).
 
     .venv/bin/python benchmarks/bench_digest.py [--repeat 3]
 
@@ -25,7 +26,9 @@ from assistant.app import App
 from assistant.config import load_settings
 from assistant.conversation.digest import collect
 from assistant.conversation.digest_request import DigestRequest
+from assistant.conversation.person_timeline import collect as timeline_collect
 from assistant.conversation.resolver import Turn, resolve
+from assistant.conversation.timeline_request import TimelineRequest
 from assistant.index.retrieval import stored_passage
 from assistant.offline import apply_offline_env
 
@@ -58,6 +61,8 @@ def main() -> None:
             "profile": "What do we know about Marek Wolski?",
             "month": "Summarise what Marek Wolski did in March 2023",
             "two_parts": "When and where was Marek Wolski arrested?",
+            "timeline": "Timeline of Marek Wolski",
+            "missing_episodes": "When did Kacper go missing?",
         }
         ms = {k: median_ms(lambda q=q: app.ask("kestrel", q, user="bench"), args.repeat) for k, q in ask.items()}
         turns = [Turn("Who is Marek Wolski?", "Who is Marek Wolski?", "Marek WOLSKI [1].")]
@@ -71,7 +76,9 @@ def main() -> None:
             many = [replace(p, chunk_id=f"{p.chunk_id}#{i}", text=p.text + f" ({i})") for i in range(k)
                     for p in passages]
             curve.append({"passages": len(many), "collect_ms": round(median_ms(lambda m=many: collect(m, request),
-                                                                               args.repeat), 1)})
+                                                                               args.repeat), 1),
+                          "timeline_collect_ms": round(median_ms(lambda m=many: timeline_collect(
+                              m, TimelineRequest("Marek Wolski")), args.repeat), 1)})
     out = {
         "demo_chunks": len(chunks),
         "ask_ms": {k: round(v, 1) for k, v in ms.items()},

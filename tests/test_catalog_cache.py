@@ -117,7 +117,7 @@ def test_a_failed_finalize_keeps_the_ingest_and_the_first_question_builds_the_in
     monkeypatch.setattr(app.store, "finalize", disk_full)
     report = app.ingest([folder], "alpha", progress=False)
     assert len(report.ingested) == 1 and report.exit_code == 0
-    assert any("keyword index not built at ingest (OSError)" in note for _, note in report.notes)
+    assert any("keyword index not built at ingest (OSError: " in note for _, note in report.notes)
     chunks, bm25 = IndexStore(tmp_path / "idx").catalog("alpha")
     assert len(chunks) == 1 and bm25.search("parcel", 5)
 

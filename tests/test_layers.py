@@ -1,7 +1,7 @@
 """Layer rules of `assistant/`, checked on the source with `ast`: a module imports only its own package and layers
 below its own. Layers, bottom to top (docs/architecture.md draws the same picture):
 
-    base      types, errors, config, offline, perms
+    base      types, errors, config, offline, perms, faults
     text      pure string toolkit
     sources   loaders, pii, llm (model backends), access      (siblings: they never import each other)
     index     store, embedding, retrieval
@@ -9,7 +9,7 @@ below its own. Layers, bottom to top (docs/architecture.md draws the same pictur
     answer, links                                            (siblings)
     conversation  follow-ups, stored conversations, digests
     app       the composition root
-    ui
+    ui, workers                                              (siblings)
     cli
 """
 
@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "assistant"
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"types", "errors", "config", "offline", "perms"}),
+    frozenset({"types", "errors", "config", "offline", "perms", "faults"}),
     frozenset({"text"}),
     frozenset({"loaders", "pii", "llm", "backends", "access"}),
     frozenset({"index"}),
@@ -30,7 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"answer", "links"}),
     frozenset({"conversation", "translate"}),
     frozenset({"app"}),
-    frozenset({"ui"}),
+    frozenset({"ui", "workers"}),
     frozenset({"cli"}),
 )
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}

@@ -30,12 +30,15 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("fault", "reason"), [("hang", r"longer than 2 s .*ingest\.parse_timeout_s"),
-                                               ("alloc", r"memory limit .*ingest\.parse_memory_mb")])
+# the allocating file gets a generous time limit, so a loaded machine never turns its memory failure into a timeout
+@pytest.mark.parametrize(("fault", "timeout_s", "reason"),
+                         [("hang", 2, r"longer than 2 s .*ingest\.parse_timeout_s"),
+                          ("alloc", 120, r"memory limit .*ingest\.parse_memory_mb")])
 def test_a_hostile_file_costs_that_file_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str,
-                                             reason: str) -> None:
+                                             timeout_s: int, reason: str) -> None:
     monkeypatch.setenv(FAULT_ENV, f"{fault}:b_bad.txt")
-    settings = load_settings(index_dir=tmp_path / "idx", ingest={"parse_timeout_s": 2, "parse_memory_mb": 512})
+    settings = load_settings(index_dir=tmp_path / "idx",
+                             ingest={"parse_timeout_s": timeout_s, "parse_memory_mb": 512})
     app: Any = App(settings)
     before = resource.getrlimit(resource.RLIMIT_AS)
     report = app.ingest([_folder(tmp_path)], "iso", progress=False)
@@ -80,3 +83,72 @@ def test_parse_errors_cross_the_process_boundary_unchanged(tmp_path: Path) -> No
         assert parser.starts == 1 and parser.last_peak_kb > 0  # an ordinary refusal keeps the worker
     finally:
         parser.close()
+
+
+@pytest.mark.parametrize(("fault", "why"), [("garbage", r"not UTF-8 JSON"),
+                                            ("huge", r"a frame of \d+ bytes was announced, over the cap of 536870912"),
+                                            ("shape", r"unknown document kind 'exe'")])
+def test_a_malformed_reply_is_refused_naming_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str,
+                                                      why: str) -> None:
+    """Replies are data only (ingest.wire): a pickle, an absurd length or JSON of the wrong shape is never decoded into
+    an object; the file is reported with the reason and a fresh worker parses the next one."""
+    folder = _folder(tmp_path)
+    monkeypatch.setenv(FAULT_ENV, f"{fault}:b_bad.txt")
+    parser = ParserProcess(timeout_s=30, memory_mb=512)
+    try:
+        assert "grey Nokia" in parser.parse(read_source(folder / "a_good.txt", folder))[0].text
+        with pytest.raises(IngestError, match=rf"malformed reply \({why}") as caught:
+            parser.parse(read_source(folder / "b_bad.txt", folder))
+        assert caught.value.path == "b_bad.txt"
+        assert "Marek Wolski" in parser.parse(read_source(folder / "c_good.md", folder))[0].text
+        assert parser.starts == 2
+    finally:
+        parser.close()
+
+
+def test_documents_cross_the_pipe_field_for_field(tmp_path: Path) -> None:
+    """What the worker sends back is exactly what parsing in this process gives: messages, pages, notes."""
+    from assistant.loaders import parse_source
+
+    (tmp_path / "chat.csv").write_text(
+        "timestamp,sender,body,translation\n2024-03-01 10:00,Ana,Dobar dan,Good day\n"
+        "2024-03-01 10:05,Marek,\"Meet at the dock, 9pm\",\n2024-03-01 10:06,Ana,,\n", encoding="utf-8")
+    (tmp_path / "paged.txt").write_text("page one\fpage two\fpage three\n", encoding="utf-8")
+    parser = ParserProcess(timeout_s=30, memory_mb=1024)
+    try:
+        for name in ("chat.csv", "paged.txt"):
+            read = read_source(tmp_path / name, tmp_path)
+            assert parser.parse(read) == parse_source(read)
+    finally:
+        parser.close()
+
+
+_DOC = {"source": "a.txt", "kind": "text", "text": "x", "sha256": "0" * 64, "pages": [], "title": "", "ocr_pages": [],
+        "messages": []}
+
+
+@pytest.mark.parametrize("meta", [
+    [], {"kind": "exec"}, {"kind": "error", "payload": 3, "peak_kb": 1}, {"kind": "ok", "payload": {}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": {**_DOC, "pages": [[1, 2]]}, "notes": []}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": {**_DOC, "text": None}, "notes": []}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": {**_DOC, "messages": [["m1"]]}, "notes": []}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": _DOC, "notes": [1]}, "peak_kb": 1},
+    {"kind": "ok", "payload": {"document": _DOC, "notes": []}, "peak_kb": True},
+])
+def test_replies_of_the_wrong_shape_are_malformed(meta: Any) -> None:
+    from assistant.ingest.wire import Malformed, decode_reply
+
+    with pytest.raises(Malformed):
+        decode_reply(meta)
+
+
+def test_a_frame_nested_beyond_reason_is_malformed() -> None:
+    import io
+
+    from assistant.ingest.wire import Malformed, frame, read_frame, stream_reader
+
+    deep = b"[" * 200_000
+    data = len(deep).to_bytes(8, "little") + deep + bytes(8)
+    with pytest.raises(Malformed, match="not UTF-8 JSON"):
+        read_frame(stream_reader(io.BytesIO(data)), 1 << 20)
+    assert read_frame(stream_reader(io.BytesIO(frame({"kind": "ok"}, b"raw"))), 1 << 20) == ({"kind": "ok"}, b"raw")

@@ -30,6 +30,7 @@ from assistant.access.keys import (
     read_checkpoint,
 )
 from assistant.errors import AssistantError
+from assistant.faults import kill_point
 from assistant.types import Answer
 
 __all__ = ["GENESIS", "AuditError", "AuditLog", "AuditRecord", "AuditVerification", "canonical_json", "record_hash"]
@@ -102,26 +103,6 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
     }
 
 
-_FLAT = ("question", "asked", "purpose", "status", "answer", "backend", "model", "prompt_version", "filters",
-         "citations", "decision", "answer_seq", "comment", "details")
-_PLAIN = ("question", "asked", "purpose", "status", "answer", "backend", "model", "prompt_version")
-
-
-def flat_payload(p: dict[str, Any]) -> list[str]:
-    """A record's payload as flat, readable CSV cells (in `_FLAT` order): citations as "[n] source · locator",
-    filters as "key=value"; whatever else the payload holds goes to `details` as JSON."""
-    cites = "; ".join(f"[{c.get('n')}] {c.get('source', c.get('chunk_id', ''))} · {c.get('locator', '')}"
-                      f"{'' if c.get('verified') else ' (unverified)'}" for c in p.get("citations", [])
-                      if isinstance(c, dict))
-    raw = p.get("filters")
-    filters: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    used = "; ".join(f"{k}={v}" for k, v in sorted(filters.items()) if v)
-    shown = {*_FLAT, "retrieved", "searched_for", "answer_hash"}
-    rest = {k: v for k, v in p.items() if k not in shown}
-    return [*(str(p.get(k, "")) for k in _PLAIN), used, cites, str(p.get("decision", "")),
-            str(p.get("answer_seq", "")), str(p.get("comment", "")), canonical_json(rest) if rest else ""]
-
-
 class AuditLog:
     """The log. Each call opens its own connection; appends are serialised (thread lock + BEGIN IMMEDIATE)."""
 
@@ -140,10 +121,14 @@ class AuditLog:
             if "v" not in {str(r[1]) for r in conn.execute("PRAGMA table_info(audit)")}:  # a log from before keys
                 conn.execute("ALTER TABLE audit ADD COLUMN v INTEGER NOT NULL DEFAULT 1")
         conn.close()
+        self.keys = self.keys or load_keys(self.keys_dir)  # a process starting beside this one may have made them
         if self.keys is None and (not legacy or not self._has_keyed_records()):
-            self.keys = create_keys(self.keys_dir)  # a new log, or an unkeyed one from before keys
+            try:
+                self.keys = create_keys(self.keys_dir)  # a new log, or an unkeyed one from before keys
+            except FileExistsError:  # that other process made them first
+                self.keys = load_keys(self.keys_dir)
             seq, digest = self.head()
-            if seq:
+            if seq and self.keys is not None:
                 advance_checkpoint(self.keys, seq, digest)
 
     def _has_keyed_records(self) -> bool:
@@ -190,21 +175,33 @@ class AuditLog:
             raise AuditError(f"unknown audit kind {kind!r}: one of {', '.join(KINDS)}")
         clean_payload: dict[str, Any] = json.loads(canonical_json(payload))  # JSON round trip: what verify() sees
         with self._lock, self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
             try:
+                conn.execute("BEGIN IMMEDIATE")
                 last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
                 self._check_head(conn, last)
                 seq, prev_hash = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
                 time = datetime.now(UTC).isoformat(timespec="microseconds")
                 digest = record_hash(prev_hash, seq, time, kind, user, case, clean_payload, self.keys)
+                kill_point("audit_before_write")
                 conn.execute(f"INSERT INTO audit ({_COLUMNS}, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              (seq, time, kind, user, case, canonical_json(clean_payload), prev_hash, digest, KEYED))
+                kill_point("audit_mid_record")
                 conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error | OSError):  # e.g. the disk is full: SQLite keeps the log as it was
+                    raise AuditError(f"could not write the audit log {self.path} ({exc}); nothing was "
+                                     "recorded") from exc
                 raise
             assert self.keys is not None  # _check_head refused otherwise
-            advance_checkpoint(self.keys, seq, digest)
+            kill_point("audit_after_write")
+            try:
+                advance_checkpoint(self.keys, seq, digest)
+            except OSError as exc:
+                raise AuditError(f"audit record {seq} was written to {self.path}, but its signed head checkpoint in "
+                                 f"{self.keys_dir} could not be updated ({exc}); `assistant audit verify` reports it "
+                                 "and the next append signs it") from exc
         log.info("audit_append seq=%d kind=%s user=%s case=%s hash=%s", seq, kind, user, case, digest[:12])
         return AuditRecord(seq, time, kind, user, case, clean_payload, prev_hash, digest)
 
@@ -271,9 +268,15 @@ class AuditLog:
         if self.missing:
             seen = f" (checkpoint: seq {checkpoint.seq} at {checkpoint.time})" if checkpoint else ""
             return AuditVerification(False, [self._missing_message() + seen])
+        journal = self.path.with_name(self.path.name + "-journal")
+        torn = journal.exists() and journal.stat().st_size > 0  # SQLite rolls it back on the next read
         with self._connect() as conn:
             rows = conn.execute(f"SELECT {_CHECKED} FROM audit ORDER BY rowid").fetchall()
         result = verify_rows(rows, self.keys, checkpoint, str(self.keys_dir), expected_head)
+        if torn:
+            result.notes.append(f"an append was cut off before it committed (a rollback journal {journal.name} was "
+                                "left by a writer that died, or one still writing): SQLite rolled it back, so "
+                                "nothing of that record is in the log; the chain is intact")
         log.info("audit_verify ok=%s records=%d problems=%d", result.ok, result.records, len(result.problems))
         return result
 

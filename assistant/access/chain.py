@@ -39,6 +39,7 @@ class AuditVerification:
     records: int = 0
     head_seq: int = 0
     head_hash: str = GENESIS
+    notes: list[str] = field(default_factory=list)  # what a crash left that is not tampering (ok stays True)
 
 
 def _row_problems(row: Sequence[Any], keys: AuditKeys | None, prev: tuple[int, str, str]) -> list[str]:
@@ -73,6 +74,7 @@ def verify_rows(rows: Sequence[Sequence[Any]], keys: AuditKeys | None, checkpoin
                 where: str, expected_head: tuple[int, str] | None = None) -> AuditVerification:
     """Check rows (seq, time, kind, user, case_id, payload, prev_hash, hash, v) in storage order."""
     problems: list[str] = []
+    notes: list[str] = []
     prev = (0, GENESIS, "")
     hashes: dict[int, str] = {}
     keyed_seen = False
@@ -100,7 +102,12 @@ def verify_rows(rows: Sequence[Sequence[Any]], keys: AuditKeys | None, checkpoin
     elif hashes.get(checkpoint.seq) != checkpoint.hash:
         problems.append(f"seq {checkpoint.seq}: does not match the signed checkpoint of {checkpoint.time} "
                         "(records edited or the chain rewritten)")
+    elif checkpoint.seq < head_seq:
+        first = checkpoint.seq + 1
+        notes.append(f"seq {first if first == head_seq else f'{first}-{head_seq}'}: newer than the signed head "
+                     f"checkpoint (seq {checkpoint.seq}): an append stopped between writing its record and signing "
+                     "the head (a crash or a full disk); the records chain correctly and the next append signs them")
     if expected_head is not None and expected_head != (head_seq, head_hash):
         problems.append(f"head is seq {head_seq} hash {head_hash[:12]}, expected seq {expected_head[0]} hash "
                         f"{expected_head[1][:12]} (records removed from the end or the chain rewritten)")
-    return AuditVerification(not problems, problems, len(rows), head_seq, head_hash)
+    return AuditVerification(not problems, problems, len(rows), head_seq, head_hash, notes)

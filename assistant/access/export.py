@@ -25,7 +25,27 @@ if TYPE_CHECKING:
     from assistant.access.audit import AuditLog
 
 FORMAT = "assistant-audit-export/1"
-_CSV_HEADER = ["seq", "time", "kind", "user", "case"]  # then audit._FLAT (readable, flat columns), hashes
+_CSV_HEADER = ["seq", "time", "kind", "user", "case"]  # then _FLAT (readable, flat columns), hashes
+
+
+_FLAT = ("question", "asked", "purpose", "status", "answer", "backend", "model", "prompt_version", "filters",
+         "citations", "decision", "answer_seq", "comment", "details")
+_PLAIN = ("question", "asked", "purpose", "status", "answer", "backend", "model", "prompt_version")
+
+
+def flat_payload(p: dict[str, Any]) -> list[str]:
+    """A record's payload as flat, readable CSV cells (in `_FLAT` order): citations as "[n] source · locator",
+    filters as "key=value"; whatever else the payload holds goes to `details` as JSON."""
+    cites = "; ".join(f"[{c.get('n')}] {c.get('source', c.get('chunk_id', ''))} · {c.get('locator', '')}"
+                      f"{'' if c.get('verified') else ' (unverified)'}" for c in p.get("citations", [])
+                      if isinstance(c, dict))
+    raw = p.get("filters")
+    filters: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    used = "; ".join(f"{k}={v}" for k, v in sorted(filters.items()) if v)
+    shown = {*_FLAT, "retrieved", "searched_for", "answer_hash"}
+    rest = {k: v for k, v in p.items() if k not in shown}
+    return [*(str(p.get(k, "")) for k in _PLAIN), used, cites, str(p.get("decision", "")),
+            str(p.get("answer_seq", "")), str(p.get("comment", "")), canonical_json(rest) if rest else ""]
 
 
 def export_case(log: AuditLog, case: str, fmt: str = "json", exported_by: str = "") -> str:
@@ -39,8 +59,6 @@ def export_case(log: AuditLog, case: str, fmt: str = "json", exported_by: str = 
                              "`assistant audit verify` lists every problem")
     records = log.records(case=case)
     if fmt == "csv":
-        from assistant.access.audit import _FLAT, flat_payload
-
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow([*_CSV_HEADER, *_FLAT, "prev_hash", "hash"])

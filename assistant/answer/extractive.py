@@ -20,13 +20,14 @@ Every sentence (for message passages: every message's English text) is scored ag
   question does not already hold scores 0 (it is on topic but cannot be the answer: "the download of HE/3 was completed"
   for "What passcode unlocked HE/3?").
 
-Up to `settings.max_sentences` non-redundant sentences with support >= the threshold (`settings.min_support`, or
-`settings.min_support_identifiers` when the question holds a hard identifier: see `support_threshold`) are
-returned, best first, each followed by its [n]; the citations quote exactly those sentences (re-checked
-verbatim). A chosen sentence that only leads in to the answer (ends with ":", is a heading, or is continued by
-"He/She/They ..." in the next sentence) is quoted together with that next sentence (`_follow_on`): the reply
-after "he replied:" is the answer. If none clears the threshold the answer is "Not found in the case material
-(...)" with status no_evidence. Instruction-like sentences (prompt injection) are never used.
+Refusal (`refusal_floor`): the answerability combiner (`assistant.answer.answerability`, calibrated on ClapNQ dev)
+decides whether to answer at all. Up to `settings.max_sentences` non-redundant sentences with support >= the floor
+(`support_threshold`, or the best sentence's support when lower) are returned, best first, each followed
+by its [n]; the citations quote exactly those sentences (re-checked verbatim). A chosen sentence that only leads in
+to the answer (ends with ":", is a heading, or is continued by "He/She/They ...") is quoted together with the next
+sentence (`_follow_on`). If none clears the floor the answer is "Not found in the case material (...)" with status
+no_evidence. Instruction-like sentences (prompt injection) are never used. A question asking for one kind of
+value gets that value first ("KV19 TLN — ... [1]", `assistant.answer.value_lead`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer.answer_type import satisfies
+from assistant.answer.answerability import combiner_floor
 from assistant.answer.expectation import Expectation, expected_type
+from assistant.answer.value_lead import leading_value
 from assistant.config import AnswerSettings, SentenceScoring
 from assistant.text.identifiers import Identifiers, extract_identifiers
 from assistant.text.injection import instruction_units, is_instruction_like
@@ -108,6 +111,15 @@ def support_threshold(question: str, settings: AnswerSettings) -> float:
     if _has_hard_identifier(extract_identifiers(question)):
         return settings.min_support_identifiers
     return settings.min_support
+
+
+def refusal_floor(question: str, scored: Sequence[ScoredSentence], passages: Sequence[Passage],
+                  settings: AnswerSettings) -> float:
+    """The least support a cited sentence needs (math.inf: refuse): the answerability combiner's decision
+    (`settings.refusal` "combiner"), else `support_threshold` alone."""
+    if settings.refusal != "combiner":
+        return support_threshold(question, settings)
+    return combiner_floor(question, scored, passages, support_threshold(question, settings), QUESTION_NOISE)
 
 
 def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Embedder | None,
@@ -239,7 +251,7 @@ def extractive_answer(question: str, case: str, passages: Sequence[Passage], *, 
     """Answer from the retrieved passages alone; see the module docstring. `scored` reuses an earlier scoring."""
     if scored is None:
         scored = score_sentences(question, passages, embedder=embedder, scoring=settings.scoring)
-    chosen = select_sentences(scored, settings, support_threshold(question, settings))
+    chosen = select_sentences(scored, settings, refusal_floor(question, scored, passages, settings))
     retrieved = tuple(passages)
     if not chosen:
         log.info("extractive no_evidence passages=%d best=%.3f", len(passages), scored[0].support if scored else 0.0)
@@ -260,7 +272,9 @@ def extractive_answer(question: str, case: str, passages: Sequence[Passage], *, 
                                   quote=quote, text=p.text, verified=verified, quote_start=sent.start))
         parts.append(_cited(" ".join(quote.lstrip("# ").split()), len(citations)))
     log.info("extractive answered passages=%d sentences=%d best=%.3f", len(passages), len(chosen), chosen[0].support)
-    return Answer(question=question, case=case, status="answered", answer=" ".join(parts), backend="extractive",
+    lead = leading_value(question, passages[chosen[0].passage], chosen[0].start, chosen[0].end)  # "KV19 TLN — ..."
+    text = f"{lead} — {' '.join(parts)}" if lead else " ".join(parts)
+    return Answer(question=question, case=case, status="answered", answer=text, backend="extractive",
                   citations=tuple(citations), retrieved=retrieved)
 
 
@@ -282,6 +296,5 @@ def _follow_on(passage: Passage, start: int, end: int) -> int:
 
 
 def _cited(sentence: str, n: int) -> str:
-    if sentence and sentence[-1] in ".!?":
-        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
-    return f"{sentence} [{n}]"
+    end = sentence[-1] if sentence and sentence[-1] in ".!?" else ""
+    return f"{sentence[:len(sentence) - len(end)]} [{n}]{end}"

@@ -163,6 +163,8 @@ def run_audit_verify(args: argparse.Namespace, app: AdminApp) -> int:
             raise AssistantError("--expect-head must look like SEQ:HASH (64 hex digits)")
         expected = (int(seq), digest)
     result = app.audit.verify(expected_head=expected)
+    for note in result.notes:  # what a crash left (never tampering): said every time, never silent
+        print(f"note: {note}")
     if result.ok:
         print(f"audit log OK: {result.records} records, head matches the signed checkpoint")
         print(f"head {result.head_seq}:{result.head_hash}")

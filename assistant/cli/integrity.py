@@ -58,6 +58,10 @@ def _check(app: App, case: str) -> FsckReport:
         report.problems.append(Problem("links", ", ".join(names[:5]) + (" ..." if len(names) > 5 else ""),
                                        f"the links index disagrees with the case on {len(differ)} source(s)",
                                        "rebuild the case's links from its stored chunks"))
+    keys = app.ingestor.dedup.problems(case)
+    if keys:
+        report.problems.append(Problem("message_keys", "(case)", "; ".join(keys), "prune the key table, recompute "
+                                       "the provenance of held messages, re-point or re-read merged ones"))
     return report
 
 
@@ -86,10 +90,23 @@ def run_fsck(args: argparse.Namespace, app: App) -> int:
             if any(p.kind == "links" for p in report.problems) or any(p.kind == "missing_chunks"
                                                                       for p in report.problems):
                 done.append(f"links rebuilt ({_rebuild_links(app, case)} mentions)")
+            if any(p.kind == "message_keys" for p in report.problems):
+                done.extend(_settle_keys(app, case))
             report = _check(app, case)
             report.repaired = done
     _print(report, args.json)
     return 0 if report.clean else 1
+
+
+def _settle_keys(app: App, case: str) -> list[str]:
+    from assistant.ingest.pipeline import IngestReport
+
+    again = IngestReport(case=case)
+    app.ingestor.dedup.begin(case)
+    app.ingestor.settle_duplicates(case, again)
+    app.store.finalize(case)
+    return ["message keys settled (provenance recomputed, merged messages re-pointed)",
+            *(f"{source}: {note}" for source, note in again.notes)]
 
 
 def _rebuild_links(app: App, case: str) -> int:
@@ -104,8 +121,11 @@ def run_remove(args: argparse.Namespace, app: App) -> int:
     from assistant.index.durable import CaseLock
 
     case = _case(app, args.case)
+    from assistant.ingest.pipeline import IngestReport
+
     removed: list[dict[str, Any]] = []
     missing: list[str] = []
+    again = IngestReport(case=case)  # sources whose merged messages were held by a removed one, indexed again
     with CaseLock(app.store.index_dir, case, wait=args.wait):
         known = {src for src, _, _ in app.store.sources(case)}
         for source in args.sources:
@@ -120,12 +140,16 @@ def run_remove(args: argparse.Namespace, app: App) -> int:
             app.audit.append("ingest", cli_identity(), case, {"action": "remove_source", **entry})  # as cases --delete
             removed.append(entry)
         if removed:
+            app.ingestor.settle_duplicates(case, again)
             app.store.finalize(case)
     if args.json:
-        print(json.dumps({"case": case, "removed": removed, "not_found": missing}, ensure_ascii=False, indent=2))
+        print(json.dumps({"case": case, "removed": removed, "not_found": missing, "reindexed": again.ingested,
+                          "notes": [{"source": s, "note": n} for s, n in again.notes]}, ensure_ascii=False, indent=2))
     else:
         for entry in removed:
             print(f"removed: {entry['source']} ({entry['chunks']} chunks, sha256 {entry['sha256'][:12]})")
+        for source, note in again.notes:
+            print(f"{source}: {note}")
         for source in missing:
             print(f"not found: {source}: no such source in case {case} (see `assistant cases`)", file=sys.stderr)
     return 0 if removed else 2

@@ -36,7 +36,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     tl = sub.add_parser("timeline", help="dated events of one case (messages, calls, statements), in time order")
     tl.add_argument("--case", required=True)
-    tl.add_argument("--about", default="", help="only events mentioning this (a name or identifier)")
+    tl.add_argument("--about", default="", help="only events mentioning this (a name or identifier); with --person: "
+                                                "only the episodes about it (\"missing\")")
+    tl.add_argument("--person", default="", help="one person's timeline: their messages and the dated sentences "
+                                                 "naming them, undated mentions listed apart, gaps stated")
     tl.add_argument("--json", action="store_true")
     tl.add_argument("--user", default=None, help="refuse unless this user is assigned to the case; events are masked "
                     "for the user's role (default: the account named like the OS user, else pii.cli_role)")
@@ -154,7 +157,11 @@ def run_timeline(args: argparse.Namespace, app: App) -> int:
         raise _denied(app, args.user, args.case, "timeline")
     if not app.store.has_case(args.case):
         raise AssistantError(f"no case {args.case!r} is indexed (assistant cases lists them)")
-    view = link_view(app, args.user, [args.case], "timeline", args.about)
+    view = link_view(app, args.user, [args.case], "timeline", f"{args.person} {args.about}".strip())
+    if args.person:
+        from assistant.cli.person_timeline import run_person_timeline
+
+        return run_person_timeline(args, app, view)
     events = view.events(case_timeline(app, args.case, about=args.about))
     if args.json:
         print(json.dumps([e.to_json() for e in events], ensure_ascii=False, indent=2))

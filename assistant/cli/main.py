@@ -42,8 +42,15 @@ def _audit_ingest(app: App, case: str, paths: int, report: IngestReport) -> None
 def cmd_ingest(args: argparse.Namespace, app: App) -> int:
     from assistant.access.accounts import cli_identity
 
-    report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress, wait=args.wait,
-                        on_wait=lambda message: print(message, file=sys.stderr), actor=cli_identity())
+    if args.workers:  # one task per file, run by `assistant workers start` processes
+        from assistant.cli.workers import ingest_with_workers
+
+        report = ingest_with_workers(app, [Path(p) for p in args.paths], args.case, not args.no_progress,
+                                     cli_identity())
+    else:
+        report = app.ingest([Path(p) for p in args.paths], args.case, progress=not args.no_progress,
+                            wait=args.wait, on_wait=lambda message: print(message, file=sys.stderr),
+                            actor=cli_identity())
     _audit_ingest(app, args.case, len(args.paths), report)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -187,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--no-progress", action="store_true")
     ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="when another process is writing the case, wait up to this long (default: fail at once)")
+    ing.add_argument("--workers", action="store_true", help="queue one task per file for the ingest workers "
+                     "(`assistant workers start`) and show each file's outcome; default: ingest in this process")
     ing.set_defaults(func=cmd_ingest)
 
     ask = sub.add_parser("ask", help="ask a question about one case")
@@ -231,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant.cli.models import register as register_models
     from assistant.cli.protect import register as register_protect
     from assistant.cli.translate import register as register_translate
+    from assistant.cli.workers import register as register_workers
 
     register(sub)
     register_models(sub)
@@ -240,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_integrity(sub)
     register_protect(sub)
     register_translate(sub)
+    register_workers(sub)
     return p
 
 

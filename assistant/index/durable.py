@@ -1,10 +1,6 @@
 """How persisted index files are written: private (created 0600 in a 0700 folder, `assistant.perms`), whole or not at
-all (temporary file, fsync, rename), and with named kill points that a fault-injection test can arm; and one writer
-per case across processes (`CaseLock`, below).
-
-`kill_point(name)` is inert unless the environment variable ASSISTANT_FAULT_KILL names that point; then the process
-SIGKILLs itself there (on the n-th hit when ASSISTANT_FAULT_AT=n, default 1), exactly like a power cut or an OOM kill.
-Nothing else reads these variables; production never sets them."""
+all (temporary file, fsync, rename), and with named kill points that a fault-injection test can arm
+(`assistant.faults`); and one writer per case across processes (`CaseLock`, below)."""
 
 from __future__ import annotations
 
@@ -12,51 +8,47 @@ import fcntl
 import json
 import logging
 import os
-import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
 from assistant.errors import AssistantError
+from assistant.faults import KILL_AT_ENV, KILL_ENV, KILL_POINTS, kill_point
 from assistant.perms import private_dir
 
+__all__ = ["KILL_AT_ENV", "KILL_ENV", "KILL_POINTS", "CaseLock", "CaseLocked", "atomic_write", "kill_point"]
 log = logging.getLogger(__name__)
 
-KILL_ENV = "ASSISTANT_FAULT_KILL"
-KILL_AT_ENV = "ASSISTANT_FAULT_AT"
-# after a Chroma add batch; chunks written, swap not made; swapped, old version not deleted; BM25 file half written
-KILL_POINTS = ("chroma_add", "before_swap", "after_swap", "bm25_save")
-_hits: dict[str, int] = {}
-
-
-def kill_point(name: str) -> None:
-    """SIGKILL this process here when the fault-injection variable names this point; otherwise do nothing."""
-    if os.environ.get(KILL_ENV) != name:
-        return
-    _hits[name] = _hits.get(name, 0) + 1
-    if _hits[name] >= int(os.environ.get(KILL_AT_ENV, "1")):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:
     """Write `data` to `path` so a reader sees the old file or the whole new one, never a torn one."""
+    view = memoryview(data)
+    atomic_write_parts(path, (view[: len(data) // 2], view[len(data) // 2 :]), kill=kill)
+
+
+def atomic_write_parts(path: Path, parts: Iterable[bytes | memoryview], *, kill: str = "") -> None:
+    """`atomic_write` of a file given in parts (e.g. one per record), so the whole file never sits in memory; the
+    kill point, when named, fires after the first part."""
     private_dir(path.parent)
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two readers may rebuild at once
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         try:
-            view = memoryview(data)
-            _write_all(fd, view[: len(data) // 2])
-            if kill:
-                kill_point(kill)  # a torn temporary file is what a crash here leaves
-            _write_all(fd, view[len(data) // 2 :])
+            for n, part in enumerate(parts):
+                if n == 1 and kill:
+                    kill_point(kill)  # a torn temporary file is what a crash here leaves
+                _write_all(fd, memoryview(part))
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except BaseException:  # e.g. the disk is full: the old file stays, the partial one goes
+    except OSError as exc:  # e.g. the disk is full: the old file stays, the partial one goes; say which file
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, f"could not write {path} ({exc.strerror or exc})") from exc
+    except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 

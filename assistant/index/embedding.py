@@ -101,10 +101,17 @@ class CaseCaches:
         if self._secret is None:
             private_dir(self.root)
             path = self.root / ".key"
-            if not path.exists():
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            if not path.exists():  # ingest workers may create it at once: written whole, linked in, first wins
+                tmp = path.with_name(f".key.{os.getpid()}.tmp")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(secrets.token_bytes(32))
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    pass
+                finally:
+                    tmp.unlink()
             self._secret = path.read_bytes()
         return self._secret
 

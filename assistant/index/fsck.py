@@ -1,7 +1,8 @@
 """`assistant fsck`: does a case's manifest agree with its Chroma chunks and its persisted BM25 index?
 
 What a crash or a stray process can leave, and the repair for each (`repair`, run under the case lock):
-- a pending version (an ingest stopped between writing chunks and the swap): drop its chunks and its pending mark;
+- a pending version (an ingest stopped between writing batches of chunks and the swap): the next ingest of the same
+  file resumes it after its committed batches (`ingest.batches`); repair drops its chunks and its pending mark;
 - a served source whose chunks are not all in Chroma: drop it from the manifest (ingest the file again);
 - orphan chunks (an old version a crash left after the swap, or chunks of no known source): delete them;
 - a keyword index (BM25) missing or stamped with another state of the case: rebuild it;
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # pending | missing_chunks | orphan_chunks | temp_files | stale_bm25 (| links, added by the CLI)
+    kind: str  # pending | missing_chunks | orphan_chunks | temp_files | stale_bm25 (+ links, message_keys: CLI)
     source: str
     detail: str
     repair: str
@@ -65,10 +66,11 @@ def check(store: IndexStore, case: str) -> FsckReport:
         same = current is not None and current.sha256 == row.sha256  # its chunks are the served ones: keep them
         ids = () if same else tuple(census.get((row.source, row.sha256), []))
         claimed.add((row.source, row.sha256))
+        partial = f"partially committed: {len(ids)} of {row.n_chunks} chunks" if ids else "no chunk committed"
         report.problems.append(Problem(
-            "pending", row.source, f"version {row.sha256[:12]} was being written when an ingest stopped "
-            f"({len(ids)} of {row.n_chunks} chunks in Chroma); never served",
-            "drop its chunks and its pending mark, then ingest the file again", ids))
+            "pending", row.source, f"version {row.sha256[:12]} was being written when an ingest stopped ({partial}"
+            "); never served", "ingest the same file again: it resumes after the committed batches (ingest.batches)"
+            "; or repair: drop its chunks and its pending mark", ids))
     for row in served.values():
         key = (row.source, row.sha256)
         claimed.add(key)

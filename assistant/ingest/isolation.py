@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from assistant.errors import IngestError
-from assistant.ingest.parse_worker import HEADER, write_frame
+from assistant.ingest.wire import Malformed, decode_reply, encode_request, read_frame
 from assistant.loaders import SourceFile
 from assistant.types import Document
 
@@ -32,6 +32,8 @@ class ParserProcess:
     def __init__(self, timeout_s: float, memory_mb: int) -> None:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
+        # a worker held to M MB of address space cannot build a larger reply honestly (ingest.wire); 8 GiB unlimited
+        self.reply_cap = (memory_mb or 8192) << 20
         self.starts = 0
         self.last_peak_kb = 0
         self._proc: subprocess.Popen[bytes] | None = None
@@ -52,15 +54,19 @@ class ParserProcess:
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            write_frame(proc.stdin, read)
+            _send(proc.stdin, encode_request(read))
         except (BrokenPipeError, OSError):  # it died between files: one fresh try
             self._stop()
             proc = self._start()
             assert proc.stdin is not None and proc.stdout is not None
-            write_frame(proc.stdin, read)
+            _send(proc.stdin, encode_request(read))
         deadline = time.monotonic() + self.timeout_s
         try:
-            kind, payload, peak = _read_reply(proc.stdout, deadline)  # type: ignore[arg-type]
+            kind, payload, peak = _read_reply(proc.stdout, deadline, self.reply_cap)  # type: ignore[arg-type]
+        except Malformed as exc:  # out of step with the worker: never trust another reply from it
+            self._stop()
+            raise IngestError(read.source, f"the parser process sent a malformed reply ({exc}); the file was "
+                                           "skipped and the parser restarted") from None
         except TimeoutError:
             self._stop()
             raise IngestError(read.source, f"parsing took longer than {self.timeout_s:g} s (setting "
@@ -100,7 +106,7 @@ class ParserProcess:
         proc = self._proc
         if proc is not None and proc.poll() is None and proc.stdin is not None:
             try:
-                write_frame(proc.stdin, None)
+                _send(proc.stdin, encode_request(None))
                 proc.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -137,9 +143,11 @@ def _read_exact(stream: IO[bytes], size: int, deadline: float) -> bytes:
     return b"".join(parts)
 
 
-def _read_reply(stream: IO[bytes], deadline: float) -> tuple[str, Any, int]:
-    import pickle
+def _send(stream: IO[bytes], data: bytes) -> None:
+    stream.write(data)
+    stream.flush()
 
-    size = HEADER.unpack(_read_exact(stream, HEADER.size, deadline))[0]
-    kind, payload, peak = pickle.loads(_read_exact(stream, size, deadline))
-    return str(kind), payload, int(peak)
+
+def _read_reply(stream: IO[bytes], deadline: float, cap: int) -> tuple[str, Any, int]:
+    meta, _ = read_frame(lambda n: _read_exact(stream, n, deadline), cap)
+    return decode_reply(meta)

@@ -1,42 +1,30 @@
 """The child process that parses files (`python -m assistant.ingest.parse_worker MEMORY_MB`), one at a time.
 
 It caps its own address space (RLIMIT_AS) before importing any loader, then answers requests on stdin with replies
-on stdout, each a length-prefixed pickle: request `SourceFile` (or None to stop), reply `(kind, payload, peak_kb)`
-where kind is "ok" (payload (Document, notes)), "error" (an IngestError's reason), "memory" or "crash". Anything a
-library prints goes to stderr, never into the replies. The parent (`ingest.isolation`) owns the time limit.
+on stdout, each a data-only frame (`ingest.wire`: JSON and raw bytes, never pickle): request `SourceFile` (or None to
+stop), reply (kind, payload, peak_kb) where kind is "ok" (payload (Document, notes)), "error" (an IngestError's
+reason), "memory" or "crash". Anything a library prints goes to stderr, never into the replies. The parent
+(`ingest.isolation`) owns the time limit and the reply size cap.
 
-`ASSISTANT_FAULT_PARSE=hang:NAME` or `alloc:NAME` makes the worker hang, or allocate without bound, on the source
-named NAME: inert unless set, for tests of the limits only (like `index.durable.kill_point`)."""
+`ASSISTANT_FAULT_PARSE=KIND:NAME` makes the worker misbehave on the source named NAME: hang, allocate without bound
+(alloc), reply with a pickle (garbage), announce a reply over any cap (huge) or reply with JSON of the wrong shape
+(shape). Inert unless set, for tests of the limits only (like `index.durable.kill_point`)."""
 
 from __future__ import annotations
 
 import os
-import pickle
 import resource
-import struct
 import sys
 import time
 from typing import IO, Any
 
 FAULT_ENV = "ASSISTANT_FAULT_PARSE"
-HEADER = struct.Struct("<Q")
-
-
-def write_frame(out: IO[bytes], obj: Any) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(HEADER.pack(len(data)) + data)
-    out.flush()
-
-
-def read_frame(inp: IO[bytes]) -> Any:
-    head = inp.read(HEADER.size)
-    if len(head) < HEADER.size:
-        raise EOFError
-    size = HEADER.unpack(head)[0]
-    data = inp.read(size)
-    if len(data) < size:
-        raise EOFError
-    return pickle.loads(data)
+REQUEST_CAP = 1 << 40  # the parent's own requests: bounded by the size caps it applied when reading the file
+_PICKLED = b"\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94."
+_GARBAGE = {"garbage": len(_PICKLED).to_bytes(8, "little") + _PICKLED + bytes(8),  # a well-framed pickle
+            "huge": b"\xff" * 8,  # a length no cap allows
+            "shape": b'{"kind":"ok","payload":{"document":{"kind":"exe"},"notes":[]},"peak_kb":1}'}
+_GARBAGE["shape"] = len(_GARBAGE["shape"]).to_bytes(8, "little") + _GARBAGE["shape"] + bytes(8)
 
 
 def peak_kb() -> int:
@@ -44,10 +32,13 @@ def peak_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def _fault(source: str) -> None:
+def _fault(source: str, out: IO[bytes]) -> None:
     kind, _, name = os.environ.get(FAULT_ENV, "").partition(":")
     if not name or name != source:
         return
+    if kind in _GARBAGE:
+        out.write(_GARBAGE[kind])
+        out.flush()
     if kind == "hang":
         while True:
             time.sleep(1)
@@ -59,17 +50,22 @@ def _fault(source: str) -> None:
 
 def serve(inp: IO[bytes], out: IO[bytes]) -> None:
     from assistant.errors import IngestError
+    from assistant.ingest.wire import decode_request, encode_reply, read_frame, stream_reader
     from assistant.loaders import parse_source
+
+    def write_frame(kind: str, payload: Any) -> None:
+        out.write(encode_reply(kind, payload, peak_kb()))
+        out.flush()
 
     while True:
         try:
-            read = read_frame(inp)
+            read = decode_request(*read_frame(stream_reader(inp), REQUEST_CAP))
         except EOFError:
             return
         if read is None:
             return
         try:
-            _fault(read.source)
+            _fault(read.source, out)
             reply: tuple[str, Any, int] = ("ok", parse_source(read), 0)
         except IngestError as exc:
             reply = ("error", exc.reason, 0)
@@ -78,9 +74,9 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
         except Exception as exc:  # a loader bug costs this file only
             reply = ("crash", f"{type(exc).__name__}: {exc}", 0)
         try:
-            write_frame(out, (reply[0], reply[1], peak_kb()))
+            write_frame(reply[0], reply[1])
         except MemoryError:
-            write_frame(out, ("memory", "", peak_kb()))
+            write_frame("memory", "")
             return  # the heap may be fragmented beyond use: let the parent start a fresh worker
 
 

@@ -5,6 +5,7 @@ one bad file is reported with its reason and never stops the batch."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import logging
@@ -12,6 +13,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +25,8 @@ from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
+from assistant.ingest.batches import BatchWriter
+from assistant.ingest.dedup.merger import Deduplicator
 from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
 from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
@@ -34,6 +38,7 @@ from assistant.types import Chunk, Document, Entity
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]
+CommitGuard = Callable[[str, str, str], AbstractContextManager[object]]  # (case, source, sha256)
 
 
 class Tagger(Protocol):
@@ -103,10 +108,13 @@ class Ingestor:
         self.tokenizer = tokenizer
         self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
         self.multilingual: MultilingualIndex | None = None  # embeds non-English originals a second time
+        # held around one source's writes; ingest workers (assistant.workers) take the case lock there
+        self.commit_guard: CommitGuard = lambda case, source, sha: contextlib.nullcontext()
         self.translations = TranslationStore(store.index_dir / TRANSLATIONS_FILE)  # joined to messages at index
         caps = settings.ingest
         self.limits = Limits(caps.max_file_mb, caps.max_streamed_mb, caps.max_zip_ratio)
         self.parser = ParserProcess(caps.parse_timeout_s, caps.parse_memory_mb)  # one worker, reused across files
+        self.dedup = Deduplicator(store)  # duplicates across sources (ingest.dedup)
 
     def ingest(self, paths: Sequence[Path], case: str, *, progress: bool = True,
                on_progress: ProgressFn | None = None, origin: str | None = None, wait: float = 0.0,
@@ -122,6 +130,7 @@ class Ingestor:
         from assistant.loaders import discover_files, relative_source
 
         report = IngestReport(case=case)
+        self.dedup.begin(case)
         found, refused = discover_files([Path(p) for p in paths])
         for p, reason in refused:  # missing, unsupported, or not a regular file inside its root: never opened
             report.failed.append((p.as_posix(), reason))
@@ -154,6 +163,7 @@ class Ingestor:
                 on_progress(done, len(found), rel)
         if bar is not None:
             bar.close()
+        self.settle_duplicates(case, report)
         if report.ingested:
             self._finalize(case, report)
         return report
@@ -165,19 +175,43 @@ class Ingestor:
         try:
             self.store.finalize(case)
         except Exception as exc:
-            report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}); the first "
-                                           "question will build it"))
+            report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}: {exc}); the "
+                                           "first question will build it"))
             log.exception("finalize failed case=%s", case)
         report.timings["finalize"] += time.perf_counter() - t0
 
-    def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport) -> None:
+    def settle_duplicates(self, case: str, report: IngestReport) -> None:
+        """After sources were replaced or removed (the caller holds the case lock): a source whose merged messages
+        lost their holder is indexed again from where it came from, or a note says to ingest it again."""
+        failed: set[str] = set()
+        while True:  # re-indexing one source can orphan no other, but it can leave more to re-point
+            orphaned = [rel for rel in self.dedup.settle(case) if rel not in failed]
+            if not orphaned:
+                return
+            for rel in orphaned:
+                row = self.store.source_state(case, rel)
+                root = Path(row.origin) if row is not None and row.origin not in ("", "upload") else None
+                try:
+                    if row is None or root is None or not (root / rel).is_file():
+                        raise IngestError(rel, "not found where it was ingested from")
+                    self._ingest_one(root / rel, root, rel, case, row.origin, report, force=True)
+                    report.notes.append((rel, "indexed again: messages merged into a source that was removed or "
+                                              "replaced"))
+                except IngestError as exc:
+                    failed.add(rel)
+                    report.notes.append((rel, "some of its messages were merged into a source that was removed or "
+                                              f"replaced, and it could not be read again ({exc.reason}): ingest it "
+                                              "again"))
+
+    def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
+                    force: bool = False) -> None:
         from assistant.loaders import read_source
 
         t0 = time.perf_counter()
         read = read_source(path, root, self.limits)  # read once: the hash is of the bytes that are parsed
         sha = read.sha256
         old = self.store.source_state(case, rel)
-        if old is not None and old.sha256 == sha:
+        if old is not None and old.sha256 == sha and not force:
             report.unchanged.append(rel)
             return
         if old is not None and old.origin and old.origin != origin:
@@ -192,32 +226,40 @@ class Ingestor:
         from assistant.ingest.chunking import chunk_document
 
         rel, sha = doc.source, doc.sha256
+        doc, plan = self.dedup.plan(case, doc)
+        report.notes.extend((rel, note) for note in plan.notes())
         if doc.messages:
             doc = attach(doc, self.translations.for_source(case, rel))[0]
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
-        if not chunks:
+        if not chunks and not plan.n_merged:
             raise IngestError(rel, "no text to index")
         chunks = annotate_languages(chunks, self.settings.language)
         t1 = time.perf_counter()
-        tagged = self.tag_chunks(chunks)
-        t2 = time.perf_counter()
-        vectors = self.embedder.for_case(case).embed_texts([c.text for c in tagged])
+        writer = BatchWriter(self.store, case, SourceRow(rel, sha, origin, len(chunks)),
+                             self.settings.ingest.commit_batch)
+        tagged = writer.write(chunks, self.tag_chunks, self.embedder.for_case(case).embed_texts, report.timings,
+                              guard=lambda: self.commit_guard(case, rel, sha))  # writes locked, tagging not
+        if writer.resumed:
+            report.notes.append((rel, f"resumed: {writer.resumed} of {len(chunks)} chunks were committed by an "
+                                      "interrupted ingest of the same bytes and kept"))
+        t3 = time.perf_counter()
         untranslated = count_untranslated(tagged)
         if untranslated:
             report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
                                       "identifiers and their own words, and never used as an answer"))
-        t3 = time.perf_counter()
-        if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
-            self.multilingual.replace_source(case, rel, tagged)
-        t_ml = time.perf_counter()
-        self.store.replace_source(case, rel, sha, tagged, vectors, origin=origin)
-        if old_sha is not None and old_sha != sha:
-            report.replaced.append((rel, old_sha, sha))
-        if self.on_committed is not None:
-            self.on_committed(case, rel, tagged)
+        with self.commit_guard(case, rel, sha):
+            if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
+                self.multilingual.replace_source(case, rel, tagged)
+            t_ml = time.perf_counter()
+            self.dedup.record(case, doc, plan, tagged)  # before the swap: rows of an unserved version never count
+            writer.swap()
+            self.dedup.committed(case, doc)
+            if old_sha is not None and old_sha != sha:
+                report.replaced.append((rel, old_sha, sha))
+            if self.on_committed is not None:
+                self.on_committed(case, rel, tagged)
         t4 = time.perf_counter()
-        for key, dt in (("parse", t1 - t0), ("pii", t2 - t1), ("embed", t3 - t2), ("multilingual", t_ml - t3),
-                        ("index", t4 - t_ml)):
+        for key, dt in (("parse", t1 - t0), ("multilingual", t_ml - t3), ("index", t4 - t_ml)):  # pii, embed: writer
             report.timings[key] += dt
         report.ingested.append(rel)
         report.chunks += len(tagged)

@@ -32,7 +32,7 @@ class Event:
     text: str
     citation: Cite
     kind: str = "statement"  # or "message"
-    span: tuple[int, int] = (-1, -1)  # a message's English text inside the cited chunk's text
+    span: tuple[int, int] = (-1, -1)  # the message's English text, or the sentence, inside the cited chunk's text
 
     @property
     def sort_key(self) -> str:
@@ -60,12 +60,12 @@ def prose_events(text: str, cite: Cite) -> list[Event]:
                 stamp = _stamp(hit.day, hit.time)
                 if stamp not in seen:
                     seen.add(stamp)
-                    events.append(Event(stamp, sentence, cite))
+                    events.append(Event(stamp, sentence, cite, span=(start, end)))
             current = dates[-1].day
             continue
         times = find_times(sentence)
         if times and current is not None:
-            events.append(Event(_stamp(current, times[0].time), sentence, cite))
+            events.append(Event(_stamp(current, times[0].time), sentence, cite, span=(start, end)))
     return events
 
 

@@ -21,7 +21,16 @@ from assistant.ui.render import esc
 from assistant.ui.wiring import PRIVATE, Resolver, user_errors
 
 EMPTY_PANEL = '<div class="passage-panel empty">Click a citation to see its passage.</div>'
-DATE_HINT = "YYYY-MM-DD or DD/MM/YYYY"
+DATE_HINT = "Pick a day, or type YYYY-MM-DD or DD/MM/YYYY"
+# Gradio's DateTime drops typed text it cannot parse ("March 2023", "14/03/2023") before the server sees it, which
+# would search with no date at all. The box's text as typed is sent instead, so `make_filters` accepts the UK form
+# and refuses anything else with a message. Positions 3 and 4 of `ask_inputs` are the two dates.
+RAW_DATES_JS = """(...args) => {
+  const typed = (id) => { const box = document.querySelector('#' + id + ' input'); return box ? box.value : null; };
+  args[3] = typed('f-from') ?? args[3];
+  args[4] = typed('f-to') ?? args[4];
+  return args;
+}"""
 
 
 def _warn(message: str) -> str:
@@ -40,9 +49,12 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
                     conv_dd = gr.Dropdown(label="Conversation", choices=[], interactive=True, elem_id="conv-select")
                     conv_new = gr.Button("New conversation", size="sm", scale=0, elem_id="conv-new")
                 with gr.Accordion("Filters", open=False):
+                    with gr.Row():  # calendar pickers bundled with Gradio (nothing fetched)
+                        f_from = gr.DateTime(label="Date from", include_time=False, type="string", info=DATE_HINT,
+                                             elem_id="f-from", min_width=240)
+                        f_to = gr.DateTime(label="Date to", include_time=False, type="string", info=DATE_HINT,
+                                           elem_id="f-to", min_width=240)
                     with gr.Row():
-                        f_from = gr.Textbox(label="Date from", placeholder=DATE_HINT, elem_id="f-from")
-                        f_to = gr.Textbox(label="Date to", placeholder=DATE_HINT, elem_id="f-to")
                         f_sender = gr.Textbox(label="Sender (messages)", elem_id="f-sender")
                         f_source = gr.Dropdown(label="Source file", choices=[""], value="", elem_id="f-source")
                         f_entity = gr.Dropdown(label="Entity type", choices=list(ENTITY_TYPES), value="")
@@ -61,12 +73,13 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
         answer_state = gr.State(None)
         conv_state = gr.State("")
 
-    def on_ask(case: str, q: str, history: list[dict[str, str]] | None, d_from: str, d_to: str, sender: str,
+    def on_ask(case: str, q: str, history: list[dict[str, str]] | None, d_from: str | None, d_to: str | None,
+               sender: str,
                source: str, entity: str, why: str, conv: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         s = session_of(request)
         skip = gr.skip()
         try:
-            filters = make_filters(d_from, d_to, sender, source, entity)
+            filters = make_filters(d_from or "", d_to or "", sender, source, entity)
         except AssistantError as exc:  # the chat stays as it was; the message sits under the filters
             gr.Warning(str(exc))
             yield history or [], skip, skip, skip, skip, _warn(str(exc)), "", conv, skip
@@ -86,8 +99,8 @@ def build_chat_tab(session_of: Resolver) -> gr.Dropdown:
 
     ask_inputs = [case_dd, question, chatbot, f_from, f_to, f_sender, f_source, f_entity, purpose, conv_state]
     ask_outputs = [chatbot, answer_state, answered_by, cites, panel, filter_msg, chat_msg, conv_state, conv_dd]
-    ask_btn.click(on_ask, ask_inputs, ask_outputs, **priv)
-    question.submit(on_ask, ask_inputs, ask_outputs, **priv)
+    ask_btn.click(on_ask, ask_inputs, ask_outputs, js=RAW_DATES_JS, **priv)
+    question.submit(on_ask, ask_inputs, ask_outputs, js=RAW_DATES_JS, **priv)
 
     def on_cite(answer: Answer | None, choice: str | None, request: gr.Request) -> str:
         s = session_of(request)

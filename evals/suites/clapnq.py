@@ -4,13 +4,14 @@ Each ClapNQ record comes with the passage(s) a retriever returned; they become t
 objects) for `assistant.answer.extractive`. Answerable records hold a grounded answer and gold evidence sentences;
 unanswerable records hold an on-topic passage that does not answer the question (the hard case for refusal).
 
-The refusal decision is the product's: the best sentence's support score (`score_sentences`) against
-`support_threshold` (`settings.answer.min_support`, or `min_support_identifiers` for the few questions holding a
-number or date). Reported: refusal rate on unanswerables, false-refusal rate on answerables, evidence recall
-(answerables answered whose cited sentences overlap a gold evidence sentence), the trade-off curve over a grid of
-thresholds (one threshold for every question) and an operating point: the lowest false-refusal threshold meeting
-both targets (refuse >= TARGET_REFUSAL of unanswerables, <= MAX_FALSE_REFUSAL of answerables); when none does, the
-threshold refusing the most unanswerables within the false-refusal bound.
+The refusal decision is the product's (`refusal_floor`): the answerability combiner
+(`assistant.answer.answerability`, fitted on the dev half by `python -m evals.fit_answerability`), or with
+`answer.refusal = "support"` the best sentence's support against `support_threshold`. Reported: refusal rate on
+unanswerables, false-refusal rate on answerables, evidence recall (answerables answered whose cited sentences
+overlap a gold evidence sentence), the trade-off curve over a grid of support thresholds (support alone, one
+threshold for every question) and its operating point: the lowest false-refusal threshold meeting both targets
+(refuse >= TARGET_REFUSAL of unanswerables, <= MAX_FALSE_REFUSAL of answerables); when none does, the threshold
+refusing the most unanswerables within the false-refusal bound.
 
 Tuning kept apart from evaluation: ClapNQ's dev file (300 + 300 records) is split by a hash of each record's id
 (`split_of`) into a `dev` half, where the curve and the operating point are computed and the thresholds in
@@ -27,7 +28,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.extractive import ScoredSentence, score_sentences, select_sentences, support_threshold
+from assistant.answer.extractive import ScoredSentence, refusal_floor, score_sentences, select_sentences
 from assistant.config import Settings
 from assistant.types import Passage
 
@@ -114,6 +115,10 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     unanswerable = _load(root / "clapnq_dev_unanswerable.jsonl", splits)
     embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
     items: dict[str, list[Item]] = {split: [] for split in splits}
+    # the other refusal mode, reported beside the product's (`alternative`) so both stay measured
+    other = settings.answer.model_copy(update={"refusal": "support" if settings.answer.refusal == "combiner"
+                                               else "combiner"})
+    alt: dict[str, list[Item]] = {split: [] for split in splits}
     records = [(True, r) for r in answerable] + [(False, r) for r in unanswerable]
     iterator: Any = records
     if progress:
@@ -122,10 +127,12 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
         iterator = tqdm(records, desc="clapnq", leave=False)
     for is_answerable, record in iterator:
         passages = _passages(record)
-        scored = score_sentences(str(record["input"]), passages, embedder=embedder)
-        items[split_of(str(record["id"]))].append((
-            is_answerable, scored, _gold_spans(record, passages) if is_answerable else set(),
-            support_threshold(str(record["input"]), settings.answer)))
+        scored = score_sentences(str(record["input"]), passages, embedder=embedder, scoring=settings.answer.scoring)
+        gold = _gold_spans(record, passages) if is_answerable else set()
+        split = split_of(str(record["id"]))
+        items[split].append((is_answerable, scored, gold,
+                             refusal_floor(str(record["input"]), scored, passages, settings.answer)))
+        alt[split].append((is_answerable, scored, gold, refusal_floor(str(record["input"]), scored, passages, other)))
     held = items["heldout"]
     current = _rates(held, settings, None)
     out: dict[str, Any] = {
@@ -134,9 +141,11 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
         "n_unanswerable": sum(1 for a, *_ in held if not a),
         "min_support": settings.answer.min_support,
         "min_support_identifiers": settings.answer.min_support_identifiers,
+        "refusal": settings.answer.refusal,
         "refusal_rate": current["refused_unanswerable"],
         "false_refusal_rate": current["refused_answerable"],
         "evidence_recall": current["evidence_recall"],
+        "alternative": {"refusal": other.refusal, **{split: _rates(alt[split], settings, None) for split in splits}},
     }
     if "dev" in items:
         dev = items["dev"]

@@ -8,6 +8,8 @@
   person is the cited message's sender), and, when a period is asked, its date (message time or the sentence's
   first date) is inside the period.
 - summary.<split>.fact_recall: gold facts (written from the case files) present in the digest's lines.
+- timeline.<split>.line_precision / date_accuracy / date_recall: a person's timeline, scored line by line
+  (evals/suites/conversation_timeline.py says how).
 The demo case is ingested once into a temporary index (about 20 s on 2 cores); everything else takes seconds."""
 
 from __future__ import annotations
@@ -80,7 +82,9 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, cases
 
     timer = Timer()
     items = list(iter_jsonl(cases))
-    result: dict[str, Any] = {"followup": {}, "summary": {}}
+    from evals.suites.conversation_timeline import timeline_metrics
+
+    result: dict[str, Any] = {"followup": {}, "summary": {}, "timeline": {}}
     for split in ("dev", "heldout"):
         rows = [(item["id"], *followup_ok(item)) for item in items
                 if item["kind"] == "followup" and item["split"] == split]
@@ -103,5 +107,8 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, cases
                 "fact_recall": sum(r["facts_found"] for r in rows) / facts if facts else 0.0,
                 "per_question": rows}
         timer.mark("summary_s")
+        for split in ("dev", "heldout"):
+            result["timeline"][split] = timeline_metrics(app, settings.demo_case, items, split)
+        timer.mark("timeline_s")
     result["timing_s"] = timer.marks
     return rounded(result)

@@ -164,3 +164,58 @@ def test_filter_rejects_march_2023_with_a_message(server: dict[str, Any], browse
         _shot(page, "filter-rejected")
     finally:
         page.context.close()
+
+
+def _pick_day(page: Any, elem_id: str, month_year: str, day: str) -> None:
+    """Choose a day with the date input's own calendar (Gradio's bundled picker, nothing fetched)."""
+    page.locator(f"#{elem_id} button.calendar").click()
+    picker = page.locator(".picker-container").last
+    header = picker.locator(".month-year")
+    header.wait_for()
+    for _ in range(120):  # back month by month from today
+        if " ".join(header.inner_text().split()) == month_year:
+            break
+        picker.locator("button.nav-button").first.click()
+    assert " ".join(header.inner_text().split()) == month_year
+    picker.locator("button.day:not(.other-month)").get_by_text(day, exact=True).click()
+    picker.get_by_role("button", name="Done").click()
+
+
+def test_a_date_range_set_with_the_picker_is_applied(server: dict[str, Any], browser: Any) -> None:
+    app = server["app"]
+    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
+    try:
+        _choose_case(page, "kestrel")
+        page.locator("#conv-new").click()
+        page.get_by_text("Filters", exact=True).click()
+        _pick_day(page, "f-from", "March 2023", "1")
+        assert page.locator("#f-from input.time").input_value() == "2023-03-01"
+        page.locator("#f-to input.time").fill("31/03/2023")  # the typed UK form is still accepted
+        _shot(page, "date-picker")
+        _ask(page, "What do we know about Marek Wolski?")
+        text = _wait_answer(page, 1)
+        _shot(page, "date-range-applied")
+        days = re.findall(r"^(?:- )?(\d{4}-\d\d-\d\d)", text, re.M)
+        assert days and all(d.startswith("2023-03-") for d in days), days
+        assert page.locator("#filter-msg").inner_text().strip() == ""
+        record = app.audit.records(kind="answer", user="supervisor1")[-1]
+        assert (record.payload["filters"]["date_from"], record.payload["filters"]["date_to"]) == (
+            "2023-03-01", "2023-03-31")
+    finally:
+        page.context.close()
+
+
+def test_when_did_a_person_go_missing_is_a_cited_timeline(server: dict[str, Any], browser: Any) -> None:
+    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
+    try:
+        _choose_case(page, "kestrel")
+        page.locator("#conv-new").click()
+        _ask(page, "When did Kacper go missing?")
+        text = _wait_answer(page, 1)
+        days = re.findall(r"^(?:- )?(\d{4}-\d\d-\d\d)", text, re.M)
+        assert days == sorted(days) and {"2023-01-21", "2023-03-10", "2023-03-22"} <= set(days)
+        assert "Gaps:" in text and "Mentioned without a date:" in text
+        page.locator("#citations label").nth(len(days) - 1).wait_for()
+        _shot(page, "person-timeline")
+    finally:
+        page.context.close()

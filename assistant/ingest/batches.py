@@ -1,0 +1,152 @@
+"""Commit a big file's chunks in batches, and resume after a crash (issue 14).
+
+One phone extraction can hold 200k messages: tagging and embedding them takes hours, and a crash used to lose it all.
+Now a new version of a source is recorded as pending first (`Manifest.begin`), then its chunks are tagged, embedded
+and written to Chroma `batch` at a time (setting `ingest.commit_batch`); each Chroma write is durable on its own.
+Nothing serves them: reads keep to the manifest's served versions until the swap (`Manifest.complete`) makes the
+whole new version visible at once, after which the old version's chunks are deleted.
+
+Resume: chunk ids are derived from (case, source, sha256, position), so the next ingest of the same bytes makes the
+same ids. Before writing, the writer reads which ids of this (source, sha256) Chroma already holds, with a matching
+content hash: those are not tagged or embedded again (their PII spans come back from their stored metadata), and
+chunks of that version that the new chunking no longer makes are deleted. So a crash after batch k resumes at batch
+k+1, with no duplicate and an exact count (the swap records exactly the chunks made)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import IngestError
+from assistant.index.durable import kill_point
+from assistant.index.manifest import SourceRow
+from assistant.index.store import READ_PAGE, IndexStore, chunk_metadata
+from assistant.types import Chunk, Entity
+
+log = logging.getLogger(__name__)
+
+Guard = Callable[[], AbstractContextManager[object]]
+TagFn = Callable[[Sequence[Chunk]], list[Chunk]]
+EmbedFn = Callable[[list[str]], np.ndarray]
+
+
+class BatchWriter:
+    """Write one version of one source (the caller holds the case lock): `write` the chunks, then `swap`."""
+
+    def __init__(self, store: IndexStore, case: str, row: SourceRow, batch: int) -> None:
+        self.store = store
+        self.case = case
+        self.row = row
+        self.batch = max(1, batch)
+        self.resumed = 0  # chunks found already committed by an interrupted ingest of the same bytes
+        self.batches = 0  # batches written by this run
+
+    def _where(self, same: bool) -> dict[str, Any]:
+        sha: Any = self.row.sha256 if same else {"$ne": self.row.sha256}
+        return {"$and": [{"source": self.row.source}, {"source_hash": sha}]}
+
+    def committed(self) -> dict[str, dict[str, Any]]:
+        """Chunk id -> metadata of what Chroma already holds of this version (read in pages)."""
+        col = self.store.side_collection(self.case, "")
+        out: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            got = col.get(where=self._where(True), include=["metadatas"], limit=READ_PAGE, offset=offset)
+            out.update((cid, dict(meta or {})) for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True))
+            if len(got["ids"]) < READ_PAGE:
+                return out
+            offset += READ_PAGE
+
+    def write(self, chunks: Sequence[Chunk], tag: TagFn, embed: EmbedFn, timings: dict[str, float],
+              guard: Guard = contextlib.nullcontext) -> list[Chunk]:
+        """Tag, embed and write the chunks not yet committed, `batch` at a time; returns every chunk tagged, in
+        order (the resumed ones with the PII spans they were stored with). Every write is made inside `guard()`
+        (ingest workers: the case lock, taken per write so tagging and embedding run in parallel, unlocked)."""
+        with guard():
+            self.store.manifest.begin(self.case, self.row)
+            col = self.store.side_collection(self.case, "")
+            held = self.committed()
+            wanted = {c.chunk_id for c in chunks}
+            stale = [cid for cid in held if cid not in wanted]
+            for start in range(0, len(stale), READ_PAGE):  # a try of these bytes chunked differently
+                col.delete(ids=stale[start : start + READ_PAGE])
+        done: dict[str, Chunk] = {}
+        for c in chunks:
+            restored = _restored(c, held[c.chunk_id]) if c.chunk_id in held else None
+            if restored is not None:
+                done[c.chunk_id] = restored
+        self.resumed = len(done)
+        todo = [c for c in chunks if c.chunk_id not in done]
+        for start in range(0, len(todo), self.batch):
+            t0 = time.perf_counter()
+            try:
+                tagged = tag(todo[start : start + self.batch])
+                t1 = time.perf_counter()
+                vectors = embed([c.text for c in tagged])
+            except Exception as exc:  # e.g. the disk is full under the embedding cache
+                raise self._failed(exc, col, guard) from exc
+            t2 = time.perf_counter()
+            with guard():
+                try:
+                    col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
+                               documents=[c.text for c in tagged],
+                               metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
+                except Exception as exc:  # e.g. the disk is full under Chroma
+                    raise self._failed(exc, col, contextlib.nullcontext) from exc
+            for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("index", time.perf_counter() - t2)):
+                timings[key] = timings.get(key, 0.0) + dt
+            done.update((c.chunk_id, c) for c in tagged)
+            self.batches += 1
+            kill_point("chroma_add")  # after a batch: what a crash between two batches leaves
+        log.info("batches written case=%s chunks=%d resumed=%d batches=%d", self.case, len(chunks), self.resumed,
+                 self.batches)
+        return [done[c.chunk_id] for c in chunks]
+
+    def _failed(self, exc: Exception, col: Any, guard: Guard) -> IngestError:
+        return IngestError(self.row.source, f"could not index its chunks ({type(exc).__name__}: {exc}; is the disk "
+                           f"under {self.store.index_dir} full?); {self._discard(col, guard)}")
+
+    def _discard(self, col: Any, guard: Guard) -> str:
+        """After a failed write: take back this version's chunks and pending mark, so the case stays as it was (never
+        the chunks of a served version: a re-index of the same bytes keeps them)."""
+        try:
+            with guard():
+                served = self.store.source_state(self.case, self.row.source)
+                if served is not None and served.sha256 == self.row.sha256:
+                    return "the served version was kept"
+                col.delete(where=self._where(True))
+                self.store.manifest.drop_pending(self.case, self.row.source, self.row.sha256)
+        except Exception as exc:  # the disk is still full: fsck finds the pending version, the next ingest resumes it
+            log.warning("discard failed case=%s error=%s", self.case, type(exc).__name__)
+            return "its partial version is never served; `assistant fsck` lists it"
+        return "nothing of it was kept"
+
+    def swap(self) -> None:
+        """Make the new version the served one in one manifest transaction, then delete the old version's chunks."""
+        kill_point("before_swap")
+        self.store.manifest.complete(self.case, self.row)
+        self.store.wrote(self.case)
+        kill_point("after_swap")
+        self.store.side_collection(self.case, "").delete(where=self._where(False))
+
+
+def _restored(chunk: Chunk, meta: dict[str, Any]) -> Chunk | None:
+    """A committed chunk with the PII spans stored beside it (`index.store.chunk_metadata`: type, start, end, score,
+    normalised form); None when what is stored is not this chunk's text or its spans cannot be read (written again)."""
+    if meta.get("content_hash") != chunk.content_hash:
+        return None
+    try:
+        spans = json.loads(str(meta.get("entities_json")))
+        entities = tuple(Entity(str(t), int(s), int(e), chunk.text[int(s) : int(e)], float(score), str(norm))
+                         for t, s, e, score, norm in spans)
+    except (ValueError, TypeError):
+        return None
+    return replace(chunk, entities=entities)

@@ -1,0 +1,145 @@
+"""What goes over the pipe between the ingest and its parse worker (issue 14): data only, never pickle.
+
+The worker parses hostile files; if one subverted it, a pickled reply would run code in the parent. So every frame is
+an 8-byte length, that many bytes of UTF-8 JSON, an 8-byte length and that many raw bytes (the file's contents in a
+request, nothing in a reply). Our own types are written field by field and read back with every field's type
+checked: a reply that is not exactly a document, a list of notes or an error is `Malformed`, and so is one whose
+length is over the cap (a worker limited to M MB of address space cannot have built a reply larger than that
+honestly: a larger length is garbage, and reading it would cost the parent the memory the limit protects).
+
+request `SourceFile` (or None: stop); reply {"kind": "ok"|"error"|"memory"|"crash", "payload": ..., "peak_kb": int}
+where an "ok" payload is {"document": {...}, "notes": [str, ...]} and any other payload is a string."""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import fields
+from pathlib import Path
+from typing import IO, Any
+
+from assistant.loaders import SourceFile
+from assistant.types import Document, Message
+
+HEADER = struct.Struct("<Q")
+KINDS = ("ok", "error", "memory", "crash")
+DOC_KINDS = ("text", "pdf", "docx", "email", "messages")
+_MESSAGE_FIELDS = tuple(f.name for f in fields(Message))
+
+
+class Malformed(ValueError):
+    """A frame that is not what the format says (the reason, never the frame's bytes)."""
+
+
+def frame(meta: Any, blob: bytes = b"") -> bytes:
+    head = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return HEADER.pack(len(head)) + head + HEADER.pack(len(blob)) + blob
+
+
+def encode_request(read: SourceFile | None) -> bytes:
+    if read is None:
+        return frame(None)
+    meta = {"path": str(read.path), "source": read.source, "suffix": read.suffix, "sha256": read.sha256,
+            "has_data": read.data is not None}
+    return frame(meta, read.data or b"")
+
+
+def decode_request(meta: Any, blob: bytes) -> SourceFile | None:
+    if meta is None:
+        return None
+    if not isinstance(meta, dict):
+        raise Malformed("request is not an object")
+    return SourceFile(Path(_str(meta, "path")), _str(meta, "source"), _str(meta, "suffix"), _str(meta, "sha256"),
+                      blob if meta.get("has_data") is True else None)
+
+
+def encode_reply(kind: str, payload: Any, peak_kb: int) -> bytes:
+    if kind == "ok":
+        doc, notes = payload
+        payload = {"document": _document_json(doc), "notes": [str(n) for n in notes]}
+    return frame({"kind": kind, "payload": payload, "peak_kb": int(peak_kb)})
+
+
+def decode_reply(meta: Any) -> tuple[str, Any, int]:
+    """(kind, payload, peak_kb) with an "ok" payload as (Document, notes); Malformed on anything else."""
+    if not isinstance(meta, dict) or meta.get("kind") not in KINDS:
+        raise Malformed("not a reply object with a known kind")
+    peak = meta.get("peak_kb")
+    if not isinstance(peak, int) or isinstance(peak, bool):
+        raise Malformed("peak_kb is not an integer")
+    payload = meta.get("payload")
+    if meta["kind"] != "ok":
+        if not isinstance(payload, str):
+            raise Malformed(f"{meta['kind']} payload is not a string")
+        return str(meta["kind"]), payload, peak
+    if not isinstance(payload, dict) or not isinstance(payload.get("notes"), list):
+        raise Malformed("ok payload is not {document, notes}")
+    notes = payload["notes"]
+    if not all(isinstance(n, str) for n in notes):
+        raise Malformed("a note is not a string")
+    return "ok", (_document(payload.get("document")), list(notes)), peak
+
+
+def read_frame(read_exact: Any, cap: int) -> tuple[Any, bytes]:
+    """One frame through `read_exact(n) -> bytes`; Malformed when a length is over `cap` or the JSON is bad."""
+    size = HEADER.unpack(read_exact(HEADER.size))[0]
+    if size > cap:
+        raise Malformed(f"a frame of {size} bytes was announced, over the cap of {cap} bytes")
+    head = read_exact(size)
+    blob_size = HEADER.unpack(read_exact(HEADER.size))[0]
+    if size + blob_size > cap:
+        raise Malformed(f"a frame of {size + blob_size} bytes was announced, over the cap of {cap} bytes")
+    blob = read_exact(blob_size) if blob_size else b""
+    try:
+        return json.loads(head.decode("utf-8")), blob
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise Malformed(f"not UTF-8 JSON ({type(exc).__name__})") from None
+
+
+def stream_reader(inp: IO[bytes]) -> Any:
+    def read_exact(n: int) -> bytes:
+        data = inp.read(n)
+        if len(data) < n:
+            raise EOFError
+        return data
+
+    return read_exact
+
+
+def _document_json(doc: Document) -> dict[str, Any]:
+    return {"source": doc.source, "kind": doc.kind, "text": doc.text, "sha256": doc.sha256,
+            "pages": [list(p) for p in doc.pages], "title": doc.title, "ocr_pages": [list(p) for p in doc.ocr_pages],
+            "messages": [[getattr(m, name) for name in _MESSAGE_FIELDS] for m in doc.messages]}
+
+
+def _document(obj: Any) -> Document:
+    if not isinstance(obj, dict):
+        raise Malformed("document is not an object")
+    kind = _str(obj, "kind")
+    if kind not in DOC_KINDS:
+        raise Malformed(f"unknown document kind {kind[:20]!r}")
+    pages = _rows(obj, "pages", (int, int, int))
+    ocr = _rows(obj, "ocr_pages", (int, (int, float)))
+    raw = _rows(obj, "messages", (str,) * len(_MESSAGE_FIELDS))
+    messages = tuple(Message(*row) for row in raw)
+    return Document(source=_str(obj, "source"), kind=kind, text=_str(obj, "text"),  # type: ignore[arg-type]
+                    sha256=_str(obj, "sha256"), pages=pages, messages=messages, title=_str(obj, "title"),
+                    ocr_pages=ocr)
+
+
+def _str(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise Malformed(f"{key} is not a string")
+    return value
+
+
+def _rows(obj: dict[str, Any], key: str, types: tuple[Any, ...]) -> tuple[Any, ...]:
+    rows = obj.get(key)
+    if not isinstance(rows, list):
+        raise Malformed(f"{key} is not a list")
+    for row in rows:
+        if (not isinstance(row, list) or len(row) != len(types)
+                or any(isinstance(v, bool) or not isinstance(v, t) for v, t in zip(row, types, strict=True))):
+            raise Malformed(f"an entry of {key} has the wrong shape")
+    return tuple(tuple(row) for row in rows)

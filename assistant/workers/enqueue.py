@@ -1,0 +1,123 @@
+"""`assistant ingest --workers`: discover the files here, send one task per file to the workers, show each file's
+outcome as it comes back, then build the case's keyword index once (under the case lock), as the in-process ingest
+does. The result is the same `IngestReport` the single-process pipeline returns."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import AssistantError
+from assistant.index.durable import CaseLock
+from assistant.index.store import check_case_id
+from assistant.ingest.pipeline import IngestReport, is_not_evidence, origin_of
+from assistant.workers.celery_app import TASK, make_celery, redacted
+from assistant.workers.settings import WorkerSettings
+
+if TYPE_CHECKING:
+    from assistant.app import App
+
+log = logging.getLogger(__name__)
+
+# (files done, files in all, the outcome of the one just done: source, status, reason, chunks)
+EventFn = Callable[[int, int, dict[str, Any]], None]
+
+
+def check_workers(celery: Any, settings: WorkerSettings) -> int:
+    """How many worker nodes answer; an error saying what to do when the broker or every worker is down."""
+    try:
+        replies = celery.control.ping(timeout=2.0)
+    except Exception as exc:
+        raise AssistantError(f"the workers' broker {redacted(settings.broker_url)} does not answer "
+                             f"({type(exc).__name__}): start it with `assistant workers broker`") from exc
+    if not replies:
+        raise AssistantError(f"no ingest worker answers on {redacted(settings.broker_url)}: start them with "
+                             "`assistant workers start --n N` (nothing was queued)")
+    return len(replies)
+
+
+def merge(report: IngestReport, source: str, result: Any, ok: bool) -> dict[str, Any]:
+    """Fold one task's result into the report; returns the outcome (a task that failed after its retries too)."""
+    if not ok:
+        reason = f"the worker failed on it after its retries: {type(result).__name__}: {result}"
+        report.failed.append((source, reason))
+        return {"source": source, "status": "failed", "reason": reason, "chunks": 0}
+    out: dict[str, Any] = {**result, "source": source}
+    status = out["status"]
+    if status == "ingested":
+        report.ingested.append(source)
+        report.chunks += int(out["chunks"])
+    elif status == "unchanged":
+        report.unchanged.append(source)
+    elif status == "failed":
+        report.failed.append((source, str(out["reason"])))
+    report.notes.extend((source, str(n)) for n in out.get("notes", []))
+    report.replaced.extend((source, str(a), str(b)) for a, b in out.get("replaced", []))
+    for key, value in out.get("timings_s", {}).items():
+        report.timings[key] = report.timings.get(key, 0.0) + float(value)
+    return out
+
+
+def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: WorkerSettings | None = None,
+                  origin: str | None = None, on_event: EventFn | None = None, actor: str = "") -> IngestReport:
+    """As `App.ingest`: a protected.json at an ingest root protects its persons first, audited as `actor`."""
+    from assistant.access.accounts import cli_identity
+    from assistant.ingest.pipeline import _same_name
+    from assistant.loaders import discover_files, relative_source
+    from assistant.pii.protected import protect_case_files
+
+    settings = settings or WorkerSettings()
+    check_case_id(case)
+    celery = make_celery(settings)
+    check_workers(celery, settings)
+    protect_case_files(app.settings.index_dir, app.audit, actor or cli_identity(), case, paths)
+    report = IngestReport(case=case)
+    found, refused = discover_files([Path(p) for p in paths])
+    report.failed.extend((p.as_posix(), reason) for p, reason in refused)
+    holders: dict[str, Path] = {}
+    tasks: list[tuple[str, Any]] = []
+    for path, root in found:
+        rel = relative_source(path, root)
+        if rel in holders:  # two roots, one name: refused, as in the single-process ingest
+            report.failed.append((path.as_posix(), _same_name(rel, holders[rel])))
+        elif is_not_evidence(rel, app.settings.ingest.not_evidence):
+            report.not_evidence.append(rel)
+        else:
+            holders[rel] = path
+            args = [case, str(path.resolve()), str(root.resolve()), origin or origin_of(root)]
+            tasks.append((rel, celery.send_task(TASK, args=args, queue=settings.queue)))
+    log.info("queued case=%s files=%d", case, len(tasks))
+    done, total = 0, len(tasks)
+    while tasks:
+        waiting = []
+        for rel, result in tasks:
+            if not result.ready():
+                waiting.append((rel, result))
+                continue
+            out = merge(report, rel, result.get(propagate=False), result.successful())
+            result.forget()
+            done += 1
+            if on_event is not None:
+                on_event(done, total, out)
+        tasks = waiting
+        if tasks:
+            time.sleep(settings.poll_s)
+    if report.ingested:
+        finalize(app, case, report, settings.lock_wait_s)
+    return report
+
+
+def finalize(app: App, case: str, report: IngestReport, wait: float) -> None:
+    """Build the keyword index once for the whole batch (as `Ingestor._finalize`); a failure only leaves a note."""
+    t0 = time.perf_counter()
+    try:
+        with CaseLock(app.store.index_dir, case, wait=wait):
+            app.store.finalize(case)
+    except Exception as exc:
+        report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}); the first "
+                                       "question will build it"))
+        log.exception("finalize failed case=%s", case)
+    report.timings["finalize"] += time.perf_counter() - t0

@@ -1,0 +1,112 @@
+"""The ingest task: one file, run in a worker process that builds its `App` (embedder, PII tagger, tokenizer, parser
+process, store) once, when the process starts, and reuses it for every file it is given.
+
+The heavy part (parse, chunk, tag, embed) runs unlocked, in parallel across workers. Only the write of a source
+takes the case lock (`commit_guard`, `index.durable.CaseLock`), because the manifest's swap and embedded Chroma
+assume one writer per case at a time; under the lock the served version is read again, and a file that another run
+already committed (a task handed out twice) is reported unchanged instead of written twice."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import IngestError
+from assistant.index.durable import CaseLock
+
+if TYPE_CHECKING:
+    from assistant.app import App
+    from assistant.ingest.pipeline import IngestReport
+    from assistant.workers.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+_app: App | None = None
+DELIVERY_TTL_S = 7 * 86400
+
+
+class AlreadyServed(Exception):
+    """The version being committed is already the served one (another delivery of the same task wrote it)."""
+
+
+def worker_app(lock_wait_s: float = 600.0) -> App:
+    """This process' App, built and warmed on first use (once per worker process)."""
+    global _app
+    if _app is None:
+        from assistant.app import App
+
+        app = App()
+        app.embedder.embed_texts(["warm up"])  # load the models now, not inside the first file's time
+        app.pii.tag("warm up")
+        ingestor = app.ingestor
+        ingestor.commit_guard = lambda case, source, sha: commit_guard(app, lock_wait_s, case, source, sha)
+        _app = app
+        log.info("worker models loaded pid=%d", os.getpid())
+    return _app
+
+
+@contextlib.contextmanager
+def commit_guard(app: App, wait: float, case: str, source: str, sha: str) -> Iterator[None]:
+    with CaseLock(app.store.index_dir, case, wait=wait):
+        served = app.store.source_state(case, source)
+        if served is not None and served.sha256 == sha:
+            raise AlreadyServed(source)
+        yield
+
+
+def outcome(report: IngestReport, **extra: Any) -> dict[str, Any]:
+    """The task's JSON result: what happened to the one file (not its name: Celery logs results)."""
+    status = ("ingested" if report.ingested else "unchanged" if report.unchanged else "failed" if report.failed
+              else "not_evidence")
+    return {"status": status, "reason": report.failed[0][1] if report.failed else "",
+            "chunks": report.chunks, "notes": [n for _, n in report.notes],
+            "replaced": [[a, b] for _, a, b in report.replaced],
+            "timings_s": {k: round(v, 3) for k, v in report.timings.items()}, "pid": os.getpid(), **extra}
+
+
+def ingest_file(settings: WorkerSettings, deliveries: int, retries: int, case: str, path: str, root: str,
+                origin: str) -> dict[str, Any]:
+    from assistant.ingest.pipeline import IngestReport
+    from assistant.loaders import relative_source
+
+    report = IngestReport(case=case)
+    source = relative_source(Path(path), Path(root))
+    died = deliveries - 1 - retries  # earlier deliveries that ended without a result: the worker process died
+    if died >= settings.max_deliveries:
+        report.failed.append((source, f"the worker process died {died} times on this file (killed, or out of "
+                                      "memory); not run again (setting workers.max_deliveries)"))
+        return outcome(report, deliveries=deliveries)
+    app = worker_app(settings.lock_wait_s)
+    try:
+        app.ingestor._ingest_one(Path(path), Path(root), source, case, origin, report)
+    except IngestError as exc:  # the file itself is bad: reported now, never retried
+        report.failed.append((source, exc.reason))
+    except AlreadyServed:
+        report.unchanged.append(source)
+    log.info("worker file done case=%s status=%s chunks=%d deliveries=%d", case, outcome(report)["status"],
+             report.chunks, deliveries)
+    return outcome(report, deliveries=deliveries)
+
+
+def register(celery: Any, settings: WorkerSettings) -> None:
+    """Register the ingest task on `celery`, and the model loading of each new worker process."""
+    from celery.signals import worker_process_init
+
+    from assistant.workers.celery_app import TASK
+
+    @celery.task(name=TASK, bind=True, autoretry_for=(Exception,), max_retries=settings.max_retries,
+                 retry_backoff=2, retry_backoff_max=60, retry_jitter=False)  # type: ignore[untyped-decorator]
+    def ingest_task(self: Any, case: str, path: str, root: str, origin: str) -> dict[str, Any]:
+        key = f"assistant:deliveries:{self.request.id}"
+        client = self.backend.client
+        deliveries = int(client.incr(key))
+        client.expire(key, DELIVERY_TTL_S)
+        return ingest_file(settings, deliveries, int(self.request.retries or 0), case, path, root, origin)
+
+    def load_models(**_: Any) -> None:
+        worker_app(settings.lock_wait_s)
+
+    worker_process_init.connect(load_models, weak=False)

@@ -1,0 +1,150 @@
+"""Peak memory of the WHOLE ingest of a large Cellebrite PA XML report (parse -> dedup keys -> chunk -> PII ->
+embed -> Chroma -> BM25/catalog), as a curve over report sizes, with messages/s. Reported, never asserted.
+
+    .venv/bin/python benchmarks/bench_ingest_memory.py [--mb 8] [--shares 0.25,0.5,1]
+
+Each size runs `App.ingest` in a fresh process on its own index (real Presidio, the packaged embedder, Chroma).
+A sampler thread reads VmRSS every 20 ms and keeps the peak per stage (the stage is set by thin wrappers around the
+pipeline's own calls), so the table says where memory grows with the report; the parse worker's own peak is read
+from the ingestor. The report generator is bench_phone's (chats of 200 messages, calls, contacts, SMS). The full
+pipeline runs at a few hundred messages/s on the shared CPU, so a 1 GB report is extrapolated from the curve (say
+so when quoting it). Results go to benchmarks/results/ingest_memory_<mb>mb.json."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_phone import RESULTS_DIR, write_big_report  # noqa: E402
+
+STAGES = ("other", "parse", "dedup", "chunk", "pii", "embed", "index", "finalize")
+
+
+def _rss_mb(field: str = "VmRSS") -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+class Sampler:
+    def __init__(self) -> None:
+        self.stage = "other"  # app start-up, reading the file, writing the manifest
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            rss = _rss_mb()
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), rss)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def wrap(self, stage: str, fn: Any) -> Any:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            before, self.stage = self.stage, stage
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.peaks[stage] = max(self.peaks.get(stage, 0.0), _rss_mb())
+                self.stage = before
+        return inner
+
+
+def child(report: Path, index_dir: Path, light: bool) -> dict[str, Any]:
+    import assistant.ingest.chunking as chunking
+    from assistant.app import App
+    from assistant.config import load_settings
+    from assistant.index.embedding import Embedder
+
+    sampler = Sampler()
+    sampler.start()
+    settings = load_settings(index_dir=index_dir)
+    settings.llm.backend = "extractive"
+    app = App(settings)
+    ing = app.ingestor
+    ing.parser.parse = sampler.wrap("parse", ing.parser.parse)  # type: ignore[method-assign]
+    ing.dedup.plan = sampler.wrap("dedup", ing.dedup.plan)  # type: ignore[method-assign]
+    ing.dedup.record = sampler.wrap("dedup", ing.dedup.record)  # type: ignore[method-assign]
+    chunking.chunk_document = sampler.wrap("chunk", chunking.chunk_document)
+    ing.tag_chunks = sampler.wrap("pii", ing.tag_chunks)  # type: ignore[method-assign]
+    Embedder.embed_texts = sampler.wrap("embed", Embedder.embed_texts)  # type: ignore[method-assign]
+    app.store.replace_source = sampler.wrap("index", app.store.replace_source)  # type: ignore[method-assign]
+    app.store.finalize = sampler.wrap("finalize", app.store.finalize)  # type: ignore[method-assign]
+    sampler.peaks["other"] = _rss_mb()
+    if light:  # stand-ins of the same output shape: PII finds nothing, vectors are random unit vectors
+        import numpy as np
+
+        rng = np.random.default_rng(5)
+
+        def encode(self: Embedder, texts: Any, show_progress: bool = False) -> Any:
+            vecs = rng.standard_normal((len(texts), self.dim)).astype(np.float32)
+            return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+        Embedder._encode = encode  # type: ignore[method-assign]
+        ing.tagger = type("NoTagger", (), {"tag_many": lambda _, texts: [[] for _ in texts]})()
+    start = time.perf_counter()
+    result = app.ingest([report], "bench", progress=False)
+    seconds = time.perf_counter() - start
+    sampler.stop()
+    assert result.ingested, result.failed
+    messages = next((int(n.split()[1]) for s, n in result.notes if n.startswith("read ")), 0)
+    return {"seconds": round(seconds, 1), "messages": messages, "chunks": result.chunks,
+            "messages_per_s": round(messages / seconds, 1), "peak_rss_mb": round(_rss_mb("VmHWM"), 1),
+            "parse_worker_peak_mb": round(ing.parser.last_peak_kb / 1024.0, 1),
+            "stage_peak_rss_mb": {s: round(sampler.peaks[s], 1) for s in STAGES if s in sampler.peaks},
+            "timings_s": {k: round(v, 1) for k, v in result.timings.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=8.0, help="size of the largest generated report (MB)")
+    parser.add_argument("--shares", default="0.25,0.5,1", help="fractions of --mb to measure")
+    parser.add_argument("--light", action="store_true", help="PII tagger and embedding model replaced by stand-ins "
+                        "of the same output shape (memory of the data structures at sizes the real models cannot "
+                        "reach on a shared CPU; model weights are a constant)")
+    parser.add_argument("--child", nargs=2, metavar=("REPORT", "INDEX_DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(Path(args.child[0]), Path(args.child[1]), args.light)))
+        return
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-mem-") as tmp:
+        for share in (float(s) for s in args.shares.split(",")):
+            folder = Path(tmp) / f"r{share}"
+            folder.mkdir()
+            path = folder / "report.xml"
+            records = write_big_report(path, args.mb * share)
+            light = ["--light"] if args.light else []
+            done = subprocess.run([sys.executable, __file__, "--child", str(path), str(Path(tmp) / f"i{share}"),
+                                   *light], check=True, capture_output=True, text=True)
+            row = {"report_mb": round(path.stat().st_size / 2**20, 2), "records_written": records,
+                   **json.loads(done.stdout.strip().splitlines()[-1])}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    out = RESULTS_DIR / f"ingest_memory_{args.mb:g}mb{'_light' if args.light else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"command": " ".join(sys.argv), "curve": rows}, indent=2) + "\n", encoding="utf-8")
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()
