@@ -250,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         choices=["extractive", "auto", "ollama", "openai", "llamacpp"],
                         help="answering backend for suites that answer (default extractive: the gates in "
                              "thresholds.toml are calibrated on it; `auto` takes whatever model this machine has)")
+    parser.add_argument("--sample", metavar="START:STOP", help="answer only these questions of a suite's fixed "
+                        "order (hotpotqa), e.g. 0:30 (dev) and 30:60 (held-out)")
     parser.add_argument("--sabotage", action="store_true", help=argparse.SUPPRESS)  # shuffles rankings: gate demo
     args = parser.parse_args(argv)
 
@@ -269,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from evals.suites import SABOTAGE_ENV
 
         os.environ[SABOTAGE_ENV] = "1"
+    if args.sample:
+        from evals.suites import SAMPLE_ENV
+
+        os.environ[SAMPLE_ENV] = args.sample
     try:
         plan = selection(args.target, args.quick)
         bounds = load_thresholds(args.thresholds)
@@ -283,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = {
         "meta": {"timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "commit": git_commit(),
                  "target": args.target, "plan": plan, "seconds": round(time.perf_counter() - start, 1),
-                 "sabotage": bool(args.sabotage), "backend": args.backend,
+                 "sabotage": bool(args.sabotage), "backend": args.backend, "sample": args.sample or "",
                  "retrieval": settings.retrieval.model_dump(), "embedding_model": settings.embedding.model_path or
                  "packaged all-MiniLM-L6-v2"},
         "suites": results,

@@ -20,7 +20,7 @@ import jinja2
 from assistant.text.timestamps import with_written_timestamps
 from assistant.types import Passage
 
-PROMPT_VERSION = "answer-v3"
+PROMPT_VERSION = "answer-v4"
 PROMPTS_DIR = Path(str(resources.files("assistant.answer").joinpath("templates")))
 SYSTEM_TEMPLATE = "answer_system"
 USER_TEMPLATE = "answer_user"

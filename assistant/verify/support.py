@@ -32,14 +32,15 @@ from assistant.text.timestamps import with_written_timestamps
 from assistant.text.untranslated import untranslated_spans
 from assistant.types import Passage
 from assistant.verify.machine import Original, original_lines, unsupported_names
+from assistant.verify.phrases import phrase_in
 from assistant.verify.roles import conflict
+from assistant.verify.subject import lend_subject, named
 
 if TYPE_CHECKING:
     from assistant.index.embedding import Embedder
 
 MAX_WINDOW = 3  # sentences per evidence window
 _MESSAGE_LINE = re.compile(r"\[[^\]\n]*\]\s*(?P<sender>[^:\n→]+?)\s*(?:→\s*[^:\n]+)?:\s+")  # "[ts] A → B: "
-PHRASE_GAP = 2  # words allowed between the parts of a multi-word name
 UNIT_SHARE = 0.4  # each sentence of a multi-sentence window carries this share of the claim
 _FIRST_PERSON = re.compile(r"\bI\b|\b[Mm]y\b")
 _PRONOUN = re.compile(r"[\"“']?(?:He|She|It|They|His|Her|Its|Their|The (?:company|band|film|group|man|woman))\b")
@@ -111,6 +112,8 @@ class PassageView:
     blocked: list[bool]
     lowercase_words: set[str]
     anaphoric: list[bool]  # unit opens with a pronoun that refers back ("He played for ...")
+    alone: list[_Facts]  # a unit's facts when it is the whole window: with the paragraph's subject lent (subject.py)
+    subject: str = ""  # the lent subject ("" when none)
 
     @classmethod
     def build(cls, p: Passage) -> PassageView:
@@ -137,7 +140,12 @@ class PassageView:
                                                          strict=True)]
         lower = {w for w in words(p.text) if w.islower()}
         anaphoric = [bool(_PRONOUN.match(p.text, s)) for s, _ in units]
-        return cls(p.text, units, facts, blocked, lower, anaphoric)
+        alone = [_empty() for _ in facts]
+        for single, f in zip(alone, facts, strict=True):
+            single.add(f)
+        if p.kind != "messages":  # "She is noted for ..." states a fact about the paragraph's opening subject
+            subject = lend_subject(alone, [p.text[s:e] for s, e in units], anaphoric)
+        return cls(p.text, units, facts, blocked, lower, anaphoric, alone, subject if p.kind != "messages" else "")
 
     def window(self, i: int, j: int) -> _Facts:
         out = _empty()
@@ -156,7 +164,7 @@ def _identifier_hits(ids: Identifiers, names: Sequence[str], f: _Facts) -> tuple
     """(found, total) identifiers of a claim in the facts of an evidence window. Multi-word names must occur as
     a phrase, so "Two Independent Publishing House" is not supported by "independent publishing house"."""
     phrases = set(ids.phrases) | ({ids.initial_phrase} if ids.initial_phrase and ids.initial in names else set())
-    checks = [_phrase_in(p, f.text) for p in phrases]
+    checks = [phrase_in(p, f.text) for p in phrases]
     checks += [n in f.numbers for n in ids.numbers]
     checks += [_date_ok(d, f) for d in ids.dates]
     checks += [r in f.regs or r.lower() in f.text.replace(" ", "") for r in ids.regs]
@@ -164,28 +172,6 @@ def _identifier_hits(ids: Identifiers, names: Sequence[str], f: _Facts) -> tuple
     checks += [h in f.text or h[1:] in f.words for h in ids.handles]
     checks += [n in f.words for n in names]
     return sum(checks), len(checks)
-
-
-def _phrase_in(phrase: str, text: str) -> bool:
-    """The phrase's words in order, at most PHRASE_GAP other words between neighbours ("Scott Buchholz" is in
-    "scott andrew buchholz"; "two independent publishing house" is not in "two dollar radio is an independent")."""
-    want = phrase.replace("-", " ").split()
-    if " ".join(want) in text.replace("-", " "):
-        return True
-    toks = text.replace("-", " ").split()
-    for start, tok in enumerate(toks):
-        if tok != want[0]:
-            continue
-        pos, ok = start, True
-        for w in want[1:]:
-            nxt = next((k for k in range(pos + 1, min(pos + 2 + PHRASE_GAP, len(toks))) if toks[k] == w), -1)
-            if nxt < 0:
-                ok = False
-                break
-            pos = nxt
-        if ok:
-            return True
-    return False
 
 
 def _coverage(terms: set[str], f: _Facts) -> float:
@@ -218,7 +204,7 @@ def check_claim(claim: str, ids: Identifiers, cited: Sequence[tuple[int, Passage
         evidence.append(Evidence(index, ev.start, ev.end, ev.note))
         neg_unit = max(range(len(view.units)), key=lambda k: (_in(view.units[k], ev), _coverage(terms, view.facts[k])))
         negated.append(has_negation(view.text[slice(*view.units[neg_unit])]))
-        said.append(_said(view.text[ev.start : ev.end], view.text[slice(*view.units[0])]))
+        said.append(_said(named(view.text[ev.start : ev.end], view.subject), view.text[slice(*view.units[0])]))
     if not evidence:
         return ClaimResult(False, "no_evidence", 0.0)
     coverage = _coverage(terms, union)
@@ -271,7 +257,7 @@ def _best_window(view: PassageView, terms: set[str], ids: Identifiers, names: Se
             antecedent = k < j and view.anaphoric[k + 1] and per_unit[k] > 0  # "X was ... . He played ..."
             if per_unit[k] < share and not antecedent:
                 return None
-        f = view.window(i, j)
+        f = view.alone[i] if i == j else view.window(i, j)
         found, need = _identifier_hits(ids, names, f)
         return (found == need, found + _coverage(terms, f) - 0.02 * (j - i)), f
 

@@ -156,6 +156,21 @@ def maybe_sabotage(runs: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
+SAMPLE_ENV = "ASSISTANT_EVAL_SAMPLE"
+
+
+def sample_slice(items: Sequence[Any]) -> tuple[list[Any], str]:
+    """The items selected by ASSISTANT_EVAL_SAMPLE="START:STOP" (`python -m evals ... --sample START:STOP`), e.g.
+    a dev part "0:30" and a held-out part "30:60" of a fixed question order; all items when unset."""
+    spec = os.environ.get(SAMPLE_ENV, "").strip()
+    if not spec:
+        return list(items), f"0:{len(items)}"
+    start, sep, stop = spec.partition(":")
+    if not sep or not start.strip().isdigit() or not stop.strip().isdigit() or int(start) >= int(stop):
+        raise ValueError(f"{SAMPLE_ENV}={spec!r}: expected START:STOP with START < STOP, e.g. 0:30")
+    return list(items[int(start) : int(stop)]), f"{int(start)}:{min(int(stop), len(items))}"
+
+
 def rounded(obj: Any, digits: int = 4) -> Any:
     """Round floats recursively so metrics.json stays readable."""
     if isinstance(obj, float):

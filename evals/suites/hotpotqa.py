@@ -29,6 +29,7 @@ from evals.suites import (
     maybe_sabotage,
     progress_iter,
     rounded,
+    sample_slice,
 )
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,19 @@ def load_answerer(settings: Settings, embedder: Any) -> tuple[Callable[[str, lis
         return extractive_answer(question, CASE, passages, embedder=embedder, settings=settings.answer)
 
     return answer, "extractive"
+
+
+def _model_backend(settings: Settings) -> Any:
+    """The configured model backend, checked (BackendUnavailable says why it cannot answer), or None for the
+    extractive answerer (backend `extractive`, or `auto` finding no model)."""
+    if settings.llm.backend == "extractive":
+        return None
+    from assistant.llm import select_backend
+
+    backend = select_backend(settings).backend
+    if backend is not None:
+        backend.check()
+    return backend
 
 
 def _answer_parts(result: Any, passages: Sequence[Passage]) -> tuple[str, list[str], bool]:
@@ -115,10 +129,22 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
                        for name, x in (("bm25", bm25), ("dense", dense), ("hybrid", hybrid))},
     }
 
-    answer_fn, backend = load_answerer(settings, embedder)
-    result["answer_backend"] = backend
-    if answer_fn is not None:
-        result["answer"] = _answer_metrics(data, questions, runs, answer_fn, r.top_k, progress)
+    sample, span = sample_slice(questions)
+    result["answer_sample"] = span
+    model_backend = _model_backend(settings)
+    if model_backend is not None:
+        from evals.suites.hotpotqa_model import answer_metrics, model_answerer
+
+        result["answer_backend"] = f"{model_backend.name}:{model_backend.model}"
+        result["passages_shown_to_model"] = model_backend.max_passages or r.top_k
+        result["answer"] = answer_metrics(sample, lambda q: _passages(data, runs[q.qid][:r.top_k]),
+                                          model_answerer(settings, embedder, model_backend), progress)
+        backend = result["answer_backend"]
+    else:
+        answer_fn, backend = load_answerer(settings, embedder)
+        result["answer_backend"] = backend
+        if answer_fn is not None:
+            result["answer"] = _answer_metrics(data, sample, runs, answer_fn, r.top_k, progress)
     timer.mark("answer_s")
     result["timing_s"] = timer.marks
     log.info("hotpotqa done recall@5=%.4f n=%d backend=%s", result["support_recall@5"], len(questions), backend)
