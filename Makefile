@@ -82,10 +82,10 @@ type: install
 
 check: lint type
 
-eval: install
+eval: install $(LLM_STAMP)
 	$(BIN)/python -m evals all --out evals/results/$$(date -u +%Y%m%dT%H%M%SZ)
 
-eval-ci: install
+eval-ci: install $(LLM_STAMP)
 	$(BIN)/python -m evals ci
 
 bench: install
