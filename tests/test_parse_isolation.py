@@ -152,3 +152,25 @@ def test_a_frame_nested_beyond_reason_is_malformed() -> None:
     with pytest.raises(Malformed, match="not UTF-8 JSON"):
         read_frame(stream_reader(io.BytesIO(data)), 1 << 20)
     assert read_frame(stream_reader(io.BytesIO(frame({"kind": "ok"}, b"raw"))), 1 << 20) == ({"kind": "ok"}, b"raw")
+
+
+def test_a_parser_pipe_numbered_above_1024_is_read(tmp_path: Path) -> None:
+    """A long-lived process (a server with many cases open, a whole test session) holds over a thousand descriptors;
+    the reply pipe then gets a number select() refuses. The reader must not care."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"descriptor limit {hard} too low to reach 1024")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    folder = _folder(tmp_path)
+    parser = ParserProcess(timeout_s=30, memory_mb=512)
+    try:
+        doc, _ = parser.parse(read_source(folder / "a_good.txt", folder))
+        assert parser._proc is not None and parser._proc.stdout is not None
+        assert parser._proc.stdout.fileno() >= 1024  # the case this test is about
+        assert "grey Nokia" in doc.text
+    finally:
+        parser.close()
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

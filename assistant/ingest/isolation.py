@@ -126,13 +126,17 @@ def _describe(code: int | None) -> str:
 
 def _read_exact(stream: IO[bytes], size: int, deadline: float) -> bytes:
     fd = stream.fileno()
+    # poll, not select: select refuses descriptors numbered 1024 and above, which a long-lived process (a server
+    # holding many cases' files, a test session) reaches
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
     parts: list[bytes] = []
     left = size
     while left:
         wait = deadline - time.monotonic()
         if wait <= 0:
             raise TimeoutError
-        ready, _, _ = select.select([fd], [], [], wait)
+        ready = poller.poll(max(1, int(wait * 1000)))
         if not ready:
             raise TimeoutError
         block = os.read(fd, min(left, 1 << 20))
