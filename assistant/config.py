@@ -159,8 +159,8 @@ class LLMSettings(BaseModel):
     start_timeout_s: float = Field(120.0, description="Longest wait for the local model process to load")
     temperature: float = Field(0.0, description="Sampling temperature")
     max_tokens: int = Field(400, description="Most tokens generated per answer")
-    timeout_s: float = Field(120.0, description="Request timeout for model servers (a hung local model process is "
-                             "restarted after it)")
+    answer_style: Literal["auto", "claims", "short"] = Field("auto", description="see assistant/answer/short.py")
+    timeout_s: float = Field(120.0, description="Request timeout for model servers (a hung local model is restarted)")
     smoke_models: list[str] = Field(default_factory=lambda: ["smollm2", "SmolLM2"],
                                     description="Model-name fragments shown with a smoke-test warning")
 
