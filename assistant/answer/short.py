@@ -22,7 +22,7 @@ from assistant.verify.attribute import Sentence, attribute, is_yes_no_question
 if TYPE_CHECKING:
     from assistant.config import Settings
 
-SHORT_PROMPT_VERSION = "short-answer-v1"
+SHORT_PROMPT_VERSION = "short-answer-v2"
 SHORT_MAX_TOKENS = 32  # a short answer is a few words; the bound keeps a rambling small model fast
 MAX_ANSWER_WORDS = 12  # a longer reply is a sentence, not an answer: its first clause is kept when short enough
 _MARKERS = re.compile(r"\s*\[\s*(?:passage\s*)?\d{1,3}(?:\s*[,;\-–]\s*\d{1,3})*\s*\]", re.IGNORECASE)
