@@ -58,7 +58,8 @@ def test_the_short_answer_is_cited_with_the_sentence_that_holds_it(embedder: Emb
     assert all(c.verified and c.quote in c.text for c in answer.citations)
     assert answer.flagged_claims == ()
     user = backend.prompts[0][1]["content"]
-    assert "short answer only" in user and "statements/patel.txt" in user  # passages given as data blocks
+    assert "statements/patel.txt" in user  # passages given as data blocks
+    assert "short answer only" in user and "Never reply Yes or No" in user  # the product states the answer's form
     assert backend.calls[0]["max_tokens"] == SHORT_MAX_TOKENS
 
 
@@ -81,7 +82,8 @@ def test_a_bridge_answer_cites_the_sentence_holding_it_and_the_linked_passage(em
 
 def test_yes_no_stands_on_verified_sentences_of_both_sides(embedder: Embedder) -> None:
     question = "Were Tobias Grane and Clara Voss both born in Leeds?"
-    answer, _ = ask("Yes, both were born in Leeds.", question, embedder, bridge_passages())
+    answer, backend = ask("Yes, both were born in Leeds.", question, embedder, bridge_passages())
+    assert "This is a yes/no question. Reply with only Yes or No." in backend.prompts[0][1]["content"]
     assert answer.status == "answered" and answer.answer.startswith("Yes: ")
     assert {c.chunk_id for c in answer.citations} == {"p1", "p2"}
     assert all(c.verified for c in answer.citations)

@@ -22,7 +22,7 @@ from assistant.verify.attribute import Sentence, attribute, is_yes_no_question
 if TYPE_CHECKING:
     from assistant.config import Settings
 
-SHORT_PROMPT_VERSION = "short-answer-v2"
+SHORT_PROMPT_VERSION = "short-answer-v3"
 SHORT_MAX_TOKENS = 32  # a short answer is a few words; the bound keeps a rambling small model fast
 MAX_ANSWER_WORDS = 12  # a longer reply is a sentence, not an answer: its first clause is kept when short enough
 _MARKERS = re.compile(r"\s*\[\s*(?:passage\s*)?\d{1,3}(?:\s*[,;\-–]\s*\d{1,3})*\s*\]", re.IGNORECASE)
@@ -34,7 +34,8 @@ _YES_NO = re.compile(r"^(yes|no)\b(?![-'’])", re.IGNORECASE)
 def render_short_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
     """System + user messages asking for the short answer. Passage n in the prompt is `passages[n-1]`."""
     system = render("short_answer_system")
-    user = render("short_answer_user", question=question, passages=list(passages))
+    user = render("short_answer_user", question=question, passages=list(passages),
+                  yes_no=is_yes_no_question(question))
     return [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
 
 
