@@ -165,9 +165,10 @@ class App:
         from assistant.access.accounts import cli_identity
         from assistant.pii.protected import protect_case_files
 
-        protect_case_files(self.settings.index_dir, self.audit, actor or cli_identity(), case, paths)
+        applied = protect_case_files(self.settings.index_dir, self.audit, actor or cli_identity(), case, paths)
         report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress, wait=wait,
                                       on_wait=on_wait)
+        report.applied(applied)
         secure_tree(self.settings.index_dir)  # what Chroma and SQLite created under a process umask
         log.info("ingest case=%s ingested=%d unchanged=%d failed=%d chunks=%d", case, len(report.ingested),
                  len(report.unchanged), len(report.failed), report.chunks)

@@ -235,13 +235,13 @@ def case_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def protect_case_files(index_dir: Path, audit: Any, actor: str, case: str, paths: Iterable[Path]) -> int:
+def protect_case_files(index_dir: Path, audit: Any, actor: str, case: str, paths: Iterable[Path]) -> list[Path]:
     """Read every case file among the ingest roots and protect its persons (audited as `actor`); all files are read
-    before any is applied, so a bad one protects nobody and names the file. Returns how many files were read."""
+    before any is applied, so a bad one protects nobody and names the file. Returns the files applied."""
     read = [(f, read_persons_file(f)) for f in case_files(paths)]
     for _f, persons in read:
         protect(index_dir, audit, actor, case, persons, "case file")
-    return len(read)
+    return [f for f, _persons in read]
 
 
 def protected_set(index_dir: Path, case: str) -> ProtectedSet:
