@@ -95,6 +95,7 @@ class LinkView:
         """Timeline events masked, in the same order (the clear-text order: a masked date keeps its place)."""
         if self.clear:
             return list(events)
-        return [replace(e, timestamp=self.text(e.timestamp), text=self.text(e.text),
+        return [replace(e, timestamp=self.text(e.timestamp), also=tuple(self.text(d) for d in e.also),
+                        text=self.text(e.text),
                         citation=Cite(e.citation.chunk_id, self.text(e.citation.source),
                                       self.text(e.citation.locator))) for e in events]

@@ -21,7 +21,7 @@ from assistant.errors import AssistantError
 from assistant.ui.wiring import PRIVATE, Resolver, user_errors
 
 ALL_MY_CASES = "(all my cases)"
-TIMELINE_HEADERS = ["timestamp", "text", "source", "locator"]
+TIMELINE_HEADERS = ["timestamp", "text", "source", "locator", "other dates named"]
 
 
 def _app(session: Session) -> Any:
@@ -96,7 +96,7 @@ def timeline_rows(session: Session, case: str, about: str = "") -> list[list[str
 
     case_id, about = session.require_case(case), (about or "").strip()
     view = link_view(session, [case_id], "timeline", about)
-    return [[e.timestamp, e.text, e.citation.source, e.citation.locator]
+    return [[e.timestamp, e.text, e.citation.source, e.citation.locator, ", ".join(e.also)]
             for e in view.events(case_timeline(_app(session), case_id, about=about))]
 
 
