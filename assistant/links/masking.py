@@ -22,6 +22,7 @@ from assistant.config import PiiSettings
 from assistant.errors import AccessDenied
 from assistant.links.timeline import Cite, Event
 from assistant.pii.protected import ProtectedSet, protected_set
+from assistant.types import Answer
 
 _REPEATED = re.compile(r"(<PROTECTED_\d+_[A-Z]+>)(?:[\s_.\-]+\1)+")
 
@@ -99,3 +100,13 @@ class LinkView:
                         text=self.text(e.text),
                         citation=Cite(e.citation.chunk_id, self.text(e.citation.source),
                                       self.text(e.citation.locator))) for e in events]
+
+    def answer(self, answer: Answer) -> Answer:
+        """Every string of a timeline answer a reader sees (question, text, notes, each citation's quote, passage
+        text, file and locator) passed through `text`."""
+        if self.clear:
+            return answer
+        citations = tuple(replace(c, quote=self.text(c.quote), text=self.text(c.text), source=self.text(c.source),
+                                  locator=self.text(c.locator)) for c in answer.citations)
+        return replace(answer, question=self.text(answer.question), answer=self.text(answer.answer),
+                       citations=citations, notes=tuple(self.text(n) for n in answer.notes))
