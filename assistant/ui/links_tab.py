@@ -23,7 +23,7 @@ from assistant.errors import AssistantError
 from assistant.ui.wiring import PRIVATE, Resolver, user_errors
 
 ALL_MY_CASES = "(all my cases)"
-TIMELINE_HEADERS = ["timestamp", "text", "source", "locator", "other dates named"]
+TIMELINE_HEADERS = ["timestamp", "text", "source", "locator", "also dated"]
 
 
 def app_of(session: Session) -> Any:
@@ -106,7 +106,7 @@ def build_links_tab(session_of: Resolver) -> Callable[[gr.Request], None]:
     """The tab's components and events; call inside the app's `gr.Tabs()`. Returns the handler the page's unload
     event must call (it deletes the session's export folder)."""
     from assistant.ui.links.exports import SessionFolders, export_chart
-    from assistant.ui.links.person import PERSON_HEADERS, person_timeline
+    from assistant.ui.links.person import PERSON_HEADERS, PERSON_WIDTHS, person_timeline
 
     folders = SessionFolders()
     with gr.Tab("Links", id="links") as tab:
@@ -138,7 +138,7 @@ def build_links_tab(session_of: Resolver) -> Callable[[gr.Request], None]:
                                 scale=2)
             person_btn = gr.Button("Show person timeline", elem_id="links-person-btn", scale=0)
         person_note = gr.Markdown(elem_id="links-person-note")
-        person_rows = gr.Dataframe(headers=PERSON_HEADERS, interactive=False, wrap=True,
+        person_rows = gr.Dataframe(headers=PERSON_HEADERS, interactive=False, wrap=True, column_widths=PERSON_WIDTHS,
                                    elem_id="links-person-timeline")
 
     def on_select(request: gr.Request) -> Any:

@@ -5,12 +5,16 @@ naming one refused and audited as `denied`, strict roles refused, each view audi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from assistant.access.auth import UserError
 from assistant.access.session import Session
 
-PERSON_HEADERS = ["date", "other dates named", "line (quoted from its source)", "source", "locator"]
+PERSON_HEADERS = ["date", "also dated", "line (quoted from its source)", "source", "locator"]
+PERSON_WIDTHS: list[str | int] = ["11%", "9%", "50%", "15%", "15%"]
+# The answer line's own date and "(also names …)" (already in the first two columns); a masked date too.
+_LEAD = re.compile(r"^(?:\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?|<PROTECTED_\d+_DOB>)(?: \(also names [^)]*\))?:? ?")
 
 
 def period_of(text: str) -> tuple[str, str]:
@@ -49,7 +53,7 @@ def person_timeline(session: Session, case: str, person: str, period: str = "",
     answer, entries = timeline_answer(person, case_id, timeline, cap=False)
     shown = view.answer(pin_messages(answer))  # a message citation names its one message
     data: dict[str, Any] = timeline_json(shown, entries, timeline, view.text)
-    rows = [[e["when"][:16].replace("T", " ") or "(undated)", ", ".join(e["also"]), e["line"],
+    rows = [[e["when"][:16].replace("T", " ") or "(undated)", ", ".join(e["also"]), _LEAD.sub("", e["line"]),
              e["citation"]["source"], e["citation"]["locator"]] for e in data["events"] + data["undated"]]
     lines = shown.answer.splitlines()
     gaps = lines[lines.index("Gaps:") + 1:] if "Gaps:" in lines else []
