@@ -112,6 +112,27 @@ def test_a_short_name_word_is_masked_as_a_name_not_as_an_english_word() -> None:
     assert found.sub("Nguyen ten Pas") == "<PROTECTED_1_NAME> ten <PROTECTED_2_NAME>"
 
 
+def test_a_message_sender_field_is_a_name_whatever_its_case() -> None:
+    """A message's sender/recipient is a name: "van an" there is masked, while the body's "the van" stays."""
+    from assistant.config import load_settings
+    from assistant.pii.display import mask_passage
+    from assistant.text.messages import META_KEY, MessageRecord, decode_records, encode_records
+    from assistant.types import Passage
+
+    found = ProtectedSet((ProtectedPerson(names=("Nguyễn Văn An",)),))
+    assert found.sub("van an") == "van an" and found.sub("van an", name_field=True) == (
+        "<PROTECTED_1_NAME> <PROTECTED_1_NAME>")
+    body = "the van is outside"
+    rec = MessageRecord(message_id="m1", thread_id="t1", sender="van an", recipient="Marek", body=body, start=0,
+                        end=len(body))
+    passage = Passage(chunk_id="c1", case="k", source="chat.csv", locator="thread t1", text=body, score=1.0,
+                      kind="messages", meta={META_KEY: encode_records([rec])})
+    shown = mask_passage(passage, "reviewer", load_settings().pii, protected=found)
+    (masked,) = decode_records(shown.meta[META_KEY])
+    assert (masked.sender, masked.recipient, masked.body) == ("<PROTECTED_1_NAME> <PROTECTED_1_NAME>", "Marek", body)
+    assert shown.text == body
+
+
 def test_a_reviewer_reads_the_van_while_the_protected_van_an_is_masked(app: Any, tmp_path: Path) -> None:
     from assistant.cli.protect import protect
 

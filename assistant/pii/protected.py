@@ -124,7 +124,7 @@ class ProtectedSet:
     def __bool__(self) -> bool:
         return bool(self.persons)
 
-    def find(self, text: str) -> list[Entity]:
+    def find(self, text: str, *, name_field: bool = False) -> list[Entity]:
         """Spans of protected identifiers in `text` (non-overlapping, leftmost-longest), typed PROTECTED_<k>_<KIND>."""
         if not self.persons or not text:
             return []
@@ -135,7 +135,8 @@ class ProtectedSet:
             for m in pattern.finditer(folded):
                 if m.end() > m.start():
                     hit = (m.start(), m.end(), k, kind)
-                    (weak if is_weak and not self._stands_alone(text, hit) else hits).append(hit)
+                    alone = name_field or self._stands_alone(text, hit)  # a sender field is a name, any case
+                    (weak if is_weak and not alone else hits).append(hit)
         hits += kept_short_words(text, folded, hits, weak)
         out: list[Entity] = []
         end = -1
@@ -158,9 +159,10 @@ class ProtectedSet:
         caps_run = any(w.isupper() for w in around)  # "GREY FORD VAN": a heading, not a surname in capitals
         return style(word) == "title" or (style(word) == "upper" and not caps_run)
 
-    def sub(self, text: str) -> str:
-        """`text` with every protected identifier replaced by its placeholder."""
-        for ent in reversed(self.find(text)):
+    def sub(self, text: str, *, name_field: bool = False) -> str:
+        """`text` with every protected identifier replaced by its placeholder; in a `name_field` (a message's sender
+        or recipient) a short name word matches whatever its case ("van an")."""
+        for ent in reversed(self.find(text, name_field=name_field)):
             text = text[:ent.start] + f"<{ent.type}>" + text[ent.end:]
         return text
 
