@@ -77,8 +77,9 @@ def link_view(session: Session, cases: list[str], what: str, about: str = "", **
     return view
 
 
-def chart_png(session: Session, case: str) -> tuple[str, str]:
-    """(path of a PNG, summary) for one case or, with ALL_MY_CASES, every case the user may open."""
+def chart_png(session: Session, case: str, folder: Path | None = None) -> tuple[str, str]:
+    """(path of a PNG, summary) for one case or, with ALL_MY_CASES, every case the user may open; written in `folder`
+    (the tab passes the session's private folder, `ui.links.exports.SessionFolders`), else in a new temporary one."""
     from assistant.links.graph import build_graph
     from assistant.links.render import render_png
 
@@ -87,7 +88,7 @@ def chart_png(session: Session, case: str) -> tuple[str, str]:
         raise AssistantError("no case to chart")
     view = link_view(session, cases, "link chart")
     graph = view.graph(build_graph(app_of(session), cases))
-    out = Path(tempfile.mkdtemp(prefix="links-chart-")) / "chart.png"
+    out = (folder or Path(tempfile.mkdtemp(prefix="links-chart-"))) / "chart.png"
     render_png(graph, out, title=f"Link chart: {', '.join(cases)}")
     return str(out), (f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links across "
                       f"{len(cases)} case(s); download it below as GraphML, CSV or PNG (masked as shown)")
@@ -152,10 +153,13 @@ def build_links_tab(session_of: Resolver) -> Callable[[gr.Request], None]:
         with user_errors():
             return lookup_html(s, v, r)
 
+    def key_of(request: gr.Request, s: Session) -> str:
+        return getattr(request, "session_hash", None) or s.user.username
+
     def on_chart(c: str, request: gr.Request) -> tuple[str, str]:
         s = session_of(request)
         with user_errors():
-            return chart_png(s, c or "")
+            return chart_png(s, c or "", folders.fresh(f"{key_of(request, s)}/chart"))
 
     def on_timeline(c: str, a: str, request: gr.Request) -> list[list[str]]:
         s = session_of(request)
@@ -166,8 +170,7 @@ def build_links_tab(session_of: Resolver) -> Callable[[gr.Request], None]:
         def export(c: str, request: gr.Request) -> list[str]:
             s = session_of(request)
             with user_errors():
-                key = getattr(request, "session_hash", None) or s.user.username
-                return export_chart(s, c or "", fmt, folders.fresh(key))
+                return export_chart(s, c or "", fmt, folders.fresh(key_of(request, s)))
         return export
 
     def on_person(c: str, p: str, when: str, a: str, request: gr.Request) -> tuple[str, list[list[str]]]:
@@ -176,7 +179,9 @@ def build_links_tab(session_of: Resolver) -> Callable[[gr.Request], None]:
             return person_timeline(s, c or "", p, when, a)
 
     def on_unload(request: gr.Request) -> None:
-        folders.drop(getattr(request, "session_hash", None) or "")
+        key = getattr(request, "session_hash", None) or ""
+        folders.drop(key)
+        folders.drop(f"{key}/chart")
 
     tab.select(on_select, None, case, **PRIVATE)
     for fmt, button in downloads.items():

@@ -62,6 +62,8 @@ def test_reviewer_downloads_the_masked_graphml_and_closing_the_tab_deletes_it(se
 
     page = _login(browser, server["url"], "reviewer1", "kestrel-review")
     _open_kestrel(page)
+    page.locator("#links-chart-btn").click()
+    page.locator("#links-chart img").wait_for(state="visible", timeout=TIMEOUT_MS)
     page.locator("#links-export-graphml").click()
     link = page.locator("#links-export a").first
     link.wait_for(timeout=TIMEOUT_MS)
@@ -69,11 +71,12 @@ def test_reviewer_downloads_the_masked_graphml_and_closing_the_tab_deletes_it(se
     body = page.request.get(href if href.startswith("http") else server["url"] + href).text()
     assert "graphml" in body and "&lt;PROTECTED_1_NAME&gt;" in body and not CHILD.search(body)
     page.locator("#links-export").screenshot(path=str(ARTIFACTS / "links-export-reviewer1-graphml.png"))
-    folders = [p for p in (Path(get_upload_folder()) / "links-exports").iterdir() if (p / "links.graphml").exists()]
-    assert folders and "links-exports" in href  # served where it was written: no copy elsewhere
+    base = Path(get_upload_folder()) / "links-exports"
+    folders = [p for p in base.iterdir() if (p / "links.graphml").exists() or (p / "chart.png").exists()]
+    assert len(folders) >= 2 and "links-exports" in href  # served where it was written: no copy elsewhere
     records = [r.payload for r in server["app"].audit.records(case="kestrel", user="reviewer1", kind="view")]
     assert any(p.get("what") == "link chart export" and p.get("format") == "graphml" for p in records)
-    page.context.close()  # the session ends: Gradio's unload event deletes its export folder
+    page.context.close()  # the session ends: Gradio's unload event deletes its export and chart folders
     deadline = time.time() + 60
     while any(f.exists() for f in folders) and time.time() < deadline:
         time.sleep(1)
