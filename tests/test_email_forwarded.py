@@ -5,6 +5,7 @@ embedder), and a question only the forwarded body answers gets a verified citati
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from email.message import EmailMessage
 from typing import Any
@@ -103,6 +104,19 @@ def test_an_empty_outer_body_with_a_forward_is_read_and_one_with_nothing_refused
     assert text.endswith("Subject: empty\n\n(no text)")
     with pytest.raises(IngestError, match="no text part"):
         _load(_message("nothing", "", "dc.hollis@police.example"))
+
+
+def test_a_forward_sent_base64_encoded_is_decoded_and_read() -> None:
+    inner = bytes(_message("unit 14", FORWARDED_FACT, "r.venn@example.org"))
+    boundary = "b0undary"
+    raw = (f"From: dc.hollis@police.example\nSubject: Fwd: unit 14\nMIME-Version: 1.0\n"
+           f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n--{boundary}\nContent-Type: text/plain\n\n'
+           f"{OUTER_BODY}\n--{boundary}\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+           f"{base64.encodebytes(inner).decode()}\n--{boundary}--\n").encode()
+    doc, notes = load_email(raw, "fwd.eml", hashlib.sha256(raw).hexdigest())
+    assert doc.text.endswith(f"From: r.venn@example.org\nDate: Tue, 04 Jun 2024 09:12:00 +0100\nSubject: unit 14\n\n"
+                             f"{FORWARDED_FACT}")
+    assert not any("attachment" in n for n in notes)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,10 @@ read and the notes say so. Other attachments are not read; the notes say how man
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+import quopri
 import re
 from dataclasses import dataclass
 from email import policy
@@ -119,6 +122,18 @@ def _attached_message(part: Message) -> EmailMessage | None:
         return None
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding in ("base64", "quoted-printable") and isinstance(inner, Message) and not inner.keys():
+        # sent encoded (RFC 2046 forbids it, some clients do it): the parser saw the encoded text as a body
+        encoded = inner.get_payload()
+        if not isinstance(encoded, str):
+            return None
+        try:
+            raw = (base64.b64decode(encoded, validate=False) if encoding == "base64"
+                   else quopri.decodestring(encoded.encode("ascii")))
+        except (binascii.Error, UnicodeError):
+            return None
+        inner = BytesParser(policy=policy.default).parsebytes(raw)
     return inner if isinstance(inner, EmailMessage) else None
 
 
