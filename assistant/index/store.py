@@ -22,7 +22,7 @@ from assistant.index.bm25 import Bm25Index, bm25_text
 from assistant.index.client import ChromaHandle
 from assistant.index.durable import kill_point
 from assistant.index.lru import LruCache
-from assistant.index.manifest import Manifest, SourceRow
+from assistant.index.manifest import SourceRow, open_manifest
 from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25, save_chunks, stamp_of
 from assistant.perms import private_dir
 from assistant.types import Chunk
@@ -74,7 +74,7 @@ class IndexStore:
                  chroma: IndexSettings | None = None) -> None:
         self.index_dir = private_dir(index_dir)
         self._chroma = ChromaHandle(index_dir, chroma)
-        self.manifest = Manifest(index_dir / "manifest.sqlite")
+        self.manifest = open_manifest(index_dir, chroma)  # manifest.sqlite, or PostgreSQL
         self._lock = threading.RLock()
         self._catalogs: LruCache[str, tuple[Stamp, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
         self._keywords: LruCache[str, tuple[Stamp, Bm25Index]] = LruCache(catalog_cache_cases)  # without a catalog
