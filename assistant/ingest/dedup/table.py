@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS msg_todo (case_id TEXT, source TEXT, sha256 TEXT, mes
 """
 # PostgreSQL: byte strings are BYTEA, text sorts byte-wise (COLLATE "C") and an identity column keeps insertion order
 PG_SCHEMA = SCHEMA.replace("BLOB", "BYTEA").replace("TEXT", 'TEXT COLLATE "C"').replace(
-    "msg_keys (case_id", "msg_keys (id BIGINT GENERATED ALWAYS AS IDENTITY, case_id")
+    "EXISTS msg_keys (case_id", "EXISTS msg_keys (id BIGINT GENERATED ALWAYS AS IDENTITY, case_id")
 _SERVED = "JOIN sources s ON s.case_id = k.case_id AND s.source = k.source AND s.sha256 = k.sha256"
 
 
