@@ -68,7 +68,7 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool | list[st
 
 
 class IndexStore:
-    """Chroma (embedded or a server: index.client) + manifest.sqlite + in-memory BM25/catalog caches."""
+    """Chroma (embedded or a server: index.client) + manifest (SQLite or PostgreSQL) + in-memory BM25/catalog caches."""
 
     def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES,
                  chroma: IndexSettings | None = None) -> None:
@@ -115,7 +115,7 @@ class IndexStore:
         """This process moved the case (its own Chroma client holds the change)."""
         self._chroma.wrote(case, self.manifest.generation(case))
 
-    # ---- writes (callers hold the case's CaseLock) ----------------------------------------------------------
+    # ---- writes (callers hold the case lock: manifest.case_lock) --------------------------------------------
     def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
                        vectors: np.ndarray, origin: str = "") -> None:
         """Write a new version of one source beside the served one, swap it in, then delete the old version."""
