@@ -95,6 +95,24 @@ def test_ingest_and_ask_give_the_same_on_both_stores(tmp_path: Path, pg_url: str
     assert [r[0] for r in rows] == sorted(DOCS) and all(r[1] >= 1 for r in rows)
 
 
+@needs_pg
+def test_a_manifest_whose_connection_the_server_dropped_reconnects(pg_url: str) -> None:
+    import psycopg
+
+    from assistant.index.manifest import SourceRow
+    from assistant.index.sql.postgres import PgManifest
+
+    manifest = PgManifest(pg_url)
+    manifest.begin("c", SourceRow("a.txt", "ab" * 32, "root", 2))
+    with psycopg.connect(pg_url, autocommit=True) as admin:  # what a server restart does to every session
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND application_name LIKE 'assistant manifest%'")
+    assert [r.source for r in manifest.pending("c")] == ["a.txt"]  # the read is repeated on a new connection
+    manifest.complete("c", SourceRow("a.txt", "ab" * 32, "root", 2))
+    assert manifest.generation("c") == 1 and manifest.pending("c") == []
+    manifest.close()
+
+
 HOLDER = """
 import sys, time
 from assistant.index.sql.postgres import PgManifest

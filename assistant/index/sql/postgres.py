@@ -80,22 +80,41 @@ def connect(url: str, allow_remote: bool, purpose: str) -> Any:
 
 
 class PgDb:
-    """`index.sql.db.Db` on one psycopg connection (threads share it, serialised by a lock)."""
+    """`index.sql.db.Db` on one psycopg connection (threads share it, serialised by a lock). A connection the server
+    dropped (a restart, an idle timeout) is made again before the next transaction, and a read that found it dropped
+    is repeated once; a write interrupted that way was rolled back by the server and raises."""
 
     rowid = "id"
     dialect = "postgres"
 
     def __init__(self, url: str, allow_remote: bool) -> None:
+        self.url = url
+        self.allow_remote = allow_remote
         self.conn = connect(url, allow_remote, "manifest")
         self._lock = threading.RLock()
+        self._depth = 0
 
     @staticmethod
     def _sql(sql: str) -> str:
         return sql.replace("?", "%s")  # our statements hold no literal '?' or '%'
 
+    def _live(self) -> None:
+        if self.conn.closed and not self._depth:
+            log.warning("manifest connection lost; reconnecting")
+            self.conn = connect(self.url, self.allow_remote, "manifest")
+
     def rows(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        import psycopg
+
         with self._lock:
-            return list(self.conn.execute(self._sql(sql), tuple(params)).fetchall())
+            self._live()
+            try:
+                return list(self.conn.execute(self._sql(sql), tuple(params)).fetchall())
+            except psycopg.OperationalError:
+                if self._depth or not self.conn.closed:
+                    raise
+                self._live()
+                return list(self.conn.execute(self._sql(sql), tuple(params)).fetchall())
 
     def run(self, sql: str, params: Params = ()) -> int:
         with self._lock:
@@ -109,8 +128,14 @@ class PgDb:
 
     @contextmanager
     def tx(self) -> Iterator[None]:
-        with self._lock, self.conn.transaction():
-            yield
+        with self._lock:
+            self._live()
+            self._depth += 1
+            try:
+                with self.conn.transaction():
+                    yield
+            finally:
+                self._depth -= 1
 
     def script(self, sql: str) -> None:
         """Create tables once across every process and machine (CREATE ... IF NOT EXISTS races otherwise)."""
