@@ -163,6 +163,7 @@ def test_an_ingest_waits_for_the_holder_and_its_death_frees_the_case(tmp_path: P
 
 
 @needs_pg
+@pytest.mark.slow  # a child `assistant ingest` loads the models
 def test_a_killed_ingest_serves_nothing_of_its_pending_version(tmp_path: Path, pg_url: str) -> None:
     folder = _folder(tmp_path)
     index_dir = tmp_path / "idx"
