@@ -1,13 +1,14 @@
 """What the shared PostgreSQL manifest costs against the per-machine SQLite one (issue 19), as ratios.
 
-    .venv/bin/python benchmarks/bench_manifest_store.py [--files 24] [--versions 200] [--rounds 2]
+    .venv/bin/python benchmarks/bench_manifest_store.py [--files 24] [--versions 200] [--rounds 2] [--no-ingest]
 
 1. Whole ingest of a small case: `--files` public Enron e-mail bodies (dev folders 1-4 of enron_with_categories, read
    through the `eval_data` setting), one .txt file each, ingested by `App.ingest` (real PII tagging, embedding,
    embedded Chroma) into a fresh index with the SQLite manifest and with a PostgreSQL one (a throwaway cluster on
    loopback, `index.sql.cluster.PgCluster`); a fresh embedding cache each run; rounds alternate the order.
 2. The manifest's own work per source version, alone: case lock taken and released, `begin`, `complete`, the served
-   rows read back, and 20 dedup key rows written and matched, `--versions` times.
+   rows read back, and 20 dedup key rows written and matched, `--versions` times; and the case lock alone (taken and
+   released: a new connection each time in PostgreSQL).
 Writes benchmarks/results/manifest_store.json. Compare the ratios between machines, not the seconds.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -67,6 +69,16 @@ def _ingest_s(folder: Path, manifest_url: str) -> tuple[float, int]:
         return took, report.chunks
 
 
+def _lock_ms(manifest: SqlManifest, times: int) -> float:
+    took = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        with manifest.case_lock("bench"):
+            pass
+        took.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(took)
+
+
 def _manifest_ops_ms(manifest: SqlManifest, versions: int) -> float:
     table = KeyTable(manifest.open_db())
     took = []
@@ -92,6 +104,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=24)
     parser.add_argument("--versions", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--no-ingest", action="store_true", help="only the manifest's own work (part 2)")
     args = parser.parse_args()
     apply_offline_env()
     why = missing_binaries()
@@ -105,22 +118,27 @@ def main() -> None:
         for n, body in enumerate(_bodies(settings.eval_data, args.files)):
             (folder / f"mail{n:03d}.txt").write_text(body + "\n", encoding="utf-8")
         times: dict[str, list[float]] = {"sqlite": [], "postgres": []}
-        for r in range(args.rounds):
+        for r in range(0 if args.no_ingest else args.rounds):
             order = [("sqlite", ""), ("postgres", pg.database(f"ingest{r}"))]
             for name, url in order if r % 2 == 0 else order[::-1]:
                 took, chunks = _ingest_s(folder, url)
                 times[name].append(took)
                 out["chunks"] = chunks
-        for name, values in times.items():
-            out[f"ingest_s_{name}"] = round(statistics.median(values), 3)
-        out["ingest_ratio_postgres_over_sqlite"] = round(out["ingest_s_postgres"] / out["ingest_s_sqlite"], 3)
-        sqlite_ms = _manifest_ops_ms(Manifest(Path(tmp) / "m" / "manifest.sqlite"), args.versions)
-        pg_ms = _manifest_ops_ms(PgManifest(pg.database("ops")), args.versions)
+        if not args.no_ingest:
+            for name, values in times.items():
+                out[f"ingest_s_{name}"] = round(statistics.median(values), 3)
+            out["ingest_ratio_postgres_over_sqlite"] = round(out["ingest_s_postgres"] / out["ingest_s_sqlite"], 3)
+        sqlite, postgres = Manifest(Path(tmp) / "m" / "manifest.sqlite"), PgManifest(pg.database("ops"))
+        sqlite_ms, pg_ms = _manifest_ops_ms(sqlite, args.versions), _manifest_ops_ms(postgres, args.versions)
+        lock_sqlite, lock_pg = _lock_ms(sqlite, args.versions), _lock_ms(postgres, args.versions)
         out.update({"manifest_ms_per_version_sqlite": round(sqlite_ms, 3),
                     "manifest_ms_per_version_postgres": round(pg_ms, 3),
-                    "manifest_ratio_postgres_over_sqlite": round(pg_ms / sqlite_ms, 3)})
+                    "manifest_ratio_postgres_over_sqlite": round(pg_ms / sqlite_ms, 3),
+                    "lock_ms_sqlite": round(lock_sqlite, 3), "lock_ms_postgres": round(lock_pg, 3)})
+        out["load_avg_1m"] = round(os.getloadavg()[0], 1)
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "manifest_store.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    name = "manifest_store_ops.json" if args.no_ingest else "manifest_store.json"
+    (RESULTS_DIR / name).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2))
 
 

@@ -113,6 +113,26 @@ def test_a_manifest_whose_connection_the_server_dropped_reconnects(pg_url: str) 
     manifest.close()
 
 
+@needs_pg
+def test_two_locks_in_one_process_exclude_each_other_and_reuse_connections(pg_url: str) -> None:
+    from assistant.index.sql.postgres import PgManifest
+
+    manifest = PgManifest(pg_url)
+    first = manifest.case_lock("c")
+    first.acquire()
+    with pytest.raises(CaseLocked, match=f"pid {os.getpid()} \\(ingest\\)"):  # never the same session twice
+        manifest.case_lock("c").acquire()
+    with manifest.case_lock("other"):  # another case is free
+        pass
+    held = first._conn
+    first.release()
+    second = manifest.case_lock("c")
+    second.acquire()
+    assert second._conn is held  # an unlocked connection is reused, not a new one each time
+    second.release()
+    manifest.close()
+
+
 HOLDER = """
 import sys, time
 from assistant.index.sql.postgres import PgManifest

@@ -2,9 +2,11 @@
 file lock (`index.durable.CaseLock`) when the manifest is in PostgreSQL, with the same behaviour: one writer per case,
 a second one fails at once naming the holder or waits up to `wait` s, saying so once.
 
-Each lock holds its own connection (a session lock is re-entrant within one session, so sharing one would let two
-threads of a process in together). The server drops the lock when that connection ends: a holder killed even by
-SIGKILL, or whose machine died (after TCP keepalive gives up), never leaves the case locked. The holder's description
+Each held lock has a connection of its own (a session lock is re-entrant within one session, so sharing one would let
+two threads of a process in together); connections are kept for reuse once unlocked (`LockConnections`: a new one
+cost ~80 ms on a loaded machine, benchmarks/bench_manifest_store.py). The server drops the lock when its session
+ends: a holder killed even by SIGKILL, or whose machine died (after TCP keepalive gives up), never leaves the case
+locked. The holder's description
 (pid, what, since, host) is its connection's application_name, read from pg_stat_activity by whoever waits."""
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import logging
 import os
 import socket
+import threading
 import time
 from types import TracebackType
 from typing import Any
@@ -33,11 +36,45 @@ def lock_key(case: str) -> int:
     return int.from_bytes(hashlib.sha256(f"assistant-case-lock\0{case}".encode()).digest()[:8], "big", signed=True)
 
 
-class PgCaseLock:
-    def __init__(self, url: str, allow_remote: bool, case: str, *, wait: float = 0.0,
-                 on_wait: OnWait | None = None) -> None:
+class LockConnections:
+    """Idle connections for case locks, reused; a held lock never shares its session."""
+
+    def __init__(self, url: str, allow_remote: bool, keep: int = 4) -> None:
         self.url = url
         self.allow_remote = allow_remote
+        self.keep = keep
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> Any:
+        with self._lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed:
+                    return conn
+        return self.new()
+
+    def new(self) -> Any:
+        return connect(self.url, self.allow_remote, "case lock")
+
+    def give(self, conn: Any) -> None:
+        with self._lock:
+            if not conn.closed and len(self._idle) < self.keep:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+class PgCaseLock:
+    def __init__(self, connections: LockConnections, case: str, *, wait: float = 0.0,
+                 on_wait: OnWait | None = None) -> None:
+        self.connections = connections
         self.case = case
         self.key = lock_key(case)
         self.wait = wait
@@ -50,12 +87,26 @@ class PgCaseLock:
         row = conn.execute(HOLDER_SQL, (unsigned >> 32, unsigned & 0xFFFF_FFFF)).fetchone()
         return str(row[0]) if row and row[0] else "another process"
 
+    def _try(self, conn: Any) -> tuple[Any, bool]:
+        """(the connection, whether it now holds the lock); a kept connection the server dropped is replaced once."""
+        import psycopg
+
+        try:
+            return conn, bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0])
+        except psycopg.OperationalError:
+            conn.close()
+            conn = self.connections.new()
+            return conn, bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0])
+
     def acquire(self, what: str = "ingest") -> None:
-        conn = connect(self.url, self.allow_remote, "case lock")
+        conn = self.connections.take()
         deadline = time.monotonic() + max(self.wait, 0.0)
         told = False
         try:
-            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]:
+            while True:
+                conn, held = self._try(conn)
+                if held:
+                    break
                 if time.monotonic() >= deadline:
                     raise CaseLocked(
                         f"case {self.case!r} is being written by {self.holder(conn)}; nothing was changed. Try again "
@@ -77,12 +128,17 @@ class PgCaseLock:
         self._conn = conn
 
     def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
-            finally:
-                self._conn.close()  # ends the session: the lock is gone even if the unlock failed
-                self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            unlocked = bool(conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,)).fetchone()[0])
+        except Exception:
+            unlocked = False
+        if unlocked:
+            self.connections.give(conn)
+        else:
+            conn.close()  # ends the session: the lock is gone whatever the unlock said
 
     def __enter__(self) -> PgCaseLock:
         self.acquire()

@@ -152,17 +152,24 @@ class PgManifest(SqlManifest):
     """The manifest's rows in PostgreSQL; the case lock is an advisory lock in the same database."""
 
     def __init__(self, url: str, allow_remote: bool = False) -> None:
+        from assistant.index.sql.advisory import LockConnections
+
         self.url = url
         self.allow_remote = allow_remote
         db = PgDb(url, allow_remote)
         super().__init__(db)
         db.script(SCHEMA)
+        self.locks = LockConnections(url, allow_remote)
         log.info("manifest postgres at %s", shown(check_url(url, allow_remote)))
 
     def open_db(self) -> Db:
         return PgDb(self.url, self.allow_remote)
 
+    def close(self) -> None:
+        self.locks.close()
+        super().close()
+
     def case_lock(self, case: str, *, wait: float = 0.0, on_wait: OnWait | None = None) -> Any:
         from assistant.index.sql.advisory import PgCaseLock
 
-        return PgCaseLock(self.url, self.allow_remote, case, wait=wait, on_wait=on_wait)
+        return PgCaseLock(self.locks, case, wait=wait, on_wait=on_wait)
