@@ -177,9 +177,7 @@ class App:
     def delete_case(self, case: str, *, user: str = "cli") -> bool:
         """Remove a case and everything derived from it: vectors, text, keyword index, its embedding cache and its
         cross-case links. Recorded in the audit log. True when the case existed."""
-        from assistant.index.durable import CaseLock
-
-        with CaseLock(self.settings.index_dir, check_case_id(case)):  # never under a running ingest
+        with self.store.manifest.case_lock(check_case_id(case)):  # never under a running ingest
             existed = self.store.delete_case(case)
             if self.embedder.case_caches is not None:
                 self.embedder.case_caches.purge(case)

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from assistant.config import Settings
 from assistant.errors import IngestError
-from assistant.index.durable import CaseLock
 from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
@@ -131,7 +130,7 @@ class Ingestor:
         """Ingest under the case's cross-process lock (CaseLocked when another writer holds it past `wait` s).
         `origin` overrides where the files came from (default: each file's ingest root, see `origin_of`)."""
         check_case_id(case)
-        with CaseLock(self.store.index_dir, case, wait=wait, on_wait=on_wait):
+        with self.store.manifest.case_lock(case, wait=wait, on_wait=on_wait):
             return self._ingest_locked(paths, case, progress, on_progress, origin)
 
     def _ingest_locked(self, paths: Sequence[Path], case: str, progress: bool, on_progress: ProgressFn | None,

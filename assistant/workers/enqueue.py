@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
-from assistant.index.durable import CaseLock
 from assistant.index.store import check_case_id
 from assistant.ingest.pipeline import IngestReport, is_not_evidence, origin_of
 from assistant.workers.celery_app import TASK, make_celery, redacted
@@ -115,7 +114,7 @@ def finalize(app: App, case: str, report: IngestReport, wait: float) -> None:
     """Build the keyword index once for the whole batch (as `Ingestor._finalize`); a failure only leaves a note."""
     t0 = time.perf_counter()
     try:
-        with CaseLock(app.store.index_dir, case, wait=wait):
+        with app.store.manifest.case_lock(case, wait=wait):
             app.store.finalize(case)
     except Exception as exc:
         report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}); the first "
