@@ -2,20 +2,18 @@
 the demo users, the child of demo/kestrel_protected.json protected): reviewer1 downloads the GraphML, which Gradio
 serves from the session's private folder, masked; closing the tab deletes the folder; the person timeline of the
 suspect over March 2023 shows the child masked. Screenshots land in tests/artifacts/links-export-*.png.
-(Built like tests/browser/test_links_browser.py; the integrator moves it onto the shared served-app fixture.)"""
+(On the shared served demo app, `demo_server` in tests/browser/conftest.py.)"""
 
 from __future__ import annotations
 
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assistant.llm.runtime import free_port
 from tests.browser.test_app_browser import ARTIFACTS, TIMEOUT_MS, _login
 
 pytestmark = [
@@ -24,30 +22,7 @@ pytestmark = [
                        reason="Debian chromium not installed: run scripts/install_browser.sh"),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 CHILD = re.compile(r"kacp|zielinsk|nowak|900\s?265|17/06/2007|larkspur", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from assistant.access.demo import seed_demo_users
-    from assistant.app import App
-    from assistant.config import load_settings
-    from assistant.pii.protected import protect, read_persons_file
-    from assistant.ui.build import serve
-
-    settings = load_settings(index_dir=(d := tmp_path_factory.mktemp("browser-exports")), demo_index_dir=d)
-    settings.llm.backend = "extractive"
-    app = App(settings)
-    seed_demo_users(app)
-    protect(settings.index_dir, app.audit, "test", "kestrel",
-            read_persons_file(ROOT / "demo" / "kestrel_protected.json"), "test")
-    assert app.ingest([ROOT / "demo" / "operation-kestrel"], "kestrel", progress=False).ingested
-    app.settings.ui.port = free_port()
-    app.settings.ui.host = "127.0.0.1"
-    demo = serve(app, prevent_thread_lock=True)
-    yield {"app": app, "url": f"http://127.0.0.1:{app.settings.ui.port}"}
-    demo.close()
 
 
 def _open_kestrel(page: Any) -> None:
@@ -56,11 +31,11 @@ def _open_kestrel(page: Any) -> None:
     page.get_by_role("option", name="kestrel", exact=True).click()
 
 
-def test_reviewer_downloads_the_masked_graphml_and_closing_the_tab_deletes_it(server: dict[str, Any],
+def test_reviewer_downloads_the_masked_graphml_and_closing_the_tab_deletes_it(demo_server: dict[str, Any],
                                                                               browser: Any) -> None:
     from gradio.utils import get_upload_folder
 
-    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    page = _login(browser, demo_server["url"], "reviewer1", "kestrel-review")
     _open_kestrel(page)
     page.locator("#links-chart-btn").click()
     page.locator("#links-chart img").wait_for(state="visible", timeout=TIMEOUT_MS)
@@ -68,13 +43,13 @@ def test_reviewer_downloads_the_masked_graphml_and_closing_the_tab_deletes_it(se
     link = page.locator("#links-export a").first
     link.wait_for(timeout=TIMEOUT_MS)
     href = link.get_attribute("href") or ""
-    body = page.request.get(href if href.startswith("http") else server["url"] + href).text()
+    body = page.request.get(href if href.startswith("http") else demo_server["url"] + href).text()
     assert "graphml" in body and "&lt;PROTECTED_1_NAME&gt;" in body and not CHILD.search(body)
     page.locator("#links-export").screenshot(path=str(ARTIFACTS / "links-export-reviewer1-graphml.png"))
     base = Path(get_upload_folder()) / "links-exports"
     folders = [p for p in base.iterdir() if (p / "links.graphml").exists() or (p / "chart.png").exists()]
     assert len(folders) >= 2 and "links-exports" in href  # served where it was written: no copy elsewhere
-    records = [r.payload for r in server["app"].audit.records(case="kestrel", user="reviewer1", kind="view")]
+    records = [r.payload for r in demo_server["app"].audit.records(case="kestrel", user="reviewer1", kind="view")]
     assert any(p.get("what") == "link chart export" and p.get("format") == "graphml" for p in records)
     page.context.close()  # the session ends: Gradio's unload event deletes its export and chart folders
     deadline = time.time() + 60
@@ -83,9 +58,9 @@ def test_reviewer_downloads_the_masked_graphml_and_closing_the_tab_deletes_it(se
     assert not any(f.exists() for f in folders)
 
 
-def test_reviewer_reads_the_suspects_march_timeline_with_the_child_masked(server: dict[str, Any],
+def test_reviewer_reads_the_suspects_march_timeline_with_the_child_masked(demo_server: dict[str, Any],
                                                                           browser: Any) -> None:
-    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    page = _login(browser, demo_server["url"], "reviewer1", "kestrel-review")
     try:
         _open_kestrel(page)
         page.locator("#links-person textarea, #links-person input").first.fill("Marek Wolski")
