@@ -1,0 +1,79 @@
+"""The keyword index built in one streamed pass (keywords/scoring.py) scores exactly as bm25s did on real text, is
+saved and loaded as data-only arrays, and a case read in pages gives the same index whatever the page size."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.config import load_settings
+from assistant.index import store as store_module
+from assistant.index.bm25 import Bm25Index
+from assistant.index.keywords.scoring import Bm25Builder
+from assistant.index.persisted import load_bm25, save_bm25
+from assistant.index.store import IndexStore
+from assistant.text.lexicon import search_terms
+from assistant.types import Chunk
+
+
+def scifact_texts() -> tuple[list[str], list[str], list[str]]:
+    from evals.datasets import load_scifact
+
+    data = load_settings().eval_data
+    if not (data / "scifact" / "scifact.zip").exists():
+        pytest.skip(f"SciFact not found under the eval_data setting ({data}): the bm25s comparison needs real text")
+    sf = load_scifact(data)
+    return [d.doc_id for d in sf.corpus], [d.text for d in sf.corpus], list(sf.queries.values())
+
+
+def test_scores_equal_bm25s_on_scifact() -> None:
+    bm25s = pytest.importorskip("bm25s")
+    ids, texts, queries = scifact_texts()
+    tokens = [search_terms(t) for t in texts]
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    reference = bm25s.BM25()
+    reference.index([t or ["\u2205"] for t in tokens], show_progress=False)
+    builder = Bm25Builder()
+    for cid, toks in zip(ids, tokens, strict=True):
+        builder.add(cid, toks)
+    ours = builder.finish()
+    for query in queries[:150]:
+        q = search_terms(query)
+        if not any(t in reference.vocab_dict for t in q):
+            continue
+        expected = reference.get_scores(q)
+        np.testing.assert_allclose(ours.scores(q), expected, rtol=1e-6, atol=1e-6)
+        docs, _ = reference.retrieve([q], k=10, show_progress=False)
+        assert [d for d, _ in ours.search_tokens(q, 10)] == [ids[int(d)] for d in docs[0]]
+
+
+def test_saved_index_loads_back_the_same(tmp_path: Path) -> None:
+    index = Bm25Index.build(["a", "b", "c", "d"], ["blue van at the quay", "red van", "", "quay quay dawn"])
+    stamp = (0, 1, "x")
+    save_bm25(tmp_path, "case", stamp, index)
+    loaded = load_bm25(tmp_path, "case", stamp)
+    assert loaded is not None and loaded.ids == index.ids and loaded.vocab == index.vocab
+    assert loaded.search("quay van", 4) == index.search("quay van", 4)
+    assert [d for d, _ in loaded.search("quay", 4)] == ["d", "a"]  # two occurrences beat one
+    assert load_bm25(tmp_path, "case", (0, 2, "x")) is None  # another generation: stale, never used
+
+
+@pytest.mark.parametrize("page", [4, 7, 50])
+def test_paged_build_equals_the_whole_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
+    monkeypatch.setattr(store_module, "READ_PAGE", page)
+    words = "parcel garage van quay dawn money north road keys".split()
+    texts = [" ".join(words[(i * 3 + j) % len(words)] for j in range(1 + i % 5)) for i in range(23)]
+    chunks = [Chunk(chunk_id=f"alpha:{i:03d}", case="alpha", source="notes.txt", locator=f"line {i}", text=t,
+                    start=0, end=len(t), content_hash=f"h{i}", source_hash="s", kind="text")
+              for i, t in enumerate(texts)]
+    store = IndexStore(tmp_path / "idx")
+    store.replace_source("alpha", "notes.txt", "s", chunks, np.random.default_rng(0).random((23, 8)))
+    assert store.finalize("alpha") == 23
+    streamed = store.keyword_index("alpha")
+    whole = Bm25Index.build([c.chunk_id for c in chunks], texts)
+    for query in ("parcel van", "quay dawn keys", "north"):
+        assert dict(streamed.search(query, 23)) == pytest.approx(dict(whole.search(query, 23)))
+    assert store.cached_cases() == []
