@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.index.keywords.columns import FilterColumns
+from assistant.index.keywords.strings import Strings
 from assistant.text.lexicon import search_terms
 
 K1, B = 1.5, 0.75
@@ -22,12 +24,15 @@ EMPTY = "\u2205"  # the token of a document with no words, so it still counts in
 
 
 class Bm25Index:
-    """Ids are ours (row i of the matrix is ids[i]); `indptr[t]:indptr[t+1]` slices term t's documents and scores."""
+    """Ids are ours (row i of the matrix is ids[i]); `terms` is the vocabulary sorted, `term_ids` its column numbers;
+    `indptr[t]:indptr[t+1]` slices column t's documents and scores."""
 
-    def __init__(self, ids: list[str], vocab: dict[str, int], data: np.ndarray, indices: np.ndarray,
-                 indptr: np.ndarray) -> None:
+    def __init__(self, ids: Strings, terms: Strings, term_ids: np.ndarray, data: np.ndarray, indices: np.ndarray,
+                 indptr: np.ndarray, columns: FilterColumns | None = None) -> None:
         self.ids = ids
-        self.vocab = vocab
+        self.columns = columns  # what filters read per row (keywords/columns.py), when built from a case
+        self.terms = terms
+        self.term_ids = term_ids
         self.data = data
         self.indices = indices
         self.indptr = indptr
@@ -41,33 +46,40 @@ class Bm25Index:
 
     @property
     def nbytes(self) -> int:
-        """Approximate memory held (arrays, ids and vocabulary), for the byte-bounded cache."""
-        strings = sum(len(s) + 56 for s in self.ids) + sum(len(s) + 120 for s in self.vocab)
-        return int(self.data.nbytes + self.indices.nbytes + self.indptr.nbytes) + strings
+        """Memory held by the arrays (ids and vocabulary included)."""
+        extra = sum(a.nbytes for a in self.columns.arrays.values()) if self.columns is not None else 0
+        arrays = self.data.nbytes + self.indices.nbytes + self.indptr.nbytes + self.term_ids.nbytes
+        return int(arrays) + self.ids.nbytes + self.terms.nbytes + extra
 
     def to_arrays(self) -> tuple[dict[str, object], dict[str, np.ndarray]]:
         """A JSON-able header and numeric arrays from which `from_arrays` rebuilds the same index."""
-        return {"num_docs": len(self.ids), "params": {"k1": K1, "b": B, "method": "lucene"}}, {
-            "ids": _json_bytes(self.ids), "vocab": _json_bytes(sorted(self.vocab, key=self.vocab.__getitem__)),
-            "data": self.data, "indices": self.indices, "indptr": self.indptr}
+        header: dict[str, object] = {"num_docs": len(self.ids), "params": {"k1": K1, "b": B, "method": "lucene"}}
+        arrays = {"ids": self.ids.blob, "id_offsets": self.ids.offsets, "terms": self.terms.blob,
+                  "term_offsets": self.terms.offsets, "term_ids": self.term_ids,
+                  "data": self.data, "indices": self.indices, "indptr": self.indptr}
+        if self.columns is not None:
+            names, cols = self.columns.to_arrays()
+            header["column_names"] = names
+            arrays.update({f"col_{k}": v for k, v in cols.items()})
+        return header, arrays
 
     @classmethod
     def from_arrays(cls, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Bm25Index:
-        import json
-
-        ids = [str(i) for i in json.loads(arrays["ids"].tobytes())]
+        ids = Strings(arrays["ids"], arrays["id_offsets"])
         if len(ids) != int(header["num_docs"]):
             raise ValueError("keyword index ids do not match its header")
-        terms = json.loads(arrays["vocab"].tobytes())
-        return cls(ids, {str(t): n for n, t in enumerate(terms)}, arrays["data"], arrays["indices"],
-                   arrays["indptr"])
+        cols = {k[4:]: v for k, v in arrays.items() if k.startswith("col_")}
+        columns = FilterColumns(cols, header["column_names"]) if "column_names" in header else None
+        return cls(ids, Strings(arrays["terms"], arrays["term_offsets"]), arrays["term_ids"], arrays["data"],
+                   arrays["indices"], arrays["indptr"], columns)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         return self.search_tokens(search_terms(query), k)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """Every document's score for the query tokens (a repeated token counts again, as in bm25s)."""
-        terms = [self.vocab[t] for t in tokens if t in self.vocab]
+        found = [self.terms.find(t) for t in tokens]
+        terms = [int(self.term_ids[n]) for n in found if n >= 0]
         if not terms:
             return np.zeros(len(self.ids), dtype=np.float32)
         rows = np.concatenate([self.indices[self.indptr[t]:self.indptr[t + 1]] for t in terms])
@@ -121,13 +133,10 @@ class Bm25Builder:
         order = np.argsort(terms, kind="stable")  # term-major, documents ascending within a term
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        index = Bm25Index(self.ids, self.vocab, scores[order], docs[order], indptr)
+        sorted_terms = sorted(self.vocab, key=lambda t: t.encode("utf-8"))
+        term_ids = np.array([self.vocab[t] for t in sorted_terms], dtype=np.int32)
+        index = Bm25Index(Strings.of(self.ids), Strings.of(sorted_terms), term_ids, scores[order], docs[order], indptr)
         self.ids, self.vocab = [], {}
         self._terms, self._tfs, self._distinct, self._lengths = array("i"), array("i"), array("i"), array("i")
         return index
 
-
-def _json_bytes(values: list[str]) -> np.ndarray:
-    import json
-
-    return np.frombuffer(json.dumps(values, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)

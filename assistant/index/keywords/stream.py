@@ -7,12 +7,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from assistant.index.bm25 import bm25_text, bm25_tokenize
+from assistant.index.keywords.columns import ColumnsBuilder
 from assistant.index.keywords.scoring import Bm25Builder, Bm25Index
 
 
 def build_keywords(chunks: Iterable[tuple[str, str, Mapping[str, Any]]]) -> Bm25Index:
-    """BM25 over (chunk id, text, metadata) triples, in the order given."""
-    builder = Bm25Builder()
+    """BM25 over (chunk id, text, metadata) triples, in the order given, with the filter columns of the same rows."""
+    builder, columns = Bm25Builder(), ColumnsBuilder()
     for cid, text, meta in chunks:
         builder.add(cid, bm25_tokenize(bm25_text(text, dict(meta))))
-    return builder.finish()
+        columns.add(meta)
+    index = builder.finish()
+    index.columns = columns.finish()
+    return index
