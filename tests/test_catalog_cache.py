@@ -77,7 +77,7 @@ def test_app_get_chunk_reads_one_chunk_without_the_catalog(tmp_path: Path) -> No
 @pytest.mark.parametrize("page", [3, 5, 7])
 def test_iter_chunks_streams_every_chunk_across_page_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                 page: int) -> None:
-    monkeypatch.setattr(store_module, "READ_PAGE", page)
+    monkeypatch.setattr(store_module, "TEXT_PAGE", page)
     store = IndexStore(tmp_path / "idx")
     add_case(store, "alpha", 10)
     ids = [c.chunk_id for c in store.iter_chunks("alpha")]

@@ -64,7 +64,7 @@ def test_saved_index_loads_back_the_same(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("page", [4, 7, 50])
 def test_paged_build_equals_the_whole_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
-    monkeypatch.setattr(store_module, "READ_PAGE", page)
+    monkeypatch.setattr(store_module, "TEXT_PAGE", page)
     words = "parcel garage van quay dawn money north road keys".split()
     texts = [" ".join(words[(i * 3 + j) % len(words)] for j in range(1 + i % 5)) for i in range(23)]
     chunks = [Chunk(chunk_id=f"alpha:{i:03d}", case="alpha", source="notes.txt", locator=f"line {i}", text=t,

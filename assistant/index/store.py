@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ADD_BATCH = 256  # chunks per Chroma add
 READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
+TEXT_PAGE = 1_000  # chunks per read with texts: a page of phone windows with metadata is ~30 KB a chunk in memory
 CATALOG_CACHE_CASES = 4  # default LRU capacity; see RetrievalSettings.catalog_cache_cases for the measurement
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -250,17 +251,16 @@ class IndexStore:
         chunks (SQLite's limit on query variables), which one large phone extraction exceeds."""
         served = self._served_hashes(case)
         col = self._collection(case)
-        offset = 0
+        offset, page = 0, TEXT_PAGE if texts else READ_PAGE
         while True:
-            got = col.get(include=["documents", "metadatas"] if texts else ["metadatas"], limit=READ_PAGE,
-                          offset=offset)
+            got = col.get(include=["documents", "metadatas"] if texts else ["metadatas"], limit=page, offset=offset)
             docs = got["documents"] if texts else None
             for n, (cid, meta) in enumerate(zip(got["ids"], got["metadatas"] or [], strict=True)):
                 if every or self._is_served(meta, served):
                     yield cid, StoredChunk(cid, (docs[n] or "") if docs else "", dict(meta or {}))
-            if len(got["ids"]) < READ_PAGE:
+            if len(got["ids"]) < page:
                 return
-            offset += READ_PAGE
+            offset += page
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:

@@ -1,10 +1,9 @@
 """BM25 (Lucene variant: k1 1.5, b 0.75, idf log(1 + (N - df + 0.5) / (df + 0.5))) as a term-major sparse matrix of
 precomputed per-(term, document) scores, the layout bm25s uses, built by our own code so that a case can be indexed
 page by page: `Bm25Builder.add` keeps only compact arrays of (term id, term frequency) per document, and `finish`
-computes document frequencies, lengths and scores once at the end. Scores equal bm25s 0.3.16's (its float32 storage
-and its float64 arithmetic; tests/test_keyword_stream.py checks them against bm25s on real text). A query adds up the
-columns of its terms with `np.bincount` (bm25s without numba uses `np.add.at`, several times slower at 100k chunks,
-benchmarks/bench_scale.py)."""
+computes document frequencies, lengths and scores once at the end. Scores equal bm25s 0.3.16's (its float32 storage,
+its float64 arithmetic, its float32 accumulation of a query's columns; tests/test_keyword_stream.py checks them
+against bm25s on SciFact). Saved as plain arrays (persisted.py), loaded without parsing a string per chunk."""
 
 from __future__ import annotations
 
@@ -82,9 +81,11 @@ class Bm25Index:
         terms = [int(self.term_ids[n]) for n in found if n >= 0]
         if not terms:
             return np.zeros(len(self.ids), dtype=np.float32)
-        rows = np.concatenate([self.indices[self.indptr[t]:self.indptr[t + 1]] for t in terms])
-        vals = np.concatenate([self.data[self.indptr[t]:self.indptr[t + 1]] for t in terms])
-        return np.bincount(rows, weights=vals, minlength=len(self.ids)).astype(np.float32)
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        for t in terms:
+            start, end = self.indptr[t], self.indptr[t + 1]
+            np.add.at(scores, self.indices[start:end], self.data[start:end])
+        return scores
 
     def search_tokens(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
         """The k best-scoring documents with a positive score, best first (ties: lower row first)."""
