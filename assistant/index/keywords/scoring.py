@@ -19,6 +19,7 @@ from assistant.index.keywords.strings import Strings
 from assistant.text.lexicon import search_terms
 
 K1, B = 1.5, 0.75
+SLICE = 1 << 20  # entries scored at a time in `finish`
 EMPTY = "\u2205"  # the token of a document with no words, so it still counts in N and the average length
 
 
@@ -123,14 +124,17 @@ class Bm25Builder:
     def finish(self) -> Bm25Index:
         n, n_terms = len(self.ids), len(self.vocab)
         terms = np.frombuffer(self._terms, dtype=np.int32) if n else np.zeros(0, np.int32)
-        tfs = np.frombuffer(self._tfs, dtype=np.int32).astype(np.float32) if n else np.zeros(0, np.float32)
+        tfs = np.frombuffer(self._tfs, dtype=np.int32) if n else np.zeros(0, np.int32)
         lengths = np.frombuffer(self._lengths, dtype=np.int32) if n else np.zeros(0, np.int32)
         docs = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(self._distinct, dtype=np.int32)) if n \
             else np.zeros(0, np.int32)
         df = np.bincount(terms, minlength=n_terms)
         idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)  # bm25s: math.log, stored float32
         norm = K1 * ((1 - B) + B * lengths / float(lengths.mean() if n else 1.0))  # float64, per document
-        scores = (idf[terms].astype(np.float64) * (tfs / (norm[docs] + tfs))).astype(np.float32)
+        scores = np.empty(len(terms), dtype=np.float32)
+        for a in range(0, len(terms), SLICE):  # float64 temporaries a slice at a time
+            tf = tfs[a:a + SLICE].astype(np.float32)
+            scores[a:a + SLICE] = idf[terms[a:a + SLICE]].astype(np.float64) * (tf / (norm[docs[a:a + SLICE]] + tf))
         order = np.argsort(terms, kind="stable")  # term-major, documents ascending within a term
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
