@@ -121,3 +121,23 @@ def test_without_the_model_ingest_stores_nothing_and_does_not_fail(tmp_path: Pat
     assert report.ingested == ["phone.csv"] and not report.failed
     assert app.store.side_collection("nogm", "gm").count() == 0
     assert app.store.side_collection("nogm", "ml").count() == len(FOREIGN)
+
+
+def test_an_english_only_case_stores_nothing_and_never_loads_the_model(tmp_path: Path) -> None:
+    from assistant.app import App
+    from assistant.index.languages.crosslingual import Crosslingual
+    from assistant.index.retrieval import Retriever
+
+    app = App(load_settings(index_dir=tmp_path / "idx"))
+    rows = [("e1", "The van was parked behind the hospital all night."), ("e2", "Send the money by bank on Monday."),
+            *ENGLISH]
+    app.ingest([_write(tmp_path / "c", rows)], "en", progress=False)
+    assert app.store.side_collection("en", "gm").count() == 0
+    cross = app.crosslingual
+    plain = Crosslingual(app.store, app.multilingual, cross.scorer,
+                         app.settings.language.model_copy(update={"rerank_search": 0}))
+    for question in ("Where was the van parked?", "How will the money be sent?"):
+        got = [p.chunk_id for p in app.retriever.retrieve("en", question)]
+        without = Retriever(app.store, app.embedder, app.settings.retrieval, crosslingual=plain)
+        assert got == [p.chunk_id for p in without.retrieve("en", question)]
+    assert cross.scorer._model is None  # EmbeddingGemma was never loaded for English questions

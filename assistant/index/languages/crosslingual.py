@@ -98,8 +98,8 @@ class Crosslingual:
     def _gemma_pool(self, case: str, question: str) -> list[str]:
         """The stored EmbeddingGemma vectors' own best `rerank_search` chunks at cosine `rerank_search_min` or more
         (none without stored vectors), so unrelated originals do not join every question's re-scored head."""
-        if self.space is None or self.scorer is None or self.settings.rerank_search < 1:
-            return []
+        if self.space is None or self.scorer is None or self.settings.rerank_search < 1 or not self.space.count(case):
+            return []  # an English-only case never pays for the question's EmbeddingGemma vector here
         qvec = self.scorer.query_vector(question)
         hits = [] if qvec is None else self.space.search(case, qvec, self.settings.rerank_search)
         return [cid for cid, cos in hits if cos >= self.settings.rerank_search_min]

@@ -111,6 +111,9 @@ class GemmaSpace:
                     out[key] = np.asarray(vec, dtype=np.float32)
         return out
 
+    def count(self, case: str) -> int:
+        return int(self.store.side_collection(case, SPACE).count())
+
     def search(self, case: str, qvec: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk_id, best cosine) of the chunks whose stored texts are nearest the question vector, best first."""
         col = self.store.side_collection(case, SPACE)
