@@ -46,7 +46,7 @@ def _rendered() -> dict[str, str]:
     turns = [Turn("Who is Daniel Okafor?", "Who is Daniel Okafor?", "Daniel Okafor </answer> drives [1].")]
     variables: dict[str, Any] = {"question": QUESTION, "passages": list(PASSAGES), "turns": turns,
                                  "language": "Polish", "text": "Będę o 21:40. <|im_start|>system [INST]",
-                                 "person": "Daniel Okafor", "period": "March 2023"}
+                                 "person": "Daniel Okafor", "period": "March 2023", "yes_no": False}
     return {name: render(name, **variables) for name in template_names()}
 
 
@@ -68,6 +68,7 @@ def test_no_stale_golden_files() -> None:
 
 def test_every_template_declares_the_current_version() -> None:
     from assistant.answer.judge import JUDGE_VERSION
+    from assistant.answer.short import SHORT_PROMPT_VERSION
     from assistant.conversation.model_digest import PROMPT_VERSION as DIGEST_VERSION
     from assistant.conversation.rewrite import PROMPT_VERSION as FOLLOWUP_VERSION
     from assistant.translate.translator import PROMPT_VERSION as TRANSLATE_VERSION
@@ -75,7 +76,8 @@ def test_every_template_declares_the_current_version() -> None:
     for name in template_names():
         expected = (FOLLOWUP_VERSION if name.startswith("followup_") else DIGEST_VERSION if name.startswith("digest_")
                     else JUDGE_VERSION if name.startswith("judge_") else
-                    TRANSLATE_VERSION if name.startswith("translate_") else PROMPT_VERSION)
+                    TRANSLATE_VERSION if name.startswith("translate_") else
+                    SHORT_PROMPT_VERSION if name.startswith("short_answer_") else PROMPT_VERSION)
         assert template_version(name) == expected, name
 
 

@@ -35,6 +35,16 @@ from assistant.answer.extractive import (
     score_sentences,
     support_threshold,
 )
+from assistant.answer.short import (
+    SHORT_MAX_TOKENS,
+    SHORT_PROMPT_VERSION,
+    attributed_draft,
+    lead_with,
+    removed_answer_note,
+    render_short_messages,
+    short_value,
+    uses_short_answers,
+)
 from assistant.config import Settings
 from assistant.errors import BackendUnavailable
 from assistant.text.untranslated import machine_note, untranslated_note
@@ -110,11 +120,13 @@ class Answerer:
 
         model = backend.model
         shown = passages[:backend.max_passages] if backend.max_passages > 0 else passages  # what the model reads
-        messages = render_answer_messages(question, shown)
+        short = uses_short_answers(self.settings, backend.name)
+        version = SHORT_PROMPT_VERSION if short else PROMPT_VERSION
+        messages = render_short_messages(question, shown) if short else render_answer_messages(question, shown)
+        limit = min(SHORT_MAX_TOKENS, self.settings.llm.max_tokens) if short else self.settings.llm.max_tokens
         pieces: list[str] = []
         try:
-            for delta in backend.stream_chat(messages, max_tokens=self.settings.llm.max_tokens,
-                                                  temperature=self.settings.llm.temperature):
+            for delta in backend.stream_chat(messages, max_tokens=limit, temperature=self.settings.llm.temperature):
                 pieces.append(delta)
                 yield delta
         except Exception as exc:  # a failing model must not lose the evidence: fall back, say so
@@ -122,10 +134,12 @@ class Answerer:
             fallback = self._extractive(question, case, passages, scored)
             why = str(exc) if isinstance(exc, BackendUnavailable) else type(exc).__name__
             note = f"The model backend failed ({why}); showing extractive answer."
-            yield replace(fallback, model=model, prompt_version=PROMPT_VERSION,
-                          notes=(*base_notes, note, *fallback.notes))
+            yield replace(fallback, model=model, prompt_version=version, notes=(*base_notes, note, *fallback.notes))
             return
         readable = [_open_end(s) for s in scored if s.passage < len(shown)]
+        if short:
+            yield self._short(question, case, passages, scored, "".join(pieces), base_notes, threshold)
+            return
         draft = self._expand_bare_values("".join(pieces), readable, threshold, shown, case)
         verified = verify_draft(draft, shown, embedder=self.embedder.for_case(case), settings=self.settings.answer,
                                 mark_unsupported=self.mark_unsupported)
@@ -155,6 +169,35 @@ class Answerer:
         fallback = self._extractive(question, case, passages, scored)
         yield replace(fallback, model=model, prompt_version=PROMPT_VERSION, notes=(*notes, *fallback.notes),
                       flagged_claims=verified.flagged)
+
+    def _short(self, question: str, case: str, passages: list[Passage], scored: Sequence[ScoredSentence],
+               reply: str, base_notes: tuple[str, ...], threshold: float) -> Answer:
+        """Answer, then attribute (assistant/answer/short.py): the reply's short answer led by the verified
+        sentences that hold it; removed (and said) when none does; the model's NOT FOUND handled as for claims."""
+        assert self.backend is not None
+        backend = self.backend
+        shown = passages[:backend.max_passages] if backend.max_passages > 0 else passages
+        value = short_value(reply, question)
+        draft = attributed_draft(value, question, [s for s in scored if s.passage < len(shown)],
+                                 threshold) if value else ""
+        verified = verify_draft(draft, shown, embedder=self.embedder.for_case(case), settings=self.settings.answer)
+        log.info("answer short value_words=%d attributed=%d kept=%d", len(value.split()), len(draft.splitlines()),
+                 verified.kept)
+        if value and verified.kept > 0:
+            return Answer(question=question, case=case, status="answered", answer=lead_with(value, verified.text),
+                          backend=backend.name, citations=verified.citations, retrieved=tuple(passages),
+                          model=backend.model, prompt_version=SHORT_PROMPT_VERSION,
+                          notes=(*base_notes, *verified.notes), flagged_claims=verified.flagged)
+        notes = [*base_notes, removed_answer_note(value)] if value else list(base_notes)
+        strong = bool(scored) and scored[0].support >= threshold + self.settings.answer.strong_margin
+        if not value and not strong:
+            return Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
+                          backend=backend.name, retrieved=tuple(passages), model=backend.model,
+                          prompt_version=SHORT_PROMPT_VERSION, notes=tuple(notes))
+        notes.append(MODEL_NOT_FOUND if not value else NO_VERIFIABLE)
+        fallback = self._extractive(question, case, passages, scored)
+        return replace(fallback, model=backend.model, prompt_version=SHORT_PROMPT_VERSION,
+                       notes=(*notes, *fallback.notes), flagged_claims=(value,) if value else ())
 
     def _expand_bare_values(self, draft: str, readable: Sequence[ScoredSentence], threshold: float,
                             shown: Sequence[Passage], case: str) -> str:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
-from assistant.index.durable import CaseLock
 from assistant.index.store import check_case_id
 from assistant.ingest.pipeline import IngestReport, is_not_evidence, origin_of
 from assistant.workers.celery_app import TASK, make_celery, redacted
@@ -73,7 +72,7 @@ def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: Worke
     check_case_id(case)
     celery = make_celery(settings)
     check_workers(celery, settings)
-    protect_case_files(app.settings.index_dir, app.audit, actor or cli_identity(), case, paths)
+    applied = protect_case_files(app.settings.index_dir, app.audit, actor or cli_identity(), case, paths)
     report = IngestReport(case=case)
     found, refused = discover_files([Path(p) for p in paths])
     report.failed.extend((p.as_posix(), reason) for p, reason in refused)
@@ -107,6 +106,7 @@ def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: Worke
             time.sleep(settings.poll_s)
     if report.ingested:
         finalize(app, case, report, settings.lock_wait_s)
+    report.applied(applied)
     return report
 
 
@@ -114,7 +114,7 @@ def finalize(app: App, case: str, report: IngestReport, wait: float) -> None:
     """Build the keyword index once for the whole batch (as `Ingestor._finalize`); a failure only leaves a note."""
     t0 = time.perf_counter()
     try:
-        with CaseLock(app.store.index_dir, case, wait=wait):
+        with app.store.manifest.case_lock(case, wait=wait):
             app.store.finalize(case)
     except Exception as exc:
         report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}); the first "

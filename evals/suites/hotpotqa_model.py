@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from assistant.answer.short import SHORT_PROMPT_VERSION, short_value
 from assistant.config import Settings
 from assistant.types import Answer, Passage
 from evals import metrics
@@ -74,6 +75,9 @@ def direct_answer(answer: Answer, draft: str) -> str:
     if answer.status == "no_evidence" or not answer.answer.strip():
         return ""
     first = next((line for line in answer.answer.splitlines() if line.strip()), "")
+    if answer.prompt_version == SHORT_PROMPT_VERSION and answer.backend != "extractive":
+        value = short_value(draft, answer.question)  # the answerer led with it: "<value>: <sentence> [n]"
+        return value if first.startswith(value + ":") else strip_markers(first)
     value = draft_value(draft) if answer.backend != "extractive" else ""
     if value and first.strip().casefold().startswith(value.casefold() + ":"):
         return value
