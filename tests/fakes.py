@@ -49,3 +49,22 @@ class ScriptedBackend:
         size = max(1, -(-len(reply) // self.pieces))
         for start in range(0, len(reply), size):
             yield reply[start:start + size]
+
+
+class ScriptedLogprobBackend(ScriptedBackend):
+    """A `ScriptedBackend` that also reports first-token log-probabilities (`assistant.answer.judge.LogprobBackend`),
+    as the local llama.cpp runtime and OpenAI-compatible servers do: queue one {token: logprob} dict per call."""
+
+    def __init__(self, logprobs: Iterable[dict[str, float] | BaseException] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.logprobs: deque[dict[str, float] | BaseException] = deque(logprobs)
+
+    def first_token_logprobs(self, messages: Messages, *, top: int) -> dict[str, float]:
+        self.prompts.append([dict(m) for m in messages])
+        self.calls.append({"top": top})
+        if not self.logprobs:
+            raise RuntimeError("ScriptedLogprobBackend has no log-probabilities queued")
+        item = self.logprobs.popleft()
+        if isinstance(item, BaseException):
+            raise item
+        return dict(list(item.items())[:top])

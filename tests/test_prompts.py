@@ -67,6 +67,7 @@ def test_no_stale_golden_files() -> None:
 
 
 def test_every_template_declares_the_current_version() -> None:
+    from assistant.answer.judge import JUDGE_VERSION
     from assistant.answer.short import SHORT_PROMPT_VERSION
     from assistant.conversation.model_digest import PROMPT_VERSION as DIGEST_VERSION
     from assistant.conversation.rewrite import PROMPT_VERSION as FOLLOWUP_VERSION
@@ -74,7 +75,7 @@ def test_every_template_declares_the_current_version() -> None:
 
     for name in template_names():
         expected = (FOLLOWUP_VERSION if name.startswith("followup_") else DIGEST_VERSION if name.startswith("digest_")
-                    else
+                    else JUDGE_VERSION if name.startswith("judge_") else
                     TRANSLATE_VERSION if name.startswith("translate_") else
                     SHORT_PROMPT_VERSION if name.startswith("short_answer_") else PROMPT_VERSION)
         assert template_version(name) == expected, name

@@ -73,3 +73,16 @@ class LocalModelBackend:
                                          "for the next question") from exc
             self.runtime.restart_after_failure()  # alive but failing (hung or refusing): start afresh next time
             raise
+
+    def first_token_logprobs(self, messages: Messages, *, top: int) -> dict[str, float]:
+        """The first reply token's top candidates with log-probabilities (see `OpenAIBackend.first_token_logprobs`)."""
+        self.check()
+        assert self.runtime is not None  # check() guarantees it
+        base_url = self.runtime.ensure_started()
+        client = OpenAIBackend(base_url, self.runtime.alias, api_key=self.runtime.api_key, timeout_s=self.timeout_s)
+        try:
+            return client.first_token_logprobs(messages, top=top)
+        except BackendUnavailable:
+            if not self.runtime.exited(within_s=2.0):
+                self.runtime.restart_after_failure()
+            raise

@@ -75,6 +75,36 @@ class OpenAIBackend:
         except httpx.HTTPError as exc:
             raise self._unreachable(type(exc).__name__) from exc
 
+    def first_token_logprobs(self, messages: Messages, *, top: int) -> dict[str, float]:
+        """Log-probabilities of the `top` most likely first reply tokens (one token, temperature 0, not streamed):
+        what a yes/no judge reads. {} when the server reports none."""
+        import httpx
+
+        body = {"model": self.model, "messages": messages, "stream": False, "max_tokens": 1, "temperature": 0.0,
+                "logprobs": True, "top_logprobs": top}
+        timeout = httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, CHECK_TIMEOUT_S))
+        try:
+            response = httpx.post(f"{self.base_url}/chat/completions", json=body, headers=self._headers(),
+                                  timeout=timeout, trust_env=False)
+        except httpx.TimeoutException as exc:
+            raise BackendUnavailable(f"OpenAI-compatible server at {self.base_url} timed out after "
+                                     f"{self.timeout_s:.0f}s: raise ASSISTANT_LLM__TIMEOUT_S") from exc
+        except httpx.HTTPError as exc:
+            raise self._unreachable(type(exc).__name__) from exc
+        if response.status_code >= 400:
+            raise BackendUnavailable(f"OpenAI-compatible server at {self.base_url} refused the request "
+                                     f"(HTTP {response.status_code}): {response.text[:200]}")
+        return parse_top_logprobs(response.json())
+
+
+def parse_top_logprobs(reply: object) -> dict[str, float]:
+    """{token: logprob} of the first generated token's candidates in a chat-completions reply ({} when absent)."""
+    try:
+        first = reply["choices"][0]["logprobs"]["content"][0]  # type: ignore[index]
+        return {str(c["token"]): float(c["logprob"]) for c in first.get("top_logprobs") or [first]}
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return {}
+
 
 def parse_sse_deltas(lines: Iterable[str]) -> Iterator[str]:
     """Text deltas from an OpenAI chat-completions SSE stream (`data: {json}` lines, ended by `data: [DONE]`)."""
