@@ -13,8 +13,9 @@ import pytest
 from assistant.index.store import IndexStore
 from assistant.loaders.phone.records import record_of
 from assistant.text.messages import message_records
+from tests.killharness import run_cli
 from tests.test_cross_source_dedup import CHAT, write_txt, write_ufdr
-from tests.test_fault_injection import CASE, _fsck, _ingest, _run
+from tests.test_fault_injection import CASE, _fsck, _ingest
 
 pytestmark = pytest.mark.slow  # six child processes, each loading the models (about a CPU-minute)
 
@@ -58,7 +59,7 @@ def test_a_crash_around_the_swap_leaves_every_message_indexed_once(tmp_path: Pat
         assert any(p.startswith("WhatsApp Chat with Kira#line") for p in where[text][0][1]), where[text]
     assert [src for src, _ in where["See you at the canal bridge at nine"]] == [TXT]
 
-    done = _run(index_dir, "remove", "--case", CASE, "report.xml", "--json")
+    done = run_cli(index_dir, "remove", "--case", CASE, "report.xml", "--json")
     assert done.returncode == 0, done.stderr
     where = _where(index_dir)
     assert all([src for src, _ in where[text]] == [TXT] for *_, text in CHAT[:3])
