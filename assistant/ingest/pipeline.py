@@ -98,6 +98,22 @@ def is_not_evidence(rel: str, patterns: Sequence[str]) -> bool:
     return "/" not in rel and any(fnmatch.fnmatchcase(rel.lower(), p.lower()) for p in patterns)
 
 
+def finalize(store: IndexStore, case: str, report: IngestReport, lock_wait: float | None = None) -> None:
+    """Build the case's keyword index once per ingest, not on the first question. A failure here loses nothing: the
+    first question builds it instead. `lock_wait`: take the case lock first, waiting up to that long (the queued
+    ingest of `assistant.workers.enqueue`); None when the caller already holds it (`Ingestor.ingest`)."""
+    t0 = time.perf_counter()
+    try:
+        with (CaseLock(store.index_dir, case, wait=lock_wait) if lock_wait is not None
+              else contextlib.nullcontext()):
+            store.finalize(case)
+    except Exception as exc:
+        report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}: {exc}); the "
+                                       "first question will build it"))
+        log.exception("finalize failed case=%s", case)
+    report.timings["finalize"] += time.perf_counter() - t0
+
+
 class Ingestor:
     def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder, tagger: Tagger,
                  tokenizer: Any) -> None:
@@ -165,20 +181,8 @@ class Ingestor:
             bar.close()
         self.settle_duplicates(case, report)
         if report.ingested:
-            self._finalize(case, report)
+            finalize(self.store, case, report)
         return report
-
-    def _finalize(self, case: str, report: IngestReport) -> None:
-        """Build the keyword index once per ingest, not on the first question. A failure here loses nothing: the
-        first question builds it instead."""
-        t0 = time.perf_counter()
-        try:
-            self.store.finalize(case)
-        except Exception as exc:
-            report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}: {exc}); the "
-                                           "first question will build it"))
-            log.exception("finalize failed case=%s", case)
-        report.timings["finalize"] += time.perf_counter() - t0
 
     def settle_duplicates(self, case: str, report: IngestReport) -> None:
         """After sources were replaced or removed (the caller holds the case lock): a source whose merged messages

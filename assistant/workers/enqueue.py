@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
-from assistant.index.durable import CaseLock
 from assistant.index.store import check_case_id
-from assistant.ingest.pipeline import IngestReport, is_not_evidence, origin_of
+from assistant.ingest.pipeline import IngestReport, finalize, is_not_evidence, origin_of
 from assistant.workers.celery_app import TASK, make_celery, redacted
 from assistant.workers.settings import WorkerSettings
 
@@ -106,18 +105,6 @@ def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: Worke
         if tasks:
             time.sleep(settings.poll_s)
     if report.ingested:
-        finalize(app, case, report, settings.lock_wait_s)
+        finalize(app.store, case, report, lock_wait=settings.lock_wait_s)
     return report
 
-
-def finalize(app: App, case: str, report: IngestReport, wait: float) -> None:
-    """Build the keyword index once for the whole batch (as `Ingestor._finalize`); a failure only leaves a note."""
-    t0 = time.perf_counter()
-    try:
-        with CaseLock(app.store.index_dir, case, wait=wait):
-            app.store.finalize(case)
-    except Exception as exc:
-        report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}); the first "
-                                       "question will build it"))
-        log.exception("finalize failed case=%s", case)
-    report.timings["finalize"] += time.perf_counter() - t0
