@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from assistant.config import Settings
 from assistant.errors import IngestError
@@ -26,7 +26,7 @@ from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
 from assistant.ingest.batches import BatchWriter
-from assistant.ingest.dedup.merger import Deduplicator
+from assistant.ingest.dedup.merger import Deduplicator, Plan
 from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
 from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
@@ -43,6 +43,12 @@ CommitGuard = Callable[[str, str, str], AbstractContextManager[object]]  # (case
 
 class Tagger(Protocol):
     def tag_many(self, texts: list[str]) -> list[list[Entity]]: ...
+
+
+class Prepared(NamedTuple):
+    doc: Document  # without the messages merged into other sources, with stored translations attached
+    plan: Plan
+    chunks: list[Chunk]
 
 
 @dataclass
@@ -209,6 +215,14 @@ class Ingestor:
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
                     force: bool = False) -> None:
+        parsed = self.parse_one(path, root, rel, case, origin, report, force)
+        if parsed is not None:
+            self.index_document(parsed[0], case, origin, report, parsed[1], parsed[2])
+
+    def parse_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
+                  force: bool = False) -> tuple[Document, str | None, float] | None:
+        """Read and parse one file: (document, served sha256 or None, start time), or None when its bytes are
+        already the served version (reported unchanged)."""
         from assistant.loaders import read_source
 
         t0 = time.perf_counter()
@@ -217,33 +231,39 @@ class Ingestor:
         old = self.store.source_state(case, rel)
         if old is not None and old.sha256 == sha and not force:
             report.unchanged.append(rel)
-            return
+            return None
         if old is not None and old.origin and old.origin != origin:
             raise IngestError(rel, _other_origin(rel, case, old, sha, origin))
         doc, notes = self.parser.parse(read)  # in the child process, under the time and memory limits
         report.notes.extend((rel, note) for note in notes)
-        self.index_document(doc, case, origin, report, old.sha256 if old is not None else None, t0)
+        return doc, old.sha256 if old is not None else None, t0
 
-    def index_document(self, doc: Document, case: str, origin: str, report: IngestReport, old_sha: str | None,
-                       t0: float) -> None:
-        """Chunk, tag, embed and write one parsed document (also the re-index of a translated source)."""
+    def prepare(self, doc: Document, case: str) -> Prepared:
+        """Merge duplicates, attach translations, chunk and annotate languages (IngestError: no text to index)."""
         from assistant.ingest.chunking import chunk_document
 
-        rel, sha = doc.source, doc.sha256
         doc, plan = self.dedup.plan(case, doc)
-        report.notes.extend((rel, note) for note in plan.notes())
         if doc.messages:
-            doc = attach(doc, self.translations.for_source(case, rel))[0]
+            doc = attach(doc, self.translations.for_source(case, doc.source))[0]
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
         if not chunks and not plan.n_merged:
-            raise IngestError(rel, "no text to index")
-        chunks = annotate_languages(chunks, self.settings.language)
+            raise IngestError(doc.source, "no text to index")
+        return Prepared(doc, plan, annotate_languages(chunks, self.settings.language))
+
+    def index_document(self, doc: Document, case: str, origin: str, report: IngestReport, old_sha: str | None,
+                       t0: float, *, prepared: Prepared | None = None, parts: bool = False) -> None:
+        """Chunk, tag, embed and write one parsed document (also the re-index of a translated source). `parts`: its
+        chunks were written by the part tasks of a split file (assistant.workers.split), so finding them committed
+        is expected, not a resume worth a note."""
+        rel, sha = doc.source, doc.sha256
+        doc, plan, chunks = prepared or self.prepare(doc, case)
+        report.notes.extend((rel, note) for note in plan.notes())
         t1 = time.perf_counter()
         writer = BatchWriter(self.store, case, SourceRow(rel, sha, origin, len(chunks)),
                              self.settings.ingest.commit_batch)
         tagged = writer.write(chunks, self.tag_chunks, self.embedder.for_case(case).embed_texts, report.timings,
                               guard=lambda: self.commit_guard(case, rel, sha))  # writes locked, tagging not
-        if writer.resumed:
+        if writer.resumed and not parts:
             report.notes.append((rel, f"resumed: {writer.resumed} of {len(chunks)} chunks were committed by an "
                                       "interrupted ingest of the same bytes and kept"))
         t3 = time.perf_counter()
