@@ -43,7 +43,6 @@ class _File:
     state: str = "queued"  # queued, running, done, failed
     parts: list[Any] = field(default_factory=list)
     parts_seen: dict[str, int] = field(default_factory=dict)  # part id -> chunks it wrote or found written
-    reason: str = ""
 
 
 def merge(report: IngestReport, source: str, result: Any, ok: bool) -> dict[str, Any]:
@@ -100,7 +99,7 @@ class Tracker:
                 f.result = self.celery.AsyncResult(out["split"]["commit_id"])
                 f.parts = [self.celery.AsyncResult(pid) for pid in out["split"]["part_ids"]]
                 continue
-            f.state, f.reason = ("failed" if out["status"] == "failed" else "done"), str(out.get("reason", ""))
+            f.state = "failed" if out["status"] == "failed" else "done"
             for part in f.parts:
                 part.forget()
             if on_event is not None:
@@ -122,6 +121,3 @@ class Tracker:
         return Progress(len(self.files), count["queued"], count["running"], count["done"], count["failed"],
                         sum(len(f.parts_seen) for f in self.files), sum(len(f.parts) for f in self.files), chunks)
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        """(source, state, reason) per file, for a status table."""
-        return [(f.source, f.state, f.reason) for f in self.files]
