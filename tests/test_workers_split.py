@@ -165,6 +165,9 @@ def test_a_split_file_with_a_worker_killed_mid_part_gives_exact_counts(tmp_path:
     assert deliveries.pop(killed) == 2 and set(deliveries.values()) == {1}  # only the killed part ran again
     assert report["ingested"] == single.ingested and report["chunks"] == single.chunks and not report["failed"]
     assert not any(n["note"].startswith("resumed") for n in report["notes"])
+    commits = [line for line in (tmp_path / "workers.log").read_text(errors="replace").splitlines()
+               if "assistant.ingest_commit[" in line and " succeeded " in line]  # Celery logs each task's result
+    assert len(commits) == 1 and "'pii': 0.0, 'embed': 0.0" in commits[0]  # the parts wrote every chunk
     want, want_census, want_total, _ = served_counts(tmp_path / "single", "scase")
     got, census, total, pending = served_counts(queued_dir, "scase")
     assert got == want and total == want_total == single.chunks  # no chunk lost, none twice
