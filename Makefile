@@ -15,7 +15,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL := 2
 BASE_STAMP := $(VENV)/.base-installed
 LLM_STAMP  := $(VENV)/.llm-installed
 
-.PHONY: install llm ocr redis run demo serve test test-fast check lint type eval eval-ci bench clean help
+.PHONY: install llm ocr redis postgres run demo serve test test-fast check lint type eval eval-ci bench clean help
 
 help:
 	@echo "make run     - set up .venv, index the demo case, start the chat on http://127.0.0.1:7860"
@@ -48,7 +48,7 @@ $(LLM_STAMP): $(BASE_STAMP) requirements/llm.txt requirements/llm-nodeps.txt ass
 	$(BIN)/assistant models install
 	touch $@
 
-install: $(BASE_STAMP) ocr redis
+install: $(BASE_STAMP) ocr redis postgres
 llm: $(LLM_STAMP)
 
 # Debian's Tesseract and the cases' language packs for scanned pages (idempotent, quick when present).
@@ -59,6 +59,10 @@ ocr:
 redis:
 	bash scripts/install_redis.sh
 
+# Debian's PostgreSQL, the manifest several machines share (index.manifest_url; tests start their own on loopback).
+postgres:
+	bash scripts/install_postgres.sh
+
 demo: install
 	$(BIN)/assistant demo
 
@@ -68,7 +72,7 @@ run: demo
 serve: install
 	$(BIN)/assistant serve
 
-test: $(BASE_STAMP) $(LLM_STAMP) ocr redis
+test: $(BASE_STAMP) $(LLM_STAMP) ocr redis postgres
 	$(BIN)/python -m pytest -q
 
 test-fast: install

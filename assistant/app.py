@@ -170,9 +170,10 @@ class App:
             return self.queued_ingest(paths, case, on_progress, actor)
         from assistant.pii.protected import protect_case_files
 
-        protect_case_files(self.settings.index_dir, self.audit, actor or cli_identity(), case, paths)
+        applied = protect_case_files(self.settings.index_dir, self.audit, actor or cli_identity(), case, paths)
         report = self.ingestor.ingest(paths, case, progress=progress, on_progress=on_progress, wait=wait,
                                       on_wait=on_wait)
+        report.applied(applied)
         secure_tree(self.settings.index_dir)  # what Chroma and SQLite created under a process umask
         log.info("ingest case=%s ingested=%d unchanged=%d failed=%d chunks=%d", case, len(report.ingested),
                  len(report.unchanged), len(report.failed), report.chunks)
@@ -181,9 +182,7 @@ class App:
     def delete_case(self, case: str, *, user: str = "cli") -> bool:
         """Remove a case and everything derived from it: vectors, text, keyword index, its embedding cache and its
         cross-case links. Recorded in the audit log. True when the case existed."""
-        from assistant.index.durable import CaseLock
-
-        with CaseLock(self.settings.index_dir, check_case_id(case)):  # never under a running ingest
+        with self.store.manifest.case_lock(check_case_id(case)):  # never under a running ingest
             existed = self.store.delete_case(case)
             if self.embedder.case_caches is not None:
                 self.embedder.case_caches.purge(case)

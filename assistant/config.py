@@ -65,11 +65,11 @@ class RetrievalSettings(BaseModel):
 
 
 class IndexSettings(BaseModel):
-    chroma_url: str = Field("", description="Chroma server to use, e.g. http://127.0.0.1:8001 (started by "
-                            "`assistant index-server`); empty = embedded Chroma under index_dir/chroma, the "
-                            "one-machine default. Manifests, keyword indexes and audit stay in index_dir either way")
-    allow_remote: bool = Field(False, description="Accept a chroma_url whose host is not loopback. Chroma has no "
-                               "authentication or TLS of its own: only behind a TLS proxy on a trusted network")
+    chroma_url: str = Field("", description="Chroma server, e.g. http://127.0.0.1:8001 (`assistant index-server`); "
+                            "empty = embedded Chroma under index_dir/chroma (the one-machine default)")
+    manifest_url: str = Field("", description="PostgreSQL for the manifest, dedup keys and case locks of several "
+                              "machines (docs/runbook-workers.md); empty = index_dir/manifest.sqlite, file locks")
+    allow_remote: bool = Field(False, description="Accept non-loopback index URLs (TLS rules: docs/runbook-workers.md)")
     search_ef: int = Field(400, ge=1, description="HNSW ef at query time (`hnsw:search_ef`) for new collections. "
                            "benchmarks/bench_hnsw_ef.py, SciFact windows (10,434 MiniLM vectors) vs exact search: "
                            "the smallest ef with dev recall@50 (the retriever's candidate depth) >= 0.999; held-out "

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -32,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.access.audit import AuditLog  # noqa: E402
-from assistant.faults import AUDIT_KILL_POINTS, KILL_AT_ENV, KILL_ENV, KILL_POINTS  # noqa: E402
-from assistant.index.manifest import Manifest  # noqa: E402
+from assistant.faults import AUDIT_KILL_POINTS, KILL_POINTS  # noqa: E402
+from tests.killharness import child_env, fsck, ingest_args, run_child, run_cli, served  # noqa: E402
 
 CASE = "figure"
 RESULTS = ROOT / "benchmarks" / "results" / "kill_points.json"
@@ -41,34 +38,13 @@ APPEND = ("import sys\nfrom pathlib import Path\nfrom assistant.access.audit imp
           "AuditLog(Path(sys.argv[1])).append('ingest', 'admin1', 'heron', {'note': 'x' * int(sys.argv[2])})\n")
 
 
-def _child(args: list[str], index_dir: Path, kill: str = "", at: int = 1, fsize: int = 0) -> Any:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_INDEX_DIR": str(index_dir),
-           "ASSISTANT_LLM__BACKEND": "extractive", "ASSISTANT_INGEST__COMMIT_BATCH": "4"}
-    env.pop(KILL_ENV, None)
-    env.pop(KILL_AT_ENV, None)
-    if kill:
-        env.update({KILL_ENV: kill, KILL_AT_ENV: str(at)})
-    limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))) if fsize else None
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
-                          preexec_fn=limit)
-
-
-def _ingest(index_dir: Path, folder: Path, **kw: Any) -> Any:
-    return _child(["-m", "assistant.cli.main", "ingest", str(folder), "--case", CASE, "--no-progress", "--json"],
-                  index_dir, **kw)
+def _ingest(index_dir: Path, folder: Path, kill: str = "", at: int = 0, fsize: int = 0) -> Any:
+    return run_cli(index_dir, *ingest_args(folder, CASE), kill=kill, at=at, fsize=fsize, timeout=900,
+                   settings={"ASSISTANT_INGEST__COMMIT_BATCH": "4"})
 
 
 def _fsck(index_dir: Path, *extra: str) -> dict[str, Any]:
-    done = _child(["-m", "assistant.cli.main", "fsck", "--case", CASE, "--json", *extra], index_dir)
-    return dict(json.loads(done.stdout)) if done.stdout.strip() else {"clean": False, "problems": ["no output"]}
-
-
-def _served(index_dir: Path) -> dict[str, tuple[str, int]]:
-    manifest = Manifest(index_dir / "manifest.sqlite")
-    try:
-        return {s: (r.sha256, r.n_chunks) for s, r in manifest.served(CASE).items()}
-    finally:
-        manifest.close()
+    return fsck(index_dir, CASE, *extra)[1]
 
 
 def _write_case(folder: Path, version: int) -> None:
@@ -84,16 +60,16 @@ def _write_case(folder: Path, version: int) -> None:
 
 
 def index_trials(tmp: Path, base: Path, reference: Path, folder: Path) -> list[dict[str, Any]]:
-    before, after = _served(base), _served(reference)
+    before, after = served(base, CASE), served(reference, CASE)
     trials = [(p, 1) for p in KILL_POINTS] + [("chroma_add", 4)]  # hit 4: between the export's batches
     out = []
     for point, at in trials:
         work = tmp / f"kill-{point}-{at}"
         shutil.copytree(base, work, ignore=shutil.ignore_patterns("audit.sqlite*"))
         killed = _ingest(work, folder, kill=point, at=at)
-        served = _served(work)
+        now = served(work, CASE)
         failures = [] if killed.returncode == -9 else [f"not killed (exit {killed.returncode})"]
-        failures += [f"{s} served at neither version" for s, row in served.items()
+        failures += [f"{s} served at neither version" for s, row in now.items()
                      if row not in (before.get(s), after.get(s))]
         found = _fsck(work)
         failures += [] if not found["clean"] else ["fsck found nothing after a kill"]
@@ -104,7 +80,7 @@ def index_trials(tmp: Path, base: Path, reference: Path, folder: Path) -> list[d
         final = _fsck(work)
         failures += [] if resumed.returncode == 0 else [f"resume exit {resumed.returncode}"]
         failures += [] if final["clean"] else [f"fsck after resume: {final['problems']}"]
-        failures += [] if _served(work) == after else ["served state differs from an uninterrupted update"]
+        failures += [] if served(work, CASE) == after else ["served state differs from an uninterrupted update"]
         notes = json.loads(resumed.stdout).get("notes", []) if resumed.returncode == 0 else []
         kept = [n["note"] for n in notes if n["note"].startswith("resumed:")]
         out.append({"kind": "index", "point": point, "hit": at, "resumed_without_repair": resumable,
@@ -119,13 +95,13 @@ def audit_trials(tmp: Path) -> list[dict[str, Any]]:
         log = AuditLog(path)
         log.append("login", "admin1", "", {"ok": True})
         full = point == "full_disk"
-        done = _child(["-c", APPEND, str(path), "200000" if full else "1"], path.parent,
-                      kill="" if full else point, fsize=path.stat().st_size if full else 0)
+        done = run_child(["-c", APPEND, str(path), "200000" if full else "1"],
+                         child_env(path.parent, kill="" if full else point), fsize=path.stat().st_size if full else 0)
         failures = [] if done.returncode == (1 if full else -9) else [f"exit {done.returncode}"]
         if full and str(path) not in done.stderr:
             failures.append("the error does not name the log")
         failures += [f"verify: {p}" for p in AuditLog(path).verify().problems]
-        again = _child(["-c", APPEND, str(path), "1"], path.parent)
+        again = run_child(["-c", APPEND, str(path), "1"], child_env(path.parent))
         check = AuditLog(path).verify()
         failures += [] if again.returncode == 0 and check.ok and not check.notes else ["next append or verify failed"]
         out.append({"kind": "audit", "point": point, "failures": failures})

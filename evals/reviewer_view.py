@@ -1,5 +1,6 @@
 """What a reviewer (a role without clearance) sees, under the old policy (every tagged PII span masked) and the
-protected-person policy (only a case's protected persons masked). `python -m evals.reviewer_view [--quick] [--cross]`.
+protected-person policy (only a case's protected persons masked).
+`python -m evals.reviewer_view [--quick] [--cross] [--matcher]`.
 
 Per set, per predicted type: how many spans the tagger (PiiTagger, current settings) predicts, the typed precision
 against gold, and how many overlap no gold span at all (ordinary words such as nationalities, brands or towns that the
@@ -63,6 +64,12 @@ def score(texts: list[str], gold: list[list[Span]], pred: list[list[Span]]) -> d
         targets = [g for g in persons if words & set(re.findall(r"[^\W\d_]{3,}", fold(text[g[1]:g[2]])))]
         prot["gold_spans"] += len(targets)
         prot["gold_masked"] += sum(any(overlaps(g, ("P", f.start, f.end)) for f in found) for g in targets)
+        all_words = set(re.findall(r"[^\W\d_]{2,}", fold(name)))  # every word of the name, short ones too
+        for g in targets:
+            for m in re.finditer(r"[^\W\d_]{2,}", fold(text[g[1]:g[2]])):
+                if m.group(0) in all_words:
+                    prot["name_words"] += 1
+                    prot["name_words_visible"] += not any(f.start <= g[1] + m.start() < f.end for f in found)
         prot["found"] += len(found)
         prot["found_on_gold_person"] += sum(any(overlaps(("P", f.start, f.end), g) for g in persons) for f in found)
     types = {t: {"n_pred": c["n_pred"], "typed_precision": round(c["typed_match"] / c["n_pred"], 4),
@@ -72,10 +79,11 @@ def score(texts: list[str], gold: list[list[Span]], pred: list[list[Span]]) -> d
             "non_pii_chars_masked_protected_policy": round(new_hidden / outside, 4) if outside else 0.0,
             "protected_recall": round(prot["gold_masked"] / prot["gold_spans"], 4) if prot["gold_spans"] else 0.0,
             "protected_precision": round(prot["found_on_gold_person"] / prot["found"], 4) if prot["found"] else 0.0,
-            "protected_gold_spans": prot["gold_spans"]}
+            "protected_gold_spans": prot["gold_spans"],
+            "protected_name_words_visible": f"{prot['name_words_visible']} of {prot['name_words']}"}
 
 
-def demo(tagger: Any) -> dict[str, Any]:
+def demo(tagger: Any | None) -> dict[str, Any]:
     (child,) = read_persons_file(ROOT / "demo" / "kestrel_protected.json")
     first, last = (fold(w)[:5] for w in child.names[0].split()[:2])
     mention = re.compile(rf"(?<!\w)(?:{first}|{last})\w*")
@@ -84,7 +92,7 @@ def demo(tagger: Any) -> dict[str, Any]:
     texts = [p.read_text(encoding="utf-8") for p in files]
     old_types: Counter[str] = Counter()
     visible = Counter[str]()
-    for text, ents in zip(texts, tagger.tag_many(texts), strict=True):
+    for text, ents in zip(texts, tagger.tag_many(texts) if tagger else [[] for _ in texts], strict=True):
         old = [(e.start, e.end) for e in ents if e.type not in NOT_MASKED]
         old_types.update(e.type for e in ents if e.type not in NOT_MASKED)
         new = [(e.start, e.end) for e in protected.find(text)]
@@ -123,9 +131,27 @@ def cross_text(texts: list[str], gold: list[list[Span]]) -> dict[str, Any]:
             "no_person_chars_masked": round(counts["no_person_chars"] / chars, 5) if chars else 0.0}
 
 
+def matcher_only(synth: Path) -> dict[str, Any]:
+    keys = ("protected_recall", "protected_precision", "protected_gold_spans", "protected_name_words_visible",
+            "non_pii_chars_masked_protected_policy")
+    demo_view = demo(None)
+    out: dict[str, Any] = {"demo": {k: v for k, v in demo_view.items() if "old_policy" not in k}}
+    sets = {f"uk_gold_{split}": load_uk_gold(split=split) for split in ("dev", "heldout")}
+    if synth.exists():
+        texts, typed, _ = load_synth(synth, None)
+        half = len(texts) // 2
+        sets |= {"presidio_dev": (texts[:half], typed[:half]), "presidio_heldout": (texts[half:], typed[half:])}
+    for name, (texts, gold) in sets.items():
+        full = score(texts, gold, [[] for _ in texts])
+        out[name] = {k: full[k] for k in keys}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK_SYNTH} texts of the Presidio set")
+    parser.add_argument("--matcher", action="store_true", help="only the protected matcher's recall/precision (demo, "
+                        "UK gold splits, the whole Presidio set in dev/held-out halves); no tagger")
     parser.add_argument("--cross", action="store_true", help="only the name matcher's cross-text false positives "
                         "(Presidio set halves dev/held-out, UK gold splits); no tagger")
     args = parser.parse_args()
@@ -144,6 +170,9 @@ def main() -> None:
         for split in ("dev", "heldout"):
             cross[f"uk_gold_{split}"] = cross_text(*load_uk_gold(split=split))
         print(json.dumps(cross, indent=1))
+        return
+    if args.matcher:
+        print(json.dumps(matcher_only(settings.eval_data / SYNTH_REL), indent=1))
         return
     tagger = PiiTagger(settings.pii)
     out: dict[str, Any] = {"demo": demo(tagger)}

@@ -28,7 +28,8 @@ def test_report_is_a_table_with_a_row_per_file() -> None:
     refused = f"| {md_text('c.xyz')} | **not ingested**: {md_text('unsupported file type .xyz | refused')} |"
     assert refused in lines
     assert any(line.startswith(f"| {md_text('README.md')} | not evidence") for line in lines)
-    assert md.endswith("1 file(s) indexed into 3 passage(s), 1 unchanged, 1 not ingested, 1 not evidence.")
+    assert md.endswith("1 file(s) indexed into 3 passage(s), 1 unchanged, 1 not ingested, 1 not evidence, "
+                       "0 protected-persons file(s) applied.")
     assert "{" not in md  # never a raw dict
 
 

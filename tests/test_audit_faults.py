@@ -5,20 +5,17 @@ happened, never silently, the chain is intact, and the next append works and is 
 
 from __future__ import annotations
 
-import os
-import resource
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.access.audit import AuditLog
 from assistant.cli import main as cli
-from assistant.faults import AUDIT_KILL_POINTS, KILL_AT_ENV, KILL_ENV
+from assistant.faults import AUDIT_KILL_POINTS
+from tests.killharness import child_env, run_child
 
-ROOT = Path(__file__).resolve().parent.parent
 CHILD = ("import sys\nfrom pathlib import Path\nfrom assistant.access.audit import AuditLog\n"
          "note = sys.argv[2] * int(sys.argv[3])\n"
          "AuditLog(Path(sys.argv[1])).append('ingest', 'admin1', 'heron', {'files': 1, 'note': note})\n")
@@ -26,17 +23,7 @@ CHILD = ("import sys\nfrom pathlib import Path\nfrom assistant.access.audit impo
 
 def _append_in_child(path: Path, *, kill: str = "", fsize: int = 0,
                      note: str = "ok", repeat: int = 1) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop(KILL_ENV, None)
-    env.pop(KILL_AT_ENV, None)
-    if kill:
-        env[KILL_ENV] = kill
-
-    def limit() -> None:  # Python ignores SIGXFSZ, so a write past the limit fails with EFBIG instead of killing it
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-
-    return subprocess.run([sys.executable, "-c", CHILD, str(path), note, str(repeat)], capture_output=True,
-                          text=True, env=env, timeout=120, cwd=ROOT, preexec_fn=limit if fsize else None)
+    return run_child(["-c", CHILD, str(path), note, str(repeat)], child_env(kill=kill), fsize=fsize, timeout=120)
 
 
 def _verify(index: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:

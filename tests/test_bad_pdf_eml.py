@@ -13,6 +13,7 @@ import pytest
 
 from assistant.app import App
 from assistant.config import load_settings
+from assistant.loaders.email import MAX_FORWARD_DEPTH
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -113,7 +114,12 @@ def test_hostile_pdfs_and_emails_cost_only_themselves(tmp_path: Path) -> None:
     assert "ten_thousand_blank.pdf" in failed  # no text anywhere: refused with its reason, not an empty document
     hits = app.retrieve("bad", "What colour was the van?", top_k=3)
     assert any("van was blue" in p.text for p in hits)
-    # forwarded and deeply nested messages: the outer message is read; the forwarded ones are counted in a note as
-    # attachments not ingested (their bodies are not read yet)
+    # forwarded and deeply nested messages are read into the text (tests/test_email_forwarded.py), the 60-deep one to
+    # the depth limit, with a note for the rest
     assert {"forwarded.eml", "deep_nesting.eml"} <= set(report.ingested)
+    notes = set(report.notes)
+    assert ("forwarded.eml", "3 forwarded message(s) read into the text, each after a '---- Forwarded message' "
+            "line") in notes
+    assert ("deep_nesting.eml", f"1 forwarded message(s) nested deeper than {MAX_FORWARD_DEPTH} levels not read "
+            "(nor anything inside them)") in notes
     assert {"stream_bomb.pdf", "xref_loop.pdf"} <= set(failed)  # refused with the parser's reason, never a crash

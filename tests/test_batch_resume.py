@@ -9,20 +9,17 @@ chunks, texts and PII spans of an uninterrupted ingest, and a clean fsck."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assistant.index.durable import KILL_AT_ENV, KILL_ENV
+from tests.killharness import fsck, ingest_args, run_cli
 
 pytestmark = pytest.mark.slow  # five child processes, three of them load the models
 
-ROOT = Path(__file__).resolve().parent.parent
 CASE = "batches"
 BATCH = 4
 KILLED_AFTER = 3  # batches
@@ -38,19 +35,9 @@ def _export(folder: Path) -> None:
     (folder / "export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def _run(index_dir: Path, *args: str, kill_at: int = 0) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_INDEX_DIR": str(index_dir),
-           "ASSISTANT_LLM__BACKEND": "extractive", "ASSISTANT_INGEST__COMMIT_BATCH": str(BATCH)}
-    env.pop(KILL_ENV, None)
-    env.pop(KILL_AT_ENV, None)
-    if kill_at:
-        env.update({KILL_ENV: "chroma_add", KILL_AT_ENV: str(kill_at)})
-    return subprocess.run([sys.executable, "-m", "assistant.cli.main", *args], capture_output=True, text=True,
-                          env=env, timeout=600, cwd=ROOT)
-
-
 def _ingest(index_dir: Path, folder: Path, kill_at: int = 0) -> subprocess.CompletedProcess[str]:
-    return _run(index_dir, "ingest", str(folder), "--case", CASE, "--no-progress", "--json", kill_at=kill_at)
+    return run_cli(index_dir, *ingest_args(folder, CASE), kill="chroma_add" if kill_at else "", at=kill_at,
+                   settings={"ASSISTANT_INGEST__COMMIT_BATCH": str(BATCH)})
 
 
 def _chunks(index_dir: Path) -> dict[str, tuple[str, str]]:
@@ -93,9 +80,9 @@ def test_a_file_killed_between_batches_is_never_served_and_resumes_exactly(tmp_p
     assert hits and {p.source for p in hits} == {"a_note.txt"}  # pending batches are never served
     app.store.manifest.close()
 
-    found = _run(index_dir, "fsck", "--case", CASE, "--json")
-    assert found.returncode == 1, found.stderr[-2000:]
-    [problem] = json.loads(found.stdout)["problems"]
+    code, found = fsck(index_dir, CASE)
+    assert code == 1, found
+    [problem] = found["problems"]
     assert problem["kind"] == "pending" and problem["source"] == "export.csv"
     assert f"partially committed: {KILLED_AFTER * BATCH} of {total} chunks" in problem["detail"]
     assert "resumes" in problem["repair"]
@@ -107,7 +94,6 @@ def test_a_file_killed_between_batches_is_never_served_and_resumes_exactly(tmp_p
     assert {"source": "export.csv", "note": f"resumed: {KILLED_AFTER * BATCH} of {total} chunks were committed by "
             "an interrupted ingest of the same bytes and kept"} in out["notes"]
     assert _chunks(index_dir) == expected  # same ids, texts and PII spans: no duplicate, none missing
-    final = _run(index_dir, "fsck", "--case", CASE, "--json")
-    assert final.returncode == 0, final.stdout
-    report = json.loads(final.stdout)
+    code, report = fsck(index_dir, CASE)
+    assert code == 0, report
     assert report["clean"] and report["chunks"] == total + 1 == len(expected)

@@ -8,7 +8,6 @@ process on a real index in tmp_path."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -18,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from assistant.index.durable import KILL_AT_ENV, KILL_ENV, KILL_POINTS
+from assistant.index.durable import KILL_POINTS
+from tests.killharness import ROOT, child_env, fsck, ingest_args, run_cli, served
 
 pytestmark = pytest.mark.slow  # about 12 child processes, each loading the models (about 2 CPU-minutes)
 
-ROOT = Path(__file__).resolve().parent.parent
 CASE = "faults"
 TEXTS = {
     "a.txt": "The harbour master logged the grey trawler at six in the morning.\n",
@@ -34,36 +33,14 @@ CHANGED = {"b.txt": "Witness one later said the hatchback was blue, not red, and
            "d.txt": "A fourth note: the ferry timetable was found in the glovebox.\n"}
 
 
-def _run(index_dir: Path, *args: str, kill: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_INDEX_DIR": str(index_dir),
-           "ASSISTANT_LLM__BACKEND": "extractive"}
-    env.pop(KILL_ENV, None)
-    env.pop(KILL_AT_ENV, None)
-    if kill:
-        env[KILL_ENV] = kill
-    return subprocess.run([sys.executable, "-m", "assistant.cli.main", *args], capture_output=True, text=True,
-                          env=env, timeout=600, cwd=ROOT)
-
-
 def _ingest(index_dir: Path, folder: Path, kill: str = "") -> subprocess.CompletedProcess[str]:
-    return _run(index_dir, "ingest", str(folder), "--case", CASE, "--no-progress", "--json", "--wait", "600",
-                kill=kill)
+    return run_cli(index_dir, *ingest_args(folder, CASE, "--wait", "600"), kill=kill)
 
 
 def _fsck(index_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    done = _run(index_dir, "fsck", "--case", CASE, "--json", *extra)
-    assert done.returncode in (0, 1), done.stderr
-    return done.returncode, json.loads(done.stdout)
-
-
-def _served(index_dir: Path) -> dict[str, tuple[str, int]]:
-    from assistant.index.manifest import Manifest
-
-    manifest = Manifest(index_dir / "manifest.sqlite")
-    try:
-        return {src: (row.sha256, row.n_chunks) for src, row in manifest.served(CASE).items()}
-    finally:
-        manifest.close()
+    code, report = fsck(index_dir, CASE, *extra)
+    assert code in (0, 1), report
+    return code, report
 
 
 @pytest.fixture(scope="module")
@@ -103,20 +80,17 @@ def test_killed_ingest_is_reported_repaired_and_resumed(corpus: dict[str, Path],
     resumed = _ingest(index_dir, corpus["folder"])
     assert resumed.returncode == 0, resumed.stderr
     code, final = _fsck(index_dir)
-    reference = _served(corpus["reference"])
+    reference = served(corpus["reference"], CASE)
     assert code == 0 and final["clean"], (point, final)
-    assert _served(index_dir) == reference  # every source at the right version with its full chunk count
+    assert served(index_dir, CASE) == reference  # every source at the right version with its full chunk count
     assert final["chunks"] == sum(n for _, n in reference.values())
 
 
 def test_two_concurrent_ingests_of_one_case_serialise(corpus: dict[str, Path]) -> None:
     index_dir = corpus["tmp"] / "concurrent"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_INDEX_DIR": str(index_dir),
-           "ASSISTANT_LLM__BACKEND": "extractive"}
-    args = [sys.executable, "-m", "assistant.cli.main", "ingest", str(corpus["folder"]), "--case", CASE,
-            "--no-progress", "--json", "--wait", "600"]
-    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-             for _ in range(2)]
+    args = [sys.executable, "-m", "assistant.cli.main", *ingest_args(corpus["folder"], CASE, "--wait", "600")]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=child_env(index_dir), cwd=ROOT) for _ in range(2)]
     outputs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outputs]
     reports = [json.loads(out) for out, _ in outputs]
@@ -126,4 +100,4 @@ def test_two_concurrent_ingests_of_one_case_serialise(corpus: dict[str, Path]) -
     assert sorted(reports[0]["unchanged"] + reports[1]["unchanged"]) == every
     code, final = _fsck(index_dir)
     assert code == 0 and final["clean"] and final["sources"] == len(every)
-    assert _served(index_dir) == _served(corpus["reference"])
+    assert served(index_dir, CASE) == served(corpus["reference"], CASE)

@@ -1,7 +1,7 @@
 """Layer rules of `assistant/`, checked on the source with `ast`: a module imports only its own package and layers
 below its own. Layers, bottom to top (docs/architecture.md draws the same picture):
 
-    base      types, errors, config, offline, perms, faults
+    base      types, errors, config, offline, perms, faults, procs
     text      pure string toolkit
     sources   loaders, pii, llm (model backends), access      (siblings: they never import each other)
     index     store, embedding, retrieval
@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "assistant"
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"types", "errors", "config", "offline", "perms", "faults"}),
+    frozenset({"types", "errors", "config", "offline", "perms", "faults", "procs"}),
     frozenset({"text"}),
     frozenset({"loaders", "pii", "llm", "backends", "access"}),
     frozenset({"index"}),

@@ -104,3 +104,72 @@ def test_ui_builds_with_the_links_tab(links_app: Any) -> None:
 
     demo = build_ui(links_app)
     assert any(getattr(b, "elem_id", None) == "links-value" for b in demo.blocks.values())
+
+
+def test_chart_downloads_are_the_masked_graph_audited_private_and_deleted(links_app: Any, kestrel_child: Any,
+                                                                           tmp_path: Path) -> None:
+    """Issue 15: GraphML/CSV/PNG downloads in the Links tab, through the same LinkView as `assistant links --graph`,
+    audited, 0600 in a 0700 per-session folder deleted at the next export, when the session ends, or when stale."""
+    import os
+    import stat
+
+    from assistant.links.graph import build_graph, export_graph
+    from assistant.links.masking import LinkView
+    from assistant.ui.links.exports import SessionFolders, export_chart
+
+    folders = SessionFolders(root=tmp_path / "gradio", max_age_s=900)
+    reviewer, sup = Session.for_username(links_app, "rev-k"), Session.for_username(links_app, "sup-k")
+    (graphml,) = map(Path, export_chart(reviewer, "kestrel", "graphml", first := folders.fresh("sess-1")))
+    view = LinkView.for_role("reviewer", links_app.settings.pii, links_app.settings.index_dir, ["kestrel"])
+    cli_like = export_graph(view.graph(build_graph(links_app, ["kestrel"])), tmp_path / "cli")
+    assert graphml.read_bytes() == cli_like[0].read_bytes()  # exactly the CLI's masked export
+    assert "&lt;PROTECTED_1_NAME&gt;" in graphml.read_text(encoding="utf-8")  # XML-escaped
+    assert not kestrel_child.search(graphml.read_text(encoding="utf-8"))
+    assert stat.S_IMODE(graphml.stat().st_mode) == 0o600 and stat.S_IMODE(first.stat().st_mode) == 0o700
+    second = folders.fresh("sess-1")
+    csvs = [Path(p) for p in export_chart(reviewer, "kestrel", "csv", second)]
+    assert not first.exists()  # the session's previous export is gone
+    assert [p.name for p in csvs] == ["nodes.csv", "edges.csv"] and sorted(os.listdir(second)) == sorted(
+        ["nodes.csv", "edges.csv"])
+    assert not [p for p in csvs if kestrel_child.search(p.read_text(encoding="utf-8"))]
+    (png,) = export_chart(reviewer, ALL_MY_CASES, "png", folders.fresh("sess-1"))
+    assert Path(png).read_bytes()[:4] == b"\x89PNG" and stat.S_IMODE(Path(png).stat().st_mode) == 0o600
+    (clear,) = export_chart(sup, "kestrel", "graphml", folders.fresh("sess-2"))
+    assert kestrel_child.search(Path(clear).read_text(encoding="utf-8"))  # a cleared role's export is in clear
+    records = [r.payload for r in links_app.audit.records(case="kestrel", user="rev-k", kind="view")]
+    assert {(p.get("what"), p.get("format"), p.get("via"), p.get("clear")) for p in records} >= {
+        ("link chart export", "graphml", "ui", False), ("link chart export", "csv", "ui", False),
+        ("link chart export", "png", "ui", False)}
+    with pytest.raises(AssistantError, match="not assigned"):
+        export_chart(sup, "plover", "csv", folders.fresh("sess-2"))
+    stale = folders.fresh("sess-3")
+    os.utime(stale, (0, 0))
+    folders.drop("sess-1")  # the session ended
+    assert not Path(png).parent.exists() and stale.exists()
+    folders.fresh("sess-4")
+    assert not stale.exists()  # a session that vanished without unload: swept at the next export
+
+
+def test_person_timeline_in_the_links_tab_is_masked_bounded_and_audited(links_app: Any, kestrel_child: Any) -> None:
+    """Issue 18: the person timeline of the chat and CLI, in the Links tab, through the role's LinkView."""
+    from assistant.access.auth import UserError
+    from assistant.ui.links.person import person_timeline
+
+    reviewer, sup = Session.for_username(links_app, "rev-k"), Session.for_username(links_app, "sup-k")
+    note, rows = person_timeline(reviewer, "kestrel", "Marek Wolski")
+    _, sup_rows = person_timeline(sup, "kestrel", "Marek Wolski")
+    assert rows and len(rows) == len(sup_rows) and "Timeline of Marek Wolski" in note.replace("\\", "")
+    assert any(kestrel_child.search(" ".join(r)) for r in sup_rows)
+    assert not [r for r in rows if kestrel_child.search(" ".join(r))] and not kestrel_child.search(note)
+    assert any("<PROTECTED_1_NAME>" in r[2] for r in rows)
+    _, march = person_timeline(reviewer, "kestrel", "Marek Wolski", "March 2023")
+    dated = [r for r in march if r[0] != "(undated)"]
+    assert dated and len(march) < len(rows)
+    assert all(r[0].startswith("2023-03") or "2023-03" in r[1] for r in dated)
+    with pytest.raises(AccessDenied, match="protected person"):
+        person_timeline(reviewer, "kestrel", "Kacpra")
+    with pytest.raises(UserError, match="not understood"):
+        person_timeline(reviewer, "kestrel", "Marek Wolski", "the spring")
+    kinds = [(r.kind, r.payload.get("what") or r.payload.get("action"))
+             for r in links_app.audit.records(case="kestrel", user="rev-k")]
+    assert ("view", "person timeline") in kinds and ("denied", "filter") in kinds

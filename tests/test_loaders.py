@@ -310,7 +310,7 @@ def test_jsonl_missing_required_keys(tmp_path: Path) -> None:
     '<span id="Tail">SECRET</span>',
 ])
 def test_html_email_hidden_text_is_dropped_and_counted(hidden: str) -> None:
-    from assistant.loaders.email import html_visible_text
+    from assistant.loaders.html_text import html_visible_text
 
     html = (f"<html><head><style>.x {{ display: none }} #tail{{font-size:0}}</style></head><body><p>Meet at ten."
             f"{hidden}</p><p>Bring the van.</p></body></html>")
@@ -320,7 +320,7 @@ def test_html_email_hidden_text_is_dropped_and_counted(hidden: str) -> None:
 
 
 def test_html_email_visible_styles_are_kept() -> None:
-    from assistant.loaders.email import html_visible_text
+    from assistant.loaders.html_text import html_visible_text
 
     text, dropped = html_visible_text('<p style="display:block;font-size:10px">Shown</p><p>Also<p>here')
     assert text == "Shown\n\nAlso\nhere" and dropped == (0, 0)

@@ -155,3 +155,28 @@ def test_pronoun_sentences_follow_the_person_within_a_paragraph_and_gaps_are_sta
     missed = collect([passage], TimelineRequest("Ann Lee", ("arrest",), topic_text="arrested"))
     assert missed.topic_missed and len(missed.events) == 3
     assert "No event about Ann Lee mentions “arrested”" in timeline_answer("q", "k", missed)[0].answer
+
+
+def test_a_sentence_with_several_dates_is_one_line_under_its_first_date() -> None:
+    """Issue 18: a sentence naming three dates was listed three times. One line, under the first date it names (or,
+    with a period, the first date inside it), listing the other dates; the case timeline likewise."""
+    from assistant.conversation.person_timeline import collect, timeline_answer
+    from assistant.conversation.timeline_request import TimelineRequest
+    from assistant.links.timeline import build_timeline
+    from assistant.types import Passage
+
+    text = ("Ann Lee was reported missing on 3 February 2023, on 22 March 2023 and again on 14 April 2023. "
+            "On 1 May 2023 Ann Lee moved to Dunford.")
+    passage = Passage(chunk_id="c1", case="k", source="s.txt", locator="p. 1", text=text, score=1.0)
+    timeline = collect([passage], TimelineRequest("Ann Lee"))
+    assert [(e.when, e.also) for e in timeline.events] == [("2023-02-03", ("2023-03-22", "2023-04-14")),
+                                                          ("2023-05-01", ())]
+    answer, _ = timeline_answer("Timeline of Ann Lee", "k", timeline)
+    assert answer.answer.count("reported missing") == 1
+    assert "- 2023-02-03 (also names 2023-03-22, 2023-04-14): Ann Lee was reported missing" in answer.answer
+    march = collect([passage], TimelineRequest("Ann Lee", start="2023-03-01", end="2023-03-31", period="March 2023"))
+    assert [(e.when, e.also) for e in march.events] == [("2023-03-22", ("2023-02-03", "2023-04-14"))]
+    events = build_timeline([("c1", text, {"kind": "text", "source": "s.txt", "locator": "p. 1"})])
+    assert [(e.timestamp, e.also) for e in events] == [("2023-02-03", ("2023-03-22", "2023-04-14")),
+                                                       ("2023-05-01", ())]
+    assert events[0].to_json()["also_dates"] == ["2023-03-22", "2023-04-14"]

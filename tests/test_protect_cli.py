@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main as cli
+from assistant.ui.render import md_text
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +80,40 @@ def test_the_admin_tab_ingest_reads_the_case_file_through_the_same_path(tmp_path
     admin.assign("rev", "c2")
     shown = json.dumps(Session.for_username(app, "rev").ask("c2", "Who got into the grey van?").to_json())
     assert "Mazur" not in shown and "900777" not in shown and "Varga" in shown
+
+
+def test_a_case_file_uploaded_alone_is_listed_as_applied_never_as_evidence(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15: a protected.json uploaded on its own (Gradio keeps the name in its own upload folder) is applied and
+    reported as a protected-persons file, neither as a file ingested nor as a README-like note, and never indexed."""
+    from assistant.access.session import Session
+    from assistant.app import App
+    from assistant.config import load_settings
+    from assistant.pii.protected import load_persons
+    from assistant.ui.admin import ingest
+
+    settings = load_settings(index_dir=tmp_path / "ix")
+    settings.llm.backend = "extractive"
+    settings.ingest.not_evidence = ["readme*"]  # applied and never indexed whatever this setting lists
+    app = App(settings)
+    app.users.rounds = 4
+    app.users.add_user("boss", "boss-password-1", "admin")
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "statement.txt").write_text("Tomas Varga drove the grey van.\n", encoding="utf-8")
+    assert "1 file(s) indexed" in ingest(Session.for_username(app, "boss"), "c3", str(folder))
+    upload = tmp_path / "gradio" / "0f3a9c" / "protected.json"
+    upload.parent.mkdir(parents=True)
+    upload.write_text(json.dumps([{"names": ["Ola Mazur"], "phones": ["07700 900777"]}]), encoding="utf-8")
+    shown = ingest(Session.for_username(app, "boss"), "c3", uploads=[str(upload)])
+    assert f"| {md_text('protected.json')} | {md_text('protected-persons file applied')}" in shown
+    assert shown.endswith("0 file(s) indexed into 0 passage(s), 0 unchanged, 0 not ingested, 0 not evidence, "
+                          "1 protected-persons file(s) applied.")
+    (person,) = load_persons(settings.index_dir, "c3")
+    assert person.names == ("Ola Mazur",)
+    assert app.list_sources("c3") == ["statement.txt"]  # never indexed as evidence
+    (record,) = [r for r in app.audit.records(case="c3") if r.kind == "ingest" and r.payload.get("paths") == 1
+                 and r.payload["report"]["protected_persons_files"]]
+    assert record.payload["report"]["ingested"] == [] and record.payload["report"]["not_evidence"] == []
+    cli_report = app.ingest([upload], "c3", progress=False)  # the command line: exit code 0, listed the same way
+    assert cli_report.exit_code == 0 and cli_report.protected == ["protected.json"]

@@ -83,7 +83,8 @@ def test_name_forms_phones_and_dates_of_birth_match() -> None:
     ("Hussain Usman", ("Hussein", "Husayn", "Osman", "Usmaan"), ("Hassan", "Human", "us man")),
     # Vietnamese: with or without diacritics, either order; a two-letter family name only next to the person's name
     ("Lê Thị Hoa", ("Le Thi Hoa", "Hoa Le", "LÊ, Hoa", "Hoa-Le"), ("Le Mans", "the le", "Ho Chi Minh")),
-    ("Nguyễn Văn An", ("Nguyen", "NGUYỄN An", "An Nguyen"), ("An apple", "Nguy")),
+    ("Nguyễn Văn An", ("Nguyen", "NGUYỄN An", "An Nguyen", "Van An", "VAN AN", "nguyen van an", "Văn", "văn"),
+     ("An apple", "Nguy", "a grey Ford van", "the van an hour later", "GREY FORD VAN", "vans")),
     # the Polish forms still hold, and neighbours of English names stay readable
     ("Kacper Zieliński", ("Kacpra", "Kacprowi", "Zielinskiego"), ("Kacperski", "Kasper", "Capri", "Kupper")),
     ("Peter Smith", ("Smyth", "Pieter"), ("Potter", "Smithson", "Piotr")),
@@ -96,6 +97,61 @@ def test_foreign_name_forms_match_and_their_neighbours_do_not(name: str, variant
         assert re.fullmatch(r"x (<PROTECTED_1_NAME>[\s,\-]*)+ y", masked), (text, masked)
     for text in others:
         assert found.sub(f"x {text} y") == f"x {text} y", text
+
+
+def test_a_short_name_word_is_masked_as_a_name_not_as_an_english_word() -> None:
+    """Issue 15: a protected "Văn" masked the English "van". A word of three letters or fewer matches on its own only
+    written as a name (capitalised, or with the listed diacritics), else only beside another word of the name."""
+    found = ProtectedSet((ProtectedPerson(names=("Nguyễn Văn An",)), ProtectedPerson(names=("Willemine ten Pas",))))
+    text = "Nguyễn Văn An saw a grey Ford van. Van An said Nguyen's van left; nguyen van an; Willemine ten Pas."
+    assert found.sub(text) == ("<PROTECTED_1_NAME> <PROTECTED_1_NAME> <PROTECTED_1_NAME> saw a grey Ford van. "
+                               "<PROTECTED_1_NAME> <PROTECTED_1_NAME> said <PROTECTED_1_NAME> van left; "
+                               "<PROTECTED_1_NAME> <PROTECTED_1_NAME> <PROTECTED_1_NAME>; "
+                               "<PROTECTED_2_NAME> <PROTECTED_2_NAME> <PROTECTED_2_NAME>.")
+    # the short word of another protected person is not a neighbour: "ten" beside person 1 stays
+    assert found.sub("Nguyen ten Pas") == "<PROTECTED_1_NAME> ten <PROTECTED_2_NAME>"
+
+
+def test_a_message_sender_field_is_a_name_whatever_its_case() -> None:
+    """A message's sender/recipient is a name: "van an" there is masked, while the body's "the van" stays."""
+    from assistant.config import load_settings
+    from assistant.pii.display import mask_passage
+    from assistant.text.messages import META_KEY, MessageRecord, decode_records, encode_records
+    from assistant.types import Passage
+
+    found = ProtectedSet((ProtectedPerson(names=("Nguyễn Văn An",)),))
+    assert found.sub("van an") == "van an" and found.sub("van an", name_field=True) == (
+        "<PROTECTED_1_NAME> <PROTECTED_1_NAME>")
+    body = "the van is outside"
+    rec = MessageRecord(message_id="m1", thread_id="t1", sender="van an", recipient="Marek", body=body, start=0,
+                        end=len(body))
+    passage = Passage(chunk_id="c1", case="k", source="chat.csv", locator="thread t1", text=body, score=1.0,
+                      kind="messages", meta={META_KEY: encode_records([rec])})
+    shown = mask_passage(passage, "reviewer", load_settings().pii, protected=found)
+    (masked,) = decode_records(shown.meta[META_KEY])
+    assert (masked.sender, masked.recipient, masked.body) == ("<PROTECTED_1_NAME> <PROTECTED_1_NAME>", "Marek", body)
+    assert shown.text == body
+
+
+def test_a_reviewer_reads_the_van_while_the_protected_van_an_is_masked(app: Any, tmp_path: Path) -> None:
+    from assistant.cli.protect import protect
+
+    folder = tmp_path / "vn-case"
+    folder.mkdir()
+    (folder / "statement.txt").write_text(
+        "Witness statement of PC Harris.\nAt 21:40 a grey Ford van was parked outside the chip shop on Mill Road. "
+        "Nguyễn Văn An, aged 14, said the driver of the van shouted at him. Van An ran home to Ashmere.\n",
+        encoding="utf-8")
+    report = app.ingest([folder], "vn", progress=False)
+    assert report.ingested and not report.failed
+    protect(app, "vn", (ProtectedPerson(names=("Nguyễn Văn An",)),), "test")
+    app.users.assign("rev", "vn")
+    shown = _session(app, "rev").ask("vn", "What vehicle was parked outside the chip shop?")
+    text = " ".join(_strings(shown))
+    assert "grey Ford van" in text and "driver of the van" in text
+    assert "<PROTECTED_1_NAME> <PROTECTED_1_NAME> <PROTECTED_1_NAME>, aged 14" in text
+    assert "<PROTECTED_1_NAME> <PROTECTED_1_NAME> ran home" in text
+    assert not re.search(r"Nguy|Văn|Van An", text)
 
 
 def test_a_person_file_is_checked_with_the_reason() -> None:

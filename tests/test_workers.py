@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from assistant.errors import AssistantError
+from assistant.procs import stop_process
 from assistant.workers.broker import RedisServer, redis_binary, redis_config
 from assistant.workers.celery_app import check_broker_url, redacted
 from assistant.workers.settings import WorkerSettings
@@ -150,12 +151,7 @@ def test_kill_9_of_a_worker_mid_file_still_gives_exact_counts(tmp_path: Path, br
         report = json.loads(out)
         assert int(client.get(f"assistant:deliveries:{task_id}") or 0) == 2  # the killed file was run again
     finally:
-        workers.terminate()
-        try:
-            workers.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            workers.kill()
-            workers.wait()
+        stop_process(workers, grace_s=60)
         log.close()
 
     assert sorted(report["ingested"]) == sorted(single.ingested)

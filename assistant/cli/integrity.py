@@ -78,13 +78,12 @@ def _print(report: FsckReport, as_json: bool) -> None:
 
 
 def run_fsck(args: argparse.Namespace, app: App) -> int:
-    from assistant.index.durable import CaseLock
     from assistant.index.fsck import repair
 
     case = _case(app, args.case)
     report = _check(app, case)
     if args.repair and not report.clean:
-        with CaseLock(app.store.index_dir, case, wait=args.wait):
+        with app.store.manifest.case_lock(case, wait=args.wait):
             report = _check(app, case)  # again, now that no writer can move the case under us
             done = repair(app.store, report)
             if any(p.kind == "links" for p in report.problems) or any(p.kind == "missing_chunks"
@@ -118,7 +117,6 @@ def _rebuild_links(app: App, case: str) -> int:
 
 def run_remove(args: argparse.Namespace, app: App) -> int:
     from assistant.access.accounts import cli_identity
-    from assistant.index.durable import CaseLock
 
     case = _case(app, args.case)
     from assistant.ingest.pipeline import IngestReport
@@ -126,7 +124,7 @@ def run_remove(args: argparse.Namespace, app: App) -> int:
     removed: list[dict[str, Any]] = []
     missing: list[str] = []
     again = IngestReport(case=case)  # sources whose merged messages were held by a removed one, indexed again
-    with CaseLock(app.store.index_dir, case, wait=args.wait):
+    with app.store.manifest.case_lock(case, wait=args.wait):
         known = {src for src, _, _ in app.store.sources(case)}
         for source in args.sources:
             if source not in known:

@@ -167,5 +167,6 @@ def run_timeline(args: argparse.Namespace, app: App) -> int:
         print(json.dumps([e.to_json() for e in events], ensure_ascii=False, indent=2))
         return 0
     for e in events:
-        print(f"{e.timestamp}  {e.text}  [{e.citation.source} — {e.citation.locator}]")
+        also = f" (also names {', '.join(e.also)})" if e.also else ""
+        print(f"{e.timestamp}{also}  {e.text}  [{e.citation.source} — {e.citation.locator}]")
     return 0

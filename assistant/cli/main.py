@@ -63,6 +63,8 @@ def cmd_ingest(args: argparse.Namespace, app: App) -> int:
             print(f"replaced: {source} (sha256 {old[:12]} \u2192 {new[:12]})", file=sys.stderr)
         for source in report.not_evidence:
             print(f"not evidence (case-folder README/notes; setting ingest.not_evidence): {source}", file=sys.stderr)
+        for source in report.protected:
+            print(f"protected-persons file applied (not evidence, never indexed): {source}", file=sys.stderr)
         print(f"case {report.case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
               f"{len(report.failed)} skipped, {report.chunks} chunks")
     return report.exit_code

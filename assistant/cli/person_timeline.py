@@ -6,7 +6,6 @@ strict roles are refused, a --person or --about naming a protected person is ref
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from typing import TYPE_CHECKING
 
@@ -20,11 +19,7 @@ if TYPE_CHECKING:
 
 def shown_answer(answer: Answer, view: LinkView) -> Answer:
     """Every string of the timeline answer a reader sees, passed through the view's masking."""
-    citations = tuple(dataclasses.replace(c, quote=view.text(c.quote), text=view.text(c.text),
-                                          source=view.text(c.source), locator=view.text(c.locator))
-                      for c in answer.citations)
-    return dataclasses.replace(answer, question=view.text(answer.question), answer=view.text(answer.answer),
-                               citations=citations, notes=tuple(view.text(n) for n in answer.notes))
+    return view.answer(answer)
 
 
 def run_person_timeline(args: argparse.Namespace, app: App, view: LinkView) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from assistant.conversation.digest import name_terms
@@ -44,6 +44,7 @@ class Entry:
     start: int
     end: int
     label: str = ""  # "sender → recipient" for messages
+    also: tuple[str, ...] = ()  # the other dates a sentence names (it is listed once, under `when`)
 
     @property
     def quote(self) -> str:
@@ -105,7 +106,7 @@ def _prose(p: Passage, terms: list[str]) -> tuple[list[Entry], list[Entry]]:
     dated: list[Entry] = []
     for ev in prose_events(p.text, Cite(p.chunk_id, p.source, p.locator)):
         if ev.span in about:
-            dated.append(Entry(ev.timestamp, "statement", p, *ev.span))
+            dated.append(Entry(ev.timestamp, "statement", p, *ev.span, also=ev.also))
     spans = {(e.start, e.end) for e in dated}
     undated = [Entry("", "statement", p, s, e) for s, e in sorted(about - spans) if _mentions(p.text[s:e], terms)]
     return dated, undated
@@ -135,6 +136,18 @@ def _unique(entries: Iterable[Entry]) -> list[Entry]:
     return [e for _, e in kept]
 
 
+def _in_period(entry: Entry, request: TimelineRequest) -> Entry | None:
+    """The entry under its first date inside the requested period (its other dates listed), None when it names no
+    date inside it."""
+    dates = (entry.when, *entry.also)
+    inside = [d for d in dates if (not request.start or d[:10] >= request.start)
+              and (not request.end or d[:10] <= request.end)]
+    if not inside:
+        return None
+    return entry if inside[0] == entry.when else replace(entry, when=inside[0],
+                                                         also=tuple(d for d in dates if d != inside[0]))
+
+
 def _episodes(events: list[Entry], topic: tuple[str, ...]) -> list[Entry]:
     """Events of a paragraph holding the topic, and the person's other events on those days."""
     def paragraph(e: Entry) -> str:
@@ -161,8 +174,7 @@ def collect(passages: Iterable[Passage], request: TimelineRequest) -> PersonTime
         undated += u
         if d or u:
             timeline.sources.add(p.source)
-    dated = [e for e in _unique(dated) if (not request.start or e.when[:10] >= request.start)
-             and (not request.end or e.when[:10] <= request.end)]
+    dated = [kept for e in _unique(dated) if (kept := _in_period(e, request)) is not None]
     if request.topic:
         episodes = _episodes(dated, request.topic)
         timeline.topic_missed = not episodes
@@ -175,7 +187,8 @@ def collect(passages: Iterable[Passage], request: TimelineRequest) -> PersonTime
 def _line(entry: Entry, n: int) -> str:
     quote = " ".join(entry.quote.split())
     when = entry.when[:16].replace("T", " ")
-    head = f"{when} {entry.label}".strip() if entry.when else entry.label
+    also = f" (also names {', '.join(d[:16].replace('T', ' ') for d in entry.also)})" if entry.also else ""
+    head = f"{when}{also} {entry.label}".strip() if entry.when else entry.label
     return f"- {head + ': ' if head else ''}{quote} [{n}]"
 
 
@@ -228,7 +241,8 @@ def timeline_json(shown: Answer, entries: list[Entry], timeline: PersonTimeline,
              if line.startswith("- ") and (m := re.search(r"\[(\d+)\]$", line))}
 
     def item(c: Citation, e: Entry) -> dict[str, object]:
-        return {"when": mask(e.when), "kind": e.kind, "line": lines.get(c.n, ""), "quote": c.quote,
+        return {"when": mask(e.when), "also": [mask(d) for d in e.also], "kind": e.kind, "line": lines.get(c.n, ""),
+                "quote": c.quote,
                 "citation": {"n": c.n, "chunk_id": c.chunk_id, "source": c.source, "locator": c.locator}}
 
     pairs = list(zip(shown.citations, entries, strict=True))

@@ -19,6 +19,7 @@ from types import TracebackType
 from assistant.errors import AssistantError
 from assistant.llm.runtime import describe_exit, free_port
 from assistant.offline import OFFLINE_ENV
+from assistant.procs import stop_process
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,7 @@ class ChromaServer:
         return self.proc.pid if self.proc is not None else None
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         self._close_log()
 
     def _close_log(self) -> None:

@@ -22,7 +22,7 @@ from assistant.index.bm25 import Bm25Index, bm25_text
 from assistant.index.client import ChromaHandle
 from assistant.index.durable import kill_point
 from assistant.index.lru import LruCache
-from assistant.index.manifest import Manifest, SourceRow
+from assistant.index.manifest import SourceRow, open_manifest
 from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25, save_chunks, stamp_of
 from assistant.perms import private_dir
 from assistant.types import Chunk
@@ -68,13 +68,13 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool | list[st
 
 
 class IndexStore:
-    """Chroma (embedded or a server: index.client) + manifest.sqlite + in-memory BM25/catalog caches."""
+    """Chroma (embedded or a server: index.client) + manifest (SQLite or PostgreSQL) + in-memory BM25/catalog caches."""
 
     def __init__(self, index_dir: Path, catalog_cache_cases: int = CATALOG_CACHE_CASES,
                  chroma: IndexSettings | None = None) -> None:
         self.index_dir = private_dir(index_dir)
         self._chroma = ChromaHandle(index_dir, chroma)
-        self.manifest = Manifest(index_dir / "manifest.sqlite")
+        self.manifest = open_manifest(index_dir, chroma)  # manifest.sqlite, or PostgreSQL
         self._lock = threading.RLock()
         self._catalogs: LruCache[str, tuple[Stamp, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
         self._keywords: LruCache[str, tuple[Stamp, Bm25Index]] = LruCache(catalog_cache_cases)  # without a catalog
@@ -115,7 +115,7 @@ class IndexStore:
         """This process moved the case (its own Chroma client holds the change)."""
         self._chroma.wrote(case, self.manifest.generation(case))
 
-    # ---- writes (callers hold the case's CaseLock) ----------------------------------------------------------
+    # ---- writes (callers hold the case lock: manifest.case_lock) --------------------------------------------
     def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
                        vectors: np.ndarray, origin: str = "") -> None:
         """Write a new version of one source beside the served one, swap it in, then delete the old version."""

@@ -20,7 +20,6 @@ from typing import Any, NamedTuple, Protocol
 
 from assistant.config import Settings
 from assistant.errors import IngestError
-from assistant.index.durable import CaseLock
 from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
@@ -32,6 +31,7 @@ from assistant.ingest.languages import annotate_languages
 from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
 from assistant.ingest.translations import TranslationStore, attach
 from assistant.loaders.limits import Limits
+from assistant.pii.protected import CASE_FILE
 from assistant.text.untranslated import count_untranslated
 from assistant.types import Chunk, Document, Entity
 
@@ -60,6 +60,7 @@ class IngestReport:
     replaced: list[tuple[str, str, str]] = field(default_factory=list)  # (source, old sha256, new sha256)
     notes: list[tuple[str, str]] = field(default_factory=list)
     not_evidence: list[str] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)  # protected-persons case files applied: never evidence
     chunks: int = 0
     timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "pii": 0.0, "embed": 0.0,
                                                                 "index": 0.0, "finalize": 0.0,
@@ -68,14 +69,20 @@ class IngestReport:
     @property
     def exit_code(self) -> int:
         """DESIGN.md: 0 if anything was ingested (or everything was already up to date), 2 if nothing could be."""
-        return 0 if (self.ingested or self.unchanged) else 2
+        return 0 if (self.ingested or self.unchanged or self.protected) else 2
+
+    def applied(self, case_files: Sequence[Path]) -> None:
+        """List the protected-persons files that were applied as such, not among the files that are not evidence."""
+        for f in case_files:
+            self.not_evidence = [n for n in self.not_evidence if n != f.name]
+            self.protected.append(f.name)
 
     def to_json(self) -> dict[str, Any]:
         return {"case": self.case, "ingested": self.ingested, "unchanged": self.unchanged,
                 "failed": [{"source": s, "reason": r} for s, r in self.failed],
                 "replaced": [{"source": s, "old_sha256": a, "new_sha256": b} for s, a, b in self.replaced],
                 "notes": [{"source": s, "note": n} for s, n in self.notes], "not_evidence": self.not_evidence,
-                "chunks": self.chunks,
+                "protected_persons_files": self.protected, "chunks": self.chunks,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
@@ -100,8 +107,9 @@ def origin_of(root: Path) -> str:
 
 def is_not_evidence(rel: str, patterns: Sequence[str]) -> bool:
     """A top-level file of the ingested folder named like a README or notes about the export (the setting
-    `ingest.not_evidence`); anything in a subfolder is evidence."""
-    return "/" not in rel and any(fnmatch.fnmatchcase(rel.lower(), p.lower()) for p in patterns)
+    `ingest.not_evidence`), or the case's protected-persons file whatever the setting; anything in a subfolder is
+    evidence."""
+    return "/" not in rel and any(fnmatch.fnmatchcase(rel.lower(), p.lower()) for p in (*patterns, CASE_FILE))
 
 
 def finalize(store: IndexStore, case: str, report: IngestReport, lock_wait: float | None = None) -> None:
@@ -110,8 +118,7 @@ def finalize(store: IndexStore, case: str, report: IngestReport, lock_wait: floa
     ingest of `assistant.workers.enqueue`); None when the caller already holds it (`Ingestor.ingest`)."""
     t0 = time.perf_counter()
     try:
-        with (CaseLock(store.index_dir, case, wait=lock_wait) if lock_wait is not None
-              else contextlib.nullcontext()):
+        with store.manifest.case_lock(case, wait=lock_wait) if lock_wait is not None else contextlib.nullcontext():
             store.finalize(case)
     except Exception as exc:
         report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}: {exc}); the "
@@ -144,7 +151,7 @@ class Ingestor:
         """Ingest under the case's cross-process lock (CaseLocked when another writer holds it past `wait` s).
         `origin` overrides where the files came from (default: each file's ingest root, see `origin_of`)."""
         check_case_id(case)
-        with CaseLock(self.store.index_dir, case, wait=wait, on_wait=on_wait):
+        with self.store.manifest.case_lock(case, wait=wait, on_wait=on_wait):
             return self._ingest_locked(paths, case, progress, on_progress, origin)
 
     def _ingest_locked(self, paths: Sequence[Path], case: str, progress: bool, on_progress: ProgressFn | None,
@@ -215,8 +222,7 @@ class Ingestor:
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
                     force: bool = False) -> None:
-        parsed = self.parse_one(path, root, rel, case, origin, report, force)
-        if parsed is not None:
+        if (parsed := self.parse_one(path, root, rel, case, origin, report, force)) is not None:
             self.index_document(parsed[0], case, origin, report, parsed[1], parsed[2])
 
     def parse_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,

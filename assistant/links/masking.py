@@ -22,6 +22,7 @@ from assistant.config import PiiSettings
 from assistant.errors import AccessDenied
 from assistant.links.timeline import Cite, Event
 from assistant.pii.protected import ProtectedSet, protected_set
+from assistant.types import Answer
 
 _REPEATED = re.compile(r"(<PROTECTED_\d+_[A-Z]+>)(?:[\s_.\-]+\1)+")
 
@@ -95,6 +96,17 @@ class LinkView:
         """Timeline events masked, in the same order (the clear-text order: a masked date keeps its place)."""
         if self.clear:
             return list(events)
-        return [replace(e, timestamp=self.text(e.timestamp), text=self.text(e.text),
+        return [replace(e, timestamp=self.text(e.timestamp), also=tuple(self.text(d) for d in e.also),
+                        text=self.text(e.text),
                         citation=Cite(e.citation.chunk_id, self.text(e.citation.source),
                                       self.text(e.citation.locator))) for e in events]
+
+    def answer(self, answer: Answer) -> Answer:
+        """Every string of a timeline answer a reader sees (question, text, notes, each citation's quote, passage
+        text, file and locator) passed through `text`."""
+        if self.clear:
+            return answer
+        citations = tuple(replace(c, quote=self.text(c.quote), text=self.text(c.text), source=self.text(c.source),
+                                  locator=self.text(c.locator)) for c in answer.citations)
+        return replace(answer, question=self.text(answer.question), answer=self.text(answer.answer),
+                       citations=citations, notes=tuple(self.text(n) for n in answer.notes))

@@ -1,6 +1,7 @@
 """A case's chronology: every message (its own timestamp) and every dated event written in prose, in time order,
 each cited to its chunk. A sentence with a date is an event on that date (at the time written with it, if any); a
-later sentence of the same passage with only a time ("At 20:48 ...") is an event on the date in force."""
+sentence naming several dates is one event, under the first date it names, listing the others (`also`); a later
+sentence of the same passage with only a time ("At 20:48 ...") is an event on the date in force."""
 
 from __future__ import annotations
 
@@ -33,13 +34,14 @@ class Event:
     citation: Cite
     kind: str = "statement"  # or "message"
     span: tuple[int, int] = (-1, -1)  # the message's English text, or the sentence, inside the cited chunk's text
+    also: tuple[str, ...] = ()  # the other dates the sentence names, in the order written
 
     @property
     def sort_key(self) -> str:
         return self.timestamp[:19].ljust(19, " ")
 
     def to_json(self) -> dict[str, Any]:
-        return {"timestamp": self.timestamp, "text": self.text, "kind": self.kind,
+        return {"timestamp": self.timestamp, "also_dates": list(self.also), "text": self.text, "kind": self.kind,
                 "citation": {"chunk_id": self.citation.chunk_id, "source": self.citation.source,
                              "locator": self.citation.locator}}
 
@@ -55,12 +57,8 @@ def prose_events(text: str, cite: Cite) -> list[Event]:
         sentence = re.sub(r"\s+", " ", text[start:end]).strip()
         dates = find_dates(sentence, current.year if current else None)
         if dates:
-            seen: set[str] = set()
-            for hit in dates:
-                stamp = _stamp(hit.day, hit.time)
-                if stamp not in seen:
-                    seen.add(stamp)
-                    events.append(Event(stamp, sentence, cite, span=(start, end)))
+            stamps = list(dict.fromkeys(_stamp(hit.day, hit.time) for hit in dates))
+            events.append(Event(stamps[0], sentence, cite, span=(start, end), also=tuple(stamps[1:])))
             current = dates[-1].day
             continue
         times = find_times(sentence)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from assistant.errors import BackendUnavailable
 from assistant.offline import OFFLINE_ENV
+from assistant.procs import stop_process
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +154,4 @@ class LocalRuntime:
 
     def stop(self) -> None:
         with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                self._process.terminate()
-                try:
-                    self._process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self._kill()
+            stop_process(self._process)

@@ -78,7 +78,8 @@ class _Surfaces:
     def _record(self, r: MessageRecord, clear: str, masked: str, offsets: OffsetMap) -> MessageRecord:
         """A message masked like its passage; its English text is cut from the masked passage at its mapped span."""
         a = self.apply
-        r = replace(r, body=a(r.body), translation=a(r.translation), sender=a(r.sender), recipient=a(r.recipient),
+        r = replace(r, body=a(r.body), translation=a(r.translation), sender=a(r.sender, name_field=True),
+                    recipient=a(r.recipient, name_field=True),
                     thread_id=a(r.thread_id), device=a(r.device), message_id=a(r.message_id), phone=a(r.phone))
         if r.span is None or clear[r.start:r.end] != (r.translation or r.body):
             return r  # offsets do not line up: surface masking only
@@ -96,8 +97,8 @@ class _Surfaces:
         start, end = offsets.span(c.quote_start, c.quote_start + len(c.quote))
         return masked[start:end], start
 
-    def apply(self, text: str) -> str:
-        text = self.protected.sub(text) if text else text
+    def apply(self, text: str, *, name_field: bool = False) -> str:
+        text = self.protected.sub(text, name_field=name_field) if text else text
         if not self.table or not text:
             return text
         if self._pattern is None:

@@ -1,5 +1,6 @@
 """Patterns for the written forms of a protected person's identifiers (used by `pii.protected`): names with the case
-languages' inflections and transliterations, dates of birth in any common notation, addresses and their streets.
+languages' inflections and transliterations, dates of birth in any common notation, addresses and their streets; and
+when a short name word (Văn, Le) in a text is written as a name rather than as an English word ("van").
 Every pattern applies to `fold(text)`: lower-case and diacritic-free, one character per character."""
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
            "november", "december")
 _SEP = r"[ \t.\-]{0,2}"
 PHONE_PREFIX = rf"(?:(?:\+|00)\s?\d{{1,3}}[ \t.\-()]{{0,3}}\(?0?\)?{_SEP}|\(?0\)?{_SEP})?"
+SHORT = 3  # name words of up to three letters (Văn, Le, An, Ali) are also everyday words in English ("van", "an")
+Hit = tuple[int, int, int, str]  # a match in a text: start, end, person number, kind
 _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "s", "ı": "i"})
 
 
@@ -86,3 +89,36 @@ def loose(text: str) -> str:
     """A literal as a pattern that tolerates any run of spaces/punctuation where the literal has one."""
     parts = [re.escape(p) for p in re.split(r"[\s,.;:\-]+", fold(text)) if p]
     return r"[\s,.;:\-]+".join(parts)
+
+
+def style(word: str) -> str:
+    return "lower" if word.islower() else "upper" if word.isupper() else "title" if word[:1].isupper() else "mixed"
+
+
+def kept_short_words(text: str, folded: str, hits: list[Hit], weak: list[Hit]) -> list[Hit]:
+    """The short words (`weak`) kept as names: next to a kept name word of the same person (Nguyen Van An, Le Thi Hoa,
+    Hoa LE), next to another of the person's short words when both are capitalised (Van An, LE An), or between two of
+    the person's words (a particle: Willemine ten Pas); but not a lower-case word beside a capitalised name alone
+    ("Nguyen's van": English text around a name), nor a word beside the same word ("an an")."""
+    def fits(w: Hit, h: Hit) -> bool:
+        return (h[2] == w[2] and adjacent(folded, h, w) and folded[h[0]:h[1]] != folded[w[0]:w[1]]
+                and (style(text[w[0]:w[1]]) != "lower" or style(text[h[0]:h[1]]) == "lower"))
+
+    kept: list[Hit] = []
+    pending = list(weak)
+    while pending:
+        anchors = [h for h in hits if h[3] == "NAME"] + kept
+        sides = {w: {h[0] < w[0] for h in anchors if h[2] == w[2] and adjacent(folded, h, w)} for w in pending}
+        near = [w for w in pending if any(fits(w, h) for h in anchors) or sides[w] == {True, False} or any(
+            fits(w, v) and style(text[w[0]:w[1]]) != "lower" != style(text[v[0]:v[1]]) for v in pending if v != w)]
+        if not near:
+            break
+        kept += near
+        pending = [w for w in pending if w not in near]
+    return kept
+
+
+def adjacent(text: str, a: Hit, b: Hit) -> bool:
+    """Whether two spans are separated only by spaces, hyphens or a comma ("Le Thi", "Hoa-Le", "LE, Hoa")."""
+    gap = text[a[1]:b[0]] if a[1] <= b[0] else text[b[1]:a[0]] if b[1] <= a[0] else "x"
+    return bool(re.fullmatch(r"[\s\-,]{1,3}", gap))

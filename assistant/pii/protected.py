@@ -27,7 +27,16 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.perms import private_dir, write_private_text
-from assistant.pii.forms import PHONE_PREFIX, address_forms, dob_patterns, loose, name_pattern
+from assistant.pii.forms import (
+    PHONE_PREFIX,
+    SHORT,
+    address_forms,
+    dob_patterns,
+    kept_short_words,
+    loose,
+    name_pattern,
+    style,
+)
 from assistant.pii.forms import fold as fold
 from assistant.types import Entity
 
@@ -84,15 +93,18 @@ class ProtectedSet:
 
     persons: tuple[ProtectedPerson, ...] = ()
     _patterns: list[tuple[re.Pattern[str], int, str, bool]] = field(default_factory=list, repr=False)
+    _exact: dict[int, set[str]] = field(default_factory=dict, repr=False)  # short words with diacritics, as written
 
     def __post_init__(self) -> None:
         for k, p in enumerate(self.persons, start=1):
-            words = {w for n in p.names + p.aliases for w in re.findall(r"[^\W\d_]{2,}", fold(n))}
+            written = [w for n in p.names + p.aliases for w in re.findall(r"[^\W\d_]{2,}", n)]
+            words = {fold(w) for w in written}
+            self._exact[k] = {w.casefold() for w in written if len(w) <= SHORT and fold(w) != w.lower()}
             for w in sorted(words, key=len, reverse=True):
                 if len(w) == 2:  # Le, Vu, Do, Ho (Vietnamese family names): only next to the person's other names
                     self._add(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", k, "NAME", weak=True)
-                else:
-                    self._add(rf"(?<![^\W_]){name_pattern(w)}(?![^\W_])", k, "NAME")
+                else:  # a three-letter word (Văn, Ali) is weighed in `find` by how it is written
+                    self._add(rf"(?<![^\W_]){name_pattern(w)}(?![^\W_])", k, "NAME", weak=len(w) <= SHORT)
             for a in p.addresses:  # in full, or its street ("14 Larkspur Close", "Larkspur Close") on its own
                 for form in address_forms(a):
                     self._add(rf"(?<![^\W_]){loose(form)}(?![^\W_])", k, "ADDRESS")
@@ -112,7 +124,7 @@ class ProtectedSet:
     def __bool__(self) -> bool:
         return bool(self.persons)
 
-    def find(self, text: str) -> list[Entity]:
+    def find(self, text: str, *, name_field: bool = False) -> list[Entity]:
         """Spans of protected identifiers in `text` (non-overlapping, leftmost-longest), typed PROTECTED_<k>_<KIND>."""
         if not self.persons or not text:
             return []
@@ -120,14 +132,12 @@ class ProtectedSet:
         hits: list[tuple[int, int, int, str]] = []
         weak: list[tuple[int, int, int, str]] = []
         for pattern, k, kind, is_weak in self._patterns:
-            (weak if is_weak else hits).extend(
-                (m.start(), m.end(), k, kind) for m in pattern.finditer(folded) if m.end() > m.start())
-        while weak:  # a weak word is kept next to a kept name word of the same person (Le Thi Hoa, Hoa Le)
-            near = [w for w in weak if any(h[2] == w[2] and h[3] == "NAME" and _adjacent(folded, h, w) for h in hits)]
-            if not near:
-                break
-            hits += near
-            weak = [w for w in weak if w not in near]
+            for m in pattern.finditer(folded):
+                if m.end() > m.start():
+                    hit = (m.start(), m.end(), k, kind)
+                    alone = name_field or self._stands_alone(text, hit)  # a sender field is a name, any case
+                    (weak if is_weak and not alone else hits).append(hit)
+        hits += kept_short_words(text, folded, hits, weak)
         out: list[Entity] = []
         end = -1
         for s, e, k, kind in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
@@ -136,18 +146,26 @@ class ProtectedSet:
                 end = e
         return out
 
-    def sub(self, text: str) -> str:
-        """`text` with every protected identifier replaced by its placeholder."""
-        for ent in reversed(self.find(text)):
+    def _stands_alone(self, text: str, hit: tuple[int, int, int, str]) -> bool:
+        """A short name word matches on its own when written as a name: with the diacritics of the listed name (Văn)
+        or, for three letters, capitalised (Van, Ali). Otherwise ("van", "Le", "An") it needs a neighbour."""
+        word = text[hit[0]:hit[1]]
+        if word.casefold() in self._exact.get(hit[2], set()):
+            return True
+        if len(word) < SHORT:  # two-letter words match only two letters
+            return False
+        around = re.findall(r"[^\W\d_]{2,}", text[max(0, hit[0] - 30):hit[0]])[-1:] + re.findall(
+            r"[^\W\d_]{2,}", text[hit[1]:hit[1] + 30])[:1]
+        caps_run = any(w.isupper() for w in around)  # "GREY FORD VAN": a heading, not a surname in capitals
+        return style(word) == "title" or (style(word) == "upper" and not caps_run)
+
+    def sub(self, text: str, *, name_field: bool = False) -> str:
+        """`text` with every protected identifier replaced by its placeholder; in a `name_field` (a message's sender
+        or recipient) a short name word matches whatever its case ("van an")."""
+        for ent in reversed(self.find(text, name_field=name_field)):
             text = text[:ent.start] + f"<{ent.type}>" + text[ent.end:]
         return text
 
-
-
-def _adjacent(text: str, a: tuple[int, int, int, str], b: tuple[int, int, int, str]) -> bool:
-    """Whether two spans are separated only by spaces, hyphens or a comma ("Le Thi", "Hoa-Le", "LE, Hoa")."""
-    gap = text[a[1]:b[0]] if a[1] <= b[0] else text[b[1]:a[0]] if b[1] <= a[0] else "x"
-    return bool(re.fullmatch(r"[\s\-,]{1,3}", gap))
 
 
 def _path(index_dir: Path, case: str) -> Path:
@@ -219,13 +237,13 @@ def case_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def protect_case_files(index_dir: Path, audit: Any, actor: str, case: str, paths: Iterable[Path]) -> int:
+def protect_case_files(index_dir: Path, audit: Any, actor: str, case: str, paths: Iterable[Path]) -> list[Path]:
     """Read every case file among the ingest roots and protect its persons (audited as `actor`); all files are read
-    before any is applied, so a bad one protects nobody and names the file. Returns how many files were read."""
+    before any is applied, so a bad one protects nobody and names the file. Returns the files applied."""
     read = [(f, read_persons_file(f)) for f in case_files(paths)]
     for _f, persons in read:
         protect(index_dir, audit, actor, case, persons, "case file")
-    return len(read)
+    return [f for f, _persons in read]
 
 
 def protected_set(index_dir: Path, case: str) -> ProtectedSet:

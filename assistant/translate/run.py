@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.index.durable import CaseLock
 from assistant.index.store import IndexStore, check_case_id
 from assistant.ingest.pipeline import Ingestor, IngestReport
 from assistant.ingest.translations import MachineTranslation, TranslationStore, body_hash, document_from_chunks
@@ -104,7 +103,7 @@ def reindex_source(store: IndexStore, ingestor: Ingestor, case: str, source: str
                    metas: list[dict[str, Any]]) -> bool:
     """Re-chunk and re-embed one message source from its stored records with its stored translations attached
     (the ingestor's `translations` hook). False when the source cannot be rebuilt from its index entries."""
-    with CaseLock(store.index_dir, case):
+    with store.manifest.case_lock(case):
         state = store.source_state(case, source)
         if state is None:
             return False

@@ -37,7 +37,9 @@ def ingest(session: Session, case: str, folder: str = "", uploads: Sequence[str 
 
 
 _ROWS = (("ingested", "indexed"), ("unchanged", "unchanged since the last ingest (skipped)"),
-         ("not_evidence", "not evidence (the folder's README / notes about the export): not indexed, never cited"))
+         ("not_evidence", "not evidence (the folder's README / notes about the export): not indexed, never cited"),
+         ("protected_persons_files", "protected-persons file applied: its persons are masked for roles without "
+                                     "clearance; not evidence, never indexed"))
 
 
 def _cell(text: object) -> str:
@@ -59,7 +61,8 @@ def _report_markdown(report: Any) -> str:
     table = ["| File | Result |", "|---|---|", *(f"| {src} | {result} |" for src, result in rows)]
     totals = (f"{len(data.get('ingested', []) or [])} file(s) indexed into {data.get('chunks', 0)} passage(s), "
               f"{len(data.get('unchanged', []) or [])} unchanged, {len(data.get('failed', []) or [])} not ingested, "
-              f"{len(data.get('not_evidence', []) or [])} not evidence.")
+              f"{len(data.get('not_evidence', []) or [])} not evidence, "
+              f"{len(data.get('protected_persons_files', []) or [])} protected-persons file(s) applied.")
     return "\n".join(table) + "\n\n" + totals
 
 

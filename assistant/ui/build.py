@@ -59,7 +59,7 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
             case_dd = build_chat_tab(session_of)
             sup_tab, s_case = build_supervisor_tab(session_of)
             admin_tab = build_admin_tab(session_of)
-            build_links_tab(session_of)
+            links_unload = build_links_tab(session_of)
 
         def on_load(request: gr.Request) -> tuple[Any, ...]:
             s = session_of(request)
@@ -74,6 +74,7 @@ def build_ui(app: SessionApp, *, local_user: str | None = None) -> gr.Blocks:
                     gr.Dropdown(choices=[ALL_MINE, *audit_cases], value=""))
 
         demo.load(on_load, outputs=[whoami, case_dd, sup_tab, admin_tab, s_case], **PRIVATE)
+        demo.unload(links_unload)  # the session's chart exports are deleted with it
     return demo
 
 

@@ -1,5 +1,6 @@
 """The "Links" tab: look an identifier up across cases (as the logged-in user may see it), the link chart of one
-case or of every case the user may open, and a case's timeline. Handlers are plain functions of a Session.
+case or of every case the user may open with its downloads (GraphML, CSV, PNG: `ui.links.exports`), a case's
+timeline and one person's timeline (`ui.links.person`). Handlers are plain functions of a Session.
 
 Cases the user may not open appear only as "a match exists, ask <contact>". The chart and the timeline are shown
 as the role may see them (`links.masking.LinkView`: protected persons masked for roles without clearance; an `about`
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import html
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,10 @@ from assistant.errors import AssistantError
 from assistant.ui.wiring import PRIVATE, Resolver, user_errors
 
 ALL_MY_CASES = "(all my cases)"
-TIMELINE_HEADERS = ["timestamp", "text", "source", "locator"]
+TIMELINE_HEADERS = ["timestamp", "text", "source", "locator", "also dated"]
 
 
-def _app(session: Session) -> Any:
+def app_of(session: Session) -> Any:
     app = session.app
     if not hasattr(app, "links"):
         raise AssistantError("the cross-case identifier index is not available in this deployment")
@@ -37,7 +39,7 @@ def lookup_html(session: Session, value: str, reason: str = "") -> str:
         return "<p>Type a phone number, IMEI, registration, e-mail, handle, sort code + account or a name.</p>"
     from assistant.links.masking import LinkView
 
-    app = _app(session)
+    app = app_of(session)
     view = LinkView.for_lookup(session.user.role, app.settings.pii, app.settings.index_dir, app.list_cases())
     if view.probes(value):  # a guessed identifier of a protected person would tell which files hold it
         raise session.deny("the look-up names a protected person: look up what is shown to you", "filter")
@@ -60,7 +62,7 @@ def lookup_html(session: Session, value: str, reason: str = "") -> str:
     return head + f"<ul id='links-cases'>{''.join(rows)}</ul>"
 
 
-def link_view(session: Session, cases: list[str], what: str, about: str = "") -> Any:
+def link_view(session: Session, cases: list[str], what: str, about: str = "", **extra: str) -> Any:
     """The role's view of `cases` (a LinkView), each use recorded as an evidence read; an `about` by which a role
     without clearance would probe a protected person is refused and recorded."""
     from assistant.links.masking import LinkView
@@ -71,12 +73,13 @@ def link_view(session: Session, cases: list[str], what: str, about: str = "") ->
         raise session.deny(f"the {what} filter names a protected person: filter on what is shown to you", "filter",
                            cases[0] if len(cases) == 1 else "")
     for case in cases:
-        app.audit.append("view", session.user.username, case, {"what": what, "clear": view.clear})
+        app.audit.append("view", session.user.username, case, {"what": what, "clear": view.clear, **extra})
     return view
 
 
-def chart_png(session: Session, case: str) -> tuple[str, str]:
-    """(path of a PNG, summary) for one case or, with ALL_MY_CASES, every case the user may open."""
+def chart_png(session: Session, case: str, folder: Path | None = None) -> tuple[str, str]:
+    """(path of a PNG, summary) for one case or, with ALL_MY_CASES, every case the user may open; written in `folder`
+    (the tab passes the session's private folder, `ui.links.exports.SessionFolders`), else in a new temporary one."""
     from assistant.links.graph import build_graph
     from assistant.links.render import render_png
 
@@ -84,11 +87,11 @@ def chart_png(session: Session, case: str) -> tuple[str, str]:
     if not cases:
         raise AssistantError("no case to chart")
     view = link_view(session, cases, "link chart")
-    graph = view.graph(build_graph(_app(session), cases))
-    out = Path(tempfile.mkdtemp(prefix="links-chart-")) / "chart.png"
+    graph = view.graph(build_graph(app_of(session), cases))
+    out = (folder or Path(tempfile.mkdtemp(prefix="links-chart-"))) / "chart.png"
     render_png(graph, out, title=f"Link chart: {', '.join(cases)}")
     return str(out), (f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links across "
-                      f"{len(cases)} case(s); export GraphML/CSV with `assistant links --graph`")
+                      f"{len(cases)} case(s); download it below as GraphML, CSV or PNG (masked as shown)")
 
 
 def timeline_rows(session: Session, case: str, about: str = "") -> list[list[str]]:
@@ -96,12 +99,17 @@ def timeline_rows(session: Session, case: str, about: str = "") -> list[list[str
 
     case_id, about = session.require_case(case), (about or "").strip()
     view = link_view(session, [case_id], "timeline", about)
-    return [[e.timestamp, e.text, e.citation.source, e.citation.locator]
-            for e in view.events(case_timeline(_app(session), case_id, about=about))]
+    return [[e.timestamp, e.text, e.citation.source, e.citation.locator, ", ".join(e.also)]
+            for e in view.events(case_timeline(app_of(session), case_id, about=about))]
 
 
-def build_links_tab(session_of: Resolver) -> None:
-    """The tab's components and events; call inside the app's `gr.Tabs()`."""
+def build_links_tab(session_of: Resolver) -> Callable[[gr.Request], None]:
+    """The tab's components and events; call inside the app's `gr.Tabs()`. Returns the handler the page's unload
+    event must call (it deletes the session's export folder)."""
+    from assistant.ui.links.exports import SessionFolders, export_chart
+    from assistant.ui.links.person import PERSON_HEADERS, PERSON_WIDTHS, person_timeline
+
+    folders = SessionFolders()
     with gr.Tab("Links", id="links") as tab:
         gr.Markdown("Find an identifier across every case. Cases you are not assigned to show only that a match "
                     "exists and who to ask.")
@@ -117,7 +125,22 @@ def build_links_tab(session_of: Resolver) -> None:
             tl_btn = gr.Button("Show timeline", elem_id="links-timeline-btn")
         chart_note = gr.Markdown(elem_id="links-chart-note")
         chart = gr.Image(label="Link chart", type="filepath", elem_id="links-chart", interactive=False)
+        with gr.Row():
+            downloads = {fmt: gr.Button(f"Download {label}", size="sm", elem_id=f"links-export-{fmt}")
+                         for fmt, label in (("graphml", "GraphML"), ("csv", "CSV"), ("png", "PNG"))}
+        exported = gr.File(label="Chart export (as your role sees it; deleted when you export again or leave)",
+                           file_count="multiple", interactive=False, elem_id="links-export")
         timeline = gr.Dataframe(headers=TIMELINE_HEADERS, interactive=False, wrap=True, elem_id="links-timeline")
+        gr.Markdown("**Person timeline**: every dated event and mention of one person in the chosen case (the "
+                    "'Timeline about' box, if filled, keeps the episodes about it).")
+        with gr.Row():
+            person = gr.Textbox(label="Person", elem_id="links-person", scale=2)
+            period = gr.Textbox(label="Period (optional): March 2023, 2023 or 22 March 2023", elem_id="links-period",
+                                scale=2)
+            person_btn = gr.Button("Show person timeline", elem_id="links-person-btn", scale=0)
+        person_note = gr.Markdown(elem_id="links-person-note")
+        person_rows = gr.Dataframe(headers=PERSON_HEADERS, interactive=False, wrap=True, column_widths=PERSON_WIDTHS,
+                                   elem_id="links-person-timeline")
 
     def on_select(request: gr.Request) -> Any:
         s = session_of(request)
@@ -130,18 +153,43 @@ def build_links_tab(session_of: Resolver) -> None:
         with user_errors():
             return lookup_html(s, v, r)
 
+    def key_of(request: gr.Request, s: Session) -> str:
+        return getattr(request, "session_hash", None) or s.user.username
+
     def on_chart(c: str, request: gr.Request) -> tuple[str, str]:
         s = session_of(request)
         with user_errors():
-            return chart_png(s, c or "")
+            return chart_png(s, c or "", folders.fresh(f"{key_of(request, s)}/chart"))
 
     def on_timeline(c: str, a: str, request: gr.Request) -> list[list[str]]:
         s = session_of(request)
         with user_errors():
             return timeline_rows(s, c or "", a)
 
+    def on_export(fmt: str) -> Callable[[str, gr.Request], list[str]]:
+        def export(c: str, request: gr.Request) -> list[str]:
+            s = session_of(request)
+            with user_errors():
+                return export_chart(s, c or "", fmt, folders.fresh(key_of(request, s)))
+        return export
+
+    def on_person(c: str, p: str, when: str, a: str, request: gr.Request) -> tuple[str, list[list[str]]]:
+        s = session_of(request)
+        with user_errors():
+            return person_timeline(s, c or "", p, when, a)
+
+    def on_unload(request: gr.Request) -> None:
+        key = getattr(request, "session_hash", None) or ""
+        folders.drop(key)
+        folders.drop(f"{key}/chart")
+
     tab.select(on_select, None, case, **PRIVATE)
+    for fmt, button in downloads.items():
+        button.click(on_export(fmt), case, exported, **PRIVATE)
+    person_btn.click(on_person, [case, person, period, about], [person_note, person_rows], **PRIVATE)
+    person.submit(on_person, [case, person, period, about], [person_note, person_rows], **PRIVATE)
     go.click(on_lookup, [value, reason], result, **PRIVATE)
     value.submit(on_lookup, [value, reason], result, **PRIVATE)
     chart_btn.click(on_chart, case, [chart, chart_note], **PRIVATE)
     tl_btn.click(on_timeline, [case, about], timeline, **PRIVATE)
+    return on_unload

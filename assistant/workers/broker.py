@@ -17,6 +17,7 @@ from types import TracebackType
 
 from assistant.errors import AssistantError
 from assistant.llm.runtime import describe_exit, free_port
+from assistant.procs import stop_process
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,7 @@ class RedisServer:
             return False
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
 
     def __enter__(self) -> RedisServer:
         return self.start()

@@ -50,7 +50,7 @@ def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: Worke
     check_case_id(case)
     celery = make_celery(settings)
     check_workers(celery, settings)
-    protect_case_files(app.settings.index_dir, app.audit, actor or cli_identity(), case, paths)
+    applied = protect_case_files(app.settings.index_dir, app.audit, actor or cli_identity(), case, paths)
     report = IngestReport(case=case)
     found, refused = discover_files([Path(p) for p in paths])
     report.failed.extend((p.as_posix(), reason) for p, reason in refused)
@@ -76,5 +76,5 @@ def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: Worke
         time.sleep(settings.poll_s)
     if report.ingested:
         finalize(app.store, case, report, lock_wait=settings.lock_wait_s)
+    report.applied(applied)
     return report
-

@@ -2,9 +2,10 @@
 process, store) once, when the process starts, and reuses it for every file it is given.
 
 The heavy part (parse, chunk, tag, embed) runs unlocked, in parallel across workers. Only the write of a source
-takes the case lock (`commit_guard`, `index.durable.CaseLock`), because the manifest's swap and embedded Chroma
-assume one writer per case at a time; under the lock the served version is read again, and a file that another run
-already committed (a task handed out twice) is reported unchanged instead of written twice."""
+takes the case lock (`commit_guard`, `manifest.case_lock`: a file lock, or PostgreSQL's advisory lock across machines),
+because the manifest's swap and embedded Chroma assume one writer per case at a time; under the lock the served
+version is read again, and a file that another run already committed (a task handed out twice) is reported unchanged
+instead of written twice."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import IngestError
-from assistant.index.durable import CaseLock
 from assistant.workers.split import TASK_COMMIT, TASK_PART, AlreadyServed, commit_split, ingest_or_split, ingest_part
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def worker_app(lock_wait_s: float = 600.0) -> App:
 
 @contextlib.contextmanager
 def commit_guard(app: App, wait: float, case: str, source: str, sha: str) -> Iterator[None]:
-    with CaseLock(app.store.index_dir, case, wait=wait):
+    with app.store.manifest.case_lock(case, wait=wait):
         served = app.store.source_state(case, source)
         if served is not None and served.sha256 == sha:
             raise AlreadyServed(source)

@@ -13,6 +13,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,19 +65,29 @@ def _build_real(index_dir: Path) -> Any:
     return app
 
 
-@pytest.fixture(scope="module", params=["fake", "real"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@contextmanager
+def served(app: Any) -> Iterator[dict[str, Any]]:
+    """Serve `app`'s UI on a free loopback port with login required; closed on exit."""
     from assistant.ui.build import serve
 
-    index_dir = tmp_path_factory.mktemp(f"browser-{request.param}")
-    app = _build_fake(index_dir) if request.param == "fake" else _build_real(index_dir)
     app.settings.ui.port = free_port()
     app.settings.ui.host = "127.0.0.1"
     app.settings.ui.auth = True
     demo = serve(app, prevent_thread_lock=True)
-    url = f"http://127.0.0.1:{app.settings.ui.port}"
-    yield {"app": app, "demo": demo, "url": url, "flavour": request.param}
-    demo.close()
+    try:
+        yield {"app": app, "demo": demo, "url": f"http://127.0.0.1:{app.settings.ui.port}"}
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module", params=["fake", "real"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`fake` is served here; `real` is the session's served demo (tests/browser/conftest.py)."""
+    if request.param == "real":
+        yield {**request.getfixturevalue("demo_server"), "flavour": "real"}
+        return
+    with served(_build_fake(tmp_path_factory.mktemp("browser-fake"))) as fake:
+        yield {**fake, "flavour": "fake"}
 
 
 def _login(browser: Any, url: str, username: str, password: str) -> Any:

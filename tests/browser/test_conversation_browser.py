@@ -7,32 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from assistant.llm.runtime import free_port
-from tests.browser.test_app_browser import _build_real, _choose_case, _login
+from tests.browser.test_app_browser import _choose_case, _login
 
 pytestmark = pytest.mark.browser  # skipped without chromium by the conftest's import of the same module marks
 pytest.importorskip("playwright")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    import shutil
-
-    if shutil.which("chromium") is None:
-        pytest.skip("Debian chromium not installed: run scripts/install_browser.sh")
-    from assistant.ui.build import serve
-
-    app = _build_real(tmp_path_factory.mktemp("browser-conversation"))
-    app.settings.ui.port = free_port()
-    app.settings.ui.host = "127.0.0.1"
-    app.settings.ui.auth = True
-    demo = serve(app, prevent_thread_lock=True)
-    yield {"app": app, "url": f"http://127.0.0.1:{app.settings.ui.port}"}
-    demo.close()
 
 
 def _shot(page: Any, name: str) -> None:
@@ -41,16 +24,14 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"conversation-{name}.png"), full_page=True)
 
 
-def _ask(page: Any, question: str) -> None:
+def _submit(page: Any, question: str) -> None:
     page.locator("#question textarea").fill(question)
     page.locator("#ask-btn").click()
 
 
-def _last_bot(page: Any) -> Any:
-    return page.locator("#chat .message.bot, #chat [data-testid='bot']").last
-
-
-def _wait_answer(page: Any, n_bot: int) -> str:
+def _ask(page: Any, question: str, n_bot: int = 1) -> str:
+    """Ask and wait until the `n_bot`-th answer of the conversation is complete; its text."""
+    _submit(page, question)
     page.wait_for_function(
         "n => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
         " return b.length >= n && !b[b.length-1].innerText.includes('Searching the case material'); }",
@@ -58,18 +39,29 @@ def _wait_answer(page: Any, n_bot: int) -> str:
     return str(page.locator("#chat [data-testid='bot']").last.inner_text())
 
 
-def test_follow_up_is_resolved_shown_and_survives_a_reload(server: dict[str, Any], browser: Any) -> None:
-    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+@contextmanager
+def _page(server: dict[str, Any], browser: Any, user: str, password: str,
+          case: str | None = "kestrel") -> Iterator[Any]:
+    """Logged in as `user`; with `case` chosen and a new conversation started (the session's server has served
+    other modules' questions already); the browser context is closed on exit."""
+    page = _login(browser, server["url"], user, password)
     try:
-        _choose_case(page, "kestrel")
+        if case is not None:
+            _choose_case(page, case)
+            page.locator("#conv-new").click()
+        yield page
+    finally:
+        page.context.close()
+
+
+def test_follow_up_is_resolved_shown_and_survives_a_reload(demo_server: dict[str, Any], browser: Any) -> None:
+    with _page(demo_server, browser, "reviewer1", "kestrel-review") as page:
         _ask(page, "Who is Marek Wolski?")
-        _wait_answer(page, 1)
-        _ask(page, "What car does he drive?")
-        text = _wait_answer(page, 2)
+        text = _ask(page, "What car does he drive?", n_bot=2)
         assert "Searched for: What car does Marek Wolski drive?" in text
         assert "Vauxhall" in text
         _shot(page, "follow-up")
-        record = server["app"].audit.records(kind="answer", user="reviewer1")[-1]
+        record = demo_server["app"].audit.records(kind="answer", user="reviewer1")[-1]
         assert record.payload["asked"] == "What car does he drive?"
         page.reload(wait_until="load")
         page.locator("#whoami").get_by_text("Logged in as reviewer1").wait_for()
@@ -78,17 +70,11 @@ def test_follow_up_is_resolved_shown_and_survives_a_reload(server: dict[str, Any
         restored = page.locator("#chat").inner_text()
         assert "'type': 'text'" not in restored and "Who is Marek Wolski?" in restored
         _shot(page, "follow-up-after-reload")
-    finally:
-        page.context.close()
 
 
-def test_month_summary_every_line_cited(server: dict[str, Any], browser: Any) -> None:
-    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
-    try:
-        _choose_case(page, "kestrel")
-        page.locator("#conv-new").click()
-        _ask(page, "Summarise what Marek Wolski did in March 2023")
-        text = _wait_answer(page, 1)
+def test_month_summary_every_line_cited(demo_server: dict[str, Any], browser: Any) -> None:
+    with _page(demo_server, browser, "supervisor1", "kestrel-audit") as page:
+        text = _ask(page, "Summarise what Marek Wolski did in March 2023")
         assert "Events in time order" in text
         _shot(page, "month-summary")
         lines = [ln.strip() for ln in text.splitlines() if re.match(r"^(?:- )?2023-03-\d\d", ln.strip())]
@@ -96,17 +82,11 @@ def test_month_summary_every_line_cited(server: dict[str, Any], browser: Any) ->
         page.locator("#citations label").nth(len(lines) - 1).wait_for()
         assert page.locator("#citations label").count() == len(lines)
         _shot(page, "month-summary")
-    finally:
-        page.context.close()
 
 
-def test_message_citation_opens_one_highlighted_message(server: dict[str, Any], browser: Any) -> None:
-    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
-    try:
-        _choose_case(page, "kestrel")
-        page.locator("#conv-new").click()
+def test_message_citation_opens_one_highlighted_message(demo_server: dict[str, Any], browser: Any) -> None:
+    with _page(demo_server, browser, "reviewer1", "kestrel-review") as page:
         _ask(page, "What did Marek say about the fare?")
-        _wait_answer(page, 1)
         label = page.locator("#citations label").filter(has_text="/ msg HE3-").first
         label.wait_for()
         assert re.search(r"/ msg HE3-\d{4} / from \S+ / 2023-", label.inner_text())
@@ -116,14 +96,11 @@ def test_message_citation_opens_one_highlighted_message(server: dict[str, Any], 
         assert page.locator("#passage-panel mark").count() == 1
         assert "not found verbatim" not in page.locator("#passage-panel").inner_text()
         _shot(page, "message-citation")
-    finally:
-        page.context.close()
 
 
-def test_a_flag_cannot_become_an_approval_by_a_stray_click(server: dict[str, Any], browser: Any) -> None:
-    app = server["app"]
-    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
-    try:
+def test_a_flag_cannot_become_an_approval_by_a_stray_click(demo_server: dict[str, Any], browser: Any) -> None:
+    app = demo_server["app"]
+    with _page(demo_server, browser, "supervisor1", "kestrel-audit", case=None) as page:
         page.get_by_role("tab", name="Supervisor").click()
         page.wait_for_function("() => (document.querySelector('#audit-table')?.innerText || '').includes('admin')")
         seq = app.audit.records(kind="answer", case="kestrel")[-1].seq
@@ -144,26 +121,20 @@ def test_a_flag_cannot_become_an_approval_by_a_stray_click(server: dict[str, Any
         page.locator("#confirm-msg").get_by_text("Nothing recorded").wait_for()
         assert app.audit.review_status("kestrel")[seq].payload["decision"] == "flagged"
         assert len([r for r in app.audit.records(kind="review") if r.payload["answer_seq"] == seq]) == 1
-    finally:
-        page.context.close()
 
 
-def test_filter_rejects_march_2023_with_a_message(server: dict[str, Any], browser: Any) -> None:
-    app = server["app"]
-    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
-    try:
-        _choose_case(page, "kestrel")
+def test_filter_rejects_march_2023_with_a_message(demo_server: dict[str, Any], browser: Any) -> None:
+    app = demo_server["app"]
+    with _page(demo_server, browser, "reviewer1", "kestrel-review") as page:
         before = len(app.audit.records(kind="answer"))
         page.get_by_text("Filters", exact=True).click()
         page.locator("#f-from input, #f-from textarea").first.fill("March 2023")
-        _ask(page, "Where did Marek go?")
+        _submit(page, "Where did Marek go?")
         page.locator("#filter-msg").get_by_text("is not a date").wait_for()
         assert "YYYY-MM-DD" in page.locator("#filter-msg").inner_text()
         assert page.locator("#chat").get_by_text("Searching the case material").count() == 0
         assert len(app.audit.records(kind="answer")) == before
         _shot(page, "filter-rejected")
-    finally:
-        page.context.close()
 
 
 def _pick_day(page: Any, elem_id: str, month_year: str, day: str) -> None:
@@ -181,19 +152,15 @@ def _pick_day(page: Any, elem_id: str, month_year: str, day: str) -> None:
     picker.get_by_role("button", name="Done").click()
 
 
-def test_a_date_range_set_with_the_picker_is_applied(server: dict[str, Any], browser: Any) -> None:
-    app = server["app"]
-    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
-    try:
-        _choose_case(page, "kestrel")
-        page.locator("#conv-new").click()
+def test_a_date_range_set_with_the_picker_is_applied(demo_server: dict[str, Any], browser: Any) -> None:
+    app = demo_server["app"]
+    with _page(demo_server, browser, "supervisor1", "kestrel-audit") as page:
         page.get_by_text("Filters", exact=True).click()
         _pick_day(page, "f-from", "March 2023", "1")
         assert page.locator("#f-from input.time").input_value() == "2023-03-01"
         page.locator("#f-to input.time").fill("31/03/2023")  # the typed UK form is still accepted
         _shot(page, "date-picker")
-        _ask(page, "What do we know about Marek Wolski?")
-        text = _wait_answer(page, 1)
+        text = _ask(page, "What do we know about Marek Wolski?")
         _shot(page, "date-range-applied")
         days = re.findall(r"^(?:- )?(\d{4}-\d\d-\d\d)", text, re.M)
         assert days and all(d.startswith("2023-03-") for d in days), days
@@ -201,21 +168,13 @@ def test_a_date_range_set_with_the_picker_is_applied(server: dict[str, Any], bro
         record = app.audit.records(kind="answer", user="supervisor1")[-1]
         assert (record.payload["filters"]["date_from"], record.payload["filters"]["date_to"]) == (
             "2023-03-01", "2023-03-31")
-    finally:
-        page.context.close()
 
 
-def test_when_did_a_person_go_missing_is_a_cited_timeline(server: dict[str, Any], browser: Any) -> None:
-    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
-    try:
-        _choose_case(page, "kestrel")
-        page.locator("#conv-new").click()
-        _ask(page, "When did Kacper go missing?")
-        text = _wait_answer(page, 1)
+def test_when_did_a_person_go_missing_is_a_cited_timeline(demo_server: dict[str, Any], browser: Any) -> None:
+    with _page(demo_server, browser, "supervisor1", "kestrel-audit") as page:
+        text = _ask(page, "When did Kacper go missing?")
         days = re.findall(r"^(?:- )?(\d{4}-\d\d-\d\d)", text, re.M)
         assert days == sorted(days) and {"2023-01-21", "2023-03-10", "2023-03-22"} <= set(days)
         assert "Gaps:" in text and "Mentioned without a date:" in text
         page.locator("#citations label").nth(len(days) - 1).wait_for()
         _shot(page, "person-timeline")
-    finally:
-        page.context.close()

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assistant.llm.runtime import free_port
 from tests.browser.test_app_browser import ARTIFACTS, TIMEOUT_MS, _login
 
 pytestmark = [
@@ -22,40 +19,25 @@ pytestmark = [
                        reason="Debian chromium not installed: run scripts/install_browser.sh"),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from assistant.access.demo import seed_demo_users
-    from assistant.app import App
-    from assistant.config import load_settings
-    from assistant.ui.build import serve
-
-    settings = load_settings(index_dir=(d := tmp_path_factory.mktemp("browser-links")), demo_index_dir=d)
-    settings.llm.backend = "extractive"
-    app = App(settings)
-    seed_demo_users(app)
-    from assistant.pii.protected import protect, read_persons_file
-
-    child = read_persons_file(ROOT / "demo" / "kestrel_protected.json")
-    protect(settings.index_dir, app.audit, "test", "kestrel", child, "test")
-    for name, case in (("operation-kestrel", "kestrel"), ("operation-plover", "plover")):
-        assert app.ingest([ROOT / "demo" / name], case, progress=False).ingested
-    app.settings.ui.port = free_port()
-    app.settings.ui.host = "127.0.0.1"
-    demo = serve(app, prevent_thread_lock=True)
-    yield {"app": app, "url": f"http://127.0.0.1:{app.settings.ui.port}"}
-    demo.close()
-
 
 def _open_links_tab(page: Any) -> None:
     page.get_by_role("tab", name="Links").click()
     page.locator("#links-value textarea, #links-value input").first.wait_for()
 
 
-def test_reviewer_sees_only_existence_of_the_other_case(server: dict[str, Any], browser: Any) -> None:
-    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+def _draw_kestrel_chart(page: Any, shot: str) -> None:
+    """Open the Links tab, draw kestrel's link chart and check it has nodes; a screenshot of it as `shot`."""
+    _open_links_tab(page)
+    page.locator("#links-case input").click()
+    page.get_by_role("option", name="kestrel", exact=True).click()
+    page.locator("#links-chart-btn").click()
+    page.locator("#links-chart img").wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert "nodes" in page.locator("#links-chart-note").inner_text()
+    page.locator("#links-chart").screenshot(path=str(ARTIFACTS / shot))
+
+
+def test_reviewer_sees_only_existence_of_the_other_case(demo_server: dict[str, Any], browser: Any) -> None:
+    page = _login(browser, demo_server["url"], "reviewer1", "kestrel-review")
     try:
         _open_links_tab(page)
         page.locator("#links-value textarea, #links-value input").first.fill("lk19xrt")
@@ -70,17 +52,10 @@ def test_reviewer_sees_only_existence_of_the_other_case(server: dict[str, Any], 
         page.context.close()
 
 
-def test_supervisor_draws_chart_and_timeline(server: dict[str, Any], browser: Any) -> None:
-    page = _login(browser, server["url"], "supervisor1", "kestrel-audit")
+def test_supervisor_draws_chart_and_timeline(demo_server: dict[str, Any], browser: Any) -> None:
+    page = _login(browser, demo_server["url"], "supervisor1", "kestrel-audit")
     try:
-        _open_links_tab(page)
-        dropdown = page.locator("#links-case input")
-        dropdown.click()
-        page.get_by_role("option", name="kestrel", exact=True).click()
-        page.locator("#links-chart-btn").click()
-        page.locator("#links-chart img").wait_for(state="visible", timeout=TIMEOUT_MS)
-        assert "nodes" in page.locator("#links-chart-note").inner_text()
-        page.locator("#links-chart").screenshot(path=str(ARTIFACTS / "links-supervisor1-chart.png"))
+        _draw_kestrel_chart(page, "links-supervisor1-chart.png")
         page.locator("#links-about textarea, #links-about input").first.fill("Andrei")
         page.locator("#links-timeline-btn").click()
         page.wait_for_function("() => document.querySelector('#links-timeline').innerText.includes('Andrei → Marek')")
@@ -89,17 +64,11 @@ def test_supervisor_draws_chart_and_timeline(server: dict[str, Any], browser: An
         page.context.close()
 
 
-def test_reviewer_draws_chart_and_timeline_with_the_child_masked(server: dict[str, Any], browser: Any) -> None:
+def test_reviewer_draws_chart_and_timeline_with_the_child_masked(demo_server: dict[str, Any], browser: Any) -> None:
     child = re.compile(r"kacp|zielinsk|nowak|900\s?265|17/06/2007|larkspur", re.IGNORECASE)
-    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    page = _login(browser, demo_server["url"], "reviewer1", "kestrel-review")
     try:
-        _open_links_tab(page)
-        page.locator("#links-case input").click()
-        page.get_by_role("option", name="kestrel", exact=True).click()
-        page.locator("#links-chart-btn").click()
-        page.locator("#links-chart img").wait_for(state="visible", timeout=TIMEOUT_MS)
-        assert "nodes" in page.locator("#links-chart-note").inner_text()
-        page.locator("#links-chart").screenshot(path=str(ARTIFACTS / "links-reviewer1-chart.png"))
+        _draw_kestrel_chart(page, "links-reviewer1-chart.png")
         page.locator("#links-about textarea, #links-about input").first.fill("Marek")
         page.locator("#links-timeline-btn").click()
         page.wait_for_function("() => document.querySelector('#links-timeline').innerText.includes('PROTECTED_1')",

@@ -6,38 +6,16 @@ masked. Screenshots in tests/artifacts/protected-*.png."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from assistant.llm.runtime import free_port
-from tests.browser.test_app_browser import ARTIFACTS, ROOT, _build_real, _choose_case, _login
+from tests.browser.test_app_browser import ARTIFACTS, _choose_case, _login
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("playwright")
 
 CHILD = re.compile(r"kacp|zielinsk|nowak|900\s?265|17/06/2007|larkspur", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    import shutil
-
-    if shutil.which("chromium") is None:
-        pytest.skip("Debian chromium not installed: run scripts/install_browser.sh")
-    from assistant.cli.protect import protect
-    from assistant.pii.protected import read_persons_file
-    from assistant.ui.build import serve
-
-    app = _build_real(tmp_path_factory.mktemp("browser-protected"))
-    protect(app, "kestrel", read_persons_file(ROOT / "demo" / "kestrel_protected.json"), "test")
-    app.settings.ui.port = free_port()
-    app.settings.ui.host = "127.0.0.1"
-    app.settings.ui.auth = True
-    demo = serve(app, prevent_thread_lock=True)
-    yield {"app": app, "url": f"http://127.0.0.1:{app.settings.ui.port}"}
-    demo.close()
 
 
 def _answer(page: Any, question: str) -> str:
@@ -51,11 +29,12 @@ def _answer(page: Any, question: str) -> str:
 @pytest.mark.parametrize(("question", "about_child"), [
     ("Which phones did Marek Wolski use and who was in his car?", False),  # cites the suspect's passages
     ("What did Marek tell the boy about the new phone?", True)])  # cites messages to and from the child
-def test_reviewer_reads_the_suspect_while_the_child_is_masked(server: dict[str, Any], browser: Any,
+def test_reviewer_reads_the_suspect_while_the_child_is_masked(demo_server: dict[str, Any], browser: Any,
                                                               question: str, about_child: bool) -> None:
-    page = _login(browser, server["url"], "reviewer1", "kestrel-review")
+    page = _login(browser, demo_server["url"], "reviewer1", "kestrel-review")
     try:
         _choose_case(page, "kestrel")
+        page.locator("#conv-new").click()  # the shared server holds reviewer1's earlier conversations
         chat = _answer(page, question)
         assert re.search(r"Marek|WOLSKI|Wolski", chat), chat[:300]  # the suspect, not a placeholder
         assert "<PERSON_" not in chat
@@ -77,11 +56,11 @@ def test_reviewer_reads_the_suspect_while_the_child_is_masked(server: dict[str, 
         page.context.close()
 
 
-def test_sender_filter_naming_the_child_is_refused(server: dict[str, Any]) -> None:
+def test_sender_filter_naming_the_child_is_refused(demo_server: dict[str, Any]) -> None:
     from assistant.access.session import Session
     from assistant.errors import AccessDenied
     from assistant.types import RetrievalFilters
 
     with pytest.raises(AccessDenied, match="protected person"):
-        Session.for_username(server["app"], "reviewer1").ask("kestrel", "What was said?",
+        Session.for_username(demo_server["app"], "reviewer1").ask("kestrel", "What was said?",
                                                              RetrievalFilters(sender="Kacpra"))

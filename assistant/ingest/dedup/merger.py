@@ -46,7 +46,7 @@ class Plan:
 class Deduplicator:
     def __init__(self, store: IndexStore) -> None:
         self.store = store
-        self.table = KeyTable(store.index_dir / "manifest.sqlite")
+        self.table = KeyTable(store.manifest.open_db())  # beside the manifest, in its store
 
     def begin(self, case: str) -> None:
         """Finish what a crashed writer left: rows of unserved versions, provenance not yet recomputed."""
