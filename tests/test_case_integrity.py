@@ -140,6 +140,7 @@ def test_an_old_version_left_after_the_swap_is_an_orphan_never_served(app: Any, 
 
 def test_derived_files_are_data_only_private_and_a_planted_pickle_never_runs(app: Any, tmp_path: Path) -> None:
     app.ingest([_write(tmp_path / "A", V1)], "files", progress=False)
+    app.store.catalog("files")  # the texts' file is written on the first whole-case read (links, timeline)
     index_dir = app.store.index_dir
     bm25_path = part_path(index_dir, "files", "bm25")
     assert stat.S_IMODE(os.stat(index_dir).st_mode) == 0o700
@@ -174,6 +175,7 @@ def test_a_keyword_index_of_another_state_is_rebuilt_never_served(app: Any, tmp_
     save_bm25(app.store.index_dir, "stale", wrong, Bm25Index.build(["ghost"], ["blue van quay dawn"]))
     assert [p.kind for p in check(app.store, "stale").problems] == ["stale_bm25"]
     app.store._catalogs.pop("stale")
+    app.store._keywords.pop("stale")
     hits = app.store.keyword_index("stale").search("blue van", 3)
     assert hits and "ghost" not in {cid for cid, _ in hits}
     assert check(app.store, "stale").clean  # serving it rebuilt and persisted a current one

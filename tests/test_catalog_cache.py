@@ -12,6 +12,7 @@ from assistant.app import App
 from assistant.config import RetrievalSettings, load_settings
 from assistant.index import store as store_module
 from assistant.index.bm25 import Bm25Index
+from assistant.index.keywords.scoring import Bm25Builder
 from assistant.index.store import IndexStore
 from assistant.types import Chunk
 
@@ -76,7 +77,7 @@ def test_app_get_chunk_reads_one_chunk_without_the_catalog(tmp_path: Path) -> No
 @pytest.mark.parametrize("page", [3, 5, 7])
 def test_iter_chunks_streams_every_chunk_across_page_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                 page: int) -> None:
-    monkeypatch.setattr(store_module, "READ_PAGE", page)
+    monkeypatch.setattr(store_module, "TEXT_PAGE", page)
     store = IndexStore(tmp_path / "idx")
     add_case(store, "alpha", 10)
     ids = [c.chunk_id for c in store.iter_chunks("alpha")]
@@ -92,14 +93,16 @@ def test_ingest_builds_the_keyword_index_so_the_first_question_only_loads_it(
     app = App(load_settings(index_dir=tmp_path / "idx"))
     report = app.ingest([folder], "alpha", progress=False)
     assert len(report.ingested) == 1 and report.timings["finalize"] > 0
-    assert app.store.cached_cases() == ["alpha"]
+    assert app.store.cached_keywords() == ["alpha"]
+    assert app.store.cached_cases() == []  # the finalize streamed the case: no texts kept in memory
 
     def no_build(*args: object, **kwargs: object) -> Bm25Index:
         raise AssertionError("BM25 was rebuilt at question time")
 
-    monkeypatch.setattr(Bm25Index, "build", classmethod(no_build))
-    chunks, bm25 = IndexStore(tmp_path / "idx").catalog("alpha")  # a fresh process: loads what ingest built
-    assert len(chunks) == 1 and bm25.search("parcel garage", 5)
+    monkeypatch.setattr(Bm25Builder, "finish", no_build)
+    fresh = IndexStore(tmp_path / "idx")  # a fresh process: loads what ingest built
+    bm25 = fresh.keyword_index("alpha")
+    assert len(bm25.ids) == 1 and bm25.search("parcel garage", 5) and fresh.cached_cases() == []
     again = app.ingest([folder], "alpha", progress=False)
     assert again.unchanged == report.ingested and again.timings["finalize"] == 0.0
 

@@ -1,82 +1,24 @@
 """The keyword side of a case: what BM25 indexes for a chunk (its text, its entities' normalised values, numeric dates
-spelled out) and the BM25 index itself (bm25s over our own tokens)."""
+spelled out); the index itself is keywords/scoring.py (our own streamed build, bm25s-equal scores)."""
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
+from assistant.index.keywords.scoring import Bm25Index
 from assistant.text.lexicon import MONTH_NAMES, search_terms
 from assistant.types import Entity
 
-BM25_FORMAT = 4  # bump when bm25_text/bm25_tokenize change: persisted BM25 files of other formats are rebuilt
+__all__ = ["BM25_FORMAT", "Bm25Index", "bm25_text", "bm25_tokenize", "date_words", "entities_from_meta"]
+
+BM25_FORMAT = 5  # bump when bm25_text/bm25_tokenize or the saved layout change: files of other formats are rebuilt
 
 
 def bm25_tokenize(text: str) -> list[str]:
     """Lower-case unicode words, search stopwords removed, Snowball-stemmed. Digit runs are kept whole."""
     return search_terms(text)
-
-
-class Bm25Index:
-    """BM25 (bm25s) over pre-tokenised documents; ids are ours."""
-
-    def __init__(self, ids: list[str], model: Any) -> None:
-        self.ids = ids
-        self._model = model
-
-    @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> Bm25Index:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # the library sets itself to DEBUG on import
-        model = bm25s.BM25()
-        if ids:
-            model.index([bm25_tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
-        return cls(list(ids), model)
-
-    def to_arrays(self) -> tuple[dict[str, object], dict[str, np.ndarray]]:
-        """Plain data (a JSON-able header and numeric arrays) from which `from_arrays` rebuilds the same index."""
-        scores = getattr(self._model, "scores", None) if self.ids else None
-        if not scores:
-            return {"ids": self.ids, "vocab": {}, "num_docs": 0}, {}
-        header = {"ids": self.ids, "vocab": self._model.vocab_dict, "num_docs": int(scores["num_docs"]),
-                  "params": {"k1": self._model.k1, "b": self._model.b, "delta": self._model.delta,
-                             "method": self._model.method, "idf_method": self._model.idf_method}}
-        arrays = {name: np.asarray(scores[name]) for name in ("data", "indices", "indptr")}
-        if getattr(self._model, "nonoccurrence_array", None) is not None:  # only the bm25l / bm25+ variants
-            arrays["nonoccurrence"] = np.asarray(self._model.nonoccurrence_array)
-        return header, arrays
-
-    @classmethod
-    def from_arrays(cls, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Bm25Index:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        ids = [str(i) for i in header["ids"]]
-        if not ids or not arrays:
-            return cls(ids, bm25s.BM25())
-        model = bm25s.BM25(**header["params"])
-        model.vocab_dict = {str(k): int(v) for k, v in header["vocab"].items()}
-        model.unique_token_ids_set = set(model.vocab_dict.values())
-        model.scores = {**{name: arrays[name] for name in ("data", "indices", "indptr")},
-                        "num_docs": int(header["num_docs"])}
-        model.nonoccurrence_array = arrays.get("nonoccurrence")
-        return cls(ids, model)
-
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        return self.search_tokens(bm25_tokenize(query), k)
-
-    def search_tokens(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
-        if not self.ids or not tokens:
-            return []
-        k = min(k, len(self.ids))
-        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False)
-        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
 def entities_from_meta(text: str, meta: dict[str, Any]) -> tuple[Entity, ...]:

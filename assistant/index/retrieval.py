@@ -85,10 +85,13 @@ class Retriever:
             raise AssistantError("empty question")
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.mode
-        bm25 = self.store.keyword_index(case)  # the whole catalog only when filters must see every chunk
+        bm25 = self.store.keyword_index(case)  # filters read its per-row columns, never the case's texts
         allowed: set[str] | None = None
         if filters is not None and not filters.is_empty():
-            allowed = {cid for cid, ch in self.store.catalog(case)[0].items() if _matches(ch, filters)}
+            if bm25.columns is not None:
+                allowed = {bm25.ids[int(i)] for i in np.flatnonzero(bm25.columns.mask(filters))}
+            else:  # an index built from bare texts (evals) has no columns
+                allowed = {cid for cid, ch in self.store.catalog(case)[0].items() if _matches(ch, filters)}
         n_chunks = len(bm25.ids)
         if n_chunks == 0:
             raise EmptyCase(f"case {case!r} holds no material yet: an admin must ingest its files first")

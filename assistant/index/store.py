@@ -18,9 +18,10 @@ import numpy as np
 
 from assistant.config import IndexSettings
 from assistant.errors import AssistantError
-from assistant.index.bm25 import Bm25Index, bm25_text
+from assistant.index.bm25 import Bm25Index
 from assistant.index.client import ChromaHandle
 from assistant.index.durable import kill_point
+from assistant.index.keywords.stream import build_keywords
 from assistant.index.lru import LruCache
 from assistant.index.manifest import SourceRow, open_manifest
 from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25, save_chunks, stamp_of
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ADD_BATCH = 256  # chunks per Chroma add
 READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
+TEXT_PAGE = 1_000  # chunks per read with texts: a page of phone windows with metadata is ~30 KB a chunk in memory
 CATALOG_CACHE_CASES = 4  # default LRU capacity; see RetrievalSettings.catalog_cache_cases for the measurement
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -77,7 +79,7 @@ class IndexStore:
         self.manifest = open_manifest(index_dir, chroma)  # manifest.sqlite, or PostgreSQL
         self._lock = threading.RLock()
         self._catalogs: LruCache[str, tuple[Stamp, dict[str, StoredChunk], Bm25Index]] = LruCache(catalog_cache_cases)
-        self._keywords: LruCache[str, tuple[Stamp, Bm25Index]] = LruCache(catalog_cache_cases)  # without a catalog
+        self._keywords: LruCache[str, tuple[Stamp, Bm25Index]] = LruCache(catalog_cache_cases)
 
     # ---- manifest -------------------------------------------------------------------------------------------
     def list_cases(self) -> list[str]:
@@ -110,7 +112,6 @@ class IndexStore:
 
     def side_collection(self, case: str, space: str) -> Any:
         return self._collection(case, space)
-
     def wrote(self, case: str) -> None:
         """This process moved the case (its own Chroma client holds the change)."""
         self._chroma.wrote(case, self.manifest.generation(case))
@@ -173,43 +174,38 @@ class IndexStore:
         return sha is not None and sha == (meta or {}).get("source_hash")
 
     def catalog(self, case: str) -> tuple[dict[str, StoredChunk], Bm25Index]:
-        """All served chunks of a case and its BM25 index, cached per stamp (at most `catalog_cache_cases` cases in
-        memory, least recently used evicted first) and persisted beside Chroma."""
+        """Every served chunk (texts too) and the BM25 index, for readers of a whole case (links, timeline); cached per
+        stamp (LRU) and persisted. A question never needs it: `keyword_index`, then `get_chunks` of the top hits."""
         stamp = self.stamp(check_case_id(case))
         with self._lock:
             cached = self._catalogs.get(case)
             if cached and cached[0] == stamp:
                 return cached[1], cached[2]
+            bm25 = self.keyword_index(case)
             stored = load_chunks(self.index_dir, case, stamp)
-            bm25 = load_bm25(self.index_dir, case, stamp)
-            if stored is None or bm25 is None:
+            if stored is None:
                 chunks = dict(self._read_chunks(case))
-                ids = sorted(chunks)
-                bm25 = Bm25Index.build(ids, [bm25_text(chunks[i].text, chunks[i].meta) for i in ids])
                 save_chunks(self.index_dir, case, stamp, {cid: (c.text, c.meta) for cid, c in chunks.items()})
-                save_bm25(self.index_dir, case, stamp, bm25)
                 log.info("catalog built case=%s generation=%d chunks=%d", case, stamp[1], len(chunks))
             else:
                 chunks = {cid: StoredChunk(cid, text, meta) for cid, (text, meta) in stored.items()}
-            self._keywords.pop(case)  # the catalog entry holds it
-            evicted = self._catalogs.put(case, (stamp, chunks, bm25))
-            if evicted:
+            if evicted := self._catalogs.put(case, (stamp, chunks, bm25)):
                 log.info("catalog cache evicted cases=%s", ",".join(evicted))
             return chunks, bm25
 
     def keyword_index(self, case: str) -> Bm25Index:
-        """The case's BM25 index alone (what a question needs; a quarter of a catalog's cost, bench_catalog_cache)."""
+        """The case's BM25 index alone (what a question needs): cached, else loaded from its file, else built in one
+        streamed pass over the case's pages (texts are tokenised page by page and dropped, keywords/scoring.py)."""
         stamp = self.stamp(check_case_id(case))
         with self._lock:
-            cached = self._catalogs.get(case)
-            if cached and cached[0] == stamp:
-                return cached[2]
             keyed = self._keywords.get(case)
             if keyed and keyed[0] == stamp:
                 return keyed[1]
             bm25 = load_bm25(self.index_dir, case, stamp)
             if bm25 is None:
-                return self.catalog(case)[1]
+                bm25 = build_keywords((cid, c.text, c.meta) for cid, c in self._read_chunks(case))
+                save_bm25(self.index_dir, case, stamp, bm25)
+                log.info("keyword index built case=%s generation=%d chunks=%d", case, stamp[1], len(bm25.ids))
             self._keywords.put(case, (stamp, bm25))
             return bm25
 
@@ -230,15 +226,19 @@ class IndexStore:
                     out[cid] = StoredChunk(cid, doc or "", dict(meta or {}))
         return out
 
-    def finalize(self, case: str) -> int:  # end of an ingest: the first question then only loads catalog and BM25
-        return len(self.catalog(case)[0])
+    def finalize(self, case: str) -> int:  # end of an ingest: the first question then only loads the keyword index
+        return len(self.keyword_index(case).ids)
 
     def cached_cases(self) -> list[str]:
+        """Cases with a whole catalog (texts) in memory, least recently used first."""
         with self._lock:
             return self._catalogs.keys()
 
-    def get_chunk(self, case: str, chunk_id: str) -> StoredChunk | None:
-        """One chunk by id: from the cached catalog when current, else one point read (never the whole case)."""
+    def cached_keywords(self) -> list[str]:  # cases with a keyword index in memory, least recently used first
+        with self._lock:
+            return self._keywords.keys()
+
+    def get_chunk(self, case: str, chunk_id: str) -> StoredChunk | None:  # a point read, never the whole case
         return self.get_chunks(case, [chunk_id]).get(chunk_id)
 
     def iter_chunks(self, case: str) -> Iterator[StoredChunk]:
@@ -251,17 +251,16 @@ class IndexStore:
         chunks (SQLite's limit on query variables), which one large phone extraction exceeds."""
         served = self._served_hashes(case)
         col = self._collection(case)
-        offset = 0
+        offset, page = 0, TEXT_PAGE if texts else READ_PAGE
         while True:
-            got = col.get(include=["documents", "metadatas"] if texts else ["metadatas"], limit=READ_PAGE,
-                          offset=offset)
+            got = col.get(include=["documents", "metadatas"] if texts else ["metadatas"], limit=page, offset=offset)
             docs = got["documents"] if texts else None
             for n, (cid, meta) in enumerate(zip(got["ids"], got["metadatas"] or [], strict=True)):
                 if every or self._is_served(meta, served):
                     yield cid, StoredChunk(cid, (docs[n] or "") if docs else "", dict(meta or {}))
-            if len(got["ids"]) < READ_PAGE:
+            if len(got["ids"]) < page:
                 return
-            offset += READ_PAGE
+            offset += page
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:

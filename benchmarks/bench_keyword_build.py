@@ -1,0 +1,124 @@
+"""The keyword index alone, ours (keywords/scoring.py: streamed build, bincount scoring) against bm25s 0.3.16 (what
+the product used before: whole-corpus build, np.add.at scoring), on the same token lists, in one process, alternating,
+each (implementation, size) in a fresh child process so its peak memory is its own.
+
+    .venv/bin/python benchmarks/bench_keyword_build.py [--sizes 10000 100000 150000 1000000] [--bm25s-max 300000]
+
+Documents are synthetic token lists drawn per document (seeded): --tokens tokens, 80% from a Zipf(1.2) vocabulary of
+50,000 terms and 2 unique to the document (a phone number, an id), so postings have a long tail; queries: 4 terms drawn
+the same way. Tokenisation is not measured (the same cost for both; bench_scale's finalize includes it). Reports:
+  * build_s, and build_peak_mb: the child's peak RSS (VmHWM) less its RSS before the build, inputs included (bm25s
+    needs every document's token list at once; ours receives them one at a time, as the store streams a case);
+  * index_mb (the score matrix's arrays) and query p50/p95 ms at the retriever's depth (k = 50).
+bm25s runs only up to --bm25s-max documents (its 1M build needs ~3.7 GB, issue 19). Writes
+benchmarks/results/keyword_build.json. No assertion: the numbers are for reading."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.index.keywords.scoring import Bm25Builder
+
+RESULTS = Path(__file__).resolve().parent / "results" / "keyword_build.json"
+VOCAB = 50_000
+
+
+def documents(n: int, tokens: int, seed: int = 1) -> Iterator[list[str]]:
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        common = np.minimum(rng.zipf(1.2, size=int(tokens * 0.8)), VOCAB)
+        yield [f"w{t}" for t in common] + [f"u{i}x{j}" for j in range(tokens - len(common))][:2]
+
+
+def queries(n: int) -> list[list[str]]:
+    rng = np.random.default_rng(99)
+    return [[f"w{t}" for t in np.minimum(rng.zipf(1.2, size=4), VOCAB)] for _ in range(n)]
+
+
+def timed_queries(search: Any, qs: list[list[str]]) -> dict[str, float]:
+    times = []
+    for q in qs:
+        t0 = time.perf_counter()
+        search(q)
+        times.append(time.perf_counter() - t0)
+    return {"query_p50_ms": round(float(np.percentile(times, 50)) * 1000, 2),
+            "query_p95_ms": round(float(np.percentile(times, 95)) * 1000, 2)}
+
+
+def rss_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def ours(n: int, tokens: int, qs: list[list[str]]) -> dict[str, Any]:
+    base = rss_mb("VmRSS")
+    t0 = time.perf_counter()
+    builder = Bm25Builder()
+    for i, doc in enumerate(documents(n, tokens)):
+        builder.add(str(i), doc)
+    index = builder.finish()
+    build_s = time.perf_counter() - t0
+    kept = index.data.nbytes + index.indices.nbytes + index.indptr.nbytes
+    return {"build_s": round(build_s, 1), "build_peak_mb": round(rss_mb("VmHWM") - base, 1),
+            "index_mb": round(kept / 2**20, 1), **timed_queries(lambda q: index.search_tokens(q, 50), qs)}
+
+
+def reference(n: int, tokens: int, qs: list[list[str]]) -> dict[str, Any]:
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    base = rss_mb("VmRSS")
+    t0 = time.perf_counter()
+    corpus = list(documents(n, tokens))
+    model = bm25s.BM25()
+    model.index(corpus, show_progress=False)
+    build_s = time.perf_counter() - t0
+    peak = rss_mb("VmHWM") - base
+    del corpus
+    kept = sum(np.asarray(model.scores[k]).nbytes for k in ("data", "indices", "indptr"))
+    return {"build_s": round(build_s, 1), "build_peak_mb": round(peak, 1), "index_mb": round(kept / 2**20, 1),
+            **timed_queries(lambda q: model.retrieve([q], k=50, show_progress=False), qs)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 150_000])
+    ap.add_argument("--tokens", type=int, default=55, help="tokens per document (a ~400-character message window)")
+    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--bm25s-max", type=int, default=300_000)
+    ap.add_argument("--one", nargs=2, metavar=("IMPL", "N"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    qs = queries(args.queries)
+    if args.one:
+        run = ours if args.one[0] == "ours" else reference
+        print(json.dumps(run(int(args.one[1]), args.tokens, qs)))
+        return
+    rows = []
+    for n in args.sizes:
+        row: dict[str, Any] = {"docs": n}
+        for impl in ("ours", "bm25s") if n <= args.bm25s_max else ("ours",):
+            out = subprocess.run([sys.executable, __file__, "--one", impl, str(n), "--tokens", str(args.tokens),
+                                  "--queries", str(args.queries)], check=True, capture_output=True, text=True)
+            row[impl] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"command": " ".join(sys.argv), "rows": rows}, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The keyword index built in one streamed pass (keywords/scoring.py) scores exactly as bm25s did on real text, is
+saved and loaded as data-only arrays, and a case read in pages gives the same index whatever the page size."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.config import load_settings
+from assistant.index import store as store_module
+from assistant.index.bm25 import Bm25Index
+from assistant.index.keywords.scoring import Bm25Builder
+from assistant.index.persisted import load_bm25, save_bm25
+from assistant.index.store import IndexStore
+from assistant.text.lexicon import search_terms
+from assistant.types import Chunk
+
+
+def scifact_texts() -> tuple[list[str], list[str], list[str]]:
+    from evals.datasets import load_scifact
+
+    data = load_settings().eval_data
+    if not (data / "scifact" / "scifact.zip").exists():
+        pytest.skip(f"SciFact not found under the eval_data setting ({data}): the bm25s comparison needs real text")
+    sf = load_scifact(data)
+    return [d.doc_id for d in sf.corpus], [d.text for d in sf.corpus], list(sf.queries.values())
+
+
+def test_scores_equal_bm25s_on_scifact(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.index.keywords import scoring
+
+    bm25s = pytest.importorskip("bm25s")
+    monkeypatch.setattr(scoring, "SLICE", 9_999)  # scored across many slices
+    ids, texts, queries = scifact_texts()
+    tokens = [search_terms(t) for t in texts]
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    reference = bm25s.BM25()
+    reference.index([t or ["\u2205"] for t in tokens], show_progress=False)
+    builder = Bm25Builder()
+    for cid, toks in zip(ids, tokens, strict=True):
+        builder.add(cid, toks)
+    ours = builder.finish()
+    for query in queries[:150]:
+        q = search_terms(query)
+        if not any(t in reference.vocab_dict for t in q):
+            continue
+        expected = reference.get_scores(q)
+        np.testing.assert_allclose(ours.scores(q), expected, rtol=1e-6, atol=1e-6)
+        docs, _ = reference.retrieve([q], k=10, show_progress=False)
+        assert [d for d, _ in ours.search_tokens(q, 10)] == [ids[int(d)] for d in docs[0]]
+
+
+def test_saved_index_loads_back_the_same(tmp_path: Path) -> None:
+    index = Bm25Index.build(["a", "b", "c", "d"], ["blue van at the quay", "red van", "", "quay quay dawn"])
+    stamp = (0, 1, "x")
+    save_bm25(tmp_path, "case", stamp, index)
+    loaded = load_bm25(tmp_path, "case", stamp)
+    assert loaded is not None and list(loaded.ids) == list(index.ids) == ["a", "b", "c", "d"]
+    assert list(loaded.terms) == list(index.terms) and loaded.terms.find("quay") >= 0 > loaded.terms.find("zz")
+    assert loaded.search("quay van", 4) == index.search("quay van", 4)
+    assert [d for d, _ in loaded.search("quay", 4)] == ["d", "a"]  # two occurrences beat one
+    assert load_bm25(tmp_path, "case", (0, 2, "x")) is None  # another generation: stale, never used
+
+
+@pytest.mark.parametrize("page", [4, 7, 50])
+def test_paged_build_equals_the_whole_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
+    monkeypatch.setattr(store_module, "TEXT_PAGE", page)
+    words = "parcel garage van quay dawn money north road keys".split()
+    texts = [" ".join(words[(i * 3 + j) % len(words)] for j in range(1 + i % 5)) for i in range(23)]
+    chunks = [Chunk(chunk_id=f"alpha:{i:03d}", case="alpha", source="notes.txt", locator=f"line {i}", text=t,
+                    start=0, end=len(t), content_hash=f"h{i}", source_hash="s", kind="text")
+              for i, t in enumerate(texts)]
+    store = IndexStore(tmp_path / "idx")
+    store.replace_source("alpha", "notes.txt", "s", chunks, np.random.default_rng(0).random((23, 8)))
+    assert store.finalize("alpha") == 23
+    streamed = store.keyword_index("alpha")
+    whole = Bm25Index.build([c.chunk_id for c in chunks], texts)
+    for query in ("parcel van", "quay dawn keys", "north"):
+        assert dict(streamed.search(query, 23)) == pytest.approx(dict(whole.search(query, 23)))
+    assert store.cached_cases() == []
+
+
+METAS = [
+    {"source": "a.csv", "kind": "messages", "senders": "Ann, Bob", "ts_start": "2023-03-01T10:00",
+     "ts_end": "2023-03-02T09:00", "entity_types": ["PERSON", "PHONE_NUMBER"]},
+    {"source": "a.csv", "kind": "messages", "senders": "bob", "ts_start": "2023-03-05T10:00",
+     "ts_end": "2023-03-05T11:00"},
+    {"source": "b.txt", "kind": "text", "entity_types": ["PERSON"]},
+    {"source": "b.txt", "kind": "messages", "senders": "", "ts_start": "", "ts_end": ""},
+    {"source": "c.ufdr", "kind": "messages", "senders": "Ann", "ts_start": "2023-02-28T23:59",
+     "ts_end": "2023-03-01T00:10", "entity_types": ["PHONE_NUMBER"]},
+]
+FILTERS = [
+    {"source": "a.csv"}, {"source": "zzz"}, {"entity_type": "PERSON"}, {"entity_type": "IBAN_CODE"},
+    {"sender": " ann "}, {"sender": "BOB"}, {"sender": "carol"}, {"date_from": "2023-03-02"},
+    {"date_to": "2023-03-01"}, {"date_from": "2023-03-01", "date_to": "2023-03-01"},
+    {"sender": "bob", "date_from": "2023-03-03"}, {"source": "b.txt", "entity_type": "PERSON"},
+]
+
+
+@pytest.mark.parametrize("spec", FILTERS)
+def test_filter_columns_select_what_the_metadata_rule_selects(spec: dict[str, str]) -> None:
+    from assistant.index.keywords.columns import ColumnsBuilder
+    from assistant.index.retrieval import _matches
+    from assistant.index.store import StoredChunk
+    from assistant.types import RetrievalFilters
+
+    builder = ColumnsBuilder()
+    for meta in METAS:
+        builder.add(meta)
+    filters = RetrievalFilters(**spec)
+    expected = [_matches(StoredChunk(str(n), "", meta), filters) for n, meta in enumerate(METAS)]
+    assert builder.finish().mask(filters).tolist() == expected
+    assert any(expected) or spec in ({"source": "zzz"}, {"entity_type": "IBAN_CODE"}, {"sender": "carol"})
+
+
+def test_a_filtered_question_never_loads_the_case_texts(tmp_path: Path) -> None:
+    from assistant.config import RetrievalSettings
+    from assistant.index.retrieval import Retriever
+    from assistant.types import RetrievalFilters
+
+    store = IndexStore(tmp_path / "idx")
+    for source, word in (("a.txt", "parcel"), ("b.txt", "van")):
+        chunks = [Chunk(chunk_id=f"alpha:{source}:{i}", case="alpha", source=source, locator=f"line {i}",
+                        text=f"note {i} about the {word} and the garage", start=0, end=30, content_hash=f"{source}{i}",
+                        source_hash=word, kind="text") for i in range(5)]
+        store.replace_source("alpha", source, word, chunks, np.random.default_rng(1).random((5, 8)))
+    store.finalize("alpha")
+
+    class Vectors:
+        def embed_query(self, text: str) -> np.ndarray:
+            return np.random.default_rng(2).random(8)
+
+    retriever = Retriever(IndexStore(tmp_path / "idx"), Vectors(), RetrievalSettings())  # type: ignore[arg-type]
+    got = retriever.retrieve("alpha", "garage parcel van", filters=RetrievalFilters(source="b.txt"))
+    assert got and {p.source for p in got} == {"b.txt"}
+    assert retriever.store.cached_cases() == []
