@@ -38,6 +38,8 @@ class App:
         self.settings = settings or load_settings()
         private_dir(self.settings.index_dir)  # 0700: the index holds case text, users and the audit log
         secure_tree(self.settings.index_dir)  # files written before (or by a laxer umask) become 0600
+        # `assistant serve --ingest-workers` (cli.workers): (paths, case, on_progress, actor) -> the queued ingest
+        self.queued_ingest: Callable[[Sequence[Path], str, Any, str], IngestReport] | None = None
 
     # ---- services -------------------------------------------------------------------------------------------
     @cached_property
@@ -171,6 +173,9 @@ class App:
                on_wait: Callable[[str], None] | None = None, actor: str = "") -> IngestReport:
         """A protected.json at an ingest root protects its persons first, audited as `actor` (default: OS user)."""
         from assistant.access.accounts import cli_identity
+
+        if self.queued_ingest is not None:  # on the ingest workers, with their progress
+            return self.queued_ingest(paths, case, on_progress, actor)
         from assistant.pii.protected import protect_case_files
 
         applied = protect_case_files(self.settings.index_dir, self.audit, actor or cli_identity(), case, paths)

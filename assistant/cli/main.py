@@ -139,6 +139,10 @@ def cmd_serve(args: argparse.Namespace, app: App) -> int:
 
     served = _demo_app(app) if args.demo else app
     check_serve_allowed(served)  # before the UI is even imported; serve() checks again for other callers
+    if args.ingest_workers:
+        from assistant.cli.workers import attach_queued_ingest
+
+        attach_queued_ingest(served)
     from assistant.ui.build import serve
 
     serve(served)
@@ -223,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     srv = sub.add_parser("serve", help="start the Gradio app on 127.0.0.1")
     srv.add_argument("--demo", action="store_true", help="serve the demo index (settings.demo_index_dir)")
+    srv.add_argument("--ingest-workers", action="store_true", help="the Admin tab's ingest is queued on the ingest "
+                     "workers (`assistant workers start`), with their progress")
     srv.set_defaults(func=cmd_serve)
 
     cs = sub.add_parser("cases", help="list indexed cases, or delete one with everything derived from it")

@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -32,20 +33,61 @@ def _allow_broker_host() -> None:
 
 def ingest_with_workers(app: App, paths: list[Path], case: str, progress: bool, actor: str) -> IngestReport:
     from assistant.workers.enqueue import ingest_queued
+    from assistant.workers.progress import Progress
 
     _allow_broker_host()
 
-    def show(done: int, total: int, out: dict[str, Any]) -> None:
-        if progress:
-            extra = f"{out['chunks']} chunks" if out["status"] == "ingested" else out.get("reason") or ""
-            print(f"[{done}/{total}] {out['status']}: {out['source']}" + (f" ({extra})" if extra else ""),
-                  file=sys.stderr, flush=True)
+    bar = None
+    if progress:
+        from tqdm import tqdm
 
-    report = ingest_queued(app, paths, case, on_event=show, actor=actor)
+        bar = tqdm(desc=f"ingest {case} (workers)", unit="file", file=sys.stderr)
+
+    def show(done: int, total: int, out: dict[str, Any]) -> None:
+        if bar is not None:
+            extra = f"{out['chunks']} chunks" if out["status"] == "ingested" else out.get("reason") or ""
+            bar.write(f"[{done}/{total}] {out['status']}: {out['source']}" + (f" ({extra})" if extra else ""),
+                      file=sys.stderr)
+
+    def status(now: Progress) -> None:
+        if bar is not None:
+            bar.total = now.total
+            bar.n = now.finished
+            bar.set_postfix_str(now.line().split(": ", 1)[1], refresh=True)
+
+    try:
+        report = ingest_queued(app, paths, case, on_event=show, on_status=status, actor=actor)
+    finally:
+        if bar is not None:
+            bar.close()
     from assistant.perms import secure_tree
 
     secure_tree(app.settings.index_dir)  # what the workers' Chroma and SQLite created, as `App.ingest` does
     return report
+
+
+def attach_queued_ingest(app: App) -> None:
+    """`assistant serve --ingest-workers`: the Admin tab's ingest is queued on the workers; its progress bar shows
+    the files done, failed, running and queued and the parts of split files (`workers.progress`)."""
+    from assistant.perms import secure_tree
+    from assistant.workers.celery_app import check_broker_url
+    from assistant.workers.enqueue import ingest_queued
+    from assistant.workers.progress import Progress
+    from assistant.workers.settings import WorkerSettings
+
+    _allow_broker_host()
+
+    def run(paths: Sequence[Path], case: str, on_progress: Any, actor: str) -> IngestReport:
+        def status(now: Progress) -> None:
+            if on_progress is not None:
+                on_progress(now.finished, now.total, now.line())
+
+        report = ingest_queued(app, paths, case, on_status=status, actor=actor)
+        secure_tree(app.settings.index_dir)
+        return report
+
+    check_broker_url(WorkerSettings())  # a wrong broker URL is refused now; workers may still be loading
+    app.queued_ingest = run
 
 
 def cmd_workers_start(args: argparse.Namespace, app: App) -> int:

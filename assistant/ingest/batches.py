@@ -53,29 +53,36 @@ class BatchWriter:
         sha: Any = self.row.sha256 if same else {"$ne": self.row.sha256}
         return {"$and": [{"source": self.row.source}, {"source_hash": sha}]}
 
-    def committed(self) -> dict[str, dict[str, Any]]:
-        """Chunk id -> metadata of what Chroma already holds of this version (read in pages)."""
+    def committed(self, ids: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+        """Chunk id -> metadata of what Chroma already holds of this version (read in pages); only of `ids` when
+        given (a part of a split file)."""
         col = self.store.side_collection(self.case, "")
         out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), READ_PAGE):
+            got = col.get(ids=list(ids[start : start + READ_PAGE]), where=self._where(True), include=["metadatas"])
+            out.update((cid, dict(meta or {})) for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True))
         offset = 0
-        while True:
+        while not ids:  # the whole version
             got = col.get(where=self._where(True), include=["metadatas"], limit=READ_PAGE, offset=offset)
             out.update((cid, dict(meta or {})) for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True))
             if len(got["ids"]) < READ_PAGE:
-                return out
+                break
             offset += READ_PAGE
+        return out
 
     def write(self, chunks: Sequence[Chunk], tag: TagFn, embed: EmbedFn, timings: dict[str, float],
-              guard: Guard = contextlib.nullcontext) -> list[Chunk]:
+              guard: Guard = contextlib.nullcontext, part: bool = False) -> list[Chunk]:
         """Tag, embed and write the chunks not yet committed, `batch` at a time; returns every chunk tagged, in
         order (the resumed ones with the PII spans they were stored with). Every write is made inside `guard()`
-        (ingest workers: the case lock, taken per write so tagging and embedding run in parallel, unlocked)."""
+        (ingest workers: the case lock, taken per write so tagging and embedding run in parallel, unlocked).
+        `part`: `chunks` are one range of the version (assistant.workers.split): the others' are kept, and a failure
+        leaves what was written for the commit to resume."""
         with guard():
             self.store.manifest.begin(self.case, self.row)
             col = self.store.side_collection(self.case, "")
-            held = self.committed()
+            held = self.committed([c.chunk_id for c in chunks] if part else ())
             wanted = {c.chunk_id for c in chunks}
-            stale = [cid for cid in held if cid not in wanted]
+            stale = [] if part else [cid for cid in held if cid not in wanted]
             for start in range(0, len(stale), READ_PAGE):  # a try of these bytes chunked differently
                 col.delete(ids=stale[start : start + READ_PAGE])
         done: dict[str, Chunk] = {}
@@ -92,7 +99,7 @@ class BatchWriter:
                 t1 = time.perf_counter()
                 vectors = embed([c.text for c in tagged])
             except Exception as exc:  # e.g. the disk is full under the embedding cache
-                raise self._failed(exc, col, guard) from exc
+                raise self._failed(exc, col, guard, part) from exc
             t2 = time.perf_counter()
             with guard():
                 try:
@@ -100,7 +107,7 @@ class BatchWriter:
                                documents=[c.text for c in tagged],
                                metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
                 except Exception as exc:  # e.g. the disk is full under Chroma
-                    raise self._failed(exc, col, contextlib.nullcontext) from exc
+                    raise self._failed(exc, col, contextlib.nullcontext, part) from exc
             for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("index", time.perf_counter() - t2)):
                 timings[key] = timings.get(key, 0.0) + dt
             done.update((c.chunk_id, c) for c in tagged)
@@ -110,9 +117,10 @@ class BatchWriter:
                  self.batches)
         return [done[c.chunk_id] for c in chunks]
 
-    def _failed(self, exc: Exception, col: Any, guard: Guard) -> IngestError:
+    def _failed(self, exc: Exception, col: Any, guard: Guard, part: bool = False) -> IngestError:
+        kept = "what was written is kept for the commit to resume" if part else self._discard(col, guard)
         return IngestError(self.row.source, f"could not index its chunks ({type(exc).__name__}: {exc}; is the disk "
-                           f"under {self.store.index_dir} full?); {self._discard(col, guard)}")
+                           f"under {self.store.index_dir} full?); {kept}")
 
     def _discard(self, col: Any, guard: Guard) -> str:
         """After a failed write: take back this version's chunks and pending mark, so the case stays as it was (never

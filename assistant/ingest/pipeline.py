@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from assistant.config import Settings
 from assistant.errors import IngestError
@@ -25,7 +25,7 @@ from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
 from assistant.ingest.batches import BatchWriter
-from assistant.ingest.dedup.merger import Deduplicator
+from assistant.ingest.dedup.merger import Deduplicator, Plan
 from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
 from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
@@ -43,6 +43,12 @@ CommitGuard = Callable[[str, str, str], AbstractContextManager[object]]  # (case
 
 class Tagger(Protocol):
     def tag_many(self, texts: list[str]) -> list[list[Entity]]: ...
+
+
+class Prepared(NamedTuple):
+    doc: Document  # without the messages merged into other sources, with stored translations attached
+    plan: Plan
+    chunks: list[Chunk]
 
 
 @dataclass
@@ -104,6 +110,21 @@ def is_not_evidence(rel: str, patterns: Sequence[str]) -> bool:
     `ingest.not_evidence`), or the case's protected-persons file whatever the setting; anything in a subfolder is
     evidence."""
     return "/" not in rel and any(fnmatch.fnmatchcase(rel.lower(), p.lower()) for p in (*patterns, CASE_FILE))
+
+
+def finalize(store: IndexStore, case: str, report: IngestReport, lock_wait: float | None = None) -> None:
+    """Build the case's keyword index once per ingest, not on the first question. A failure here loses nothing: the
+    first question builds it instead. `lock_wait`: take the case lock first, waiting up to that long (the queued
+    ingest of `assistant.workers.enqueue`); None when the caller already holds it (`Ingestor.ingest`)."""
+    t0 = time.perf_counter()
+    try:
+        with store.manifest.case_lock(case, wait=lock_wait) if lock_wait is not None else contextlib.nullcontext():
+            store.finalize(case)
+    except Exception as exc:
+        report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}: {exc}); the "
+                                       "first question will build it"))
+        log.exception("finalize failed case=%s", case)
+    report.timings["finalize"] += time.perf_counter() - t0
 
 
 class Ingestor:
@@ -173,20 +194,8 @@ class Ingestor:
             bar.close()
         self.settle_duplicates(case, report)
         if report.ingested:
-            self._finalize(case, report)
+            finalize(self.store, case, report)
         return report
-
-    def _finalize(self, case: str, report: IngestReport) -> None:
-        """Build the keyword index once per ingest, not on the first question. A failure here loses nothing: the
-        first question builds it instead."""
-        t0 = time.perf_counter()
-        try:
-            self.store.finalize(case)
-        except Exception as exc:
-            report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}: {exc}); the "
-                                           "first question will build it"))
-            log.exception("finalize failed case=%s", case)
-        report.timings["finalize"] += time.perf_counter() - t0
 
     def settle_duplicates(self, case: str, report: IngestReport) -> None:
         """After sources were replaced or removed (the caller holds the case lock): a source whose merged messages
@@ -213,6 +222,13 @@ class Ingestor:
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
                     force: bool = False) -> None:
+        if (parsed := self.parse_one(path, root, rel, case, origin, report, force)) is not None:
+            self.index_document(parsed[0], case, origin, report, parsed[1], parsed[2])
+
+    def parse_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
+                  force: bool = False) -> tuple[Document, str | None, float] | None:
+        """Read and parse one file: (document, served sha256 or None, start time), or None when its bytes are
+        already the served version (reported unchanged)."""
         from assistant.loaders import read_source
 
         t0 = time.perf_counter()
@@ -221,33 +237,39 @@ class Ingestor:
         old = self.store.source_state(case, rel)
         if old is not None and old.sha256 == sha and not force:
             report.unchanged.append(rel)
-            return
+            return None
         if old is not None and old.origin and old.origin != origin:
             raise IngestError(rel, _other_origin(rel, case, old, sha, origin))
         doc, notes = self.parser.parse(read)  # in the child process, under the time and memory limits
         report.notes.extend((rel, note) for note in notes)
-        self.index_document(doc, case, origin, report, old.sha256 if old is not None else None, t0)
+        return doc, old.sha256 if old is not None else None, t0
 
-    def index_document(self, doc: Document, case: str, origin: str, report: IngestReport, old_sha: str | None,
-                       t0: float) -> None:
-        """Chunk, tag, embed and write one parsed document (also the re-index of a translated source)."""
+    def prepare(self, doc: Document, case: str) -> Prepared:
+        """Merge duplicates, attach translations, chunk and annotate languages (IngestError: no text to index)."""
         from assistant.ingest.chunking import chunk_document
 
-        rel, sha = doc.source, doc.sha256
         doc, plan = self.dedup.plan(case, doc)
-        report.notes.extend((rel, note) for note in plan.notes())
         if doc.messages:
-            doc = attach(doc, self.translations.for_source(case, rel))[0]
+            doc = attach(doc, self.translations.for_source(case, doc.source))[0]
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
         if not chunks and not plan.n_merged:
-            raise IngestError(rel, "no text to index")
-        chunks = annotate_languages(chunks, self.settings.language)
+            raise IngestError(doc.source, "no text to index")
+        return Prepared(doc, plan, annotate_languages(chunks, self.settings.language))
+
+    def index_document(self, doc: Document, case: str, origin: str, report: IngestReport, old_sha: str | None,
+                       t0: float, *, prepared: Prepared | None = None, parts: bool = False) -> None:
+        """Chunk, tag, embed and write one parsed document (also the re-index of a translated source). `parts`: its
+        chunks were written by the part tasks of a split file (assistant.workers.split), so finding them committed
+        is expected, not a resume worth a note."""
+        rel, sha = doc.source, doc.sha256
+        doc, plan, chunks = prepared or self.prepare(doc, case)
+        report.notes.extend((rel, note) for note in plan.notes())
         t1 = time.perf_counter()
         writer = BatchWriter(self.store, case, SourceRow(rel, sha, origin, len(chunks)),
                              self.settings.ingest.commit_batch)
         tagged = writer.write(chunks, self.tag_chunks, self.embedder.for_case(case).embed_texts, report.timings,
                               guard=lambda: self.commit_guard(case, rel, sha))  # writes locked, tagging not
-        if writer.resumed:
+        if writer.resumed and not parts:
             report.notes.append((rel, f"resumed: {writer.resumed} of {len(chunks)} chunks were committed by an "
                                       "interrupted ingest of the same bytes and kept"))
         t3 = time.perf_counter()

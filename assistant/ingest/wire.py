@@ -143,3 +143,13 @@ def _rows(obj: dict[str, Any], key: str, types: tuple[Any, ...]) -> tuple[Any, .
                 or any(isinstance(v, bool) or not isinstance(v, t) for v, t in zip(row, types, strict=True))):
             raise Malformed(f"an entry of {key} has the wrong shape")
     return tuple(tuple(row) for row in rows)
+
+
+def document_to_json(doc: Document) -> dict[str, Any]:
+    """A document as plain JSON data (also the spool of a split file, `assistant.workers.spool`)."""
+    return _document_json(doc)
+
+
+def document_from_json(obj: Any) -> Document:
+    """The document back, every field's type checked; Malformed when it is not exactly one."""
+    return _document(obj)

@@ -12,17 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 from assistant.index.store import check_case_id
-from assistant.ingest.pipeline import IngestReport, is_not_evidence, origin_of
+from assistant.ingest.pipeline import IngestReport, finalize, is_not_evidence, origin_of
 from assistant.workers.celery_app import TASK, make_celery, redacted
+from assistant.workers.progress import EventFn, Progress, Tracker
 from assistant.workers.settings import WorkerSettings
 
 if TYPE_CHECKING:
     from assistant.app import App
 
 log = logging.getLogger(__name__)
-
-# (files done, files in all, the outcome of the one just done: source, status, reason, chunks)
-EventFn = Callable[[int, int, dict[str, Any]], None]
 
 
 def check_workers(celery: Any, settings: WorkerSettings) -> int:
@@ -38,31 +36,11 @@ def check_workers(celery: Any, settings: WorkerSettings) -> int:
     return len(replies)
 
 
-def merge(report: IngestReport, source: str, result: Any, ok: bool) -> dict[str, Any]:
-    """Fold one task's result into the report; returns the outcome (a task that failed after its retries too)."""
-    if not ok:
-        reason = f"the worker failed on it after its retries: {type(result).__name__}: {result}"
-        report.failed.append((source, reason))
-        return {"source": source, "status": "failed", "reason": reason, "chunks": 0}
-    out: dict[str, Any] = {**result, "source": source}
-    status = out["status"]
-    if status == "ingested":
-        report.ingested.append(source)
-        report.chunks += int(out["chunks"])
-    elif status == "unchanged":
-        report.unchanged.append(source)
-    elif status == "failed":
-        report.failed.append((source, str(out["reason"])))
-    report.notes.extend((source, str(n)) for n in out.get("notes", []))
-    report.replaced.extend((source, str(a), str(b)) for a, b in out.get("replaced", []))
-    for key, value in out.get("timings_s", {}).items():
-        report.timings[key] = report.timings.get(key, 0.0) + float(value)
-    return out
-
-
 def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: WorkerSettings | None = None,
-                  origin: str | None = None, on_event: EventFn | None = None, actor: str = "") -> IngestReport:
-    """As `App.ingest`: a protected.json at an ingest root protects its persons first, audited as `actor`."""
+                  origin: str | None = None, on_event: EventFn | None = None,
+                  on_status: Callable[[Progress], None] | None = None, actor: str = "") -> IngestReport:
+    """As `App.ingest`: a protected.json at an ingest root protects its persons first, audited as `actor`.
+    `on_event` is called as each file finishes, `on_status` after each look at the tasks (progress counts)."""
     from assistant.access.accounts import cli_identity
     from assistant.ingest.pipeline import _same_name
     from assistant.loaders import discover_files, relative_source
@@ -77,7 +55,7 @@ def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: Worke
     found, refused = discover_files([Path(p) for p in paths])
     report.failed.extend((p.as_posix(), reason) for p, reason in refused)
     holders: dict[str, Path] = {}
-    tasks: list[tuple[str, Any]] = []
+    tracker = Tracker(celery, report)
     for path, root in found:
         rel = relative_source(path, root)
         if rel in holders:  # two roots, one name: refused, as in the single-process ingest
@@ -87,37 +65,16 @@ def ingest_queued(app: App, paths: Sequence[Path], case: str, *, settings: Worke
         else:
             holders[rel] = path
             args = [case, str(path.resolve()), str(root.resolve()), origin or origin_of(root)]
-            tasks.append((rel, celery.send_task(TASK, args=args, queue=settings.queue)))
-    log.info("queued case=%s files=%d", case, len(tasks))
-    done, total = 0, len(tasks)
-    while tasks:
-        waiting = []
-        for rel, result in tasks:
-            if not result.ready():
-                waiting.append((rel, result))
-                continue
-            out = merge(report, rel, result.get(propagate=False), result.successful())
-            result.forget()
-            done += 1
-            if on_event is not None:
-                on_event(done, total, out)
-        tasks = waiting
-        if tasks:
-            time.sleep(settings.poll_s)
+            tracker.add(rel, celery.send_task(TASK, args=args, queue=settings.queue))
+    log.info("queued case=%s files=%d", case, len(tracker.files))
+    while True:
+        status = tracker.poll(on_event)
+        if on_status is not None:
+            on_status(status)
+        if not tracker.pending:
+            break
+        time.sleep(settings.poll_s)
     if report.ingested:
-        finalize(app, case, report, settings.lock_wait_s)
+        finalize(app.store, case, report, lock_wait=settings.lock_wait_s)
     report.applied(applied)
     return report
-
-
-def finalize(app: App, case: str, report: IngestReport, wait: float) -> None:
-    """Build the keyword index once for the whole batch (as `Ingestor._finalize`); a failure only leaves a note."""
-    t0 = time.perf_counter()
-    try:
-        with app.store.manifest.case_lock(case, wait=wait):
-            app.store.finalize(case)
-    except Exception as exc:
-        report.notes.append(("(case)", f"keyword index not built at ingest ({type(exc).__name__}); the first "
-                                       "question will build it"))
-        log.exception("finalize failed case=%s", case)
-    report.timings["finalize"] += time.perf_counter() - t0

@@ -28,3 +28,5 @@ class WorkerSettings(BaseSettings):
                                       "is handed out again after this long (longer than a file may take: "
                                       "ingest.parse_timeout_s plus tagging and embedding)")
     poll_s: float = Field(0.5, gt=0, description="How often `assistant ingest --workers` checks on its tasks")
+    part_chunks: int = Field(2000, ge=1, description="A file that makes more chunks than this is split: parsed once, "
+                             "then one task per this many chunks and one commit task (assistant.workers.split)")

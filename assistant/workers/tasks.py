@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import IngestError
+from assistant.workers.split import TASK_COMMIT, TASK_PART, AlreadyServed, commit_split, ingest_or_split, ingest_part
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _app: App | None = None
 DELIVERY_TTL_S = 7 * 86400
-
-
-class AlreadyServed(Exception):
-    """The version being committed is already the served one (another delivery of the same task wrote it)."""
 
 
 def worker_app(lock_wait_s: float = 600.0) -> App:
@@ -67,44 +64,85 @@ def outcome(report: IngestReport, **extra: Any) -> dict[str, Any]:
             "timings_s": {k: round(v, 3) for k, v in report.timings.items()}, "pid": os.getpid(), **extra}
 
 
-def ingest_file(settings: WorkerSettings, deliveries: int, retries: int, case: str, path: str, root: str,
+def poisoned(settings: WorkerSettings, deliveries: int, retries: int) -> str:
+    """The reason not to run a task again whose worker process died `workers.max_deliveries` times, or ""."""
+    died = deliveries - 1 - retries  # earlier deliveries that ended without a result: the worker process died
+    if died < settings.max_deliveries:
+        return ""
+    return (f"the worker process died {died} times on this file (killed, or out of memory); not run again (setting "
+            "workers.max_deliveries)")
+
+
+def ingest_file(settings: WorkerSettings, celery: Any, deliveries: int, retries: int, case: str, path: str, root: str,
                 origin: str) -> dict[str, Any]:
     from assistant.ingest.pipeline import IngestReport
     from assistant.loaders import relative_source
 
     report = IngestReport(case=case)
     source = relative_source(Path(path), Path(root))
-    died = deliveries - 1 - retries  # earlier deliveries that ended without a result: the worker process died
-    if died >= settings.max_deliveries:
-        report.failed.append((source, f"the worker process died {died} times on this file (killed, or out of "
-                                      "memory); not run again (setting workers.max_deliveries)"))
+    if reason := poisoned(settings, deliveries, retries):
+        report.failed.append((source, reason))
         return outcome(report, deliveries=deliveries)
     app = worker_app(settings.lock_wait_s)
+    split: dict[str, Any] = {}
     try:
-        app.ingestor._ingest_one(Path(path), Path(root), source, case, origin, report)
+        split = ingest_or_split(app, settings, celery, case, Path(path), Path(root), source, origin, report)
     except IngestError as exc:  # the file itself is bad: reported now, never retried
         report.failed.append((source, exc.reason))
     except AlreadyServed:
         report.unchanged.append(source)
-    log.info("worker file done case=%s status=%s chunks=%d deliveries=%d", case, outcome(report)["status"],
-             report.chunks, deliveries)
+    log.info("worker file done case=%s status=%s chunks=%d deliveries=%d split=%s", case, outcome(report)["status"],
+             report.chunks, deliveries, bool(split))
+    return outcome(report, deliveries=deliveries, **split)
+
+
+def commit_file(settings: WorkerSettings, deliveries: int, retries: int, case: str, folder: str, source: str,
+                sha256: str) -> dict[str, Any]:
+    from assistant.ingest.pipeline import IngestReport
+
+    report = IngestReport(case=case)
+    if reason := poisoned(settings, deliveries, retries):
+        report.failed.append((source, reason))
+        return outcome(report, deliveries=deliveries)
+    try:
+        commit_split(worker_app(settings.lock_wait_s), case, folder, source, sha256, report)
+    except IngestError as exc:
+        report.failed.append((source, exc.reason))
     return outcome(report, deliveries=deliveries)
 
 
 def register(celery: Any, settings: WorkerSettings) -> None:
-    """Register the ingest task on `celery`, and the model loading of each new worker process."""
+    """Register the ingest tasks on `celery` (a file; a part and the commit of a split file), and the model loading
+    of each new worker process."""
     from celery.signals import worker_process_init
 
     from assistant.workers.celery_app import TASK
 
-    @celery.task(name=TASK, bind=True, autoretry_for=(Exception,), max_retries=settings.max_retries,
-                 retry_backoff=2, retry_backoff_max=60, retry_jitter=False)  # type: ignore[untyped-decorator]
-    def ingest_task(self: Any, case: str, path: str, root: str, origin: str) -> dict[str, Any]:
-        key = f"assistant:deliveries:{self.request.id}"
-        client = self.backend.client
+    retry = dict(bind=True, autoretry_for=(Exception,), max_retries=settings.max_retries, retry_backoff=2,
+                 retry_backoff_max=60, retry_jitter=False)
+
+    def delivered(task: Any) -> tuple[int, int]:
+        """(how many times this task was delivered, counting this one; its retries so far)."""
+        key = f"assistant:deliveries:{task.request.id}"
+        client = task.backend.client
         deliveries = int(client.incr(key))
         client.expire(key, DELIVERY_TTL_S)
-        return ingest_file(settings, deliveries, int(self.request.retries or 0), case, path, root, origin)
+        return deliveries, int(task.request.retries or 0)
+
+    @celery.task(name=TASK, **retry)  # type: ignore[untyped-decorator]
+    def ingest_task(self: Any, case: str, path: str, root: str, origin: str) -> dict[str, Any]:
+        return ingest_file(settings, self.app, *delivered(self), case, path, root, origin)
+
+    @celery.task(name=TASK_PART, **retry)  # type: ignore[untyped-decorator]
+    def part_task(self: Any, case: str, folder: str, start: int, end: int) -> dict[str, Any]:
+        deliveries, retries = delivered(self)
+        if reason := poisoned(settings, deliveries, retries):  # the commit does this range itself
+            return {"status": "failed", "reason": reason, "pid": os.getpid()}
+        return ingest_part(worker_app(settings.lock_wait_s), case, folder, start, end)
+
+    @celery.task(name=TASK_COMMIT, **retry)  # type: ignore[untyped-decorator]
+    def commit_task(self: Any, case: str, folder: str, source: str, sha256: str) -> dict[str, Any]:
+        return commit_file(settings, *delivered(self), case, folder, source, sha256)
 
     def load_models(**_: Any) -> None:
         worker_app(settings.lock_wait_s)
