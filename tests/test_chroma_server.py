@@ -122,6 +122,27 @@ def test_new_case_collections_carry_the_configured_search_ef(server: ChromaServe
         assert collection.configuration_json["hnsw"]["space"] == "cosine"
 
 
+
+def test_small_collections_evicted_from_the_server_cache_load_again(tmp_path: Path) -> None:
+    """A server caching one collection, three small ones queried in turn: each is evicted and loaded again from
+    disk. With Chroma's default (nothing written before 1,000 vectors) the second round failed with "Nothing found on
+    disk"; our collections are written every index.client.SYNC_EVERY vectors."""
+    import numpy as np
+
+    from assistant.index.client import ChromaHandle
+
+    rng = np.random.default_rng(3)
+    with ChromaServer(tmp_path / "server", cache_collections=1) as srv:
+        handle = ChromaHandle(tmp_path / "idx", IndexSettings(chroma_url=srv.url))
+        spaces = [handle.space("small", name) for name in ("case", "ml", "gm")]
+        for n, col in enumerate(spaces, start=2):
+            col.add(ids=[f"c{i}" for i in range(n)], embeddings=rng.random((n, 8)).tolist())
+        for _ in range(3):
+            for n, col in enumerate(spaces, start=2):
+                got = col.query(query_embeddings=[rng.random(8).tolist()], n_results=n)
+                assert len(got["ids"][0]) == n
+
+
 def test_index_server_command_serves_and_stops_its_chroma(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -91,10 +91,20 @@ def make_client(index_dir: Path, settings: IndexSettings | None = None) -> Any:
     return client
 
 
+# A Chroma server whose HNSW cache (index.server_cache_collections) evicts a collection whose vector index was never
+# written to disk cannot load it again ("Error creating hnsw segment reader: Nothing found on disk", chromadb 1.x):
+# by default nothing is written before 1,000 vectors, so every small case or side space broke once evicted. Writing
+# every 2 vectors (the least Chroma accepts) made 6,000 adds no slower (3.9 s vs 4.1 s, /tmp probe on this machine);
+# a collection of one vector is still never written (docs/scale.md).
+SYNC_EVERY = 2
+
+
 def collection_metadata(settings: IndexSettings | None = None) -> dict[str, str | int]:
-    """Metadata of a new case collection: cosine space and the measured query-time ef."""
+    """Metadata of a new case collection: cosine space, the measured query-time ef, and vectors written to disk
+    every SYNC_EVERY adds so a server may evict it and load it again."""
     ef = settings.search_ef if settings is not None else IndexSettings().search_ef
-    return {"hnsw:space": "cosine", "hnsw:search_ef": ef}
+    return {"hnsw:space": "cosine", "hnsw:search_ef": ef, "hnsw:sync_threshold": SYNC_EVERY,
+            "hnsw:batch_size": SYNC_EVERY}
 
 
 # The Chroma client of one index dir, kept current with writes made by other processes.
