@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.ui_settings import UISettings
+
 BackendName = Literal["auto", "ollama", "openai", "llamacpp", "extractive"]
 
 
@@ -180,16 +182,6 @@ class PiiSettings(BaseModel):
         """True when `role` is cleared to see PII in clear text (case-insensitive match on `cleared_roles`)."""
         wanted = role.strip().lower()
         return bool(wanted) and wanted in {r.strip().lower() for r in self.cleared_roles}
-
-
-class UISettings(BaseModel):
-    host: str = Field("127.0.0.1", description="Bind address. Anything but loopback needs allow_remote and TLS "
-                      "(tls_certfile, tls_keyfile); otherwise `serve` refuses to start")
-    allow_remote: bool = Field(False, description="Explicitly allow binding beyond loopback (with TLS only)")
-    tls_certfile: str = Field("", description="PEM certificate served when binding beyond loopback")
-    tls_keyfile: str = Field("", description="PEM private key of tls_certfile")
-    port: int = Field(7860, description="Gradio port")
-    auth: bool = Field(True, description="Require login")
 
 
 class AccessSettings(BaseModel):

@@ -68,6 +68,7 @@ def test_the_admin_tab_ingest_reads_the_case_file_through_the_same_path(tmp_path
     bad.mkdir()
     (bad / "note.txt").write_text("Tomas Varga drove.\n", encoding="utf-8")
     (bad / "protected.json").write_text("[{\"names\": [\"X\"], \"dobs\": [\"soon\"]}]", encoding="utf-8")
+    settings.ui.ingest_roots = [str(tmp_path)]  # the Admin tab's folder field reads under configured roots only
     admin = Session.for_username(app, "boss")
     with pytest.raises(ProtectedError, match=r"protected\.json"):  # named, and nothing of that folder ingested
         ingest(admin, "c2", str(bad))
@@ -95,6 +96,7 @@ def test_a_case_file_uploaded_alone_is_listed_as_applied_never_as_evidence(tmp_p
     settings = load_settings(index_dir=tmp_path / "ix")
     settings.llm.backend = "extractive"
     settings.ingest.not_evidence = ["readme*"]  # applied and never indexed whatever this setting lists
+    settings.ui.ingest_roots = [str(tmp_path)]
     app = App(settings)
     app.users.rounds = 4
     app.users.add_user("boss", "boss-password-1", "admin")

@@ -215,6 +215,7 @@ def test_export_files(fake_app: FakeApp) -> None:
 # --- admin ----------------------------------------------------------------------------------------------------------
 def test_admin_handlers(fake_app: FakeApp, tmp_path: Path) -> None:
     admin = _s(fake_app, "admin")
+    fake_app.settings.ui.ingest_roots = [str(tmp_path)]  # the folder field reads under configured roots only
     folder = tmp_path / "case-files"
     folder.mkdir()
     seen: list[tuple[int, int, str]] = []

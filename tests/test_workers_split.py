@@ -86,6 +86,7 @@ def admin_ingest_on_workers(tmp_path: Path, index_dir: Path, broker_url: str,
     monkeypatch.setenv("ASSISTANT_WORKERS__BROKER_URL", broker_url)
     monkeypatch.setenv("ASSISTANT_WORKERS__POLL_S", "0.2")
     app = App(load_settings(index_dir=index_dir))
+    app.settings.ui.ingest_roots = [str(tmp_path / "ui")]  # the folder field reads under configured roots only
     app.users.add_user("boss", "a-long-admin-pass", "admin")
     attach_queued_ingest(app)
     seen: list[tuple[int, int, str]] = []

@@ -99,6 +99,10 @@ class Session:
         self.app.audit.append("denied", self.user.username, case, {"action": action, "reason": message})
         return AccessDenied(message)
 
+    def require_admin(self, action: str) -> User:
+        """The current user when an admin; AccessDenied (audited) otherwise."""
+        return self._require_role(action, admin_only=True)
+
     def _require_role(self, action: str, admin_only: bool = False) -> User:
         current = self._current()
         allowed = current.is_admin if admin_only else current.can_audit

@@ -4,9 +4,10 @@ cases."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from assistant.access.auth import UserError
 from assistant.access.session import ProgressFn, Session
@@ -25,15 +26,60 @@ def ingest(session: Session, case: str, folder: str = "", uploads: Sequence[str 
     """Ingest a server-side folder and/or uploaded files into `case`. Returns a Markdown summary."""
     paths: list[Path] = []
     if folder and folder.strip():
-        root = Path(folder.strip()).expanduser()
-        if not root.exists():
-            raise UserError(f"folder {folder.strip()!r} does not exist on the server")
-        paths.append(root)
-    paths.extend(Path(str(u)) for u in (uploads or []))
-    if not paths:
+        session.require_admin("ingesting files")  # a non-admin is refused as such before the folder is looked at
+        paths.append(server_folder(session, case, folder.strip()))
+    sent = [Path(str(u)) for u in (uploads or [])]
+    if not paths and not sent:
         raise UserError("give a folder path or upload files to ingest")
-    report = session.ingest(paths, case, on_progress=on_progress)
+    try:
+        report = session.ingest(paths + sent, case, on_progress=on_progress)
+    finally:
+        _delete_uploads(sent)  # the index keeps what it needs (content hash, origin "upload"); success or failure
     return "**Ingest finished** for case `" + esc(case.strip()) + "`\n\n" + _report_markdown(report)
+
+
+def server_folder(session: Session, case: str, folder: str) -> Path:
+    """`folder` resolved (`~`, `..`, symlinks) when it lies inside one of the `ui.ingest_roots`; otherwise a
+    UserError naming the folder and the reason, audited as a denial. The CLI is not limited (the index's owner)."""
+    roots = [Path(os.path.realpath(Path(r).expanduser())) for r in session.app.settings.ui.ingest_roots if r.strip()]
+    if not roots:
+        _refuse(session, case, f"folder {folder!r} refused: ingesting a server folder from the browser is off; an "
+                               "operator enables it for chosen folders with the setting ui.ingest_roots "
+                               "(ASSISTANT_UI__INGEST_ROOTS='[\"/srv/cases\"]'); upload the files instead")
+    real = Path(os.path.realpath(Path(folder).expanduser()))
+    if not any(real.is_relative_to(root) for root in roots):
+        _refuse(session, case, f"folder {folder!r} refused: it resolves to {real.as_posix()!r}, outside the "
+                               f"configured ingest roots ({', '.join(r.as_posix() for r in roots)}; setting "
+                               "ui.ingest_roots)")
+    if not real.exists():
+        raise UserError(f"folder {folder!r} does not exist on the server")
+    return real
+
+
+def _refuse(session: Session, case: str, message: str) -> NoReturn:
+    session.deny(message, "ingest folder", case.strip())  # the "denied" audit record (who, what, which case)
+    raise UserError(message)
+
+
+def _delete_uploads(files: Sequence[Path]) -> None:
+    """Delete uploaded temp files, only those inside Gradio's upload folder (never a server folder's file), and
+    their per-upload folder when it is left empty."""
+    from gradio.utils import get_upload_folder
+
+    base, deleted = Path(os.path.realpath(get_upload_folder())), 0
+    for file in files:
+        real = Path(os.path.realpath(file))
+        if real == base or not real.is_relative_to(base) or not real.is_file():
+            continue
+        try:
+            real.unlink()
+            deleted += 1
+            if real.parent != base and not any(real.parent.iterdir()):
+                real.parent.rmdir()
+        except OSError as exc:
+            log.warning("upload_delete_failed reason=%s", type(exc).__name__)
+    if files:
+        log.info("uploads_deleted files=%d of=%d", deleted, len(files))
 
 
 _ROWS = (("ingested", "indexed"), ("unchanged", "unchanged since the last ingest (skipped)"),

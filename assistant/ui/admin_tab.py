@@ -25,8 +25,10 @@ def build_admin_tab(session_of: Resolver) -> gr.Tab:
         gr.Markdown("### Ingest files into a case")
         with gr.Row():
             a_case = gr.Textbox(label="Case id to ingest into", elem_id="a-case")
-            a_folder = gr.Textbox(label="Folder on the server", elem_id="a-folder")
-        a_uploads = gr.File(label="Or upload files", file_count="multiple", type="filepath")
+            a_folder = gr.Textbox(label="Folder on the server", elem_id="a-folder",
+                                  info="Only inside the folders of the setting ui.ingest_roots")
+        a_uploads = gr.File(label="Or upload files (each deleted from the server once ingested)",
+                            file_count="multiple", type="filepath")
         a_ingest = gr.Button("Ingest", variant="primary", elem_id="a-ingest")
         a_ingest_out = gr.Markdown()
         gr.Markdown("### Machine-translate a case's untranslated messages")

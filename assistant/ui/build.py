@@ -95,15 +95,27 @@ def serve(app: SessionApp, *, prevent_thread_lock: bool = False, local_user: str
     if not ui.auth:
         log.warning("ui_auth_disabled local_user=%s", local_user or "-")
     log.info("ui_serve host=%s port=%d auth=%s", ui.host, ui.port, ui.auth)
-    demo.launch(
+    demo.launch(**launch_kwargs(app, sessions, bind))
+    demo.server_app.tokens = TokenMap(sessions)  # type: ignore[assignment]  # Gradio's login tokens: any mapping
+    if not prevent_thread_lock:
+        demo.block_thread()
+    return demo
+
+
+def launch_kwargs(app: SessionApp, sessions: LoginSessions, bind: dict[str, Any]) -> dict[str, Any]:
+    """`demo.launch()` keywords: `bind` (ui.network.launch_options), login, no error text, the middlewares, and
+    uploads capped at ingest.max_file_mb (Gradio refuses a larger upload before it is stored)."""
+    ui = app.settings.ui
+    return dict(
         **bind,
         server_port=ui.port,
         share=False,
-        auth=make_auth(app) if ui.auth else None,  # type: ignore[arg-type]  # Gradio awaits a coroutine function
+        auth=make_auth(app) if ui.auth else None,  # Gradio awaits a coroutine function
         auth_message="Investigative assistant: log in with your reviewer, supervisor or admin account.",
         footer_links=["settings"],
         show_error=False,  # an unexpected error shows "internal error, reference <id>" (ui.wiring), never its text
         app_kwargs={"middleware": [Middleware(NoRemoteFiles), Middleware(SessionGuard, sessions=sessions)]},
+        max_file_size=app.settings.ingest.max_file_mb * 1024 * 1024,
         inbrowser=False,
         prevent_thread_lock=True,
         css=CSS,
@@ -112,7 +124,3 @@ def serve(app: SessionApp, *, prevent_thread_lock: bool = False, local_user: str
         pwa=False,
         ssr_mode=False,
     )
-    demo.server_app.tokens = TokenMap(sessions)  # type: ignore[assignment]  # Gradio's login tokens: any mapping
-    if not prevent_thread_lock:
-        demo.block_thread()
-    return demo

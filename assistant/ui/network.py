@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from assistant.config import UISettings
 from assistant.errors import ConfigError
 from assistant.offline import is_loopback_host
+from assistant.ui_settings import UISettings
 
 log = logging.getLogger(__name__)
 

@@ -229,6 +229,7 @@ def test_admin_adds_a_user_and_ingests(server: dict[str, Any], browser: Any, tmp
     if server["flavour"] != "fake":
         pytest.skip("ingest through the browser is exercised with the fake app (the real one is slow on 2 cores)")
     (tmp_path / "note.txt").write_text("A short note.", encoding="utf-8")
+    server["app"].settings.ui.ingest_roots = [str(tmp_path)]  # the folder field reads under configured roots only
     page = _login(browser, server["url"], "admin", "kestrel-admin")
     try:
         page.get_by_role("tab", name="Admin").click()
