@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,30 @@ def wait_for_workers(celery: Any, settings: WorkerSettings, deadline: float) -> 
             time.sleep(0.5)
 
 
+@contextmanager
+def running_workers(env: dict[str, str], broker_url: str, log_path: Path, n: int = 2) -> Iterator[None]:
+    """`assistant workers start --n N` in a child process (its log in `log_path`), up and answering on exit from
+    the `with` line; stopped (SIGTERM, then SIGKILL after 60 s) when the block ends."""
+    from assistant.workers.celery_app import make_celery
+
+    settings = WorkerSettings(broker_url=broker_url)
+    with log_path.open("wb") as log:
+        workers = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "workers", "start", "--n", str(n),
+                                    "--loglevel", "INFO"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            wait_for_workers(make_celery(settings), settings, time.monotonic() + 300)
+            yield
+        finally:
+            stop_process(workers, grace_s=60)
+
+
+def queued_ingest(env: dict[str, str], case: str, corpus: Path) -> subprocess.Popen[bytes]:
+    """`assistant ingest --workers --json` of `corpus` into `case`, running in a child process."""
+    return subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "ingest", "--workers", "--json",
+                             "--case", case, str(corpus)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+
+
 def started_task(client: Any, deadline: float) -> tuple[str, int]:
     """(task id, worker process pid) of a task a worker has started and not finished."""
     while time.monotonic() < deadline:
@@ -136,23 +161,14 @@ def test_kill_9_of_a_worker_mid_file_still_gives_exact_counts(tmp_path: Path, br
 
     queued_dir = tmp_path / "queued"
     env = env_for(queued_dir, broker)
-    log = (tmp_path / "workers.log").open("wb")
-    workers = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "workers", "start", "--n", "2",
-                                "--loglevel", "INFO"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        wait_for_workers(celery, WorkerSettings(broker_url=broker.url), time.monotonic() + 300)
-        ingest = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "ingest", "--workers", "--json",
-                                   "--case", "wcase", str(corpus)], env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, cwd=ROOT)
+    with running_workers(env, broker.url, tmp_path / "workers.log"):
+        ingest = queued_ingest(env, "wcase", corpus)
         client = redis.Redis.from_url(broker.url)
         task_id, _pid = kill_mid_file(client, time.monotonic() + 300)
         out, err = ingest.communicate(timeout=600)
         assert ingest.returncode == 0, err.decode(errors="replace")[-3000:]
         report = json.loads(out)
         assert int(client.get(f"assistant:deliveries:{task_id}") or 0) == 2  # the killed file was run again
-    finally:
-        stop_process(workers, grace_s=60)
-        log.close()
 
     assert sorted(report["ingested"]) == sorted(single.ingested)
     assert report["chunks"] == single.chunks

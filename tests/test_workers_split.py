@@ -9,8 +9,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from assistant.ingest.wire import Malformed
 from assistant.types import Chunk, Document, Message
 from assistant.workers.split import ranges
 from assistant.workers.spool import read_chunks, read_doc, read_head, spool_dir, write_spool
-from tests.test_workers import ROOT, env_for, needs_redis, served_counts, wait_for_workers
+from tests.test_workers import env_for, needs_redis, queued_ingest, running_workers, served_counts
 
 PEOPLE = ("Kira Lane", "Sam Owner", "Marta Kowalski", "Daniel Reyes")
 WORDS = ("meet the van at the depot bring the bag and the keys before nine call me when the parcel is at the "
@@ -116,8 +114,6 @@ def test_a_split_file_with_a_worker_killed_mid_part_gives_exact_counts(tmp_path:
     from assistant.app import App
     from assistant.config import load_settings
     from assistant.workers.broker import RedisServer
-    from assistant.workers.celery_app import make_celery
-    from assistant.workers.settings import WorkerSettings
 
     corpus = write_chat(tmp_path / "corpus", messages=1500)
     single = App(load_settings(index_dir=tmp_path / "single")).ingest([corpus], "scase", progress=False)
@@ -127,15 +123,8 @@ def test_a_split_file_with_a_worker_killed_mid_part_gives_exact_counts(tmp_path:
     with RedisServer(tmp_path / "broker", password="test-pass", persist=False) as broker:
         env = {**env_for(queued_dir, broker), "ASSISTANT_WORKERS__PART_CHUNKS": str(part),
                "ASSISTANT_INGEST__COMMIT_BATCH": "4"}
-        celery = make_celery(WorkerSettings(broker_url=broker.url))
-        log = (tmp_path / "workers.log").open("wb")
-        workers = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "workers", "start", "--n", "2",
-                                    "--loglevel", "INFO"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        try:
-            wait_for_workers(celery, WorkerSettings(broker_url=broker.url), time.monotonic() + 300)
-            ingest = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "ingest", "--workers", "--json",
-                                       "--case", "scase", str(corpus)], env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, cwd=ROOT)
+        with running_workers(env, broker.url, tmp_path / "workers.log"):
+            ingest = queued_ingest(env, "scase", corpus)
             client = redis.Redis.from_url(broker.url)
             killed, pid = started_part(client, time.monotonic() + 300)
             time.sleep(1.0)  # into the part (tagging, embedding or writing one of its batches)
@@ -147,14 +136,6 @@ def test_a_split_file_with_a_worker_killed_mid_part_gives_exact_counts(tmp_path:
             deliveries = {k.decode().rsplit(":", 1)[1]: int(client.get(k) or 0)
                           for k in client.scan_iter("assistant:deliveries:*")}
             ui_md, seen = admin_ingest_on_workers(tmp_path, queued_dir, broker.url, monkeypatch)
-        finally:
-            workers.terminate()
-            try:
-                workers.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                workers.kill()
-                workers.wait()
-            log.close()
 
     assert "**Ingest finished**" in ui_md and "**not ingested**" in ui_md  # the table, with the reasons
     assert seen[-1][:2] == (3, 3) and "3/3 files: 2 done, 1 failed, 0 running, 0 queued" in seen[-1][2]

@@ -122,9 +122,15 @@ class GemmaSpace:
             return []
         res = col.query(query_embeddings=[qvec.tolist()], n_results=min(count, k * 2),
                         include=["metadatas", "distances"])
-        best: dict[str, float] = {}
-        for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=True):
-            cid = str((meta or {}).get("chunk_id", ""))
-            if cid and cid not in best:
-                best[cid] = 1.0 - float(dist)
-        return list(best.items())[:k]
+        return best_per_chunk(res, k)
+
+
+def best_per_chunk(res: dict[str, Any], k: int) -> list[tuple[str, float]]:
+    """A side collection's query result (cosine space, best first; several vectors may stand for one chunk) as the
+    first `k` chunk ids with their best similarity."""
+    best: dict[str, float] = {}
+    for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=True):
+        cid = str((meta or {}).get("chunk_id", ""))
+        if cid and cid not in best:
+            best[cid] = 1.0 - float(dist)
+    return list(best.items())[:k]

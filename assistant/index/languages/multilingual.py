@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.index.languages.gemma_space import GemmaSpace
+from assistant.index.languages.gemma_space import GemmaSpace, best_per_chunk
 from assistant.index.store import IndexStore
 from assistant.text.messages import ENGLISH, message_records
 from assistant.types import Chunk
@@ -138,9 +138,4 @@ class MultilingualIndex:
         where = None if translated else {"untranslated": True}
         res = col.query(query_embeddings=[qvec.tolist()], n_results=min(count, k * 3), where=where,
                         include=["metadatas", "distances"])
-        best: dict[str, float] = {}
-        for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=True):
-            cid = str((meta or {}).get("chunk_id", ""))
-            if cid and cid not in best:
-                best[cid] = 1.0 - float(dist)
-        return list(best.items())[:k]
+        return best_per_chunk(res, k)
