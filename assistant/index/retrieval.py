@@ -121,7 +121,8 @@ class Retriever:
                 weights.append(self.crosslingual.weight)
         fused = rrf_fuse(rankings, k=self.settings.rrf_k, weights=weights)
         if self.crosslingual is not None:
-            fused = self.crosslingual.rescore(case, question, fused, self.settings.rrf_k, pool=foreign)
+            fused = self.crosslingual.rescore(case, question, fused, self.settings.rrf_k, pool=foreign,
+                                              allowed=allowed)
         fused = fused[:top_k]
         chunks = self.store.get_chunks(case, [cid for cid, _ in fused])
         passages = [stored_passage(chunks[cid], case, score=score, rank=rank)

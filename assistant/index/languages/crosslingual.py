@@ -61,7 +61,7 @@ class Crosslingual:
         return [cid for cid, cos in hits if cos >= self.settings.ml_min_cosine]
 
     def rescore(self, case: str, question: str, fused: list[tuple[str, float]], rrf_k: int,
-                pool: list[str] | None = None) -> list[tuple[str, float]]:
+                pool: list[str] | None = None, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """`fused` with its head (and the multilingual ranking's best `rerank_pool`, `pool`) re-ordered by
         EmbeddingGemma when the head holds a non-English original without a translation (translated ones are ranked
         through their translation; re-scoring heads that held only those moved English prose holding the answer out
@@ -71,7 +71,8 @@ class Crosslingual:
             return fused
         head = [cid for cid, _ in fused[: self.settings.rerank_n]]
         pool = [*(pool or [])[: self.settings.rerank_pool], *self._gemma_pool(case, question)]
-        extra = list(dict.fromkeys(cid for cid in pool if cid not in head))  # foreign, not in head
+        extra = list(dict.fromkeys(cid for cid in pool  # foreign, not in head, and within the question's filters
+                                   if cid not in head and (allowed is None or cid in allowed)))
         if extra:  # joined to the head, so the re-scorer sees every candidate the multilingual ranking found
             score = dict(fused)
             fused = [*fused[: len(head)], *((cid, score.get(cid, 0.0)) for cid in extra),
@@ -93,7 +94,6 @@ class Crosslingual:
             at += len(group)
         log.info("rescore case=%s candidates=%d texts=%d stored=%d", case, len(head), len(flat), len(known))
         return rerank_head(fused, best, weight=self.settings.rerank_weight, rrf_k=rrf_k)
-
 
     def _gemma_pool(self, case: str, question: str) -> list[str]:
         """The stored EmbeddingGemma vectors' own best `rerank_search` chunks at cosine `rerank_search_min` or more
