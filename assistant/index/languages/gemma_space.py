@@ -11,14 +11,13 @@ re-scored pool. Entries are replaced with their source and dropped with the case
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.index.languages.rerank import GemmaScorer
+from assistant.index.languages.rerank import GemmaScorer, text_key
 from assistant.index.store import IndexStore
 from assistant.text.messages import ENGLISH, message_records
 
@@ -36,10 +35,6 @@ class HasText(Protocol):
     def text(self) -> str: ...
     @property
     def meta(self) -> Any: ...
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def rescoring_texts(chunk: HasText) -> list[str]:

@@ -100,7 +100,7 @@ class GemmaScorer:
             qvec = self._query_vector(question)
             if qvec is None:
                 return None
-            keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+            keys = [text_key(t) for t in texts]
             known = known or {}
             todo = list(dict.fromkeys(k for k in keys if k not in self._cache and k not in known))
             if todo:
@@ -118,6 +118,12 @@ class GemmaScorer:
             out: np.ndarray = np.stack(rows) @ qvec
             return out
 
+
+
+def text_key(text: str) -> str:
+    """The key of a text's vector: in this scorer's cache and in the vectors stored at ingest (`gemma_space`),
+    which must agree for a stored vector to be found."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 def rerank_head(fused: list[tuple[str, float]], scores: Sequence[float], *, weight: float,
                 rrf_k: int) -> list[tuple[str, float]]:
