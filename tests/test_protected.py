@@ -109,7 +109,27 @@ def test_a_short_name_word_is_masked_as_a_name_not_as_an_english_word() -> None:
                                "<PROTECTED_1_NAME> <PROTECTED_1_NAME> <PROTECTED_1_NAME>; "
                                "<PROTECTED_2_NAME> <PROTECTED_2_NAME> <PROTECTED_2_NAME>.")
     # the short word of another protected person is not a neighbour: "ten" beside person 1 stays
-    assert found.sub("Nguyen ten Pas") == "<PROTECTED_1_NAME> ten <PROTECTED_2_NAME>"
+    assert found.sub("Pas ten Nguyen") == "<PROTECTED_2_NAME> ten <PROTECTED_1_NAME>"
+
+
+def test_particle_runs_hyphenated_parts_and_a_sender_prefix_are_masked() -> None:
+    """Issue 15: "van de" in "Maika van de Noort" and the "aho" of "Hauta-aho" stayed visible, and so did a lower-case
+    short name opening a message line ("van an: ..."), while the English "van" must stay readable."""
+    found = ProtectedSet((ProtectedPerson(names=("Maika van de Noort",)), ProtectedPerson(names=("Aino Hauta-aho",))))
+    n1, n2 = (f"<PROTECTED_{k}_NAME>" for k in (1, 2))
+    assert found.sub("Maika van de Noort met van de Noort; Van de Noort's van left.") == (
+        f"{n1} {n1} {n1} {n1} met {n1} {n1} {n1}; {n1} {n1} {n1} van left.")
+    assert found.sub("the van de Wit saw Noort van") == f"the van de Wit saw {n1} van"  # particles only before a name
+    assert found.sub("Aino Hauta-aho, HAUTA-AHO, Hauta-Aho; aho; Hauta aho") == (
+        f"{n2} {n2}-{n2}, {n2}-{n2}, {n2}-{n2}; aho; {n2} aho")
+    n3 = "<PROTECTED_1_NAME>"
+    assert ProtectedSet((ProtectedPerson(names=("Nguyễn Văn An",)),)).sub(
+        "van an: see you at 9\n[21:40] an: ok\nThe van: grey Ford\nan apple: red") == (
+        f"{n3} {n3}: see you at 9\n[21:40] {n3}: ok\nThe van: grey Ford\nan apple: red")
+    # a name listed in capitals says nothing of its particles: a lower-case "van de" before the surname stays
+    capital = ProtectedSet((ProtectedPerson(names=("Maika Van De Noort",)),))
+    assert capital.sub("Maika van de Noort; van de Noort") == (
+        "<PROTECTED_1_NAME> <PROTECTED_1_NAME> <PROTECTED_1_NAME> <PROTECTED_1_NAME>; van de <PROTECTED_1_NAME>")
 
 
 def test_a_message_sender_field_is_a_name_whatever_its_case() -> None:

@@ -23,6 +23,10 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _SEP = r"[ \t.\-]{0,2}"
 PHONE_PREFIX = rf"(?:(?:\+|00)\s?\d{{1,3}}[ \t.\-()]{{0,3}}\(?0?\)?{_SEP}|\(?0\)?{_SEP})?"
 SHORT = 3  # name words of up to three letters (Văn, Le, An, Ali) are also everyday words in English ("van", "an")
+# A message line's sender prefix: one to four words and a colon at the start of a line, after an optional bracketed
+# time ("van an: see you", "[21:40] Van An: ok"); not a URL scheme ("http://").
+SENDER_PREFIX = re.compile(r"^[ \t]*(?:\[[^\]\n]{1,40}\][ \t]*)?([^\W\d_]+(?:[ \t'\-][^\W\d_]+){0,3})[ \t]*:(?!//)",
+                           re.MULTILINE)
 Hit = tuple[int, int, int, str]  # a match in a text: start, end, person number, kind
 _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "s", "ı": "i"})
 
@@ -95,27 +99,71 @@ def style(word: str) -> str:
     return "lower" if word.islower() else "upper" if word.isupper() else "title" if word[:1].isupper() else "mixed"
 
 
-def kept_short_words(text: str, folded: str, hits: list[Hit], weak: list[Hit]) -> list[Hit]:
+def kept_short_words(text: str, folded: str, hits: list[Hit], weak: list[Hit],
+                     particles: dict[int, set[str]] | None = None) -> list[Hit]:
     """The short words (`weak`) kept as names: next to a kept name word of the same person (Nguyen Van An, Le Thi Hoa,
-    Hoa LE), next to another of the person's short words when both are capitalised (Van An, LE An), or between two of
-    the person's words (a particle: Willemine ten Pas); but not a lower-case word beside a capitalised name alone
-    ("Nguyen's van": English text around a name), nor a word beside the same word ("an an")."""
+    Hoa LE), next to another of the person's short words when both are capitalised (Van An, LE An), in a run of the
+    person's short words with a name word at both ends (particles: Willemine ten Pas, Maika van de Noort), joined to a
+    name word by a hyphen whatever its case (Hauta-aho), or, for a word the listed name itself writes in lower case
+    (`particles`: its van, de, ten, bin), in a run of such words before a name word (van de Noort); but not a
+    lower-case word beside a capitalised name alone ("Nguyen's van": English text around a name), nor a word beside
+    the same word ("an an")."""
     def fits(w: Hit, h: Hit) -> bool:
         return (h[2] == w[2] and adjacent(folded, h, w) and folded[h[0]:h[1]] != folded[w[0]:w[1]]
-                and (style(text[w[0]:w[1]]) != "lower" or style(text[h[0]:h[1]]) == "lower"))
+                and (style(text[w[0]:w[1]]) != "lower" or style(text[h[0]:h[1]]) == "lower"
+                     or hyphened(folded, h, w)))
+
+    def reaches(w: Hit, anchors: list[Hit], pending: list[Hit], left: bool, only: set[str] | None) -> bool:
+        """Whether a run of `pending` words (folded forms in `only`, when given) from `w` reaches an anchor."""
+        cur = w
+        for _ in range(len(pending) + 1):
+            side = [h for h in anchors if h[2] == w[2] and adjacent(folded, h, cur) and (h[0] < cur[0]) == left]
+            if side:
+                return True
+            nxt = [v for v in pending if v[2] == w[2] and adjacent(folded, v, cur) and (v[0] < cur[0]) == left
+                   and (only is None or folded[v[0]:v[1]] in only)]
+            if not nxt:
+                return False
+            cur = nxt[0]
+        return False
+
+    parts = particles or {}
+
+    def keep(w: Hit, anchors: list[Hit], pending: list[Hit]) -> bool:
+        if any(fits(w, h) for h in anchors) or any(
+                fits(w, v) and style(text[w[0]:w[1]]) != "lower" != style(text[v[0]:v[1]]) for v in pending if v != w):
+            return True
+        if reaches(w, anchors, pending, True, None) and reaches(w, anchors, pending, False, None):
+            return True
+        own = parts.get(w[2], set())
+        return folded[w[0]:w[1]] in own and reaches(w, anchors, pending, False, own)
 
     kept: list[Hit] = []
     pending = list(weak)
     while pending:
         anchors = [h for h in hits if h[3] == "NAME"] + kept
-        sides = {w: {h[0] < w[0] for h in anchors if h[2] == w[2] and adjacent(folded, h, w)} for w in pending}
-        near = [w for w in pending if any(fits(w, h) for h in anchors) or sides[w] == {True, False} or any(
-            fits(w, v) and style(text[w[0]:w[1]]) != "lower" != style(text[v[0]:v[1]]) for v in pending if v != w)]
+        near = [w for w in pending if keep(w, anchors, pending)]
         if not near:
             break
         kept += near
         pending = [w for w in pending if w not in near]
     return kept
+
+
+def sender_fields(text: str, hits: list[Hit]) -> list[tuple[int, int]]:
+    """The sender prefixes of `text`'s message lines whose every word is (part of) a protected match: "van an: ok" is
+    a name field, "The van: grey" is not."""
+    out = []
+    for m in SENDER_PREFIX.finditer(text):
+        words = [(w.start(), w.end()) for w in re.finditer(r"[^\W\d_]+", text[m.start(1):m.end(1)])]
+        if all(any(h[0] <= m.start(1) + s and m.start(1) + e <= h[1] for h in hits) for s, e in words):
+            out.append(m.span(1))
+    return out
+
+
+def hyphened(text: str, a: Hit, b: Hit) -> bool:
+    """Whether two spans are the parts of one hyphenated word (Hauta-aho)."""
+    return text[a[1]:b[0]] == "-" or text[b[1]:a[0]] == "-"
 
 
 def adjacent(text: str, a: Hit, b: Hit) -> bool:

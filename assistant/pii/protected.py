@@ -35,6 +35,7 @@ from assistant.pii.forms import (
     kept_short_words,
     loose,
     name_pattern,
+    sender_fields,
     style,
 )
 from assistant.pii.forms import fold as fold
@@ -94,12 +95,14 @@ class ProtectedSet:
     persons: tuple[ProtectedPerson, ...] = ()
     _patterns: list[tuple[re.Pattern[str], int, str, bool]] = field(default_factory=list, repr=False)
     _exact: dict[int, set[str]] = field(default_factory=dict, repr=False)  # short words with diacritics, as written
+    _particles: dict[int, set[str]] = field(default_factory=dict, repr=False)  # words the listed name writes lower
 
     def __post_init__(self) -> None:
         for k, p in enumerate(self.persons, start=1):
             written = [w for n in p.names + p.aliases for w in re.findall(r"[^\W\d_]{2,}", n)]
             words = {fold(w) for w in written}
             self._exact[k] = {w.casefold() for w in written if len(w) <= SHORT and fold(w) != w.lower()}
+            self._particles[k] = {fold(w) for w in written if w.islower()}  # van, de, ten, bin in "Maika van de Noort"
             for w in sorted(words, key=len, reverse=True):
                 if len(w) == 2:  # Le, Vu, Do, Ho (Vietnamese family names): only next to the person's other names
                     self._add(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", k, "NAME", weak=True)
@@ -131,13 +134,14 @@ class ProtectedSet:
         folded = fold(text)
         hits: list[tuple[int, int, int, str]] = []
         weak: list[tuple[int, int, int, str]] = []
-        for pattern, k, kind, is_weak in self._patterns:
-            for m in pattern.finditer(folded):
-                if m.end() > m.start():
-                    hit = (m.start(), m.end(), k, kind)
-                    alone = name_field or self._stands_alone(text, hit)  # a sender field is a name, any case
-                    (weak if is_weak and not alone else hits).append(hit)
-        hits += kept_short_words(text, folded, hits, weak)
+        raw = [((m.start(), m.end(), k, kind), is_weak) for pattern, k, kind, is_weak in self._patterns
+               for m in pattern.finditer(folded) if m.end() > m.start()]
+        fields = sender_fields(text, [h for h, _ in raw])
+        for hit, is_weak in raw:
+            in_field = name_field or any(s <= hit[0] and hit[1] <= e for s, e in fields)
+            alone = in_field or self._stands_alone(text, hit)  # a sender field is a name, any case
+            (weak if is_weak and not alone else hits).append(hit)
+        hits += kept_short_words(text, folded, hits, weak, self._particles)
         out: list[Entity] = []
         end = -1
         for s, e, k, kind in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
