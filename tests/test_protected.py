@@ -305,6 +305,57 @@ def test_a_source_filter_naming_a_protected_or_unseen_file_is_refused_and_audite
     assert not CHILD.search(json.dumps([r.payload for r in denied]))
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[^\W\d_]{3,}", text))
+
+
+def test_a_reviewer_loses_only_the_childs_words_not_surnames_towns_nationalities_or_brands(app: Any) -> None:
+    """Issue 15, "Masking makes answers unreadable": "<ORGANIZATION_3> uses mobile number <PHONE_NUMBER_2>", the
+    suspect's surname typed ORGANIZATION, the town Dunford PERSON, "Polish" and "Samsung" masked. Now every word of
+    the clear answer, quotes and passages is shown to a reviewer except the words of the child's identifiers."""
+    from assistant.pii.protected import protected_set
+
+    question = "Which phones did Marek Wolski use?"
+    clear = _strings(app.ask("kestrel", question))
+    shown = " ".join(_strings(_session(app, "rev").ask("kestrel", question)))
+    assert not re.findall(r"<(?!PROTECTED_)[A-Z_]+_\d+>", shown)  # no typed placeholder for ordinary PII
+    child = protected_set(app.settings.index_dir, "kestrel")
+    childs = {w for s in clear for e in child.find(s) for w in _words(e.text)}
+    missing = set().union(*(_words(s) for s in clear)) - _words(shown) - childs
+    assert not missing, sorted(missing)[:10]
+    ordinary = [w for w in ("Wolski", "WOLSKI", "Dunford", "Polish", "Samsung") if w in " ".join(clear)]
+    assert len(ordinary) >= 2 and all(w in shown for w in ordinary), ordinary
+
+
+def test_inflected_names_written_dates_of_birth_and_chat_lines_are_masked_in_every_passage(app: Any,
+                                                                                           tmp_path: Path) -> None:
+    """Issue 15: inflected forms ("Kacpra") leaked, dates of birth were never masked, and a name untagged in one
+    passage (a lower-case chat line) stayed clear while tagged in another. Two files of a new case name the child in
+    those forms; a reviewer's answer and every passage it opens show none of them, and the rest stays readable."""
+    from assistant.cli.protect import protect
+
+    folder = tmp_path / "pl-case"
+    folder.mkdir()
+    (folder / "note.txt").write_text(
+        "Note by PC Harris, 3 March 2023. Marek Wolski gave Kacprowi a Samsung phone in Dunford. The mother said "
+        "Kacpra was born on 17 June 2007 and that the phone Marek gave him was a Samsung.\n", encoding="utf-8")
+    (folder / "chat.txt").write_text(
+        "marek: where r u, did the samsung phone work\nkacper: at home, it works, my bday is 17.06.07\n"
+        "nowak: ok\n", encoding="utf-8")
+    assert app.ingest([folder], "pl", progress=False).ingested
+    protect(app, "pl", read_persons_file(PROTECTED_FILE), "test")
+    app.users.assign("rev", "pl")
+    rev = _session(app, "rev")
+    forms = re.compile(r"kacp|nowak|17 June 2007|17\.06\.07", re.IGNORECASE)
+    assert any(forms.search(s) for s in _strings(app.ask("pl", "Which phone did Marek give and when was he born?")))
+    shown = rev.ask("pl", "Which phone did Marek give and when was he born?")
+    strings = _strings(shown) + [s for p in shown.retrieved for s in _strings(rev.get_chunk("pl", p.chunk_id))]
+    assert not [s for s in strings if forms.search(s)], [forms.search(s) for s in strings if forms.search(s)][:3]
+    text = " ".join(strings)
+    assert "<PROTECTED_1_DOB>" in text and "<PROTECTED_1_NAME>" in text
+    assert "Marek Wolski" in text and "Samsung" in text and "Dunford" in text
+
+
 def test_a_supervisor_protects_a_person_from_the_ui_and_a_reviewer_cannot(app: Any) -> None:
     from assistant.ui.supervisor import protect_person
 
