@@ -1,7 +1,8 @@
 """Protected persons: the demo's child victim is masked everywhere for reviewers, other people stay readable.
 
 Real App (Chroma in tmp_path, real Presidio, the packaged embedder, extractive backend), the real demo case and the
-demo's own protected-persons file (demo/kestrel_protected.json, what `assistant demo` applies)."""
+demo's own protected-persons file (demo/kestrel_protected.json, what `assistant demo` applies).
+The red team of issue 15's "Masking" findings: each finding and its test here are listed in docs/security.md."""
 
 from __future__ import annotations
 
