@@ -26,6 +26,18 @@ def _answer(page: Any, question: str) -> str:
     return str(page.locator("#chat").inner_text())
 
 
+def _open(page: Any, label: Any) -> str:
+    """Click a citation label and return the passage panel's HTML once it shows that citation (the empty panel has
+    the same class, and the previous passage stays until the new one arrives: reading at once raced under load)."""
+    number = re.match(r"\s*(\[\d+\])", label.inner_text())
+    assert number, label.inner_text()
+    label.click()
+    page.wait_for_function(
+        "n => { const p = document.querySelector('#passage-panel .passage-panel:not(.empty)');"
+        " return p !== null && p.innerText.includes(n); }", arg=number.group(1))
+    return str(page.locator("#passage-panel").inner_html())
+
+
 @pytest.mark.parametrize(("question", "about_child"), [
     ("Which phones did Marek Wolski use and who was in his car?", False),  # cites the suspect's passages
     ("What did Marek tell the boy about the new phone?", True)])  # cites messages to and from the child
@@ -42,9 +54,7 @@ def test_reviewer_reads_the_suspect_while_the_child_is_masked(demo_server: dict[
         labels.first.wait_for()
         seen_placeholder = False
         for i in range(labels.count()):
-            labels.nth(i).click()
-            page.locator("#passage-panel .passage-panel").first.wait_for()
-            panel = page.locator("#passage-panel").inner_html()
+            panel = _open(page, labels.nth(i))
             assert not CHILD.search(panel), CHILD.search(panel)
             seen_placeholder |= "PROTECTED_1_" in panel
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -64,3 +74,45 @@ def test_sender_filter_naming_the_child_is_refused(demo_server: dict[str, Any]) 
     with pytest.raises(AccessDenied, match="protected person"):
         Session.for_username(demo_server["app"], "reviewer1").ask("kestrel", "What was said?",
                                                              RetrievalFilters(sender="Kacpra"))
+
+
+def test_a_phone_export_named_after_the_child_shows_no_thread_device_or_file_name(demo_server: dict[str, Any],
+                                                                                browser: Any, tmp_path: Any) -> None:
+    """Issue 15 done-when: the citation panel showed `Kacper Nowak iPhone 07700900418~07700900999/m1` in clear. The
+    demo's own exports do not name the child in a thread id, device or file name, so a case is added whose export
+    does (file name, device, thread id, sender), protected with the demo's file; the suspect stays readable."""
+    from assistant.cli.protect import protect
+    from assistant.pii.protected import read_persons_file
+    from tests.browser.test_app_browser import ROOT
+
+    app = demo_server["app"]
+    folder = tmp_path / "phones"
+    folder.mkdir()
+    thread, device = "Kacper Nowak iPhone 07700900265~07700900418", "Kacper Nowak iPhone"
+    rows = [("m1", "Marek", "Kacper", "bring the new phone to the garage on mill lane tonight"),
+            ("m2", "Kacper", "Marek", "ok i will bring it to the garage"),
+            ("m3", "Marek", "Kacper", "good, tell nobody about the garage")]
+    (folder / "Kacper_Zielinski_iPhone_messages.csv").write_text(
+        "message_id,thread_id,timestamp,sender,recipient,language,body,translation,device\n" + "".join(
+            f"{mid},{thread},2023-03-1{i}T20:00:00+00:00,{s},{r},en,{body},,{device}\n"
+            for i, (mid, s, r, body) in enumerate(rows)), encoding="utf-8")
+    assert app.ingest([folder], "kestrel-phone", progress=False).ingested
+    protect(app, "kestrel-phone", read_persons_file(ROOT / "demo" / "kestrel_protected.json"), "test")
+    app.users.add_user("reviewer-phone", "phone-review-pass-1", "reviewer")
+    app.users.assign("reviewer-phone", "kestrel-phone")
+    page = _login(browser, demo_server["url"], "reviewer-phone", "phone-review-pass-1")
+    try:
+        _choose_case(page, "kestrel-phone")
+        chat = _answer(page, "What did Marek tell him to bring to the garage?")
+        assert "Marek" in chat and "garage" in chat, chat[:300]
+        labels = page.locator("#citations label")
+        labels.first.wait_for()
+        label_text = " ".join(labels.nth(i).inner_text() for i in range(labels.count()))
+        assert "<PROTECTED_1_NAME>" in label_text and "<PROTECTED_1_PHONE>" in label_text, label_text
+        panel = _open(page, labels.first)
+        assert "PROTECTED_1_NAME" in panel and "Marek" in panel
+        page.screenshot(path=str(ARTIFACTS / "protected-phone-export.png"), full_page=True)
+        html = page.content()
+        assert not CHILD.search(html), CHILD.search(html)  # file name, device, thread id, sender: nowhere in clear
+    finally:
+        page.context.close()
