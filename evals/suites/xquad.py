@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ from evals.suites import progress_iter, rounded
 from evals.suites.product_path import ingest_corpus
 
 LANGS = ("ro", "ar", "vi")
+LANGS_ENV = "ASSISTANT_EVAL_LANGS"  # `python -m evals xquad --lang ro`: one language at a time (a full run is long)
 _END = re.compile(r"(?<=[.!?؟۔])\s+")
 QUICK_ARTICLES = 3  # the CI sample: every third article's sentences (about 400 a language) and its held-out
 QUICK_N = 40  # questions, at most, per language
@@ -120,9 +122,18 @@ def evaluate(app: Any, case: str, questions: list[tuple[str, str, str]], crossli
             "ms_per_question": 1000 * (time.perf_counter() - start) / max(1, len(questions))}
 
 
+def chosen_languages() -> tuple[str, ...]:
+    """LANGS, or the subset named (comma-separated) in LANGS_ENV."""
+    spec = [x.strip() for x in os.environ.get(LANGS_ENV, "").split(",") if x.strip()]
+    unknown = sorted(set(spec) - set(LANGS))
+    if unknown:
+        raise ValueError(f"{LANGS_ENV}: {', '.join(unknown)} not among {', '.join(LANGS)}")
+    return tuple(x for x in LANGS if x in spec) if spec else LANGS
+
+
 def run(settings: Settings, *, quick: bool = False, progress: bool = True, split: str = "heldout") -> dict[str, Any]:
     result: dict[str, Any] = {"split": split, "k": K, "quick": quick, "languages": {}}
-    for lang in LANGS:
+    for lang in chosen_languages():
         docs, questions = load_language(settings.eval_data, lang, QUICK_ARTICLES if quick else 1)
         chosen = [q for q in questions if is_dev(q[0]) == (split == "dev")]
         if quick:
