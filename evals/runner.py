@@ -252,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "thresholds.toml are calibrated on it; `auto` takes whatever model this machine has)")
     parser.add_argument("--sample", metavar="START:STOP", help="answer only these questions of a suite's fixed "
                         "order (hotpotqa), e.g. 0:30 (dev) and 30:60 (held-out)")
+    parser.add_argument("--lang", help="only these languages of a multilingual suite (xquad), e.g. ro or ro,vi")
     parser.add_argument("--sabotage", action="store_true", help=argparse.SUPPRESS)  # shuffles rankings: gate demo
     args = parser.parse_args(argv)
 
@@ -275,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from evals.suites import SAMPLE_ENV
 
         os.environ[SAMPLE_ENV] = args.sample
+    if args.lang:
+        from evals.suites.xquad import LANGS_ENV
+
+        os.environ[LANGS_ENV] = args.lang
     try:
         plan = selection(args.target, args.quick)
         bounds = load_thresholds(args.thresholds)
@@ -290,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "meta": {"timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "commit": git_commit(),
                  "target": args.target, "plan": plan, "seconds": round(time.perf_counter() - start, 1),
                  "sabotage": bool(args.sabotage), "backend": args.backend, "sample": args.sample or "",
+                 "lang": args.lang or "",
                  "retrieval": settings.retrieval.model_dump(), "embedding_model": settings.embedding.model_path or
                  "packaged all-MiniLM-L6-v2"},
         "suites": results,

@@ -56,6 +56,7 @@ def _evaluate(app: Any, case: str, questions: list[Any], gold_ids: dict[str, set
                           crosslingual=cross)
     translated_hits: dict[str, int] = {}
     english: list[float] = []
+    english_missed: list[str] = []  # ids, so a loss against "before" can be read question by question
     for q in questions:
         passages = retriever.retrieve(case, q.question, top_k=K)
         if q.id in gold_ids:  # the rank of the first passage holding a gold message, 0 when none in the top 5
@@ -65,9 +66,11 @@ def _evaluate(app: Any, case: str, questions: list[Any], gold_ids: dict[str, set
         else:
             texts = [_norm(p.text) for p in passages]
             english.append(float(any(_norm(e) in t for e in q.evidence for t in texts)))
+            if not english[-1]:
+                english_missed.append(q.id)
     return {"translated_top5": sum(1 for r in translated_hits.values() if r), "translated_n": len(translated_hits),
             "translated_ranks": translated_hits, "english_evidence@5": metrics.mean(english),
-            "english_n": len(english)}
+            "english_n": len(english), "english_missed": english_missed}
 
 
 def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> dict[str, Any]:

