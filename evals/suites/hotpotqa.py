@@ -137,8 +137,11 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
 
         result["answer_backend"] = f"{model_backend.name}:{model_backend.model}"
         result["passages_shown_to_model"] = model_backend.max_passages or r.top_k
+        support: dict[str, tuple[float, float]] = {}
         result["answer"] = answer_metrics(sample, lambda q: _passages(data, runs[q.qid][:r.top_k]),
-                                          model_answerer(settings, embedder, model_backend), progress)
+                                          model_answerer(settings, embedder, model_backend, CASE, support),
+                                          progress, support,
+                                          settings.answer.short_min_support)
         backend = result["answer_backend"]
     else:
         answer_fn, backend = load_answerer(settings, embedder)
