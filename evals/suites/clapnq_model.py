@@ -25,7 +25,7 @@ from assistant.config import Settings
 from evals import metrics
 from evals.suites import progress_iter, sample_slice
 from evals.suites.clapnq import _load, _passages
-from evals.suites.hotpotqa_model import GATE_GRID, model_answerer
+from evals.suites.hotpotqa_model import GATE_GRID, best_support, model_answerer, support_band
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,14 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     root = settings.eval_data / "clapnq" / "dev"
     records = _interleaved(_load(root / "clapnq_dev_answerable.jsonl", (split,)),
                            _load(root / "clapnq_dev_unanswerable.jsonl", (split,)))
+    embedder = make_embedder(settings)
+    band = support_band()
+    if band is not None:  # only the records a gate between LO and HI decides (the others answered alike)
+        records = [(a, r) for a, r in records
+                   if band[0] <= best_support(settings, embedder, CASE, str(r["input"]), _passages(r)) < band[1]]
     sample, span = sample_slice(records)
     support: dict[str, tuple[float, float]] = {}
-    answer = model_answerer(settings, make_embedder(settings), backend, CASE, support)
+    answer = model_answerer(settings, embedder, backend, CASE, support)
     rows: list[dict[str, Any]] = []
     for is_answerable, record in progress_iter(sample, desc="clapnq model", total=len(sample), enabled=progress):
         question = str(record["input"])
@@ -74,7 +79,8 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
                      "fallback": bool(final.prompt_version) and final.backend == "extractive",
                      "seconds": round(seconds, 2)})
     gate = settings.answer.short_min_support
-    return {"split": split, "sample": span, "answer_backend": f"{backend.name}:{backend.model}",
+    return {"split": split, "sample": span, "support_band": list(band) if band else None,
+            "answer_backend": f"{backend.name}:{backend.model}",
             "short_min_support": gate, **summarise(rows, gate)}
 
 

@@ -17,6 +17,7 @@ seconds per question. `per_question` keeps short rows (ids, answers, flags; no p
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 _MARKERS = re.compile(r"\s*\[\s*(?:passage\s*)?\d{1,3}(?:\s*[,;\-–]\s*\d{1,3})*\s*\]", re.IGNORECASE)
 _LEAD = re.compile(r"^\s*(?:[-*•]\s*)?(?:(?:final\s+|short\s+|direct\s+)?answer\s*:\s*)?", re.IGNORECASE)
 
+BAND_ENV = "ASSISTANT_EVAL_BAND"
 AnswerFn = Callable[[str, list[Passage]], tuple[Answer, str, float]]
 GATE_GRID = tuple(round(0.025 * k, 3) for k in range(12, 24))  # 0.300 .. 0.575: short-path gates compared
 
@@ -43,15 +45,13 @@ def model_answerer(settings: Settings, embedder: Any, backend: Any, case: str = 
     given, receives each question's best sentence support and its claims-path threshold (what the refusal gate
     reads), for `gate_curve`."""
     from assistant.answer.answerer import Answerer
-    from assistant.answer.extractive import score_sentences, support_threshold
+    from assistant.answer.extractive import support_threshold
 
     answerer = Answerer(settings, backend, embedder)
 
     def answer(question: str, passages: list[Passage]) -> tuple[Answer, str, float]:
         if support is not None:
-            scored = score_sentences(question, passages, embedder=embedder.for_case(case),
-                                     scoring=settings.answer.scoring) if passages else []
-            support[question] = (scored[0].support if scored else 0.0,
+            support[question] = (best_support(settings, embedder, case, question, passages),
                                  support_threshold(question, settings.answer))
         start = time.perf_counter()
         pieces: list[str] = []
@@ -66,6 +66,24 @@ def model_answerer(settings: Settings, embedder: Any, backend: Any, case: str = 
         return final, draft, time.perf_counter() - start
 
     return answer
+
+
+def support_band() -> tuple[float, float] | None:
+    """ASSISTANT_EVAL_BAND="LO:HI": ask the model only about questions whose best support is in [LO, HI) (e.g.
+    those a lower gate would add), the others left out of the run; None when unset."""
+    spec = os.environ.get(BAND_ENV, "").strip()
+    if not spec:
+        return None
+    lo, _, hi = spec.partition(":")
+    return float(lo), float(hi)
+
+
+def best_support(settings: Settings, embedder: Any, case: str, question: str, passages: list[Passage]) -> float:
+    from assistant.answer.extractive import score_sentences
+
+    scored = score_sentences(question, passages, embedder=embedder.for_case(case),
+                             scoring=settings.answer.scoring) if passages else []
+    return scored[0].support if scored else 0.0
 
 
 def strip_markers(text: str) -> str:
