@@ -25,7 +25,7 @@ from assistant.config import Settings
 from evals import metrics
 from evals.suites import progress_iter, sample_slice
 from evals.suites.clapnq import _load, _passages
-from evals.suites.hotpotqa_model import GATE_GRID, best_support, model_answerer, support_band
+from evals.suites.hotpotqa_model import GATE_GRID, best_support, keep_row, model_answerer, support_band
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
                      "value": value, "removed": bool(value) and value in final.flagged_claims,
                      "fallback": bool(final.prompt_version) and final.backend == "extractive",
                      "seconds": round(seconds, 2)})
+        keep_row(rows[-1])
     gate = settings.answer.short_min_support
     return {"split": split, "sample": span, "support_band": list(band) if band else None,
             "answer_backend": f"{backend.name}:{backend.model}",

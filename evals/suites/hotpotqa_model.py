@@ -16,6 +16,7 @@ seconds per question. `per_question` keeps short rows (ids, answers, flags; no p
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -35,6 +36,7 @@ _MARKERS = re.compile(r"\s*\[\s*(?:passage\s*)?\d{1,3}(?:\s*[,;\-–]\s*\d{1,3})
 _LEAD = re.compile(r"^\s*(?:[-*•]\s*)?(?:(?:final\s+|short\s+|direct\s+)?answer\s*:\s*)?", re.IGNORECASE)
 
 BAND_ENV = "ASSISTANT_EVAL_BAND"
+ROWS_ENV = "ASSISTANT_EVAL_ROWS"
 AnswerFn = Callable[[str, list[Passage]], tuple[Answer, str, float]]
 GATE_GRID = tuple(round(0.025 * k, 3) for k in range(12, 24))  # 0.300 .. 0.575: short-path gates compared
 
@@ -66,6 +68,15 @@ def model_answerer(settings: Settings, embedder: Any, backend: Any, case: str = 
         return final, draft, time.perf_counter() - start
 
     return answer
+
+
+def keep_row(row: dict[str, Any]) -> None:
+    """Append `row` to the JSON-lines file named by ASSISTANT_EVAL_ROWS, when set: a long model run cut short
+    keeps the rows it answered (summarise them with `summarise`)."""
+    path = os.environ.get(ROWS_ENV, "").strip()
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
 
 
 def support_band() -> tuple[float, float] | None:
@@ -131,6 +142,7 @@ def answer_metrics(questions: Sequence[Any], passages_for: Callable[[Any], list[
         if support is not None:
             best, threshold = support.get(q.question, (0.0, 0.0))
             rows[-1].update(best=round(best, 4), threshold=threshold)
+        keep_row(rows[-1])
     out = summarise(rows)
     if support is not None and run_gate is not None:
         out["gate_curve"] = gate_curve(rows, run_gate)
