@@ -11,7 +11,8 @@ that verified) and the extractive fallback then refusing too. Reported: refusal 
 refusal on answerables, and for unanswerables the model was asked: how many answers attribution removed and how
 many of those ended refused (that step's own share of the refusals). `gate_curve`: the same two rates had the
 short path's gate been t (t >= the run's gate; a record asked is answered the same at any gate that still asks it),
-so one run with a low gate gives the whole curve.
+so one run with a low gate gives the whole curve. Without a model backend (`python -m evals clapnq_model`): the
+gate alone per t (`gate_only`), no model asked.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import os
 from typing import Any
 
+from assistant.answer.extractive import support_threshold
 from assistant.answer.short import short_value
 from assistant.config import Settings
 from evals import metrics
@@ -49,12 +51,14 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     if split not in ("dev", "heldout"):
         raise ValueError(f"{SPLIT_ENV}={split!r}: expected dev or heldout")
     backend = _model_backend(settings)
-    if backend is None:  # `python -m evals all` runs every suite: extractive refusal is the `clapnq` suite's
-        return {"_skipped": "needs a model backend (--backend llamacpp, ollama or openai)"}
     root = settings.eval_data / "clapnq" / "dev"
     records = _interleaved(_load(root / "clapnq_dev_answerable.jsonl", (split,)),
                            _load(root / "clapnq_dev_unanswerable.jsonl", (split,)))
     embedder = make_embedder(settings)
+    if backend is None:  # no model: what the gate alone refuses at each t, and how many records a lower gate adds
+        return {"split": split, "gate_only": gate_only([
+            {"answerable": a, "best": best_support(settings, embedder, CASE, str(r["input"]), _passages(r)),
+             "threshold": support_threshold(str(r["input"]), settings.answer)} for a, r in records])}
     band = support_band()
     if band is not None:  # only the records a gate between LO and HI decides (the others answered alike)
         records = [(a, r) for a, r in records
@@ -83,6 +87,17 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     return {"split": split, "sample": span, "support_band": list(band) if band else None,
             "answer_backend": f"{backend.name}:{backend.model}",
             "short_min_support": gate, **summarise(rows, gate)}
+
+
+def gate_only(rows: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """Per gate t: share refused by the gate alone (best < min(t, threshold)) and records in [t, threshold)."""
+    una = [r for r in rows if not r["answerable"]]
+    ans = [r for r in rows if r["answerable"]]
+    return [{"gate": t, "n_unanswerable": len(una), "n_answerable": len(ans),
+             "refusal_rate": round(metrics.mean(r["best"] < min(t, r["threshold"]) for r in una), 4),
+             "false_refusal_rate": round(metrics.mean(r["best"] < min(t, r["threshold"]) for r in ans), 4),
+             "band_unanswerable": sum(1 for r in una if t <= r["best"] < r["threshold"]),
+             "band_answerable": sum(1 for r in ans if t <= r["best"] < r["threshold"])} for t in GATE_GRID]
 
 
 def _refused(row: dict[str, Any], gate: float | None = None) -> bool:
