@@ -114,6 +114,11 @@ class AnswerSettings(BaseModel):
                                "for questions in words; calibrated on ClapNQ dev (evals/suites/clapnq.py)")
     min_support_identifiers: float = Field(0.55, description="The same for questions holding a number, date, reg, "
                                            "e-mail or handle (lexical support); set on the demo (ClapNQ: no effect)")
+    short_min_support: float = Field(0.575, description="Refusal gate of the short-answer path (the lower of this "
+                                     "and the thresholds above). Kept at min_support: on ClapNQ dev the 1.5B's "
+                                     "answers to 6 of 11 unanswerables with support in [0.45, 0.575) were attributed "
+                                     "and verified, so 0.45 would cut refusal from 0.800 to ~0.71 (0.55: ~0.76); "
+                                     "evals/results/short_gate_dev.json, docs/answer-rules.md")
     refusal: Literal["combiner", "support"] = Field("support", description="Refusal: 'combiner' (assistant/answer/"
                                                     "answerability.py) or 'support' (best support vs min_support)")
     claim_min_coverage: float = Field(0.6, description="Verifier: share of a claim's content words the cited "

@@ -46,6 +46,7 @@ SUITE_MODULES: dict[str, str] = {
     "pii": "evals.suites.pii",
     "verifier": "evals.suites.verifier",
     "clapnq": "evals.suites.clapnq",
+    "clapnq_model": "evals.suites.clapnq_model",
     "corruptions": "evals.suites.corruptions",
     "langid": "evals.suites.langid",
     "xquad": "evals.suites.xquad",

@@ -129,3 +129,22 @@ def test_attribution_terms_need_numbers_exactly_and_words_by_stem() -> None:
     assert coverage(answer_terms("1841"), MILL) == 1.0 and coverage(answer_terms("1842"), MILL) == 0.0
     assert coverage(answer_terms("converted flat"), MILL) == 1.0  # "flats" by stem
     assert coverage(answer_terms("the 1987 flats conversion"), MILL) == pytest.approx(2 / 3)  # "conversion" absent
+
+
+def test_the_short_path_gates_at_its_own_lower_support(embedder: Embedder) -> None:
+    """Between `short_min_support` and `min_support` the local model is asked on the short path (its answer must
+    still be found and verified) while the claims path refuses without asking; below both, neither asks."""
+    from assistant.answer.extractive import score_sentences
+
+    question = "In which city was the engineer who built Harlow Mill born?"
+    best = score_sentences(question, bridge_passages(), embedder=embedder)[0].support
+    assert best > 0.1
+    for style, gate, asked in (("short", best - 0.05, True), ("claims", best - 0.05, False),
+                               ("short", best + 0.01, False)):
+        s = short_settings(style)
+        s.answer.min_support = s.answer.min_support_identifiers = best + 0.05
+        s.answer.short_min_support = gate
+        answer, backend = ask("Leeds", question, embedder, bridge_passages(), s=s)
+        assert bool(backend.calls) is asked, (style, gate)
+        assert (answer.status == "answered") is asked
+        assert answer.answer.startswith("Leeds: ") is asked

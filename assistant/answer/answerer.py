@@ -2,7 +2,9 @@
 
 Order of decisions:
 1. No passages, or no sentence whose extractive support reaches the threshold (`support_threshold`) -> no_evidence,
-   without calling the model (retrieval-level refusal gate; the LLM never sees irrelevant material).
+   without calling the model (retrieval-level refusal gate; the LLM never sees irrelevant material). The short-answer
+   path (assistant/answer/short.py) gates lower, at `answer.short_min_support`: its answer must still be found in a
+   retrieved sentence and verified, which refuses on its own (the setting's description gives the dev numbers).
 2. No backend (extractive answering, chosen by settings or by `auto`) -> `extractive_answer` (verified by
    construction).
 3. Otherwise: prompt -> stream the draft (deltas are yielded as they arrive) -> `verify_draft`.
@@ -101,10 +103,12 @@ class Answerer:
         backend = self.backend
         model = backend.model
         threshold = support_threshold(question, self.settings.answer)
-        if best < threshold:
+        gate = min(threshold, self.settings.answer.short_min_support) if uses_short_answers(
+            self.settings, backend.name) else threshold
+        if best < gate:
             log.info("answer gate=refused passages=%d best=%.3f", len(passages), best)
             note = (f"No retrieved passage is relevant enough (best support {best:.2f} < "
-                    f"{threshold:.2f}); the model was not asked.")
+                    f"{gate:.2f}); the model was not asked.")
             answer = Answer(question=question, case=case, status="no_evidence", answer=not_found_text(passages),
                             backend=backend.name, retrieved=tuple(passages), model=model,
                             notes=(*base_notes, note))

@@ -133,12 +133,21 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True) -> di
     result["answer_sample"] = span
     model_backend = _model_backend(settings)
     if model_backend is not None:
-        from evals.suites.hotpotqa_model import answer_metrics, model_answerer
+        from evals.suites.hotpotqa_model import answer_metrics, best_support, model_answerer, support_band
+
+        band = support_band()
+        if band is not None:
+            sample = [q for q in sample if band[0] <= best_support(
+                settings, embedder, CASE, q.question, _passages(data, runs[q.qid][:r.top_k])) < band[1]]
+            result["support_band"] = list(band)
 
         result["answer_backend"] = f"{model_backend.name}:{model_backend.model}"
         result["passages_shown_to_model"] = model_backend.max_passages or r.top_k
+        support: dict[str, tuple[float, float]] = {}
         result["answer"] = answer_metrics(sample, lambda q: _passages(data, runs[q.qid][:r.top_k]),
-                                          model_answerer(settings, embedder, model_backend), progress)
+                                          model_answerer(settings, embedder, model_backend, CASE, support),
+                                          progress, support,
+                                          settings.answer.short_min_support)
         backend = result["answer_backend"]
     else:
         answer_fn, backend = load_answerer(settings, embedder)

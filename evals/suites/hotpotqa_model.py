@@ -16,7 +16,9 @@ seconds per question. `per_question` keeps short rows (ids, answers, flags; no p
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -33,20 +35,30 @@ log = logging.getLogger(__name__)
 _MARKERS = re.compile(r"\s*\[\s*(?:passage\s*)?\d{1,3}(?:\s*[,;\-–]\s*\d{1,3})*\s*\]", re.IGNORECASE)
 _LEAD = re.compile(r"^\s*(?:[-*•]\s*)?(?:(?:final\s+|short\s+|direct\s+)?answer\s*:\s*)?", re.IGNORECASE)
 
+BAND_ENV = "ASSISTANT_EVAL_BAND"
+ROWS_ENV = "ASSISTANT_EVAL_ROWS"
 AnswerFn = Callable[[str, list[Passage]], tuple[Answer, str, float]]
+GATE_GRID = tuple(round(0.025 * k, 3) for k in range(12, 24))  # 0.300 .. 0.575: short-path gates compared
 
 
-def model_answerer(settings: Settings, embedder: Any, backend: Any) -> AnswerFn:
-    """(question, passages) -> (final Answer, raw draft, seconds) through the product's Answerer."""
+def model_answerer(settings: Settings, embedder: Any, backend: Any, case: str = "hotpotqa",
+                   support: dict[str, tuple[float, float]] | None = None) -> AnswerFn:
+    """(question, passages) -> (final Answer, raw draft, seconds) through the product's Answerer; `support`, when
+    given, receives each question's best sentence support and its claims-path threshold (what the refusal gate
+    reads), for `gate_curve`."""
     from assistant.answer.answerer import Answerer
+    from assistant.answer.extractive import support_threshold
 
     answerer = Answerer(settings, backend, embedder)
 
     def answer(question: str, passages: list[Passage]) -> tuple[Answer, str, float]:
+        if support is not None:
+            support[question] = (best_support(settings, embedder, case, question, passages),
+                                 support_threshold(question, settings.answer))
         start = time.perf_counter()
         pieces: list[str] = []
         final: Answer | None = None
-        for item in answerer.stream(question, "hotpotqa", passages):
+        for item in answerer.stream(question, case, passages):
             if isinstance(item, Answer):
                 final = item
             else:
@@ -56,6 +68,33 @@ def model_answerer(settings: Settings, embedder: Any, backend: Any) -> AnswerFn:
         return final, draft, time.perf_counter() - start
 
     return answer
+
+
+def keep_row(row: dict[str, Any]) -> None:
+    """Append `row` to the JSON-lines file named by ASSISTANT_EVAL_ROWS, when set: a long model run cut short
+    keeps the rows it answered (summarise them with `summarise`)."""
+    path = os.environ.get(ROWS_ENV, "").strip()
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+
+
+def support_band() -> tuple[float, float] | None:
+    """ASSISTANT_EVAL_BAND="LO:HI": ask the model only about questions whose best support is in [LO, HI) (e.g.
+    those a lower gate would add), the others left out of the run; None when unset."""
+    spec = os.environ.get(BAND_ENV, "").strip()
+    if not spec:
+        return None
+    lo, _, hi = spec.partition(":")
+    return float(lo), float(hi)
+
+
+def best_support(settings: Settings, embedder: Any, case: str, question: str, passages: list[Passage]) -> float:
+    from assistant.answer.extractive import score_sentences
+
+    scored = score_sentences(question, passages, embedder=embedder.for_case(case),
+                             scoring=settings.answer.scoring) if passages else []
+    return scored[0].support if scored else 0.0
 
 
 def strip_markers(text: str) -> str:
@@ -85,8 +124,11 @@ def direct_answer(answer: Answer, draft: str) -> str:
 
 
 def answer_metrics(questions: Sequence[Any], passages_for: Callable[[Any], list[Passage]], answer_fn: AnswerFn,
-                   progress: bool) -> dict[str, Any]:
-    """EM/F1 of the direct answer, citation precision/recall and the verification/fallback shares."""
+                   progress: bool, support: dict[str, tuple[float, float]] | None = None,
+                   run_gate: float | None = None) -> dict[str, Any]:
+    """EM/F1 of the direct answer, citation precision/recall and the verification/fallback shares; with `support`
+    (filled by `model_answerer`) and `run_gate` (the run's short-path gate) each row keeps its best support and
+    threshold, and `gate_curve` the scores the other gates would have given."""
     rows: list[dict[str, Any]] = []
     for q in progress_iter(questions, desc="hotpotqa model answer", total=len(questions), enabled=progress):
         passages = passages_for(q)
@@ -97,7 +139,30 @@ def answer_metrics(questions: Sequence[Any], passages_for: Callable[[Any], list[
             rows.append({"qid": q.qid, "error": type(exc).__name__, "em": 0.0, "f1": 0.0, "seconds": 0.0})
             continue
         rows.append(_row(q, final, draft, seconds))
-    return summarise(rows)
+        if support is not None:
+            best, threshold = support.get(q.question, (0.0, 0.0))
+            rows[-1].update(best=round(best, 4), threshold=threshold)
+        keep_row(rows[-1])
+    out = summarise(rows)
+    if support is not None and run_gate is not None:
+        out["gate_curve"] = gate_curve(rows, run_gate)
+    return out
+
+
+def gate_curve(rows: Sequence[dict[str, Any]], run_gate: float) -> list[dict[str, float]]:
+    """F1/EM/citation precision had the short path's gate been t (t >= the run's gate: a question the run asked is
+    answered the same at any gate that still asks it, since the answer does not read the gate): a question whose
+    best support is below min(t, its claims-path threshold) is refused (F1 0, no citation)."""
+    curve = []
+    for t in (g for g in GATE_GRID if g >= run_gate - 1e-9):
+        kept = [r for r in rows if "error" not in r and r.get("best", 0.0) >= min(t, r.get("threshold", 1.0))]
+        cited = [r for r in kept if r["cited"]]
+        n = len(rows)
+        curve.append({"gate": t, "asked": len(kept), "f1": round(sum(r["f1"] for r in kept) / n, 4) if n else 0.0,
+                      "em": round(sum(r["em"] for r in kept) / n, 4) if n else 0.0,
+                      "citation_precision": round(metrics.mean(r["cited_gold"] / r["cited"] for r in cited), 4)
+                      if cited else 0.0})
+    return curve
 
 
 def _row(q: Any, final: Answer, draft: str, seconds: float) -> dict[str, Any]:
