@@ -28,8 +28,9 @@ HEADER = struct.Struct("<Q")
 KINDS = ("ok", "error", "memory", "crash")
 DOC_KINDS = ("text", "pdf", "docx", "email", "messages")
 _MESSAGE_FIELDS = tuple(f.name for f in fields(Message))
-# rows per message frame: ~1 KB of JSON each for a phone record, so a frame is a few MB at most; any size from 256 up
-# gave the same ingest time on the 12 MB generated report (bench_ingest_memory.py --light), so only memory decides
+# rows per message frame (not tuned): a generated PA XML report has ~1 KB of XML per message (48.2 MB, 50,345), so a
+# frame is a few MB; with it the parent's parse-stage slope is 1.57 MB per MB, the Document alone
+# (bench_ingest_memory.py --until parse, docs/scale.md)
 ROWS_PER_FRAME = 2048
 _ROW = (str,) * len(_MESSAGE_FIELDS)
 
