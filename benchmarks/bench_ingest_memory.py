@@ -114,6 +114,43 @@ def child(report: Path, index_dir: Path, light: bool) -> dict[str, Any]:
             "timings_s": {k: round(v, 1) for k, v in result.timings.items()}}
 
 
+def child_stages(report: Path, index_dir: Path, until: str) -> dict[str, Any]:
+    """Only the stages before tagging and embedding: `parse` (the parse worker, the reply over the pipe, the
+    Document in this process) or `prepare` (also the cross-source dedup plan, chunking and language annotation,
+    with the real tokenizer and key table). What follows them works a batch of `ingest.commit_batch` chunks at a
+    time; Chroma and the keyword index are measured by the full run and by bench_scale.py."""
+    base = _rss_mb()
+    start = time.perf_counter()
+    if until == "parse":
+        from assistant.ingest.isolation import ParserProcess
+        from assistant.loaders import read_source
+
+        parser = ParserProcess(timeout_s=6 * 3600, memory_mb=0)
+        doc, _ = parser.parse(read_source(report, report.parent))
+        n_chunks = 0
+    else:
+        from assistant.app import App
+        from assistant.config import load_settings
+        from assistant.ingest.pipeline import IngestReport
+
+        settings = load_settings(index_dir=index_dir)
+        settings.llm.backend = "extractive"
+        ing = App(settings).ingestor
+        base = _rss_mb()
+        parsed = ing.parse_one(report, report.parent, report.name, "bench", "bench", IngestReport("bench"))
+        assert parsed is not None
+        parser = ing.parser
+        doc = parsed[0]
+        n_chunks = len(ing.prepare(parsed[0], "bench").chunks)
+    seconds = time.perf_counter() - start
+    messages = len(doc.messages)
+    parser.close()
+    return {"until": until, "seconds": round(seconds, 1), "messages": messages, "chunks": n_chunks,
+            "messages_per_s": round(messages / seconds, 1), "rss_before_mb": round(base, 1),
+            "peak_rss_mb": round(_rss_mb("VmHWM"), 1), "peak_over_before_mb": round(_rss_mb("VmHWM") - base, 1),
+            "parse_worker_peak_mb": round(parser.last_peak_kb / 1024.0, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=8.0, help="size of the largest generated report (MB)")
@@ -121,26 +158,33 @@ def main() -> None:
     parser.add_argument("--light", action="store_true", help="PII tagger and embedding model replaced by stand-ins "
                         "of the same output shape (memory of the data structures at sizes the real models cannot "
                         "reach on a shared CPU; model weights are a constant)")
+    parser.add_argument("--until", choices=("parse", "prepare"), help="stop after parsing (worker + reply) or after "
+                        "dedup planning and chunking: sizes the whole pipeline cannot reach on a shared CPU")
+    parser.add_argument("--data", type=Path, help="folder for the generated reports (default: a temporary one)")
     parser.add_argument("--child", nargs=2, metavar=("REPORT", "INDEX_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(Path(args.child[0]), Path(args.child[1]), args.light)))
+        if args.until:
+            print(json.dumps(child_stages(Path(args.child[0]), Path(args.child[1]), args.until)))
+        else:
+            print(json.dumps(child(Path(args.child[0]), Path(args.child[1]), args.light)))
         return
     rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-mem-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-mem-", dir=args.data) as tmp:
         for share in (float(s) for s in args.shares.split(",")):
             folder = Path(tmp) / f"r{share}"
             folder.mkdir()
             path = folder / "report.xml"
             records = write_big_report(path, args.mb * share)
-            light = ["--light"] if args.light else []
+            flags = (["--light"] if args.light else []) + (["--until", args.until] if args.until else [])
             done = subprocess.run([sys.executable, __file__, "--child", str(path), str(Path(tmp) / f"i{share}"),
-                                   *light], check=True, capture_output=True, text=True)
+                                   *flags], check=True, capture_output=True, text=True)
             row = {"report_mb": round(path.stat().st_size / 2**20, 2), "records_written": records,
                    **json.loads(done.stdout.strip().splitlines()[-1])}
             print(json.dumps(row), flush=True)
             rows.append(row)
-    out = RESULTS_DIR / f"ingest_memory_{args.mb:g}mb{'_light' if args.light else ''}.json"
+    out = RESULTS_DIR / (f"ingest_memory_{args.mb:g}mb{'_light' if args.light else ''}"
+                         f"{'_' + args.until if args.until else ''}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"command": " ".join(sys.argv), "curve": rows}, indent=2) + "\n", encoding="utf-8")
     print(f"written {out}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from assistant.errors import IngestError
-from assistant.ingest.wire import Malformed, decode_reply, encode_request, read_frame
+from assistant.ingest.wire import Malformed, encode_request, read_reply
 from assistant.loaders import SourceFile
 from assistant.types import Document
 
@@ -153,5 +153,4 @@ def _send(stream: IO[bytes], data: bytes) -> None:
 
 
 def _read_reply(stream: IO[bytes], deadline: float, cap: int) -> tuple[str, Any, int]:
-    meta, _ = read_frame(lambda n: _read_exact(stream, n, deadline), cap)
-    return decode_reply(meta)
+    return read_reply(lambda n: _read_exact(stream, n, deadline), cap)

@@ -53,8 +53,13 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
     from assistant.ingest.wire import decode_request, encode_reply, read_frame, stream_reader
     from assistant.loaders import parse_source
 
+    sent = [False]  # part of a reply is out: a "memory" frame now would be read as its next frame
+
     def write_frame(kind: str, payload: Any) -> None:
-        out.write(encode_reply(kind, payload, peak_kb()))
+        sent[0] = False
+        for part in encode_reply(kind, payload, peak_kb()):  # a document's messages a frame at a time (ingest.wire)
+            out.write(part)
+            sent[0] = True
         out.flush()
 
     while True:
@@ -76,7 +81,8 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
         try:
             write_frame(reply[0], reply[1])
         except MemoryError:
-            write_frame("memory", "")
+            if not sent[0]:  # else the parent reads the cut reply's end: the worker died, e.g. out of memory
+                write_frame("memory", "")
             return  # the heap may be fragmented beyond use: let the parent start a fresh worker
 
 

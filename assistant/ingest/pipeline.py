@@ -46,7 +46,7 @@ class Tagger(Protocol):
 
 
 class Prepared(NamedTuple):
-    doc: Document  # without the messages merged into other sources, with stored translations attached
+    doc: Document  # its source and version only: messages are dropped once chunked (each chunk's meta holds its own)
     plan: Plan
     chunks: list[Chunk]
 
@@ -163,11 +163,9 @@ class Ingestor:
         found, refused = discover_files([Path(p) for p in paths])
         for p, reason in refused:  # missing, unsupported, or not a regular file inside its root: never opened
             report.failed.append((p.as_posix(), reason))
-        bar = None
-        if progress:
-            from tqdm import tqdm
+        from tqdm import tqdm
 
-            bar = tqdm(total=len(found), desc=f"ingest {case}", unit="file")
+        bar = tqdm(total=len(found), desc=f"ingest {case}", unit="file") if progress else None
         holders: dict[str, Path] = {}  # source name -> the file of this batch that holds it in the index
         for done, (path, root) in enumerate(found, start=1):
             rel = relative_source(path, root)
@@ -222,8 +220,11 @@ class Ingestor:
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
                     force: bool = False) -> None:
-        if (parsed := self.parse_one(path, root, rel, case, origin, report, force)) is not None:
-            self.index_document(parsed[0], case, origin, report, parsed[1], parsed[2])
+        if (parsed := self.parse_one(path, root, rel, case, origin, report, force)) is None:
+            return
+        prepared, old_sha, t0 = self.prepare(parsed[0], case), parsed[1], parsed[2]
+        del parsed  # the chunks carry every message: nothing here keeps the parsed ones alive (bench_ingest_memory)
+        self.index_document(prepared.doc, case, origin, report, old_sha, t0, prepared=prepared)
 
     def parse_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
                   force: bool = False) -> tuple[Document, str | None, float] | None:
@@ -254,7 +255,7 @@ class Ingestor:
         chunks = chunk_document(doc, case, self.tokenizer, self.settings)
         if not chunks and not plan.n_merged:
             raise IngestError(doc.source, "no text to index")
-        return Prepared(doc, plan, annotate_languages(chunks, self.settings.language))
+        return Prepared(replace(doc, messages=()), plan, annotate_languages(chunks, self.settings.language))
 
     def index_document(self, doc: Document, case: str, origin: str, report: IngestReport, old_sha: str | None,
                        t0: float, *, prepared: Prepared | None = None, parts: bool = False) -> None:

@@ -8,13 +8,16 @@ length is over the cap (a worker limited to M MB of address space cannot have bu
 honestly: a larger length is garbage, and reading it would cost the parent the memory the limit protects).
 
 request `SourceFile` (or None: stop); reply {"kind": "ok"|"error"|"memory"|"crash", "payload": ..., "peak_kb": int}
-where an "ok" payload is {"document": {...}, "notes": [str, ...]} and any other payload is a string."""
+where an "ok" payload is {"document": {...}, "notes": [str, ...], "message_frames": n} and any other payload is a
+string. A document's messages follow in n frames of at most `ROWS_PER_FRAME` rows each, so neither side ever holds the
+whole document a second time as JSON (a 1 GB phone report is a million messages: bench_ingest_memory.py)."""
 
 from __future__ import annotations
 
 import json
 import struct
-from dataclasses import fields
+from collections.abc import Iterator, Sequence
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +28,11 @@ HEADER = struct.Struct("<Q")
 KINDS = ("ok", "error", "memory", "crash")
 DOC_KINDS = ("text", "pdf", "docx", "email", "messages")
 _MESSAGE_FIELDS = tuple(f.name for f in fields(Message))
+# rows per message frame (not tuned): a generated PA XML report has ~1 KB of XML per message (48.2 MB, 50,345), so a
+# frame is a few MB; with it the parent's parse-stage slope is 1.57 MB per MB, the Document alone
+# (bench_ingest_memory.py --until parse, docs/scale.md)
+ROWS_PER_FRAME = 2048
+_ROW = (str,) * len(_MESSAGE_FIELDS)
 
 
 class Malformed(ValueError):
@@ -53,15 +61,49 @@ def decode_request(meta: Any, blob: bytes) -> SourceFile | None:
                       blob if meta.get("has_data") is True else None)
 
 
-def encode_reply(kind: str, payload: Any, peak_kb: int) -> bytes:
-    if kind == "ok":
+def encode_reply(kind: str, payload: Any, peak_kb: int) -> Iterator[bytes]:
+    """The frames of one reply: the reply itself, then an "ok" document's messages `ROWS_PER_FRAME` at a time."""
+    if kind != "ok":
+        yield frame({"kind": kind, "payload": payload, "peak_kb": int(peak_kb)})
+        return
+    doc, notes = payload
+    count = len(doc.messages)
+    yield frame({"kind": kind, "payload": {"document": _document_json(replace(doc, messages=())),
+                                           "notes": [str(note) for note in notes],
+                                           "message_frames": -(-count // ROWS_PER_FRAME)}, "peak_kb": int(peak_kb)})
+    for start in range(0, count, ROWS_PER_FRAME):
+        yield frame(_message_rows(doc.messages[start : start + ROWS_PER_FRAME]))
+
+
+def read_reply(read_exact: Any, cap: int) -> tuple[str, Any, int]:
+    """One whole reply (`decode_reply`, then its message frames) through `read_exact`; Malformed when the frames
+    together are over `cap` or a message frame is not a list of message rows."""
+    used = [0]
+
+    def counted(size: int) -> bytes:
+        used[0] += size
+        if used[0] > cap:
+            raise Malformed(f"a reply over the cap of {cap} bytes was sent")
+        data: bytes = read_exact(size)
+        return data
+
+    kind, payload, peak, frames = _decode_reply(read_frame(counted, cap)[0])
+    if kind == "ok" and frames:
         doc, notes = payload
-        payload = {"document": _document_json(doc), "notes": [str(n) for n in notes]}
-    return frame({"kind": kind, "payload": payload, "peak_kb": int(peak_kb)})
+        messages = list(doc.messages)
+        for _ in range(frames):
+            messages.extend(Message(*row) for row in _rows({"rows": read_frame(counted, cap)[0]}, "rows", _ROW))
+        payload = (replace(doc, messages=tuple(messages)), notes)
+    return kind, payload, peak
 
 
 def decode_reply(meta: Any) -> tuple[str, Any, int]:
-    """(kind, payload, peak_kb) with an "ok" payload as (Document, notes); Malformed on anything else."""
+    """(kind, payload, peak_kb) of a reply's first frame, with an "ok" payload as (Document, notes) holding the
+    messages sent inline only; Malformed on anything else."""
+    return _decode_reply(meta)[:3]
+
+
+def _decode_reply(meta: Any) -> tuple[str, Any, int, int]:
     if not isinstance(meta, dict) or meta.get("kind") not in KINDS:
         raise Malformed("not a reply object with a known kind")
     peak = meta.get("peak_kb")
@@ -71,13 +113,16 @@ def decode_reply(meta: Any) -> tuple[str, Any, int]:
     if meta["kind"] != "ok":
         if not isinstance(payload, str):
             raise Malformed(f"{meta['kind']} payload is not a string")
-        return str(meta["kind"]), payload, peak
+        return str(meta["kind"]), payload, peak, 0
     if not isinstance(payload, dict) or not isinstance(payload.get("notes"), list):
         raise Malformed("ok payload is not {document, notes}")
     notes = payload["notes"]
     if not all(isinstance(n, str) for n in notes):
         raise Malformed("a note is not a string")
-    return "ok", (_document(payload.get("document")), list(notes)), peak
+    frames = payload.get("message_frames", 0)
+    if not isinstance(frames, int) or isinstance(frames, bool) or frames < 0:
+        raise Malformed("message_frames is not a count")
+    return "ok", (_document(payload.get("document")), list(notes)), peak, frames
 
 
 def read_frame(read_exact: Any, cap: int) -> tuple[Any, bytes]:
@@ -106,10 +151,14 @@ def stream_reader(inp: IO[bytes]) -> Any:
     return read_exact
 
 
+def _message_rows(messages: Sequence[Message]) -> list[list[str]]:
+    return [[getattr(m, name) for name in _MESSAGE_FIELDS] for m in messages]
+
+
 def _document_json(doc: Document) -> dict[str, Any]:
     return {"source": doc.source, "kind": doc.kind, "text": doc.text, "sha256": doc.sha256,
             "pages": [list(p) for p in doc.pages], "title": doc.title, "ocr_pages": [list(p) for p in doc.ocr_pages],
-            "messages": [[getattr(m, name) for name in _MESSAGE_FIELDS] for m in doc.messages]}
+            "messages": _message_rows(doc.messages)}
 
 
 def _document(obj: Any) -> Document:
@@ -120,7 +169,7 @@ def _document(obj: Any) -> Document:
         raise Malformed(f"unknown document kind {kind[:20]!r}")
     pages = _rows(obj, "pages", (int, int, int))
     ocr = _rows(obj, "ocr_pages", (int, (int, float)))
-    raw = _rows(obj, "messages", (str,) * len(_MESSAGE_FIELDS))
+    raw = _rows(obj, "messages", _ROW)
     messages = tuple(Message(*row) for row in raw)
     return Document(source=_str(obj, "source"), kind=kind, text=_str(obj, "text"),  # type: ignore[arg-type]
                     sha256=_str(obj, "sha256"), pages=pages, messages=messages, title=_str(obj, "title"),

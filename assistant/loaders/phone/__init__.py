@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,7 +22,7 @@ from assistant.errors import IngestError
 from assistant.loaders.phone import telegram_json, whatsapp_txt
 from assistant.loaders.phone.merge import merge_duplicates
 from assistant.loaders.phone.records import PhoneRecord, to_message
-from assistant.types import Document
+from assistant.types import Document, Message
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,14 @@ def _load_report(path: Path, source: str, sha256: str) -> tuple[Document, list[s
     if reader.not_read:
         notes.append("not read (no loader for these models yet): " + ", ".join(
             f"{n} {kind}" for kind, n in reader.not_read.most_common()))
-    return build_document(records, source, sha256, notes)
+    return build_document(drain(records), source, sha256, notes)
+
+
+def drain(items: list[PhoneRecord]) -> Iterator[PhoneRecord]:
+    """The records in order, each let go by the list as it is taken (a report's list would keep them all alive)."""
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _load_database(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
@@ -145,7 +152,7 @@ def _load_database(path: Path, source: str, sha256: str) -> tuple[Document, list
             records = list(readers[kind](conn, source))
     except sqlite3.DatabaseError as exc:
         raise IngestError(source, f"unreadable SQLite database: {exc}") from exc
-    return build_document(records, source, sha256, [f"{KINDS[kind][1]}: {how}"])
+    return build_document(drain(records), source, sha256, [f"{KINDS[kind][1]}: {how}"])
 
 
 def _readers() -> dict[str, Any]:
@@ -164,11 +171,17 @@ def build_document(records: Iterable[PhoneRecord], source: str, sha256: str,
     merged, duplicates = merge_duplicates(records)
     if not merged:
         raise IngestError(source, "no messages, calls or contacts found")
+    kinds: Counter[str] = Counter(r.kind for r in merged)
+    deleted = sum(1 for r in merged if r.deleted)
     threads: dict[str, list[PhoneRecord]] = {}
     for record in merged:
         threads.setdefault(record.thread, []).append(record)
-    ordered = [r for rows in threads.values() for r in sorted(rows, key=lambda r: r.timestamp)]
-    messages = tuple(to_message(r) for r in ordered)
+    merged.clear()
+    converted: list[Message] = []
+    for thread in list(threads):  # each thread's records freed once converted: never all records and all messages
+        converted.extend(to_message(r) for r in sorted(threads.pop(thread), key=lambda r: r.timestamp))
+    messages = tuple(converted)
+    del converted
     ids = Counter(m.message_id for m in messages)
     if any(n > 1 for n in ids.values()):  # ids must be unique inside a document for citations
         seen: Counter[str] = Counter()
@@ -178,11 +191,9 @@ def build_document(records: Iterable[PhoneRecord], source: str, sha256: str,
             unique = m.message_id if ids[m.message_id] == 1 else f"{m.message_id}#{seen[m.message_id]}"
             fixed.append(replace(m, message_id=unique))
         messages = tuple(fixed)
-    kinds: Counter[str] = Counter(r.kind for r in merged)
     read = ", ".join(f"{kinds[k]} {label}" for k, label in _LABELS.items() if kinds[k])
-    deleted = sum(1 for r in merged if r.deleted)
     summary = f"read {read}" + (f"; {deleted} deleted" if deleted else "")
     if duplicates:
         summary += f"; {duplicates} duplicate(s) merged (provenance kept)"
-    log.debug("phone records source_sha=%s records=%d duplicates=%d", sha256[:12], len(merged), duplicates)
+    log.debug("phone records source_sha=%s records=%d duplicates=%d", sha256[:12], len(messages), duplicates)
     return Document(source=source, kind="messages", text="", sha256=sha256, messages=messages), [summary, *notes]
