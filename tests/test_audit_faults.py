@@ -81,3 +81,28 @@ def test_a_full_disk_names_the_log_and_leaves_it_intact(log: AuditLog, capsys: p
     after = _append_in_child(log.path, note="space again")
     assert after.returncode == 0, after.stderr[-2000:]
     assert [r.seq for r in AuditLog(log.path).records()] == [1, 2, 3]
+
+
+
+def test_a_key_file_is_never_visible_before_it_is_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two concurrent ingests once died reading a 0-byte key that the other process had created but not yet written.
+    The key must appear under its name only once written and synced; a second creator gets FileExistsError and the
+    first key stands; no temporary file is left."""
+    from assistant.access import keys as keys_mod
+
+    final = tmp_path / "k" / keys_mod.KEY_FILE
+    seen_at_sync: list[bool] = []
+    real_fsync = keys_mod.os.fsync
+
+    def watching_fsync(fd: int) -> None:
+        seen_at_sync.append(final.exists())
+        real_fsync(fd)
+
+    monkeypatch.setattr(keys_mod.os, "fsync", watching_fsync)
+    first = keys_mod.create_keys(final.parent)
+    assert seen_at_sync == [False]
+    with pytest.raises(FileExistsError):
+        keys_mod.create_keys(final.parent)
+    loaded = keys_mod.load_keys(final.parent)
+    assert loaded is not None and loaded.fingerprint == first.fingerprint
+    assert sorted(p.name for p in final.parent.iterdir()) == [keys_mod.KEY_FILE]

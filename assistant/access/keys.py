@@ -85,15 +85,22 @@ def load_keys(folder: Path) -> AuditKeys | None:
 
 
 def create_keys(folder: Path) -> AuditKeys:
-    """A new key, written once (O_EXCL) with owner-only permissions."""
+    """A new key with owner-only permissions, published whole: it is written to a private temporary file and then
+    hard-linked into place, which fails with FileExistsError when another process published one first. A process
+    starting beside this one therefore never reads a key file that is still empty (it did with O_EXCL + write)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     master = os.urandom(32)
-    fd = os.open(folder / KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(master)
-        fh.flush()
-        os.fsync(fh.fileno())
+    tmp = folder / f".{KEY_FILE}.{os.getpid()}.{os.urandom(4).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(master)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, folder / KEY_FILE)
+    finally:
+        tmp.unlink(missing_ok=True)
     log.info("audit_key_created fingerprint=%s", AuditKeys(folder, master).fingerprint)
     return AuditKeys(folder, master)
 
