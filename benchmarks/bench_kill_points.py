@@ -1,6 +1,6 @@
 """The closing-note figure of issue 14: kill points tried, inconsistencies found.
 
-    .venv/bin/python benchmarks/bench_kill_points.py [--only index|audit|full]
+    .venv/bin/python benchmarks/bench_kill_points.py [--only index|audit|full] [--points POINT@HIT,...]
 
 Every trial is a real child process on a real index in a temporary folder:
 - index: an update ingest (one changed file, one new file, one new 97-message export and one new 60-message Polish
@@ -65,10 +65,13 @@ def _write_case(folder: Path, version: int) -> None:
         (folder / "polish.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def index_trials(tmp: Path, base: Path, reference: Path, folder: Path) -> list[dict[str, Any]]:
+def index_trials(tmp: Path, base: Path, reference: Path, folder: Path,
+                 points: str = "") -> list[dict[str, Any]]:
     before, after, side = served(base, CASE), served(reference, CASE), side_entries(reference, CASE)
     trials = [(p, 1) for p in KILL_POINTS] + [("chroma_add", 4)]  # hit 4: between the export's batches
     trials += [(p, at) for p in SIDE_KILL_POINTS for at in (1, 3)]  # the Polish export's 1st batch; its 3rd
+    if points:  # --points POINT@HIT,...: a subset (a busy machine); the full figure is every trial
+        trials = [t for t in trials if f"{t[0]}@{t[1]}" in points.split(",")]
     out = []
     for point, at in trials:
         work = tmp / f"kill-{point}-{at}"
@@ -93,6 +96,7 @@ def index_trials(tmp: Path, base: Path, reference: Path, folder: Path) -> list[d
         kept = [n["note"] for n in notes if n["note"].startswith("resumed:")]
         out.append({"kind": "index", "point": point, "hit": at, "resumed_without_repair": resumable,
                     "resumed": kept, "failures": failures})
+        print(json.dumps(out[-1]), flush=True)
     return out
 
 
@@ -134,6 +138,7 @@ def full_disk_ingest(tmp: Path, base: Path, folder: Path) -> list[dict[str, Any]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", choices=["index", "audit", "full"], default=None)
+    ap.add_argument("--points", default="", help="index trials to run, e.g. side_add@1,side_add@3 (default: all)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
@@ -146,7 +151,7 @@ def main() -> None:
             shutil.copytree(base, reference, ignore=shutil.ignore_patterns("audit.sqlite*"))
             assert _ingest(reference, folder).returncode == 0
             if args.only in (None, "index"):
-                trials += index_trials(tmp, base, reference, folder)
+                trials += index_trials(tmp, base, reference, folder, args.points)
             if args.only in (None, "full"):
                 trials += full_disk_ingest(tmp, base, folder)
         if args.only in (None, "audit"):

@@ -61,8 +61,7 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
     def kill(name: str) -> None:
         if name == point:
             raise Crash(point)
-    monkeypatch.setattr(store_module, "kill_point", kill)
-    monkeypatch.setattr(batches_module, "kill_point", kill)  # the ingest writes through ingest.batches
+    monkeypatch.setattr(batches_module, "kill_point", kill)  # every version is written through ingest.batches
 
 
 def _sha(text: str) -> str:

