@@ -14,6 +14,8 @@ KILL_AT_ENV = "ASSISTANT_FAULT_AT"
 # the index: after a Chroma add batch; chunks written, swap not made; swapped, old version not deleted; BM25 file half
 # written. The audit log: before its record is written; record written, not committed; committed, head not signed.
 KILL_POINTS = ("chroma_add", "before_swap", "after_swap", "bm25_save")
+# the side collections of non-English originals (index.languages.versions): a batch's entries written, its chunks not
+SIDE_KILL_POINTS = ("side_add",)
 AUDIT_KILL_POINTS = ("audit_before_write", "audit_mid_record", "audit_after_write")
 _hits: dict[str, int] = {}
 

@@ -1,10 +1,48 @@
-"""Ending a child process we started: SIGTERM, a grace period, then SIGKILL. One place for the servers the
-project runs (Chroma, Redis, the local model) and for the tests and benchmarks that start workers."""
+"""The child processes we start: how one ended (`describe_exit`), waiting for a server to answer (`wait_ready`), and
+ending one (`stop_process`: SIGTERM, a grace period, then SIGKILL). One place for the servers the project runs
+(Chroma, Redis, PostgreSQL, the local model), the parser worker, and the tests and benchmarks that start workers."""
 
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
+import time
+from collections.abc import Callable
 from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def describe_exit(returncode: int | None) -> str:
+    """How a child process ended, as the predicate of a sentence ("was killed by SIGKILL")."""
+    if returncode is None:
+        return "is running"
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+def wait_ready(proc: subprocess.Popen[Any], ready: Callable[[], bool], timeout_s: float, where: str,
+               poll_s: float = 0.1) -> str | None:
+    """Poll `ready()` until it holds (None) or the server fails to start: then the reason, as the predicate of a
+    sentence: how it ended while starting, or that it did not answer on `where` in time (it is then stopped)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return f"{describe_exit(proc.returncode)} while starting"
+        if ready():
+            return None
+        time.sleep(poll_s)
+    stop_process(proc)
+    return f"did not answer on {where} within {timeout_s:.0f} s"
 
 
 def stop_process(proc: subprocess.Popen[Any] | None, grace_s: float = 10.0) -> int | None:

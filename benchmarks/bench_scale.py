@@ -5,11 +5,11 @@ BM25), dense and hybrid retrieval p50/p95, memory and disk, at growing chunk cou
 
 Chunks are synthetic phone-message windows (seeded; about --chars characters of message-like words, a UK phone
 number and a timestamp each, with their entity stored the way ingest stores it), written through the product's
-`IndexStore.replace_source` in sources of 10,000 chunks (one extraction file each), then `finalize` builds the
+`ingest.batches.write_version` in sources of 10,000 chunks (one extraction file each), then `finalize` builds the
 keyword index as an ingest does. Vectors are random unit 384-d vectors (the model is not what is measured here; random
 vectors are a hard case for HNSW). Questions are random word triples; the query vector is random (no model load).
 Each (mode, size) runs in a fresh child process so its memory is its own:
-  * build_s / chunks_per_s: replace_source of every chunk (documents, metadata, vectors; the HNSW graph grows);
+  * build_s / chunks_per_s: write_version of every chunk (documents, metadata, vectors; the HNSW graph grows);
   * finalize_s: the end-of-ingest step (paged read of the case + BM25 build + persist);
   * dense_*: `IndexStore.dense_query`, k = retrieval.candidate_k, in a fresh store (a new process after ingest);
     dense_first_ms is its first query (HNSW index loaded from disk);
@@ -42,6 +42,7 @@ from assistant.config import IndexSettings, RetrievalSettings
 from assistant.index.retrieval import Retriever
 from assistant.index.server import ChromaServer
 from assistant.index.store import IndexStore
+from assistant.ingest.batches import write_version
 from assistant.offline import apply_offline_env
 from assistant.types import Chunk, Entity
 
@@ -117,7 +118,7 @@ def run_one(mode: str, size: int, chars: int, queries: int) -> dict[str, Any]:
             for first in range(0, size, SOURCE_CHUNKS):
                 n = min(SOURCE_CHUNKS, size - first)
                 source = f"extraction-{first // SOURCE_CHUNKS:03d}.csv"
-                store.replace_source(CASE, source, source, message_chunks(source, first, n, chars, rng),
+                write_version(store, CASE, source, source, message_chunks(source, first, n, chars, rng),
                                      unit_vectors(vrng, n))
             build_s = time.perf_counter() - t0
             t0 = time.perf_counter()

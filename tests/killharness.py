@@ -73,3 +73,21 @@ def served(index_dir: Path, case: str) -> dict[str, tuple[str, int]]:
         return {src: (row.sha256, row.n_chunks) for src, row in manifest.served(case).items()}
     finally:
         manifest.close()
+
+
+def side_entries(index_dir: Path, case: str) -> dict[str, dict[str, str]]:
+    """side collection ("ml", "gm") -> entry id -> version (sha256) of every entry stored, served or not."""
+    from assistant.config import load_settings
+    from assistant.index.languages.versions import SPACES
+    from assistant.index.store import IndexStore
+
+    store = IndexStore(index_dir, chroma=load_settings(index_dir=index_dir).index)
+    try:
+        out = {}
+        for space in SPACES:
+            got = store.side_collection(case, space).get(include=["metadatas"])
+            metas = got["metadatas"] or []
+            out[space] = {i: str((m or {}).get("source_hash")) for i, m in zip(got["ids"], metas, strict=True)}
+        return out
+    finally:
+        store.manifest.close()

@@ -61,8 +61,7 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
     def kill(name: str) -> None:
         if name == point:
             raise Crash(point)
-    monkeypatch.setattr(store_module, "kill_point", kill)
-    monkeypatch.setattr(batches_module, "kill_point", kill)  # the ingest writes through ingest.batches
+    monkeypatch.setattr(batches_module, "kill_point", kill)  # every version is written through ingest.batches
 
 
 def _sha(text: str) -> str:
@@ -304,11 +303,12 @@ import sys
 from pathlib import Path
 import numpy as np
 from assistant.index.store import IndexStore
+from assistant.ingest.batches import write_version
 from assistant.types import Chunk
 word = sys.argv[2]
 chunks = [Chunk(chunk_id=f"c:{word}:{i}", case="c", source="s.txt", locator="l", text=f"{word} {i}", start=0, end=1,
                 content_hash=f"{word}{i}", source_hash=word, kind="text") for i in range(20)]
-IndexStore(Path(sys.argv[1])).replace_source("c", "s.txt", word, chunks, np.load(sys.argv[3]))
+write_version(IndexStore(Path(sys.argv[1])), "c", "s.txt", word, chunks, np.load(sys.argv[3]))
 """
 
 

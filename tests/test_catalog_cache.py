@@ -14,6 +14,7 @@ from assistant.index import store as store_module
 from assistant.index.bm25 import Bm25Index
 from assistant.index.keywords.scoring import Bm25Builder
 from assistant.index.store import IndexStore
+from assistant.ingest.batches import write_version
 from assistant.types import Chunk
 
 
@@ -22,7 +23,7 @@ def add_case(store: IndexStore, case: str, n: int, word: str = "parcel") -> None
                     text=f"{case} note {i} about the {word}", start=0, end=10, content_hash=f"{case}{word}{i}",
                     source_hash=word, kind="text") for i in range(n)]
     vectors = np.random.default_rng(len(case)).standard_normal((n, 8)).astype(np.float32)
-    store.replace_source(case, "notes.txt", word, chunks, vectors)
+    write_version(store, case, "notes.txt", word, chunks, vectors)
 
 
 def test_catalog_cache_evicts_the_least_recently_used_case(tmp_path: Path) -> None:

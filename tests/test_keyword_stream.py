@@ -15,6 +15,7 @@ from assistant.index.bm25 import Bm25Index
 from assistant.index.keywords.scoring import Bm25Builder
 from assistant.index.persisted import load_bm25, save_bm25
 from assistant.index.store import IndexStore
+from assistant.ingest.batches import write_version
 from assistant.text.lexicon import search_terms
 from assistant.types import Chunk
 
@@ -74,7 +75,7 @@ def test_paged_build_equals_the_whole_build(tmp_path: Path, monkeypatch: pytest.
                     start=0, end=len(t), content_hash=f"h{i}", source_hash="s", kind="text")
               for i, t in enumerate(texts)]
     store = IndexStore(tmp_path / "idx")
-    store.replace_source("alpha", "notes.txt", "s", chunks, np.random.default_rng(0).random((23, 8)))
+    write_version(store, "alpha", "notes.txt", "s", chunks, np.random.default_rng(0).random((23, 8)))
     assert store.finalize("alpha") == 23
     streamed = store.keyword_index("alpha")
     whole = Bm25Index.build([c.chunk_id for c in chunks], texts)
@@ -127,7 +128,7 @@ def test_a_filtered_question_never_loads_the_case_texts(tmp_path: Path) -> None:
         chunks = [Chunk(chunk_id=f"alpha:{source}:{i}", case="alpha", source=source, locator=f"line {i}",
                         text=f"note {i} about the {word} and the garage", start=0, end=30, content_hash=f"{source}{i}",
                         source_hash=word, kind="text") for i in range(5)]
-        store.replace_source("alpha", source, word, chunks, np.random.default_rng(1).random((5, 8)))
+        write_version(store, "alpha", source, word, chunks, np.random.default_rng(1).random((5, 8)))
     store.finalize("alpha")
 
     class Vectors:

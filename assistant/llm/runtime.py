@@ -13,8 +13,6 @@ import contextlib
 import logging
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,28 +21,11 @@ from pathlib import Path
 
 from assistant.errors import BackendUnavailable
 from assistant.offline import OFFLINE_ENV
-from assistant.procs import stop_process
+from assistant.procs import describe_exit, free_port, stop_process
 
 log = logging.getLogger(__name__)
 
 _LOG_TAIL_CHARS = 800
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def describe_exit(returncode: int | None) -> str:
-    if returncode is None:
-        return "is running"
-    if returncode < 0:
-        try:
-            return f"was killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"was killed by signal {-returncode}"
-    return f"exited with status {returncode}"
 
 
 class LocalRuntime:

@@ -11,13 +11,11 @@ import logging
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 from types import TracebackType
 
 from assistant.errors import AssistantError
-from assistant.llm.runtime import describe_exit, free_port
-from assistant.procs import stop_process
+from assistant.procs import free_port, stop_process, wait_ready
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +68,12 @@ class RedisServer:
         config.chmod(0o600)  # it may hold the password
         self.proc = subprocess.Popen([binary, str(config)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssistantError(f"redis-server {describe_exit(self.proc.returncode)} while starting (see "
-                                     f"{self.folder / 'redis.log'})")
-            if self.alive():
-                log.info("redis started port=%d pid=%d", self.port, self.proc.pid)
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise AssistantError(f"redis-server did not answer on {self.host}:{self.port} within "
-                             f"{self.start_timeout_s:.0f} s")
+        failure = wait_ready(self.proc, self.alive, self.start_timeout_s, f"{self.host}:{self.port}", poll_s=0.05)
+        if failure is not None:
+            self.stop()
+            raise AssistantError(f"redis-server {failure} (see {self.folder / 'redis.log'})")
+        log.info("redis started port=%d pid=%d", self.port, self.proc.pid)
+        return self
 
     def alive(self) -> bool:
         """True when the server answers PING (with the password, when one is set)."""

@@ -89,7 +89,7 @@ def ingest_part(app: App, case: str, folder: str, start: int, end: int) -> dict[
         row = SourceRow(head["source"], head["sha256"], head["origin"], head["n_chunks"])
         writer = BatchWriter(app.store, case, row, app.settings.ingest.commit_batch)
         writer.write(chunks, ing.tag_chunks, ing.embedder.for_case(case).embed_texts, timings,
-                     guard=lambda: ing.commit_guard(case, row.source, row.sha256), part=True)
+                     guard=lambda: ing.commit_guard(case, row.source, row.sha256), part=True, side=ing.multilingual)
     except AlreadyServed:
         return {"status": "served", "pid": os.getpid()}
     except FileNotFoundError:  # the commit of another delivery already removed the spool

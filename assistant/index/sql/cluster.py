@@ -14,13 +14,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from assistant.errors import AssistantError
-from assistant.llm.runtime import describe_exit, free_port
+from assistant.procs import free_port, wait_ready
 
 log = logging.getLogger(__name__)
 
@@ -91,24 +90,24 @@ class PgCluster:
         return self
 
     def _wait_ready(self, log_path: Path) -> None:
+        assert self.proc is not None
+        failure = wait_ready(self.proc, self._create_database, self.start_timeout_s, f"127.0.0.1:{self.port}",
+                             poll_s=0.2)
+        if failure is not None:
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-500:]
+            self.stop()
+            raise AssistantError(f"PostgreSQL {failure}: {tail}")
+
+    def _create_database(self) -> bool:
         import psycopg
 
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                code = self.proc.returncode
-                tail = log_path.read_text(encoding="utf-8", errors="replace")[-500:]
-                self.stop()
-                raise AssistantError(f"PostgreSQL {describe_exit(code)} while starting: {tail}")
-            try:
-                with psycopg.connect(f"postgresql://assistant@127.0.0.1:{self.port}/postgres", autocommit=True,
-                                     connect_timeout=2) as conn:
-                    conn.execute("CREATE DATABASE assistant")
-                return
-            except psycopg.OperationalError:
-                time.sleep(0.2)
-        self.stop()
-        raise AssistantError(f"PostgreSQL did not answer on 127.0.0.1:{self.port} within {self.start_timeout_s:.0f} s")
+        try:
+            with psycopg.connect(f"postgresql://assistant@127.0.0.1:{self.port}/postgres", autocommit=True,
+                                 connect_timeout=2) as conn:
+                conn.execute("CREATE DATABASE assistant")
+        except psycopg.OperationalError:
+            return False
+        return True
 
     def database(self, name: str) -> str:
         """A new empty database in this cluster (one per test); its URL."""
