@@ -69,6 +69,24 @@ def digest_route(store: IndexStore, case: str, question: str, filters: Retrieval
                         embedder=embedder.for_case(case) if embedder is not None else None)
 
 
+def route_of(question: str) -> str:
+    """The path App.ask_stream sends a question down, decided from its words alone and in the App's order:
+    "timeline" (a person's timeline), "links" (cross-case or a timeline between two), "digest" (a person digest),
+    "parts" (several questions in one) or "answer" (top-ranked passages). The conversation eval scores it."""
+    from assistant.conversation.digest_request import digest_request
+    from assistant.conversation.multipart import split_parts
+    from assistant.conversation.timeline_request import timeline_request
+    from assistant.links.chat import detect
+
+    if timeline_request(question) is not None:
+        return "timeline"
+    if detect(question) is not None:
+        return "links"
+    if digest_request(question) is not None:
+        return "digest"
+    return "parts" if split_parts(question) else "answer"
+
+
 def parts_route(case: str, question: str, answer_part: Callable[[str], Answer]) -> Answer | None:
     """A question asking several things ("who, where and what was found") answered part by part, or None."""
     from assistant.conversation.multipart import answer_parts, split_parts
