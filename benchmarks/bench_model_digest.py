@@ -5,7 +5,8 @@ first and prints nothing until every item is done, which a loaded 2-core machine
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_model_digest.py --index DIR --backend llamacpp s05,s07
 
 Rows: lines (citations shown), precise (lines the eval scores right), facts / facts_found, removed (model lines that
-failed verification and were dropped), backend (extractive-digest when the model's digest fell back), seconds."""
+failed verification and were dropped), backend (extractive-digest when the model's digest fell back), seconds, why
+(the answer's first note: the model's verified digest, or why the extractive one is shown)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from assistant.app import App
 from assistant.config import load_settings
 from evals.datasets import iter_jsonl
-from evals.suites.conversation import CASES, _summary
+from evals.suites.conversation import CASES, _summary_answer
 
 
 def main() -> None:
@@ -33,8 +34,9 @@ def main() -> None:
     items = {i["id"]: i for i in iter_jsonl(CASES)}
     for item_id in args.ids.split(","):
         start = time.perf_counter()
-        row = _summary(app, settings.demo_case, items[item_id])
+        row, answer = _summary_answer(app, settings.demo_case, items[item_id])
         row["seconds"] = round(time.perf_counter() - start, 1)
+        row["why"] = answer.notes[0][:160] if answer.notes else ""  # our own note (fallback reason), no passage text
         print(json.dumps(row), flush=True)
 
 

@@ -91,13 +91,17 @@ def _line_ok(app: Any, case: str, citation: Any, item: dict[str, Any]) -> bool:
 
 
 def _summary(app: Any, case: str, item: dict[str, Any]) -> dict[str, Any]:
+    return _summary_answer(app, case, item)[0]
+
+
+def _summary_answer(app: Any, case: str, item: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     answer = app.ask(case, item["question"], user="eval")
     good = sum(1 for c in answer.citations if _line_ok(app, case, c, item))
     text = answer.answer.lower()
     found = [f for f in item.get("facts", []) if f.lower() in text]
     return {"id": item["id"], "lines": len(answer.citations), "precise": good, "facts": len(item.get("facts", [])),
             "facts_found": len(found), "backend": answer.backend, "removed": len(answer.flagged_claims),
-            "missed": [f for f in item.get("facts", []) if f not in found]}
+            "missed": [f for f in item.get("facts", []) if f not in found]}, answer
 
 
 def run(settings: Settings, *, quick: bool = False, progress: bool = True, cases: Path = CASES) -> dict[str, Any]:
