@@ -2,7 +2,8 @@
 against an index that already holds the demo case (the full `python -m evals conversation --backend llamacpp` ingests
 first and prints nothing until every item is done, which a loaded 2-core machine may not reach).
 
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_model_digest.py --index DIR --backend llamacpp s05,s07
+    ASSISTANT_LLM__DIGEST_BY_MODEL=true PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_model_digest.py \
+        --index DIR --backend llamacpp s05,s07
 
 Rows: lines (citations shown), precise (lines the eval scores right), facts / facts_found, removed (model lines that
 failed verification and were dropped), backend (extractive-digest when the model's digest fell back), seconds, why

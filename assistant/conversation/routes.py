@@ -51,7 +51,8 @@ def timeline_route(store: IndexStore, case: str, question: str, filters: Retriev
 def digest_route(store: IndexStore, case: str, question: str, filters: RetrievalFilters | None, *,
                  backend: Backend | None = None, embedder: Embedder | None = None,
                  settings: Settings | None = None) -> Answer | None:
-    """A person digest ("Summarise what X did in March 2023", "What do we know about X?"), or None."""
+    """A person digest ("Summarise what X did in March 2023", "What do we know about X?"), or None. Drafted by the
+    model only with `llm.digest_by_model` (off by default: see its description)."""
     from assistant.conversation.digest import digest_answer
     from assistant.conversation.digest_request import digest_request
 
@@ -61,7 +62,7 @@ def digest_route(store: IndexStore, case: str, question: str, filters: Retrieval
     if (period := _filter_period(filters)) and not request.start:
         request = dataclasses.replace(request, start=period[0], end=period[1], period=period[2])
     extractive = digest_answer(question, case, request, case_passages(store, case, filters))
-    if backend is None or settings is None or extractive.status != "answered":
+    if backend is None or settings is None or not settings.llm.digest_by_model or extractive.status != "answered":
         return extractive
     from assistant.conversation.model_digest import model_digest
 
