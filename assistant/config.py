@@ -166,6 +166,9 @@ class LLMSettings(BaseModel):
     start_timeout_s: float = Field(120.0, description="Longest wait for the local model process to load")
     temperature: float = Field(0.0, description="Sampling temperature")
     max_tokens: int = Field(400, description="Most tokens generated per answer")
+    digest_by_model: bool = Field(False, description="Person digests drafted by the model (verified line by line) "
+                                  "instead of the extractive digest. Off: the local 1.5B kept no verified line on the "
+                                  "demo summaries it finished (benchmarks/bench_model_digest.py, 2026-12-01)")
     answer_style: Literal["auto", "claims", "short"] = Field("auto", description="see assistant/answer/short.py")
     timeout_s: float = Field(120.0, description="Request timeout for model servers (a hung local model is restarted)")
     smoke_models: list[str] = Field(default_factory=lambda: ["smollm2", "SmolLM2"],

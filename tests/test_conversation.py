@@ -156,6 +156,30 @@ def test_eval_scores_a_wrong_rewrite_as_wrong() -> None:
     assert followup_ok({**item, "unchanged": True})[0] is False
 
 
+@pytest.mark.parametrize(("question", "route"), [
+    ("Timeline of Jane Doe", "timeline"),  # a person's timeline before the links index's chronology
+    ("Timeline of contact between Jane Doe and John Smith", "links"),
+    ("Is 07700 900123 in any other cases?", "links"),
+    ("Could you summarise what Jane Doe did in May 2021?", "digest"),
+    ("Who sold the phone, where, and what was in the bag?", "parts"),
+    ("What car does Jane Doe drive?", "answer"),
+])
+def test_route_of_follows_the_apps_order(question: str, route: str) -> None:
+    from assistant.conversation.routes import route_of
+
+    assert route_of(question) == route
+
+
+def test_eval_scores_a_wrong_route_or_person_as_wrong() -> None:
+    from evals.suites.conversation import route_ok
+
+    item = {"question": "Give me an overview of Jane Doe", "route": "digest", "person": "Jane Doe"}
+    assert route_ok(item) == (True, "digest:Jane Doe")
+    assert route_ok({**item, "person": "John Smith"})[0] is False
+    assert route_ok({**item, "route": "timeline"})[0] is False
+    assert route_ok({"question": "Where and when was Jane found?", "route": "parts", "parts": 3})[0] is False
+
+
 def test_model_rewrite_is_used_only_when_the_rules_agree() -> None:
     from assistant.conversation.rewrite import model_rewrite
     from tests.fakes import ScriptedBackend

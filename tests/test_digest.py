@@ -23,6 +23,13 @@ _CITE = re.compile(r"\[(\d+)\]$")
     ("What do we know about Marek Wolski?", "Marek Wolski", "", ""),
     ("Tell me about Kacper", "Kacper", "", ""),
     ("Summarise what Imran did on 21 January 2023", "Imran", "2023-01-21", "2023-01-21"),
+    ("Could you please summarise what Jane Doe did in May 2021?", "Jane Doe", "2021-05-01", "2021-05-31"),
+    ("Summarize John Smith's activity in 2020", "John Smith", "2020-01-01", "2020-12-31"),
+    ("Give me an overview of Jane Doe", "Jane Doe", "", ""),
+    ("What do we have on John Smith?", "John Smith", "", ""),
+    ("Tell me what we know about Jane Doe", "Jane Doe", "", ""),
+    ("What has John Smith been up to in June 2022?", "John Smith", "2022-06-01", "2022-06-30"),
+    ("What was Jane Doe doing in July 2022?", "Jane Doe", "2022-07-01", "2022-07-31"),
 ])
 def test_digest_requests(question: str, person: str, start: str, end: str) -> None:
     request = digest_request(question)
@@ -30,7 +37,9 @@ def test_digest_requests(question: str, person: str, start: str, end: str) -> No
 
 
 @pytest.mark.parametrize("question", ["Who is Marek Wolski?", "What did Marek say about the fare?",
-                                      "Summarise the case", "Summarise what Marek did in the spring"])
+                                      "Summarise the case", "Summarise what Marek did in the spring",
+                                      "What was Jane Doe doing at the station?", "Can you tell me who called?",
+                                      "What did John Smith do at the petrol station?"])
 def test_other_questions_take_the_ordinary_path(question: str) -> None:
     assert digest_request(question) is None
     assert period_bounds("in the spring") is None

@@ -26,8 +26,9 @@ def _numbered(app: Any) -> tuple[Answer, dict[str, int]]:
 
 
 def _route(app: Any, backend: ScriptedBackend) -> Answer:
+    settings = app.settings.model_copy(update={"llm": app.settings.llm.model_copy(update={"digest_by_model": True})})
     answer = digest_route(app.store, "kestrel", QUESTION, None, backend=backend, embedder=app.embedder,
-                          settings=app.settings)
+                          settings=settings)
     assert answer is not None
     return answer
 
@@ -74,7 +75,11 @@ def test_the_app_drafts_digests_with_its_configured_model(demo_app: Any) -> None
     from assistant.app import App
     from assistant.llm import Selection
 
-    app = App(demo_app.settings)
+    default = App(demo_app.settings)  # the extractive digest unless digest_by_model is set
+    default.__dict__["backend"] = Selection(ScriptedBackend(["Vehicles:\n- a car [1]"]))
+    assert default.ask("kestrel", QUESTION, user="eval").backend == "extractive-digest"
+    app = App(demo_app.settings.model_copy(update={"llm": demo_app.settings.llm.model_copy(
+        update={"digest_by_model": True})}))
     _, n = _numbered(app)
     backend = ScriptedBackend([f"Vehicles:\n- WOLSKI drives a silver Vauxhall Corsa, registration LK19 XRT "
                                f"[{n['WOLSKI drives a silver Vauxhall Corsa']}]"])

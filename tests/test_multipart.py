@@ -20,6 +20,8 @@ from assistant.types import Answer, Citation, Passage
     ("Which vehicle has the registration KM68 WRV and who drives it?",
      ["Which vehicle has the registration KM68 WRV?", "Who drives KM68 WRV?"]),
     ("Who is Marek and where does he live?", ["Who is Marek?", "Where does Marek live?"]),
+    ("Who sold the phone, when, and for how much?",
+     ["Who sold the phone?", "When (sold the phone)?", "For how much (sold the phone)?"]),
     ("Who offered new SIM cards and a phone?", []),
     ("What did Marek say about the fare?", []),
 ])

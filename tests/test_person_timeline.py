@@ -25,6 +25,9 @@ EPISODES = ("2023-01-21", "2023-03-10", "2023-03-22")  # the missing reports of 
     ("When did Kacper go missing?", "Kacper", ("miss",), ""),
     ("Timeline of Marek Wolski", "Marek Wolski", (), ""),
     ("Chronology for Marek Wolski in March 2023", "Marek Wolski", (), "2023-03-01"),
+    ("List the dates Jane went missing and what happened on each occasion", "Jane", ("miss",), ""),
+    ("Put the events involving John Smith in date order", "John Smith", (), ""),
+    ("John Smith's messages in chronological order in May 2021", "John Smith", ("messag",), "2021-05-01"),
 ])
 def test_timeline_requests(question: str, person: str, topic: tuple[str, ...], start: str) -> None:
     request = timeline_request(question)
@@ -33,7 +36,9 @@ def test_timeline_requests(question: str, person: str, topic: tuple[str, ...], s
 
 @pytest.mark.parametrize("question", ["Timeline of contact between Marek and Kacper", "Timeline of 07700 900418",
                                       "When did Marek buy the car?", "What is the timeline?",
-                                      "Timeline of Marek in the spring of 2023"])
+                                      "Timeline of Marek in the spring of 2023",
+                                      "List the dates of birth of John Smith and Jane Doe",
+                                      "What times did Jane call?"])
 def test_other_questions_are_not_person_timelines(question: str) -> None:
     assert timeline_request(question) is None
 

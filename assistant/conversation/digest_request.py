@@ -11,13 +11,19 @@ from datetime import date
 from assistant.conversation.resolver import people
 from assistant.text.lexicon import MONTHS
 
+# A polite or indirect opening ("Can you ...", "Could you please ...", "I need ...") asks the same thing.
+_POLITE = re.compile(r"^(?:(?:can|could|would|will)\s+(?:you|we|I)\s+(?:please\s+)?|please\s+|i\s+(?:need|want)\s+"
+                     r"(?:you\s+)?to\s+|i'?d\s+like\s+(?:you\s+)?to\s+)", re.I)
+_PERIOD = r"(?:\s+(?P<period>(?:in|during|on)\s+.+?))?[?.!]*$"
 _ASKS = (
-    re.compile(r"^(?:please\s+)?(?:summari[sz]e|sum up|give (?:me )?a summary of)\s+(?:what\s+|everything\s+)?"
-               r"(?P<who>.+?)(?:\s+(?:did|was doing|has done|does))?(?:\s+(?P<period>(?:in|during|on)\s+.+?))?[?.!]*$",
-               re.I),
-    re.compile(r"^what (?:did|has) (?P<who>.+?) (?:do|done)(?:\s+(?P<period>(?:in|during|on)\s+.+?))?[?.!]*$", re.I),
-    re.compile(r"^(?:what do we know about|tell me (?:everything )?about|(?:give me )?(?:a )?profile of)\s+"
-               r"(?P<who>.+?)(?:\s+(?P<period>(?:in|during|on)\s+.+?))?[?.!]*$", re.I),
+    re.compile(r"^(?:summari[sz]e|sum up|give (?:me )?a summary of)\s+(?:what\s+|everything\s+)?"
+               r"(?P<who>.+?)(?:\s+(?:did|was doing|has done|does|has been doing|has been up to))?" + _PERIOD, re.I),
+    re.compile(r"^what (?:did|has) (?P<who>.+?) (?:do|done|been doing|been up to)" + _PERIOD, re.I),
+    re.compile(r"^what (?:was|is) (?P<who>.+?) (?:doing|up to)" + _PERIOD, re.I),
+    re.compile(r"^(?:(?:tell me )?what (?:do |did )?we (?:know|have|hold|have got) (?:about|on)|what have we got on|"
+               r"tell me (?:everything |all )?(?:you know |we know )?about|brief me on|"
+               r"(?:give me |show me )?(?:a |an )?(?:profile|overview|summary|background|rundown) (?:of|on|for))\s+"
+               r"(?P<who>.+?)" + _PERIOD, re.I),
 )
 _MONTH_YEAR = re.compile(r"^(?:in|during)\s+(?P<month>[a-z]+)\s+(?P<year>\d{4})$", re.I)
 _YEAR = re.compile(r"^(?:in|during)\s+(?P<year>\d{4})$", re.I)
@@ -52,12 +58,13 @@ def period_bounds(text: str) -> tuple[str, str] | None:
 def digest_request(question: str) -> DigestRequest | None:
     """The person (and period) a digest question is about; None for any other question, or when the period is
     written in a way that cannot be bounded (then the ordinary answer path runs)."""
-    text = question.strip()
+    text = _POLITE.sub("", question.strip())
     for rx in _ASKS:
         m = rx.match(text)
         if m is None:
             continue
-        names = people(f"about {m['who']}")  # not sentence-initial: a lone first name counts
+        # not sentence-initial: a lone first name counts; "Samir Haddad's activity" is about Samir Haddad
+        names = [re.sub(r"['’]s$", "", n) for n in people(f"about {m['who']}")]
         if not names:
             return None
         period = (m["period"] or "").strip()

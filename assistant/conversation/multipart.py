@@ -14,8 +14,10 @@ from assistant.types import Answer, Citation, Passage, Status
 
 _WH = r"(?:who|whom|whose|where|when|what|which|why|how(?:\s+much|\s+many|\s+long)?)"
 _PAIR = re.compile(rf"^\s*(?P<a>{_WH})\s+and\s+(?P<b>{_WH})\s+(?P<rest>.+?)[?.!]*\s*$", re.I)
-_CUT = re.compile(rf",\s*(?:and\s+)?(?={_WH}\b)|\s+and\s+(?={_WH}\b)", re.I)
-_BARE = re.compile(rf"^\s*{_WH}\s*$", re.I)
+# "..., and for how much?", "... and from whom?": a part may open with a preposition before its wh-word.
+_PREP = r"(?:(?:for|from|to|with|by|at|in|on)\s+)?"
+_CUT = re.compile(rf",\s*(?:and\s+)?(?={_PREP}{_WH}\b)|\s+and\s+(?={_PREP}{_WH}\b)", re.I)
+_BARE = re.compile(rf"^\s*{_PREP}{_WH}\s*$", re.I)
 _LEAD = re.compile(rf"^\s*(?P<wh>{_WH})\s+(?P<aux>is|was|were|are|did|does|do|has|had)\s+(?P<rest>.+)$", re.I)
 _DATE = re.compile(r"\bon\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})")
 _IDENT = re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b|(?<!\d)0\d{4}\s?\d{6}(?!\d)")
@@ -41,8 +43,10 @@ def split_parts(question: str) -> list[str]:
     parts = [_sentence(main)]
     for clause in clauses[1:]:
         if _BARE.match(clause):
-            if lead is None:
-                return []
+            if lead is None:  # "Who sold the SIM cards, when, ...": no auxiliary to move, the topic goes in brackets
+                topic = re.sub(rf"^\s*{_WH}\s+", "", main, flags=re.I)
+                parts.append(_sentence(f"{clause} ({topic})"))
+                continue
             subject = "the person" if lead["wh"].lower() == "who" else ""
             parts.append(_sentence(" ".join(x for x in (clause, lead["aux"], subject, lead["rest"]) if x)))
             continue

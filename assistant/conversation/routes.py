@@ -51,7 +51,8 @@ def timeline_route(store: IndexStore, case: str, question: str, filters: Retriev
 def digest_route(store: IndexStore, case: str, question: str, filters: RetrievalFilters | None, *,
                  backend: Backend | None = None, embedder: Embedder | None = None,
                  settings: Settings | None = None) -> Answer | None:
-    """A person digest ("Summarise what X did in March 2023", "What do we know about X?"), or None."""
+    """A person digest ("Summarise what X did in March 2023", "What do we know about X?"), or None. Drafted by the
+    model only with `llm.digest_by_model` (off by default: see its description)."""
     from assistant.conversation.digest import digest_answer
     from assistant.conversation.digest_request import digest_request
 
@@ -61,12 +62,30 @@ def digest_route(store: IndexStore, case: str, question: str, filters: Retrieval
     if (period := _filter_period(filters)) and not request.start:
         request = dataclasses.replace(request, start=period[0], end=period[1], period=period[2])
     extractive = digest_answer(question, case, request, case_passages(store, case, filters))
-    if backend is None or settings is None or extractive.status != "answered":
+    if backend is None or settings is None or not settings.llm.digest_by_model or extractive.status != "answered":
         return extractive
     from assistant.conversation.model_digest import model_digest
 
     return model_digest(backend, extractive, request, settings=settings,
                         embedder=embedder.for_case(case) if embedder is not None else None)
+
+
+def route_of(question: str) -> str:
+    """The path App.ask_stream sends a question down, decided from its words alone and in the App's order:
+    "timeline" (a person's timeline), "links" (cross-case or a timeline between two), "digest" (a person digest),
+    "parts" (several questions in one) or "answer" (top-ranked passages). The conversation eval scores it."""
+    from assistant.conversation.digest_request import digest_request
+    from assistant.conversation.multipart import split_parts
+    from assistant.conversation.timeline_request import timeline_request
+    from assistant.links.chat import detect
+
+    if timeline_request(question) is not None:
+        return "timeline"
+    if detect(question) is not None:
+        return "links"
+    if digest_request(question) is not None:
+        return "digest"
+    return "parts" if split_parts(question) else "answer"
 
 
 def parts_route(case: str, question: str, answer_part: Callable[[str], Answer]) -> Answer | None:

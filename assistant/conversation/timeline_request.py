@@ -21,11 +21,21 @@ _WHEN_MISSING = re.compile(rf"^(?:when|how (?:many times|often))\s+(?:did|has|ha
                            rf"(?P<what>{_MISSING})\b(?P<tail>.*?)[?.!]*$", re.I)
 _PERIOD = re.compile(r"\s+(?P<period>(?:in|during|on)\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+)?[A-Za-z]+(?:\s+\d{4})?|"
                      r"(?:in|during)\s+\d{4})\s*$", re.I)
+# "List the dates X went missing", "the times X called Y": each occasion of an event is wanted, in order.
+_OCCASIONS = re.compile(r"^(?:(?:list|give|show|tell)\s+(?:me\s+)?)?(?:all\s+)?(?:of\s+)?(?:the\s+)?"
+                        r"(?:dates|times|occasions|days)\s+(?:when\s+|that\s+|on which\s+)?(?!of\s+birth\b)"
+                        r"(?P<rest>.+?)[?.!]*$", re.I)
+# "Put the events involving X in date order", "X's messages in chronological order".
+_ORDERED = re.compile(r"^(?P<rest>.+?)\s+(?:in\s+(?:date|time|chronological)\s+order|chronologically|"
+                      r"in\s+the\s+order\s+(?:they|it)\s+happened)(?P<tail>(?:\s+(?:in|during|on)\s+.+?)?)[?.!]*$",
+                      re.I)
+_VERB = re.compile(r"^(?:put|list|show|give|sort|arrange|set out)\s+(?:me\s+)?", re.I)
 _BETWEEN = re.compile(r"\bbetween\b", re.I)
 # Words of a timeline request that say how to list, not what happened ("the times X went missing and what happened
 # each time"): never a topic.
 _GENERIC = frozenset(content_terms("times time happened happen each every event events went go goes gone involving "
-                                   "everything things thing did done involved all"))
+                                   "everything things thing did done involved all occasion occasions put list "
+                                   "show give tell order dates date days"))
 _NAME_STOP = frozenset("timeline chronology times time".split())
 
 
@@ -41,7 +51,7 @@ class TimelineRequest:
 
 def _person(text: str) -> str:
     names = [n for n in people(f"about {text}") if n.lower() not in _NAME_STOP]
-    return names[0] if names else ""
+    return re.sub(r"['’]s$", "", names[0]) if names else ""  # "Samir Haddad's messages": the person is Samir Haddad
 
 
 def _topic(text: str, person: str) -> tuple[str, ...]:
@@ -70,9 +80,15 @@ def timeline_request(question: str) -> TimelineRequest | None:
             return None
         return TimelineRequest(person, _topic(m["what"], person), *split[1:], topic_text=m["what"].lower())
     m = _TIMELINE_OF.search(text)
-    if m is None or _BETWEEN.search(m["rest"]):
+    if m is not None or (m := _OCCASIONS.match(text)):
+        rest = m["rest"]
+    elif m := _ORDERED.match(text):
+        rest = _VERB.sub("", m["rest"]) + m["tail"]
+    else:
         return None
-    split = _split_period(m["rest"])
+    if _BETWEEN.search(rest):
+        return None
+    split = _split_period(rest)
     if split is None:
         return None
     rest = split[0]

@@ -3,6 +3,9 @@
 
 - followup.<split>.accuracy: follow-ups whose standalone question holds every `must` string and none of the
   `must_not` references (whole words, case-insensitive); `unchanged` items must come back exactly as typed.
+- route.<split>.accuracy: requests sent down the expected path (assistant.conversation.routes.route_of: person
+  timeline, links index, person digest, several parts, ordinary answer); a "parts" item also needs its number of
+  parts, a digest or timeline its person (as written in the question, possessive dropped).
 - summary.<split>.line_precision: digest lines whose citation is right: the quote stands verbatim at its offset in
   the passage read back from the index, it is about the person (a name word or an alias in the quote, or the
   person is the cited message's sender), and, when a period is asked, its date (message time or the sentence's
@@ -43,6 +46,25 @@ def followup_ok(item: dict[str, Any]) -> tuple[bool, str]:
     return ok, standalone
 
 
+def route_ok(item: dict[str, Any]) -> tuple[bool, str]:
+    """The path taken, with the number of parts of a "parts" question and the person of a digest or timeline."""
+    from assistant.conversation.digest_request import digest_request
+    from assistant.conversation.multipart import split_parts
+    from assistant.conversation.routes import route_of
+    from assistant.conversation.timeline_request import timeline_request
+
+    question = item["question"]
+    route = route_of(question)
+    if route == "parts":
+        route = f"parts:{len(split_parts(question))}"
+    elif route in ("digest", "timeline"):
+        request = digest_request(question) if route == "digest" else timeline_request(question)
+        route = f"{route}:{request.person if request else ''}"
+    want = {"parts": f"parts:{item.get('parts')}", "digest": f"digest:{item.get('person')}",
+            "timeline": f"timeline:{item.get('person')}"}.get(item["route"], item["route"])
+    return route == want, route
+
+
 def _line_ok(app: Any, case: str, citation: Any, item: dict[str, Any]) -> bool:
     from assistant.conversation.digest import name_terms
     from assistant.links.dates import find_dates
@@ -69,12 +91,17 @@ def _line_ok(app: Any, case: str, citation: Any, item: dict[str, Any]) -> bool:
 
 
 def _summary(app: Any, case: str, item: dict[str, Any]) -> dict[str, Any]:
+    return _summary_answer(app, case, item)[0]
+
+
+def _summary_answer(app: Any, case: str, item: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     answer = app.ask(case, item["question"], user="eval")
     good = sum(1 for c in answer.citations if _line_ok(app, case, c, item))
     text = answer.answer.lower()
     found = [f for f in item.get("facts", []) if f.lower() in text]
     return {"id": item["id"], "lines": len(answer.citations), "precise": good, "facts": len(item.get("facts", [])),
-            "facts_found": len(found), "backend": answer.backend}
+            "facts_found": len(found), "backend": answer.backend, "removed": len(answer.flagged_claims),
+            "missed": [f for f in item.get("facts", []) if f not in found]}, answer
 
 
 def run(settings: Settings, *, quick: bool = False, progress: bool = True, cases: Path = CASES) -> dict[str, Any]:
@@ -84,12 +111,15 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, cases
     items = list(iter_jsonl(cases))
     from evals.suites.conversation_timeline import timeline_metrics
 
-    result: dict[str, Any] = {"followup": {}, "summary": {}, "timeline": {}}
+    result: dict[str, Any] = {"followup": {}, "route": {}, "summary": {}, "timeline": {}}
     for split in ("dev", "heldout"):
         rows = [(item["id"], *followup_ok(item)) for item in items
                 if item["kind"] == "followup" and item["split"] == split]
         result["followup"][split] = {"n": len(rows), "accuracy": sum(ok for _, ok, _ in rows) / max(1, len(rows)),
                                      "wrong": {i: s for i, ok, s in rows if not ok}}
+        rows = [(item["id"], *route_ok(item)) for item in items if item["kind"] == "route" and item["split"] == split]
+        result["route"][split] = {"n": len(rows), "accuracy": sum(ok for _, ok, _ in rows) / max(1, len(rows)),
+                                  "wrong": {i: r for i, ok, r in rows if not ok}}
     timer.mark("followup_s")
     demo_dir = settings.demo_dir if settings.demo_dir.is_absolute() else REPO / settings.demo_dir
     with tempfile.TemporaryDirectory(prefix="eval-conversation-") as tmp:
@@ -105,6 +135,7 @@ def run(settings: Settings, *, quick: bool = False, progress: bool = True, cases
                 "n": len(rows), "lines": lines,
                 "line_precision": sum(r["precise"] for r in rows) / lines if lines else 0.0,
                 "fact_recall": sum(r["facts_found"] for r in rows) / facts if facts else 0.0,
+                "removed_lines": sum(r["removed"] for r in rows),
                 "per_question": rows}
         timer.mark("summary_s")
         for split in ("dev", "heldout"):

@@ -178,3 +178,19 @@ def test_when_did_a_person_go_missing_is_a_cited_timeline(demo_server: dict[str,
         assert "Gaps:" in text and "Mentioned without a date:" in text
         page.locator("#citations label").nth(len(days) - 1).wait_for()
         _shot(page, "person-timeline")
+
+
+def test_a_question_of_three_parts_answers_each_part_or_says_it_is_missing(demo_server: dict[str, Any],
+                                                                           browser: Any) -> None:
+    with _page(demo_server, browser, "supervisor1", "kestrel-audit") as page:
+        text = _ask(page, "Who was arrested on 22 March 2023, where, and what was found in the car?")
+        _shot(page, "three-parts")
+        asked = ["Who was arrested on 22 March 2023?", "Where was the person arrested on 22 March 2023?",
+                 "What was found in the car on 22 March 2023?"]
+        lines = [ln.strip() for ln in text.splitlines() if any(ln.strip().startswith(a) for a in asked)]
+        assert [next(a for a in asked if ln.startswith(a)) for ln in lines] == asked, text
+        assert all(re.search(r"\[\d+\]", ln) or "Not found in the case material" in ln for ln in lines), lines
+        cited = sorted({int(n) for ln in lines for n in re.findall(r"\[(\d+)\]", ln)})
+        assert cited and cited == list(range(1, len(cited) + 1))
+        page.locator("#citations label").nth(len(cited) - 1).wait_for()
+        assert page.locator("#citations label").count() == len(cited)
