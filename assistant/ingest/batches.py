@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
@@ -92,27 +93,35 @@ class BatchWriter:
                 done[c.chunk_id] = restored
         self.resumed = len(done)
         todo = [c for c in chunks if c.chunk_id not in done]
-        for start in range(0, len(todo), self.batch):
-            t0 = time.perf_counter()
-            try:
-                tagged = tag(todo[start : start + self.batch])
-                t1 = time.perf_counter()
-                vectors = embed([c.text for c in tagged])
-            except Exception as exc:  # e.g. the disk is full under the embedding cache
-                raise self._failed(exc, col, guard, part) from exc
-            t2 = time.perf_counter()
-            with guard():
+        batches = [todo[start : start + self.batch] for start in range(0, len(todo), self.batch)]
+        with ThreadPoolExecutor(1, thread_name_prefix="pii-ahead") as ahead:  # tags batch k+1 while k is embedded
+            pending = ahead.submit(_timed, tag, batches[0]) if batches else None
+            for k in range(len(batches)):
+                t0 = time.perf_counter()
                 try:
-                    col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
-                               documents=[c.text for c in tagged],
-                               metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
-                except Exception as exc:  # e.g. the disk is full under Chroma
-                    raise self._failed(exc, col, contextlib.nullcontext, part) from exc
-            for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("index", time.perf_counter() - t2)):
-                timings[key] = timings.get(key, 0.0) + dt
-            done.update((c.chunk_id, c) for c in tagged)
-            self.batches += 1
-            kill_point("chroma_add")  # after a batch: what a crash between two batches leaves
+                    tagged, tag_s = pending.result() if pending is not None else ([], 0.0)
+                    pending = ahead.submit(_timed, tag, batches[k + 1]) if k + 1 < len(batches) else None
+                    t1 = time.perf_counter()
+                    vectors = embed([c.text for c in tagged])
+                except Exception as exc:  # e.g. the disk is full under the embedding cache
+                    if pending is not None:
+                        pending.cancel()
+                    raise self._failed(exc, col, guard, part) from exc
+                t2 = time.perf_counter()
+                with guard():
+                    try:
+                        col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
+                                   documents=[c.text for c in tagged],
+                                   metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
+                    except Exception as exc:  # e.g. the disk is full under Chroma
+                        raise self._failed(exc, col, contextlib.nullcontext, part) from exc
+                # pii: tagging time (in the thread); pii_wait: what the embedder waited for it
+                for key, dt in (("pii", tag_s), ("pii_wait", t1 - t0), ("embed", t2 - t1),
+                                ("index", time.perf_counter() - t2)):
+                    timings[key] = timings.get(key, 0.0) + dt
+                done.update((c.chunk_id, c) for c in tagged)
+                self.batches += 1
+                kill_point("chroma_add")  # after a batch: what a crash between two batches leaves
         log.info("batches written case=%s chunks=%d resumed=%d batches=%d", self.case, len(chunks), self.resumed,
                  self.batches)
         return [done[c.chunk_id] for c in chunks]
@@ -144,6 +153,11 @@ class BatchWriter:
         self.store.wrote(self.case)
         kill_point("after_swap")
         self.store.side_collection(self.case, "").delete(where=self._where(False))
+
+
+def _timed(tag: TagFn, batch: Sequence[Chunk]) -> tuple[list[Chunk], float]:
+    t0 = time.perf_counter()
+    return tag(batch), time.perf_counter() - t0
 
 
 def _restored(chunk: Chunk, meta: dict[str, Any]) -> Chunk | None:
