@@ -13,7 +13,7 @@ from assistant.config import load_settings
 from assistant.index import store as store_module
 from assistant.index.bm25 import Bm25Index
 from assistant.index.keywords.scoring import Bm25Builder
-from assistant.index.persisted import load_bm25, save_bm25
+from assistant.index.persisted import load_bm25, part_path, save_bm25
 from assistant.index.store import IndexStore
 from assistant.ingest.batches import write_version
 from assistant.text.lexicon import search_terms
@@ -64,6 +64,20 @@ def test_saved_index_loads_back_the_same(tmp_path: Path) -> None:
     assert loaded.search("quay van", 4) == index.search("quay van", 4)
     assert [d for d, _ in loaded.search("quay", 4)] == ["d", "a"]  # two occurrences beat one
     assert load_bm25(tmp_path, "case", (0, 2, "x")) is None  # another generation: stale, never used
+
+
+def test_saved_index_is_mapped_where_it_lies_not_read(tmp_path: Path) -> None:
+    """BM25_FORMAT 6: loading maps the file (bench_keyword_cache.py's cold first question); every array is a read-only
+    view of the map, 64-byte aligned, and np.load still reads the same file as a plain .npz."""
+    index = Bm25Index.build(["a", "b", "c"], ["blue van at the quay", "red van", "quay quay dawn"])
+    save_bm25(tmp_path, "case", (0, 1, "x"), index)
+    loaded = load_bm25(tmp_path, "case", (0, 1, "x"))
+    assert loaded is not None
+    for array in (loaded.data, loaded.indices, loaded.indptr, loaded.term_ids, loaded.ids.blob, loaded.terms.blob):
+        assert not array.flags.owndata and not array.flags.writeable and array.ctypes.data % 64 == 0
+    with np.load(part_path(tmp_path, "case", "bm25"), allow_pickle=False) as npz:
+        np.testing.assert_array_equal(npz["data"], index.data)
+    assert loaded.search("quay van", 3) == index.search("quay van", 3)
 
 
 @pytest.mark.parametrize("page", [4, 7, 50])

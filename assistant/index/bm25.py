@@ -13,7 +13,8 @@ from assistant.types import Entity
 
 __all__ = ["BM25_FORMAT", "Bm25Index", "bm25_text", "bm25_tokenize", "date_words", "entities_from_meta"]
 
-BM25_FORMAT = 5  # bump when bm25_text/bm25_tokenize or the saved layout change: files of other formats are rebuilt
+BM25_FORMAT = 6  # bump when bm25_text/bm25_tokenize or the saved layout change: files of other formats are rebuilt
+# 6: arrays 64-byte aligned in the file and memory-mapped at load (keywords/mapped.py)
 
 
 def bm25_tokenize(text: str) -> list[str]:

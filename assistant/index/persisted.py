@@ -1,5 +1,6 @@
 """The derived per-case files beside Chroma, in data-only formats: a case's chunk catalog (JSON) and its BM25 index
-(NumPy .npz loaded with allow_pickle=False), so loading our own files can never execute code.
+(an uncompressed NumPy .npz of plain arrays, memory-mapped where it lies: keywords/mapped.py; object arrays are
+refused, never unpickled), so loading our own files can never execute code.
 
 Each file carries a stamp: the BM25 format, the case's generation and the manifest digest of the served sources
 (`Manifest.digest`). A file whose stamp differs from the manifest's current one is stale and never used (rebuilt
@@ -8,7 +9,6 @@ Kept apart so a question can load the small keyword index without the chunk text
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import zipfile
@@ -20,6 +20,7 @@ import numpy as np
 
 from assistant.index.bm25 import BM25_FORMAT, Bm25Index
 from assistant.index.durable import atomic_write, atomic_write_parts
+from assistant.index.keywords.mapped import open_mapped, pack
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,8 @@ def load_chunks(index_dir: Path, case: str, stamp: Stamp) -> Catalog | None:
 
 def save_bm25(index_dir: Path, case: str, stamp: Stamp, bm25: Bm25Index) -> None:
     header, arrays = bm25.to_arrays()
-    buf = io.BytesIO()
     header_array = np.array(json.dumps({"stamp": list(stamp), **header}, ensure_ascii=False))  # unicode, no pickle
-    np.savez(buf, **{"header": header_array, **arrays})  # type: ignore[arg-type]  # numpy's stub: allow_pickle
-    atomic_write(part_path(index_dir, case, "bm25"), buf.getvalue(), kill="bm25_save")
+    atomic_write(part_path(index_dir, case, "bm25"), pack({"header": header_array, **arrays}), kill="bm25_save")
 
 
 def bm25_stamp(index_dir: Path, case: str) -> Stamp | None:
@@ -88,12 +87,13 @@ def _bm25_header(index_dir: Path, case: str) -> dict[str, Any] | None:
 
 
 def load_bm25(index_dir: Path, case: str, stamp: Stamp) -> Bm25Index | None:
+    """The case's keyword index mapped from its file, not read (BM25_FORMAT 6; pages are read as queries touch
+    them), or None when absent, stale or unusable."""
     try:
-        with np.load(part_path(index_dir, case, "bm25"), allow_pickle=False) as npz:
-            header = json.loads(str(npz["header"]))
-            if tuple(header["stamp"]) != stamp:
-                return None
-            arrays = {name: npz[name] for name in npz.files if name != "header"}
+        arrays = open_mapped(part_path(index_dir, case, "bm25"))
+        header = json.loads(str(arrays.pop("header")))
+        if tuple(header["stamp"]) != stamp:
+            return None
         return Bm25Index.from_arrays(header, arrays)
     except FileNotFoundError:
         return None

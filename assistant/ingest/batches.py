@@ -21,6 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, Protocol
@@ -109,32 +110,39 @@ class BatchWriter:
                 side.prune(self.case, self.row, set(done), wanted if part else None)
         self.resumed = len(done)
         todo = [c for c in chunks if c.chunk_id not in done]
-        for start in range(0, len(todo), self.batch):
-            t0 = time.perf_counter()
-            try:
-                tagged = tag(todo[start : start + self.batch])
-                t1 = time.perf_counter()
-                vectors = embed([c.text for c in tagged])
-                t2 = time.perf_counter()
-                extra = side.embed_batch(self.row, tagged) if side is not None else None
-            except Exception as exc:  # e.g. the disk is full under the embedding cache
-                raise self._failed(exc, col, guard, part, side) from exc
-            t3 = time.perf_counter()
-            with guard():
+        batches = [todo[start : start + self.batch] for start in range(0, len(todo), self.batch)]
+        with ThreadPoolExecutor(1, thread_name_prefix="pii-ahead") as ahead:  # tags batch k+1 while k is embedded
+            pending = ahead.submit(_timed, tag, batches[0]) if batches else None
+            for k in range(len(batches)):
+                t0 = time.perf_counter()
                 try:
-                    if side is not None and side.write_batch(self.case, extra):
-                        kill_point("side_add")  # a batch's side entries written, its chunks not
-                    col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
-                               documents=[c.text for c in tagged],
-                               metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
-                except Exception as exc:  # e.g. the disk is full under Chroma
-                    raise self._failed(exc, col, contextlib.nullcontext, part, side) from exc
-            for key, dt in (("pii", t1 - t0), ("embed", t2 - t1), ("multilingual", t3 - t2),
-                            ("index", time.perf_counter() - t3)):
-                timings[key] = timings.get(key, 0.0) + dt
-            done.update((c.chunk_id, c) for c in tagged)
-            self.batches += 1
-            kill_point("chroma_add")  # after a batch: what a crash between two batches leaves
+                    tagged, tag_s = pending.result() if pending is not None else ([], 0.0)
+                    pending = ahead.submit(_timed, tag, batches[k + 1]) if k + 1 < len(batches) else None
+                    t1 = time.perf_counter()
+                    vectors = embed([c.text for c in tagged])
+                    t2 = time.perf_counter()
+                    extra = side.embed_batch(self.row, tagged) if side is not None else None
+                except Exception as exc:  # e.g. the disk is full under the embedding cache
+                    if pending is not None:
+                        pending.cancel()
+                    raise self._failed(exc, col, guard, part, side) from exc
+                t3 = time.perf_counter()
+                with guard():
+                    try:
+                        if side is not None and side.write_batch(self.case, extra):
+                            kill_point("side_add")  # a batch's side entries written, its chunks not
+                        col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
+                                   documents=[c.text for c in tagged],
+                                   metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
+                    except Exception as exc:  # e.g. the disk is full under Chroma
+                        raise self._failed(exc, col, contextlib.nullcontext, part, side) from exc
+                # pii: tagging time (in the thread); pii_wait: what the embedder waited for it
+                for key, dt in (("pii", tag_s), ("pii_wait", t1 - t0), ("embed", t2 - t1), ("multilingual", t3 - t2),
+                                ("index", time.perf_counter() - t3)):
+                    timings[key] = timings.get(key, 0.0) + dt
+                done.update((c.chunk_id, c) for c in tagged)
+                self.batches += 1
+                kill_point("chroma_add")  # after a batch: what a crash between two batches leaves
         log.info("batches written case=%s chunks=%d resumed=%d batches=%d", self.case, len(chunks), self.resumed,
                  self.batches)
         return [done[c.chunk_id] for c in chunks]
@@ -172,6 +180,11 @@ class BatchWriter:
         self.store.side_collection(self.case, "").delete(where=self._where(False))
         if side is not None:
             side.swapped(self.case, self.row)
+
+
+def _timed(tag: TagFn, batch: Sequence[Chunk]) -> tuple[list[Chunk], float]:
+    t0 = time.perf_counter()
+    return tag(batch), time.perf_counter() - t0
 
 
 def _restored(chunk: Chunk, meta: dict[str, Any]) -> Chunk | None:
