@@ -138,6 +138,16 @@ class ChromaHandle:
         """A collection of the case: "case" (the main one) or a second vector space ("ml": index.languages)."""
         return self._client.get_or_create_collection(f"{space}_{case}", embedding_function=None, metadata=self._meta)
 
+    def existing_space(self, case: str, space: str) -> Any | None:
+        """A second vector space only if it was ever made: reading or deleting must not create one (creating writes
+        to Chroma's catalog, and under a full disk chromadb 1.5.9's create_collection hung instead of failing)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self._client.get_collection(f"{space}_{case}", embedding_function=None)
+        except NotFoundError:
+            return None
+
     def wrote(self, case: str, generation: int) -> None:
         """This process moved the case to `generation` (its own client already holds the change)."""
         with self._lock:

@@ -104,7 +104,9 @@ def drop_source(store: IndexStore, case: str, source: str) -> None:
     from assistant.index.languages import gemma_space
 
     for space in (SPACE, gemma_space.SPACE):
-        store.side_collection(case, space).delete(where={"source": source})
+        col = store.existing_side_collection(case, space)
+        if col is not None:
+            col.delete(where={"source": source})
 
 
 class MultilingualIndex:

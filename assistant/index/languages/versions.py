@@ -53,7 +53,9 @@ def entries(store: IndexStore, case: str,
             where: dict[str, Any] | None) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(space, entry id, metadata) of the side entries matching `where` (all when None), read in pages."""
     for space in SPACES:
-        col = store.side_collection(case, space)
+        col = store.existing_side_collection(case, space)
+        if col is None:  # an English-only case has no side spaces: nothing to read, and nothing is created
+            continue
         offset = 0
         while True:
             got = col.get(where=where, include=["metadatas"], limit=READ_PAGE, offset=offset)
@@ -68,6 +70,8 @@ def delete(store: IndexStore, case: str, found: Collection[tuple[str, str]]) -> 
     """Delete (space, entry id) pairs; returns how many."""
     for space in SPACES:
         ids = [eid for s, eid in found if s == space]
+        if not ids:
+            continue
         col = store.side_collection(case, space)
         for start in range(0, len(ids), READ_PAGE):
             col.delete(ids=ids[start : start + READ_PAGE])
