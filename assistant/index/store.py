@@ -115,6 +115,7 @@ class IndexStore:
         """A second vector space for reading or deleting: None when the case never had one (never created here)."""
         self._chroma.current(check_case_id(case), self.manifest.generation(case))
         return self._chroma.existing_space(case, space)
+
     def wrote(self, case: str) -> None:
         """This process moved the case (its own Chroma client holds the change)."""
         self._chroma.wrote(case, self.manifest.generation(case))
