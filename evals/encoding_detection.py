@@ -3,10 +3,10 @@ or decodes it wrongly, per language and code page, at several confidence thresho
 
     .venv/bin/python -m evals.encoding_detection [--files 60]
 
-Files are made of 1, 3 or 10 consecutive NTREX-128 sentences (`eval_data`/ntrex: pol, ron, arb, urd, vie), encoded
-in the legacy pages those languages were written in and as UTF-16 without a byte-order mark. "right" = the decoded
-text equals the original (NFC) and the confidence reaches the threshold; "aside" = below the threshold (the file is
-reported, not ingested); "WRONG" = a different text above the threshold: mojibake that would be ingested.
+Files are made of 1, 3 or 10 consecutive NTREX-128 sentences (`eval_data`/ntrex: pol, ron, arb, urd, vie), encoded in
+the legacy pages those languages were written in and as UTF-16 and UTF-32 without a byte-order mark. "right" = the
+decoded text equals the original (NFC) and the confidence reaches the threshold; "aside" = below the threshold (the
+file is reported, not ingested); "WRONG" = a different text above the threshold: mojibake that would be ingested.
 Results: evals/results/encoding_detection.json and printed.
 """
 
@@ -55,7 +55,7 @@ def run(count: int) -> dict[str, Any]:
     out: dict[str, Any] = {"min_confidence": MIN_CONFIDENCE}
     for lang, name in SOURCES.items():
         lines = [line.strip() for line in (data / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-        for encoding in (*PAGES[lang], "utf_16_le", "utf_16_be"):
+        for encoding in (*PAGES[lang], "utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"):
             form = cp1258_form if encoding == "cp1258" else _nfc
             usable = [line for line in lines if _encodable(form(line), encoding)]
             for size in (1, 3, 10):
