@@ -22,7 +22,7 @@ import binascii
 import logging
 import quopri
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -50,6 +50,7 @@ class _Reading:
     too_deep: int = 0
     hidden_elements: int = 0
     hidden_chars: int = 0
+    charsets: list[str] = field(default_factory=list)  # parts whose declared charset did not fit (notes)
 
 
 def load_email(data: bytes, source: str, sha256: str) -> tuple[Document, list[str]]:
@@ -84,6 +85,7 @@ def _notes(reading: _Reading) -> list[str]:
     if reading.too_deep:
         notes.append(f"{reading.too_deep} forwarded message(s) nested deeper than {MAX_FORWARD_DEPTH} levels not "
                      "read (nor anything inside them)")
+    notes.extend(dict.fromkeys(reading.charsets))
     if reading.hidden_chars:
         notes.append(f"hidden HTML dropped: {reading.hidden_elements} hidden element(s), {reading.hidden_chars} "
                      "character(s) of text a reader does not see (display:none, visibility:hidden, font-size:0, "
@@ -99,10 +101,11 @@ def _header_block(headers: dict[str, str]) -> str:
 def _forwarded(msg: EmailMessage, source: str, reading: _Reading, depth: int) -> str:
     """The marked sections of the messages `msg` forwards (and theirs, depth first); counts its other attachments."""
     sections: list[str] = []
+    used = msg.get_body(preferencelist=("plain",)) or msg.get_body(preferencelist=("html",))
     for part in msg.iter_attachments():
         inner = _attached_message(part)
-        if inner is None:
-            reading.attachments += 1
+        if inner is None:  # a nested multipart holding the body is no attachment: count the parts left unread
+            reading.attachments += sum(1 for leaf in part.walk() if not leaf.is_multipart() and leaf is not used)
             continue
         if depth > MAX_FORWARD_DEPTH:
             reading.too_deep += 1
@@ -149,28 +152,52 @@ def _body(msg: EmailMessage, source: str, reading: _Reading) -> str:
     """The text/plain body, else the visible text of the HTML body (hidden elements counted in `reading`)."""
     part = msg.get_body(preferencelist=("plain",))
     if part is not None:
-        return normalize_newlines(_content(part, source)).strip("\n")
+        return normalize_newlines(_content(part, source, reading)).strip("\n")
     part = msg.get_body(preferencelist=("html",))
     if part is not None:
-        text, (elements, chars) = html_visible_text(normalize_newlines(_content(part, source)))
+        text, (elements, chars) = html_visible_text(normalize_newlines(_content(part, source, reading)))
         reading.hidden_elements += elements
         reading.hidden_chars += chars
         return text
     return ""
 
 
-def _content(part: Message, source: str) -> str:
+def _content(part: Message, source: str, reading: _Reading) -> str:
+    """The part's text, decoded strictly: by its declared charset when that fits the bytes, else detected (an
+    IngestError keeps the e-mail aside when detection is unsure); never U+FFFD replacements or mojibake."""
     payload = part.get_payload(decode=True)
-    if part.get_content_charset() is None and isinstance(payload, bytes) and not payload.isascii():
-        from assistant.loaders.text import decode_text  # 8-bit text with no declared charset: detect it
+    if not isinstance(payload, bytes):
+        return ""
+    declared = part.get_content_charset()
+    if declared is None and payload.isascii():
+        return payload.decode("ascii")
+    text = None if declared is None else _declared_text(payload, declared)
+    if text is not None:
+        return text
+    from assistant.loaders.text import decode_text  # no charset, or one that does not fit: detect it
 
-        return decode_text(payload, source)[0]
+    text, encoding = decode_text(payload, source)
+    if declared is not None:
+        reading.charsets.append(f"declared charset {declared!r} does not fit the part's bytes; decoded as {encoding}")
+    return text
+
+
+def _declared_text(payload: bytes, charset: str) -> str | None:
+    """The payload decoded by its declared charset; None when the charset is unknown, does not decode the bytes
+    strictly, or is a single-byte page whose text shows another page's bytes (C1 controls, which no text holds, or
+    a low plausibility where detection is sure of a different text)."""
+    from assistant.loaders.encoding import MIN_CONFIDENCE, detect, text_confidence
+
     try:
-        content = part.get_content()  # type: ignore[attr-defined]
-    except (LookupError, UnicodeError):  # unknown or wrong charset: detect it; kept aside when unsure
-        from assistant.loaders.text import decode_text
-
-        content = decode_text(payload, source)[0] if isinstance(payload, bytes) else ""
-    if isinstance(content, bytes):
-        return content.decode("utf-8", errors="replace")
-    return str(content)
+        text = payload.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if charset.replace("_", "-").startswith(("utf-", "us-ascii", "ascii")) or text.isascii():
+        return text
+    if any("\x80" <= c <= "\x9f" for c in text):
+        return None
+    if text_confidence(text) < MIN_CONFIDENCE:
+        found = detect(payload)
+        if found.confidence >= MIN_CONFIDENCE and found.text != text:
+            return None
+    return text
