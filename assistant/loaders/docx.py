@@ -1,5 +1,10 @@
 """DOCX loader (python-docx). Body paragraphs and tables in document order, one line each; a table row becomes
-one line with its cells joined by " | " (merged cells once). Headers, footers, comments and images are not read."""
+one line with its cells joined by " | " (merged cells once). Headers, footers, comments and images are not read.
+
+A DOCX whose XML parts declare a DTD (`<!DOCTYPE`, where entities are declared) is refused before it is parsed: Word
+and LibreOffice never write one (measured: 0 of the 18 Office zips on this machine, DOCX/XLSX/PPTX/ODT under /work,
+/usr and /root, declare one), and it is how an entity-expansion ("billion laughs") or external-entity file attacks
+the XML parser."""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from assistant.types import Document
 log = logging.getLogger(__name__)
 
 CELL_SEPARATOR = " | "
+_DTD_MARKS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+_BLOCK = 1 << 16
 
 
 def load_docx(data: bytes, source: str, sha256: str) -> tuple[Document, list[str]]:
@@ -23,6 +30,10 @@ def load_docx(data: bytes, source: str, sha256: str) -> tuple[Document, list[str
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise IngestError(source, "not a valid DOCX: not a zip archive (corrupt, or an old binary .doc renamed?)")
+    member = _part_with_dtd(data)
+    if member is not None:
+        raise IngestError(source, f"DOCX part {member} declares a DTD (<!DOCTYPE>), which Word never writes: possible "
+                                  "entity expansion or external entity; refused unparsed")
     try:
         document = docx.Document(io.BytesIO(data))
         lines = list(_body_lines(document))
@@ -34,6 +45,24 @@ def load_docx(data: bytes, source: str, sha256: str) -> tuple[Document, list[str
         raise IngestError(source, "DOCX contains no text")
     log.debug("docx loaded lines=%d chars=%d", len(lines), len(text))
     return Document(source=source, kind="docx", text=text, sha256=sha256, title=title), []
+
+
+def _part_with_dtd(data: bytes) -> str | None:
+    """The first XML part that declares a DTD, read in blocks (sizes already capped by loaders.limits.check_zip)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith((".xml", ".rels")):
+                    continue
+                with archive.open(info) as stream:
+                    tail = b""
+                    for block in iter(lambda: stream.read(_BLOCK), b""):
+                        if any(mark in tail + block for mark in _DTD_MARKS):
+                            return info.filename
+                        tail = block[-32:]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return None  # left to python-docx, which names what is broken
+    return None
 
 
 def _body_lines(document: Any) -> Any:
