@@ -40,7 +40,9 @@ def beyond_loopback(lines: list[str]) -> list[str]:
         if not _SENDS.match(line):
             continue
         for port, v4, v6 in _INET.findall(line):
-            if int(port) == 53 or not ipaddress.ip_address(v4 or v6).is_loopback:
+            address = ipaddress.ip_address(v4 or v6)
+            mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+            if int(port) == 53 or not (address.is_loopback or (mapped is not None and mapped.is_loopback)):
                 out.append(line)
         if "AF_UNIX" in line and any(p in line for p in _RESOLVER_SOCKETS) and "ENOENT" not in line:
             out.append(line)

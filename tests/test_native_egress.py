@@ -53,6 +53,8 @@ def test_beyond_loopback_flags_outside_addresses_dns_and_resolver_sockets_only()
         '7 bind(10, {sa_family=AF_INET6, sin6_port=htons(0), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", '
         '&sin6_addr), sin6_scope_id=0}, 28) = 0',
         '7 connect(11, {sa_family=AF_UNIX, sun_path="/tmp/chroma.sock"}, 110) = 0',
+        '7 connect(12, {sa_family=AF_INET6, sin6_port=htons(7860), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, '
+        '"::ffff:127.0.0.1", &sin6_addr), sin6_scope_id=0}, 28) = 0',
         '7 connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file)',
     ]
     assert beyond_loopback(lines) == lines[:5]
