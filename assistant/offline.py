@@ -6,7 +6,9 @@ connection to a non-loopback address, or a DNS look-up of a name that is not loo
 (so client libraries fail as they would on a closed port) unless the host is on the allowlist built from the
 configured model hosts (`model_hosts`). It covers Python code (httpx, urllib, asyncio, Gradio's URL fetching); a
 native library that opens its own sockets bypasses it, which is why none is used for network access and the model
-runtime is a child process bound to loopback."""
+runtime is a child process bound to loopback. tests/test_native_egress.py traces a real ingest and question at the
+system-call level to show it; run in a loopback-only network namespace (`loopback_only_network`), the kernel refuses
+native connections too (docs/security.md, "Native libraries")."""
 
 from __future__ import annotations
 
@@ -164,7 +166,17 @@ def install_egress_guard(allowed_hosts: Iterable[str] = ()) -> None:
     socket.getaddrinfo = _getaddrinfo
     socket.gethostbyname = _gethostbyname
     socket.gethostbyname_ex = _gethostbyname_ex
-    log.info("egress_guard installed allowed_hosts=%d", len(_allowed_names))
+    log.info("egress_guard installed allowed_hosts=%d kernel_loopback_only=%s", len(_allowed_names),
+             loopback_only_network())
+
+
+def loopback_only_network() -> bool:
+    """Whether this process's network namespace has no interface but loopback (`unshare --net`, docs/security.md):
+    then the kernel itself refuses every other destination, to native libraries as well."""
+    try:
+        return all(name == "lo" for _, name in socket.if_nameindex())
+    except OSError:
+        return False
 
 
 def egress_guard_installed() -> bool:

@@ -127,10 +127,25 @@ def test_particle_runs_hyphenated_parts_and_a_sender_prefix_are_masked() -> None
     assert ProtectedSet((ProtectedPerson(names=("Nguyễn Văn An",)),)).sub(
         "van an: see you at 9\n[21:40] an: ok\nThe van: grey Ford\nan apple: red") == (
         f"{n3} {n3}: see you at 9\n[21:40] {n3}: ok\nThe van: grey Ford\nan apple: red")
-    # a name listed in capitals says nothing of its particles: a lower-case "van de" before the surname stays
-    capital = ProtectedSet((ProtectedPerson(names=("Maika Van De Noort",)),))
-    assert capital.sub("Maika van de Noort; van de Noort") == (
-        "<PROTECTED_1_NAME> <PROTECTED_1_NAME> <PROTECTED_1_NAME> <PROTECTED_1_NAME>; van de <PROTECTED_1_NAME>")
+
+
+def test_particles_listed_in_capitals_match_in_any_case_before_the_surname_only() -> None:
+    """Issue 15: a name listed with capitalised particles ("Maika Van De Noort") left "van de Noort" half visible.
+    Its particles (a conventional set, between two of its words) match in any case in a run before a name word; the
+    English "van", "de" elsewhere, a given name from the set ("Van Morrison") and a listed diacritic form stay."""
+    found = ProtectedSet((ProtectedPerson(names=("Maika Van De Noort",)),
+                          ProtectedPerson(names=("Maria Della Rovere",))))
+    n1, n2 = (f"<PROTECTED_{k}_NAME>" for k in (1, 2))
+    assert found.sub("Maika van de Noort; van de Noort; Van de Noort; VAN DE NOORT; van De Noort; Van Noort") == (
+        f"{n1} {n1} {n1} {n1}; {n1} {n1} {n1}; {n1} {n1} {n1}; {n1} {n1} {n1}; {n1} {n1} {n1}; {n1} {n1}")
+    assert found.sub("Maria della Rovere; della Rovere") == f"{n2} {n2} {n2}; {n2} {n2}"
+    readable = ("Van hire is dear. He parked the van near de Vries's house; the van, Noort said. De facto the van "
+                "de Wit saw Noort. La casa della nonna.")
+    assert found.sub(readable) == readable.replace("Noort", n1)
+    assert ProtectedSet((ProtectedPerson(names=("Van Morrison",)),)).sub("Van Morrison; van Morrison") == (
+        "<PROTECTED_1_NAME> <PROTECTED_1_NAME>; van <PROTECTED_1_NAME>")  # a first word is a given name, no particle
+    assert ProtectedSet((ProtectedPerson(names=("Nguyễn Văn An",)),)).sub("Van An; the van an hour") == (
+        "<PROTECTED_1_NAME> <PROTECTED_1_NAME>; the van an hour")
 
 
 def test_a_message_sender_field_is_a_name_whatever_its_case() -> None:

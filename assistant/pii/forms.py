@@ -28,6 +28,16 @@ SHORT = 3  # name words of up to three letters (Văn, Le, An, Ali) are also ever
 SENDER_PREFIX = re.compile(r"^[ \t]*(?:\[[^\]\n]{1,40}\][ \t]*)?([^\W\d_]+(?:[ \t'\-][^\W\d_]+){0,3})[ \t]*:(?!//)",
                            re.MULTILINE)
 Hit = tuple[int, int, int, str]  # a match in a text: start, end, person number, kind
+# Name particles: the words that public naming conventions put between a given name and the surname, written in lower
+# or upper case depending on country and family. Dutch/Flemish/Afrikaans "tussenvoegsels" (van, de, der, den, ten,
+# ter, te, het, op, in); German (von, zu, vom, zum, zur); French (de, du, des, la, le); Italian (di, da, del, della,
+# dei, degli, delle, dello, lo); Spanish/Portuguese (de, del, la, las, los, da, das, do, dos); Scandinavian (af, av);
+# Arabic nasab and article (bin, ibn, bint, binti, ben, al, el, abu); Hebrew (ben, bat); Welsh (ap); Irish/Scottish
+# (mac, nic, ni). A listed name's word from this set, between two of its other words, is a particle of that person.
+PARTICLES = frozenset({
+    "van", "de", "der", "den", "ten", "ter", "te", "het", "op", "in", "von", "zu", "vom", "zum", "zur", "du", "des",
+    "la", "le", "di", "da", "del", "della", "dei", "degli", "delle", "dello", "lo", "las", "los", "do", "dos", "das",
+    "af", "av", "bin", "ibn", "bint", "binti", "ben", "al", "el", "abu", "bat", "ap", "mac", "nic", "ni"})
 _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "s", "ı": "i"})
 
 
@@ -95,6 +105,21 @@ def loose(text: str) -> str:
     return r"[\s,.;:\-]+".join(parts)
 
 
+def name_particles(name: str) -> set[str]:
+    """The particles of one listed name (folded): its words written in lower case (the "van", "ten", "bin" of
+    "Maika van de Noort"), and its words from `PARTICLES`, whatever their case, that sit between a word before them
+    and a run of particles ending in a word that is not one ("Van De" in "Maika Van De Noort"; not the given name of
+    "Van Morrison", not a last word). A diacritic form is not a particle: "Văn" is a Vietnamese middle name."""
+    words = re.findall(r"[^\W\d_]{2,}", name)
+    listed = [w.casefold() in PARTICLES for w in words]
+    out = {fold(w) for w in words if w.islower()}
+    for i, w in enumerate(words):
+        after = next((j for j in range(i + 1, len(words)) if not listed[j]), None)
+        if listed[i] and i > 0 and after is not None:
+            out.add(fold(w))
+    return out
+
+
 def style(word: str) -> str:
     return "lower" if word.islower() else "upper" if word.isupper() else "title" if word[:1].isupper() else "mixed"
 
@@ -105,7 +130,8 @@ def kept_short_words(text: str, folded: str, hits: list[Hit], weak: list[Hit],
     Hoa LE), next to another of the person's short words when both are capitalised (Van An, LE An), in a run of the
     person's short words with a name word at both ends (particles: Willemine ten Pas, Maika van de Noort), joined to a
     name word by a hyphen whatever its case (Hauta-aho), or, for a word the listed name itself writes in lower case
-    (`particles`: its van, de, ten, bin), in a run of such words before a name word (van de Noort); but not a
+    (`particles`: its van, de, ten, bin, see `name_particles`), in a run of such words before a name word, separated
+    by spaces (van de Noort, "Van de Noort" for a listed "Maika Van De Noort"); but not a
     lower-case word beside a capitalised name alone ("Nguyen's van": English text around a name), nor a word beside
     the same word ("an an")."""
     def fits(w: Hit, h: Hit) -> bool:
@@ -114,13 +140,15 @@ def kept_short_words(text: str, folded: str, hits: list[Hit], weak: list[Hit],
                      or hyphened(folded, h, w)))
 
     def reaches(w: Hit, anchors: list[Hit], pending: list[Hit], left: bool, only: set[str] | None) -> bool:
-        """Whether a run of `pending` words (folded forms in `only`, when given) from `w` reaches an anchor."""
+        """Whether a run of `pending` words (folded forms in `only`, when given, and then separated by spaces alone:
+        "the van, Noort said" is no particle run) from `w` reaches an anchor."""
+        near = adjacent if only is None else spaced
         cur = w
         for _ in range(len(pending) + 1):
-            side = [h for h in anchors if h[2] == w[2] and adjacent(folded, h, cur) and (h[0] < cur[0]) == left]
+            side = [h for h in anchors if h[2] == w[2] and near(folded, h, cur) and (h[0] < cur[0]) == left]
             if side:
                 return True
-            nxt = [v for v in pending if v[2] == w[2] and adjacent(folded, v, cur) and (v[0] < cur[0]) == left
+            nxt = [v for v in pending if v[2] == w[2] and near(folded, v, cur) and (v[0] < cur[0]) == left
                    and (only is None or folded[v[0]:v[1]] in only)]
             if not nxt:
                 return False
@@ -164,6 +192,12 @@ def sender_fields(text: str, hits: list[Hit]) -> list[tuple[int, int]]:
 def hyphened(text: str, a: Hit, b: Hit) -> bool:
     """Whether two spans are the parts of one hyphenated word (Hauta-aho)."""
     return text[a[1]:b[0]] == "-" or text[b[1]:a[0]] == "-"
+
+
+def spaced(text: str, a: Hit, b: Hit) -> bool:
+    """Whether two spans are separated by white space alone ("van de Noort", not "van, Noort")."""
+    gap = text[a[1]:b[0]] if a[1] <= b[0] else text[b[1]:a[0]] if b[1] <= a[0] else "x"
+    return bool(re.fullmatch(r"\s{1,3}", gap))
 
 
 def adjacent(text: str, a: Hit, b: Hit) -> bool:

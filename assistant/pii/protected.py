@@ -28,12 +28,14 @@ from typing import Any
 from assistant.errors import AssistantError
 from assistant.perms import private_dir, write_private_text
 from assistant.pii.forms import (
+    PARTICLES,
     PHONE_PREFIX,
     SHORT,
     address_forms,
     dob_patterns,
     kept_short_words,
     loose,
+    name_particles,
     name_pattern,
     sender_fields,
     style,
@@ -102,12 +104,13 @@ class ProtectedSet:
             written = [w for n in p.names + p.aliases for w in re.findall(r"[^\W\d_]{2,}", n)]
             words = {fold(w) for w in written}
             self._exact[k] = {w.casefold() for w in written if len(w) <= SHORT and fold(w) != w.lower()}
-            self._particles[k] = {fold(w) for w in written if w.islower()}  # van, de, ten, bin in "Maika van de Noort"
+            self._particles[k] = {w for n in p.names + p.aliases for w in name_particles(n)}  # van, de, ten, bin
             for w in sorted(words, key=len, reverse=True):
                 if len(w) == 2:  # Le, Vu, Do, Ho (Vietnamese family names): only next to the person's other names
                     self._add(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", k, "NAME", weak=True)
-                else:  # a three-letter word (Văn, Ali) is weighed in `find` by how it is written
-                    self._add(rf"(?<![^\W_]){name_pattern(w)}(?![^\W_])", k, "NAME", weak=len(w) <= SHORT)
+                else:  # a three-letter word (Văn, Ali) is weighed in `find` by how it is written; so is a particle
+                    particle = w in PARTICLES and w in self._particles[k]  # della, degli, binti: never a name alone
+                    self._add(rf"(?<![^\W_]){name_pattern(w)}(?![^\W_])", k, "NAME", weak=len(w) <= SHORT or particle)
             for a in p.addresses:  # in full, or its street ("14 Larkspur Close", "Larkspur Close") on its own
                 for form in address_forms(a):
                     self._add(rf"(?<![^\W_]){loose(form)}(?![^\W_])", k, "ADDRESS")
@@ -152,12 +155,13 @@ class ProtectedSet:
 
     def _stands_alone(self, text: str, hit: tuple[int, int, int, str]) -> bool:
         """A short name word matches on its own when written as a name: with the diacritics of the listed name (Văn)
-        or, for three letters, capitalised (Van, Ali). Otherwise ("van", "Le", "An") it needs a neighbour."""
+        or, for three letters, capitalised (Van, Ali), unless it is one of the person's particles. Otherwise ("van",
+        "Le", "An") it needs a neighbour."""
         word = text[hit[0]:hit[1]]
         if word.casefold() in self._exact.get(hit[2], set()):
             return True
-        if len(word) < SHORT:  # two-letter words match only two letters
-            return False
+        if len(word) < SHORT or fold(word) in self._particles.get(hit[2], set()) & PARTICLES:
+            return False  # two-letter words match only two letters; a particle ("Van hire") only before a name word
         around = re.findall(r"[^\W\d_]{2,}", text[max(0, hit[0] - 30):hit[0]])[-1:] + re.findall(
             r"[^\W\d_]{2,}", text[hit[1]:hit[1] + 30])[:1]
         caps_run = any(w.isupper() for w in around)  # "GREY FORD VAN": a heading, not a surname in capitals

@@ -1,0 +1,84 @@
+"""Issue 15, "native libraries bypass the guard": the in-process egress guard sees Python sockets only. Two checks
+at the level of the kernel, which see native code too:
+- a real ingest and question traced by strace (every thread, every forked worker): no native library (torch,
+  onnxruntime, chromadb's Rust bindings, lingua, Presidio/spaCy) makes a network call beyond loopback; a native
+  connect made on purpose in the same window is reported, so the check can fail;
+- a network namespace with loopback only (`unshare --net`, the documented way to run ingest and questions with the
+  kernel refusing every other destination): a native connect is refused there, loopback still works.
+What these do not show is in docs/security.md ("Native libraries")."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.native_trace import beyond_loopback, native_udp_connect, traced
+
+OUTSIDE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): never routed; a UDP connect sends nothing anyway
+
+
+def test_a_real_ingest_and_question_make_no_native_call_beyond_loopback(demo_app: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "net-case"
+    folder.mkdir()
+    (folder / "statement.txt").write_text(
+        "Witness statement of PC Harris.\nAt 21:40 a grey Ford van was parked outside the chip shop on Mill Road. "
+        "The driver, Marek Wolski, shouted at a boy.\n", encoding="utf-8")
+    (folder / "wiadomosc.txt").write_text(  # Polish: language detection (lingua) and the multilingual side index
+        "Marek napisał, że furgonetka stała przed sklepem na Mill Road o 21:40 i że kierowca krzyczał.\n",
+        encoding="utf-8")
+    with traced(tmp_path / "net.trace") as lines:
+        report = demo_app.ingest([folder], "netcase", progress=False)
+        answer = demo_app.ask("netcase", "What vehicle was parked outside the chip shop?")
+        native_udp_connect(OUTSIDE, 9)  # the control: a native call the Python guard never sees
+    assert len(report.ingested) == 2 and not report.failed, report.failed
+    assert "van" in answer.answer
+    flagged = beyond_loopback(lines)
+    assert len(flagged) == 1 and OUTSIDE in flagged[0], flagged  # the control, and nothing from the app
+
+
+def test_beyond_loopback_flags_outside_addresses_dns_and_resolver_sockets_only() -> None:
+    lines = [
+        '7 connect(3, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("203.0.113.9")}, 16) = 0',
+        '7 sendto(4, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), '
+        'inet_pton(AF_INET6, "2001:db8::1", &sin6_addr), sin6_scope_id=0}, 28) = 1',
+        '7 sendto(5, "q", 1, 0, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 1',
+        '7 connect(6, {sa_family=AF_UNIX, sun_path="/run/systemd/resolve/io.systemd.Resolve"}, 110) = 0',
+        "7 socket(AF_PACKET, SOCK_RAW, 768) = 8",
+        '7 connect(9, {sa_family=AF_INET, sin_port=htons(11434), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
+        '7 bind(10, {sa_family=AF_INET6, sin6_port=htons(0), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", '
+        '&sin6_addr), sin6_scope_id=0}, 28) = 0',
+        '7 connect(11, {sa_family=AF_UNIX, sun_path="/tmp/chroma.sock"}, 110) = 0',
+        '7 connect(12, {sa_family=AF_INET6, sin6_port=htons(7860), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, '
+        '"::ffff:127.0.0.1", &sin6_addr), sin6_scope_id=0}, 28) = 0',
+        '7 connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file)',
+    ]
+    assert beyond_loopback(lines) == lines[:5]
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or shutil.which("ip") is None,
+                    reason="needs util-linux unshare and iproute2 ip")
+def test_a_loopback_only_network_namespace_refuses_a_native_connect() -> None:
+    code = (
+        "import errno, socket, sys\n"
+        "from tests.native_trace import native_udp_connect\n"
+        "import ctypes\n"
+        f"rc = native_udp_connect({OUTSIDE!r}, 9)\n"
+        "print('outside', rc, errno.errorcode.get(ctypes.get_errno(), ctypes.get_errno()))\n"
+        "server = socket.create_server(('127.0.0.1', 0))\n"
+        "socket.create_connection(server.getsockname(), timeout=5).close()\n"
+        "from assistant.offline import loopback_only_network\n"
+        "print('loopback ok', [n for _, n in socket.if_nameindex()], loopback_only_network())\n"
+    )
+    done = subprocess.run(["unshare", "--net", "--map-root-user", "sh", "-c",
+                           'ip link set lo up && exec "$0" -c "$1"', sys.executable, code],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=120,
+                          check=False)
+    if done.returncode and "unshare failed" in done.stderr:
+        pytest.skip(f"no network namespace here (needs root or unprivileged user namespaces): {done.stderr[:200]}")
+    assert done.returncode == 0, done.stderr
+    assert "outside -1 ENETUNREACH" in done.stdout and "loopback ok ['lo'] True" in done.stdout, done.stdout
