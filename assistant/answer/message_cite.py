@@ -33,9 +33,9 @@ def cited_message(passage: Passage, start: int, end: int) -> MessageRecord | Non
 
 
 def sent_by(passage: Passage, start: int, end: int) -> str:
-    """"Sent by A to B: " for a quote [start, end) of one message of a message passage, from the message record's
-    sender and recipient ("" for prose or a message without a sender): a reader asking what B said about something
-    must not take A's words for B's."""
+    """The prefix "Sent by A to B: " for a quote [start, end) of one message of a message passage, from the message
+    record's sender and recipient ("" for prose or a message without a sender): a reader asking what B said about
+    something must not take A's words for B's."""
     m = cited_message(passage, start, end) if passage.kind == "messages" else None
     if m is None or not m.sender.strip():
         return ""
