@@ -6,7 +6,7 @@ favours a sentence repeating the question ("At 21:07 I arrested him ...") over t
 over "Place of arrest: Lay-by opposite Example Farm". Here, once the answerer has decided to answer (refusal is
 untouched), a sentence that *fits* the question is quoted first when the best one does not fit:
 
-- the question's event words are its content words other than names and question words ("arrest");
+- the question's event words are its main verbs other than light ones ("arrest");
 - who: a field whose label holds an event word and whose value names a person ("Arresting officer: PC ..."), an
   event word followed by "by <person>", or a named person right before an event word ("PC Smith arrested ..."). A
   first-person "I arrested" does not fit: it does not say who "I" is;
@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from assistant.answer.expectation import AnswerType, expected_type
-from assistant.text.identifiers import extract_identifiers
-from assistant.text.lexicon import MONTHS, WEEKDAYS, content_terms, stem, words
+from assistant.text.lexicon import MONTHS, WEEKDAYS, content_terms, stem
 from assistant.types import Entity, Passage
+from assistant.verify.roles import LIGHT, predicates
 
 if TYPE_CHECKING:
     from assistant.answer.extractive import ScoredSentence
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 FIT_SHARE = 0.75
 _PLACE_ENTITIES = frozenset({"LOCATION", "GPE", "UK_ADDRESS", "UK_POSTCODE", "ADDRESS"})
 _PLACE_NOUNS = frozenset(stem(w) for w in "place location address scene venue premises".split())
-_QUESTION_WORDS = frozenset(stem(w) for w in "who whom whose where".split())
 _FIELD = re.compile(r"^[\s#*>-]*(?P<label>[A-Za-z][A-Za-z ()'/-]{1,40}?)[\s*]*:[\s*]*(?P<value>\S.*)$", re.S)
 _TITLED = re.compile(r"\b(?:PC|DC|DS|DI|DCI|Sgt|Sergeant|Constable|Inspector|Officer|Mr|Mrs|Ms|Miss|Dr)\.?\s+"
                      r"(?:\d+\s+)?[A-Z]")
@@ -58,10 +57,11 @@ def _kind(question: str) -> str:
 
 
 def _event_stems(question: str) -> frozenset[str]:
-    names = {w.lower() for w in extract_identifiers(question).names}
-    names |= {w.lower() for w in words(question)[1:] if w[:1].isupper()}
-    return frozenset(t for t in content_terms(" ".join(w for w in words(question) if w.lower() not in names))
-                     if t not in _QUESTION_WORDS)
+    """The stems of the question's main verbs (spaCy's parse, as the verifier reads claims: the root and verbs
+    coordinated with it), light verbs ("be", "have", "find", "go": too general to say which event is meant) left out:
+    "arrest" in "Who arrested him?", nothing in "Where was he found after he went missing?"."""
+    return frozenset(stem(p.lemma) for p in predicates(question)[0]
+                     if p.main and p.lemma not in LIGHT and p.lemma.isalpha())
 
 
 def _event_positions(text: str, events: frozenset[str]) -> list[tuple[int, int]]:
