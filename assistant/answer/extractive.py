@@ -2,32 +2,28 @@
 
 Every sentence (for message passages: every message's English text) is scored against the question:
 
-- lexical: the question's content words found in the sentence, each weighted by an IDF computed over the
-  retrieved sentences (a question word that no sentence contains keeps the highest weight, so it pulls every
-  score down: that is what makes refusal work); identifiers in the question (phone numbers digit-normalised,
-  registrations, e-mails, handles, names, dates) take `id_share` of the lexical score (`id_share_hard` for hard
-  identifiers: an exact phone number or plate is what an investigator is looking for);
+- lexical: the question's content words in the sentence, IDF-weighted over the retrieved sentences (a question
+  word no sentence holds keeps the highest weight and pulls every score down: that makes refusal work); the
+  question's identifiers (phone numbers digit-normalised, registrations, e-mails, handles, names, dates) take
+  `id_share` of the lexical score (`id_share_hard` for hard identifiers: exact phone numbers or plates);
 - dense: cosine of the question embedding with the sentence in its context, rescaled from [dense_low, dense_high]
   to [0, 1]: `window_share` of it is the cosine of the sentence's window (its vector plus `neighbour_weight` times
-  each neighbouring unit's of the same passage), the rest the sentence's own; a sentence whose neighbours are about
-  the question is likelier to answer it than an equally close sentence among unrelated ones;
+  each neighbouring unit's of the same passage), the rest the sentence's own;
 - support = w * lexical + (1 - w) * dense, in [0, 1], with w = `lexical_weight`, or `lexical_weight_ids` when the
   question holds a hard identifier (number, date, registration, e-mail, handle) that embeddings cannot see;
-  times `focus_penalty` when the sentence shares none of the question's non-name words (it names the person asked
-  about but not the blood type asked for).
-- answer type: when the question clearly asks for a kind of value (a person, date, number, passcode, phone number,
-  registration, e-mail, handle, place; `assistant.answer.answer_type`), a sentence holding no such value that the
-  question does not already hold scores 0 (it is on topic but cannot be the answer: "the download of HE/3 was completed"
-  for "What passcode unlocked HE/3?").
+  times `focus_penalty` when the sentence shares none of the question's non-name words.
+- answer type: when the question asks for a kind of value (`assistant.answer.answer_type`), a sentence holding no
+  such value that the question does not already hold scores 0 (on topic but cannot be the answer).
 
 Refusal (`refusal_floor`): the answerability combiner (`assistant.answer.answerability`, calibrated on ClapNQ dev)
 decides whether to answer at all. Up to `settings.max_sentences` non-redundant sentences with support >= the floor
-(`support_threshold`, or the best sentence's support when lower) are returned, best first, each followed
-by its [n]; the citations quote exactly those sentences (re-checked verbatim). A chosen sentence that only leads in
-to the answer (ends with ":", is a heading, or is continued by "He/She/They ...") is quoted together with the next
-sentence (`_follow_on`). If none clears the floor the answer is "Not found in the case material (...)" with status
-no_evidence. Instruction-like sentences (prompt injection) are never used. A question asking for one kind of
-value gets that value first ("KV19 TLN — ... [1]", `assistant.answer.value_lead`).
+(`support_threshold`, or the best sentence's support when lower) are returned, best first, each with its [n]; the
+citations quote exactly those sentences (re-checked verbatim). A sentence that only leads in to the answer (ends
+with ":", is a heading, or is continued by "He/She/They ...") is quoted with the next one (`_follow_on`). If none
+clears the floor: "Not found in the case material (...)", status no_evidence. Instruction-like sentences (prompt
+injection) are never used. A question asking for one kind of value gets that value first ("KV19 TLN — ... [1]",
+`assistant.answer.value_lead`); a who/where question quotes first the sentence naming the doer or place
+(`assistant.answer.part_focus`); a quoted message says who sent it.
 """
 
 from __future__ import annotations
@@ -45,6 +41,8 @@ import numpy as np
 from assistant.answer.answer_type import satisfies
 from assistant.answer.answerability import combiner_floor
 from assistant.answer.expectation import Expectation, expected_type
+from assistant.answer.message_cite import sent_by
+from assistant.answer.part_focus import fitting_first
 from assistant.answer.value_lead import leading_value
 from assistant.config import AnswerSettings, SentenceScoring
 from assistant.text.identifiers import Identifiers, extract_identifiers
@@ -251,7 +249,9 @@ def extractive_answer(question: str, case: str, passages: Sequence[Passage], *, 
     """Answer from the retrieved passages alone; see the module docstring. `scored` reuses an earlier scoring."""
     if scored is None:
         scored = score_sentences(question, passages, embedder=embedder, scoring=settings.scoring)
-    chosen = select_sentences(scored, settings, refusal_floor(question, scored, passages, settings))
+    floor = refusal_floor(question, scored, passages, settings)
+    chosen = fitting_first(question, scored, passages, select_sentences(scored, settings, floor), floor,
+                           settings.max_sentences)
     retrieved = tuple(passages)
     if not chosen:
         log.info("extractive no_evidence passages=%d best=%.3f", len(passages), scored[0].support if scored else 0.0)
@@ -270,7 +270,7 @@ def extractive_answer(question: str, case: str, passages: Sequence[Passage], *, 
         verified = p.text.find(quote, sent.start) == sent.start and quote.startswith(sent.text)
         citations.append(Citation(n=len(citations) + 1, chunk_id=p.chunk_id, source=p.source, locator=p.locator,
                                   quote=quote, text=p.text, verified=verified, quote_start=sent.start))
-        parts.append(_cited(" ".join(quote.lstrip("# ").split()), len(citations)))
+        parts.append(sent_by(p, sent.start, end) + _cited(" ".join(quote.lstrip("# ").split()), len(citations)))
     log.info("extractive answered passages=%d sentences=%d best=%.3f", len(passages), len(chosen), chosen[0].support)
     lead = leading_value(question, passages[chosen[0].passage], chosen[0].start, chosen[0].end)  # "KV19 TLN — ..."
     text = f"{lead} — {' '.join(parts)}" if lead else " ".join(parts)

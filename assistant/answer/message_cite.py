@@ -32,6 +32,17 @@ def cited_message(passage: Passage, start: int, end: int) -> MessageRecord | Non
     return best
 
 
+def sent_by(passage: Passage, start: int, end: int) -> str:
+    """The prefix "Sent by A to B: " for a quote [start, end) of one message of a message passage, from the message
+    record's sender and recipient ("" for prose or a message without a sender): a reader asking what B said about
+    something must not take A's words for B's."""
+    m = cited_message(passage, start, end) if passage.kind == "messages" else None
+    if m is None or not m.sender.strip():
+        return ""
+    to = f" to {m.recipient.strip()}" if m.recipient.strip() else ""
+    return f"Sent by {m.sender.strip()}{to}: "
+
+
 def pin_citation(c: Citation, passage: Passage | None) -> Citation:
     if passage is None or passage.kind != "messages" or c.quote_start < 0 or not c.quote:
         return c
