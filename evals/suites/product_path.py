@@ -63,6 +63,16 @@ def ingest_corpus(name: str, docs: Sequence[tuple[str, str]], settings: Settings
 def product_rankings(name: str, docs: Sequence[tuple[str, str]], queries: dict[str, str], settings: Settings, *,
                      depth: int = 100, progress: bool = True) -> tuple[dict[str, list[str]], dict[str, Any]]:
     """Per query, document ids ranked by the product's Retriever (best chunk per document), and ingest facts."""
+    runs, facts = product_mode_rankings(name, docs, queries, settings, modes=(None,), depth=depth,
+                                        progress=progress)
+    return runs[None], facts
+
+
+def product_mode_rankings(name: str, docs: Sequence[tuple[str, str]], queries: dict[str, str], settings: Settings, *,
+                          modes: Sequence[str | None], depth: int = 100, progress: bool = True,
+                          ) -> tuple[dict[str | None, dict[str, list[str]]], dict[str, Any]]:
+    """The same for each retrieval mode asked (None = the configured one) over one ingest: the product's hybrid and
+    its own BM25-only and dense-only sides, with no second embedding of the corpus."""
     app, case, report = ingest_corpus(name, docs, settings, progress=progress)
     # the product's settings, except that every fused candidate is returned (not just the top_k shown to a user)
     retrieval = app.settings.retrieval
@@ -71,12 +81,16 @@ def product_rankings(name: str, docs: Sequence[tuple[str, str]], queries: dict[s
 
     retriever = Retriever(app.store, app.embedder, retrieval, query_terms=app.pii.query_terms,
                           crosslingual=app.crosslingual)
-    runs: dict[str, list[str]] = {}
-    for qid, text in progress_iter(queries.items(), desc=f"{name} retriever", total=len(queries), enabled=progress):
-        ranked: dict[str, None] = {}
-        for passage in retriever.retrieve(case, text, top_k=top_k):
-            ranked.setdefault(Path(passage.source).stem, None)
-        runs[qid] = list(ranked)[:depth]
+    out: dict[str | None, dict[str, list[str]]] = {}
+    for mode in modes:
+        runs: dict[str, list[str]] = {}
+        for qid, text in progress_iter(queries.items(), desc=f"{name} retriever {mode or retrieval.mode}",
+                                       total=len(queries), enabled=progress):
+            ranked: dict[str, None] = {}
+            for passage in retriever.retrieve(case, text, top_k=top_k, mode=mode):
+                ranked.setdefault(Path(passage.source).stem, None)
+            runs[qid] = list(ranked)[:depth]
+        out[mode] = runs
     facts = {"case": case, "chunks": app.store.count(case), "ingested_now": len(report.ingested),
              "failed": len(report.failed), "candidate_k": retrieval.candidate_k, "chunks_returned": top_k}
-    return runs, facts
+    return out, facts

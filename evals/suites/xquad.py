@@ -36,7 +36,7 @@ CONFIGS_ENV = "ASSISTANT_EVAL_CONFIGS"  # e.g. "gemma,before": only these config
 TRACE_ENV = "ASSISTANT_EVAL_TRACE"  # a file: one JSON line per question as it is answered (a run cut short still
 # counts: the full run asks its held-out questions in a fixed hashed order, so the first n are a random sample)
 _END = re.compile(r"(?<=[.!?؟۔])\s+")
-QUICK_ARTICLES = 3  # the CI sample: every third article's sentences (about 400 a language) and its held-out
+QUICK_ARTICLES = 6  # the CI sample: every sixth article's sentences (about 180 a language) and its held-out
 QUICK_N = 40  # questions, at most, per language
 K = 5
 
