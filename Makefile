@@ -77,7 +77,7 @@ serve: install
 	$(BIN)/assistant serve
 
 test: $(BASE_STAMP) $(LLM_STAMP) ocr redis postgres strace
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not llm_server and not browser and not slow"
