@@ -13,7 +13,10 @@ part. A forwarded message (a `message/rfc822` part) follows as a marked section 
 
 read exactly like the outer message (charsets, hidden HTML dropped and noted), its own forwards after it as
 "---- Forwarded message (level 2) ----" and so on, down to MAX_FORWARD_DEPTH levels; a message nested deeper is not
-read and the notes say so. Other attachments are not read; the notes say how many there were."""
+read and the notes say so. Other attachments are not read; the notes say how many there were.
+
+An e-mail whose parts nest deeper than MAX_MIME_DEPTH (multiparts inside multiparts, messages inside messages) is
+refused before the stdlib parser, which recurses once per level, ever sees it."""
 
 from __future__ import annotations
 
@@ -39,6 +42,14 @@ HEADERS = ("From", "To", "Cc", "Date", "Subject")
 # tuned value: a real chain of forwards-as-attachments rarely goes past two or three (the Enron set in
 # shared/datasets has no message/rfc822 part at all: its forwards are quoted inline, read as body text).
 MAX_FORWARD_DEPTH = 8
+# MIME containers (a multipart, a message/* part) nested inside each other, at most. The stdlib parser recurses once per
+# level: it raised RecursionError from 971 levels on at Python's default limit of 1,000 frames (called from a shallow
+# stack; the ingest child calls it deeper), after 2.4 s of work at 1,000 levels. Real mail nests far less: 0 levels in
+# all 1,702 Enron e-mails (shared/datasets, via eval_data; their "Content-Type: multipart" lines are quoted text), at
+# most 3 in CPython's e-mail test corpus (Lib/test/test_email/data, 48 messages); 60 forwards-as-attachments (the
+# deepest chain the tests read, each a multipart holding a message part) make 121. 200 lies between both.
+MAX_MIME_DEPTH = 200
+_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"]*)"|([^\s;"]+))', re.IGNORECASE)
 
 
 @dataclass
@@ -54,13 +65,75 @@ class _Reading:
 
 
 def load_email(data: bytes, source: str, sha256: str) -> tuple[Document, list[str]]:
-    """Load one RFC 5322 message. Raises IngestError when neither it nor a message it forwards has a text part."""
+    """Load one RFC 5322 message. Raises IngestError when neither it nor a message it forwards has a text part, or
+    when its parts nest deeper than MAX_MIME_DEPTH."""
+    try:
+        return _load(data, source, sha256)
+    except RecursionError:  # a structure the depth scan could not see (it reads no encoded part): same reason
+        raise IngestError(source, _TOO_DEEP) from None
+
+
+_TOO_DEEP = (f"e-mail parts nested more than {MAX_MIME_DEPTH} levels deep (multiparts or forwarded messages inside "
+             "each other): not read")
+
+
+def _parse(data: bytes, source: str) -> EmailMessage:
+    if mime_depth(data) > MAX_MIME_DEPTH:
+        raise IngestError(source, _TOO_DEEP)
     try:
         msg = BytesParser(policy=policy.default).parsebytes(data)
+    except RecursionError:
+        raise
     except Exception as exc:  # the parser is lenient; this is for truly broken input
         raise IngestError(source, f"unreadable e-mail ({type(exc).__name__}: {exc})") from exc
     if not isinstance(msg, EmailMessage):  # pragma: no cover - policy.default always builds EmailMessage
         raise IngestError(source, "unreadable e-mail")
+    return msg
+
+
+def mime_depth(data: bytes, limit: int = MAX_MIME_DEPTH) -> int:
+    """How deep the MIME containers of `data` nest (each multipart and message/* part counts one), from a line scan
+    of its header blocks and boundary lines, without recursion; the count stops once past `limit`."""
+    around: list[bytes | None] = []  # the boundary of each enclosing multipart; None for an enclosing message part
+    open_: dict[bytes, int] = {}  # boundary -> how many enclosing multiparts use it (a line is checked in O(1))
+    deepest, in_headers, content_type, header = 0, True, b"", b""
+    for line in data.splitlines():
+        if in_headers:
+            if line[:1] in (b" ", b"\t") and line.strip():  # a folded header line
+                content_type += line if header == b"content-type" else b""
+                continue
+            name, colon, value = line.partition(b":")
+            if colon and name.strip():
+                header = name.strip().lower()
+                content_type = value if header == b"content-type" else content_type
+                continue
+            kind = content_type.split(b";")[0].strip().lower()  # the block ended (a blank or non-header line)
+            found = _BOUNDARY.search(content_type) if kind.startswith(b"multipart/") else None
+            boundary = (found.group(1) or found.group(2)) if found else None
+            in_headers, content_type, header = kind.startswith(b"message/"), b"", b""  # a message's headers follow
+            if boundary or in_headers:
+                around.append(boundary)
+                open_[boundary or b""] = open_.get(boundary or b"", 0) + 1
+                deepest = max(deepest, len(around))
+                if deepest > limit:
+                    return deepest
+            continue
+        token = line.rstrip(b" \t")[2:] if line.startswith(b"--") else b""
+        closing = token.endswith(b"--") and token[:-2] in open_
+        if not token or not (closing or token in open_):
+            continue
+        boundary = token[:-2] if closing else token
+        keep = max(i for i, b in enumerate(around) if b == boundary) + (0 if closing else 1)
+        for gone in around[keep:]:  # a part's end closes everything opened inside it
+            open_[gone or b""] -= 1
+        open_ = {b: n for b, n in open_.items() if n}
+        del around[keep:]
+        in_headers = not closing  # a delimiter line starts the next part's headers
+    return deepest
+
+
+def _load(data: bytes, source: str, sha256: str) -> tuple[Document, list[str]]:
+    msg = _parse(data, source)
     headers = {name: _header(msg, name) for name in HEADERS}
     if not any(headers.values()):
         raise IngestError(source, "not an e-mail: no From, To, Date or Subject header")
@@ -103,7 +176,7 @@ def _forwarded(msg: EmailMessage, source: str, reading: _Reading, depth: int) ->
     sections: list[str] = []
     used = msg.get_body(preferencelist=("plain",)) or msg.get_body(preferencelist=("html",))
     for part in msg.iter_attachments():
-        inner = _attached_message(part)
+        inner = _attached_message(part, source)
         if inner is None:  # a nested multipart holding the body is no attachment: count the parts left unread
             reading.attachments += sum(1 for leaf in part.walk() if not leaf.is_multipart() and leaf is not used)
             continue
@@ -119,7 +192,7 @@ def _forwarded(msg: EmailMessage, source: str, reading: _Reading, depth: int) ->
     return "".join(sections)
 
 
-def _attached_message(part: Message) -> EmailMessage | None:
+def _attached_message(part: Message, source: str) -> EmailMessage | None:
     """The message inside a `message/rfc822` part; None for any other part."""
     if part.get_content_type() != "message/rfc822":
         return None
@@ -136,7 +209,7 @@ def _attached_message(part: Message) -> EmailMessage | None:
                    else quopri.decodestring(encoded.encode("ascii")))
         except (binascii.Error, UnicodeError):
             return None
-        inner = BytesParser(policy=policy.default).parsebytes(raw)
+        inner = _parse(raw, source)
     return inner if isinstance(inner, EmailMessage) else None
 
 
