@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from assistant.cli.terminal import shown, terminal_json
 from assistant.errors import AssistantError
 from assistant.offline import apply_offline_env, install_egress_guard, model_hosts
 from assistant.perms import restrict_umask
@@ -53,7 +54,7 @@ def cmd_ingest(args: argparse.Namespace, app: App) -> int:
                             actor=cli_identity())
     _audit_ingest(app, args.case, len(args.paths), report)
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        print(terminal_json(report.to_json()))
     else:
         _print_ingest_report(report)
     return report.exit_code
@@ -61,19 +62,17 @@ def cmd_ingest(args: argparse.Namespace, app: App) -> int:
 
 def _print_ingest_report(report: IngestReport, err: TextIO | None = None) -> None:
     """Names and reasons come from the evidence: control characters (a terminal escape in a name) print escaped."""
-    def _shown(text: str) -> str:
-        return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
     err = err or sys.stderr
     for source, reason in report.failed:
-        print(f"skipped: {_shown(source)}: {_shown(reason)}", file=err)
+        print(f"skipped: {shown(source)}: {shown(reason)}", file=err)
     for source, note in report.notes:
-        print(f"note: {_shown(source)}: {_shown(note)}", file=err)
+        print(f"note: {shown(source)}: {shown(note)}", file=err)
     for source, old, new in report.replaced:
-        print(f"replaced: {_shown(source)} (sha256 {old[:12]} \u2192 {new[:12]})", file=err)
+        print(f"replaced: {shown(source)} (sha256 {old[:12]} \u2192 {new[:12]})", file=err)
     for source in report.not_evidence:
-        print(f"not evidence (case-folder README/notes; setting ingest.not_evidence): {_shown(source)}", file=err)
+        print(f"not evidence (case-folder README/notes; setting ingest.not_evidence): {shown(source)}", file=err)
     for source in report.protected:
-        print(f"protected-persons file applied (not evidence, never indexed): {_shown(source)}", file=err)
+        print(f"protected-persons file applied (not evidence, never indexed): {shown(source)}", file=err)
     print(f"case {report.case}: {len(report.ingested)} ingested, {len(report.unchanged)} unchanged, "
           f"{len(report.failed)} skipped, {report.chunks} chunks")
 
