@@ -109,6 +109,74 @@ def test_nested_multiparts_are_read_without_a_phantom_attachment(tmp_path: Path)
     assert text.endswith("The holdall was left at platform four.") and notes == []
 
 
+def test_multiparts_nested_past_the_limit_are_refused_naming_the_limit(tmp_path: Path) -> None:
+    """2,000 levels made the stdlib parser raise RecursionError (the reason said so); the depth scan refuses it first,
+    in words a reviewer reads. The deepest message allowed is still read to its innermost text."""
+    from assistant.loaders.email import MAX_MIME_DEPTH, mime_depth
+
+    for depth in (MAX_MIME_DEPTH + 1, 2000):
+        assert mime_depth(bad.nested_multipart_eml(depth)) == MAX_MIME_DEPTH + 1  # the scan stops past the limit
+        reason = _refused(tmp_path, f"deep{depth}.eml", bad.nested_multipart_eml(depth))
+        assert reason == (f"e-mail parts nested more than {MAX_MIME_DEPTH} levels deep (multiparts or forwarded "
+                          "messages inside each other): not read")
+    text, _ = _load(tmp_path, "deepest.eml", bad.nested_multipart_eml(MAX_MIME_DEPTH))
+    assert text.endswith("The holdall was left at platform four.")
+
+
+def test_the_depth_scan_counts_structure_not_quoted_headers() -> None:
+    """A forward is two levels (its multipart and its message part); a plain body quoting a multipart header and its
+    boundary lines (as 10 Enron e-mails do) is no structure at all."""
+    from email.message import EmailMessage
+
+    from assistant.loaders.email import mime_depth
+
+    inner = EmailMessage()
+    inner.set_content("innermost")
+    for _ in range(3):
+        outer = EmailMessage()
+        outer.set_content("see below")
+        outer.add_attachment(inner)
+        inner = outer
+    assert mime_depth(bytes(inner)) == 6
+    quoted = ('Content-Type: multipart/mixed; boundary="q"\n\n--q\nContent-Type: message/rfc822\n\n'
+              "From: x@example.org\n\nhello\n--q--\n")
+    assert mime_depth(bad.eml(quoted.encode("ascii"), "us-ascii")) == 0
+    assert mime_depth(bad.nested_multipart_eml(7)) == 7
+
+
+def test_an_encoded_forward_nested_past_the_limit_is_refused(tmp_path: Path) -> None:
+    """A message/rfc822 part sent base64-encoded hides its structure from the scan of the outer message: the decoded
+    message is scanned before it is parsed."""
+    import base64
+
+    hidden = base64.encodebytes(bad.nested_multipart_eml(300)).decode("ascii")
+    outer = ('From: a@example.org\nTo: b@example.org\nSubject: fwd\nMIME-Version: 1.0\n'
+             'Content-Type: multipart/mixed; boundary="out"\n\n--out\nContent-Type: text/plain\n\nsee attached\n'
+             f"--out\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n{hidden}--out--\n")
+    assert "nested more than" in _refused(tmp_path, "encoded.eml", outer.encode("ascii"))
+
+
+def test_a_recursion_the_scan_missed_gets_the_same_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the scan under-count (an RFC 2231 boundary*=, a digest's implicit message parts), the parser's
+    RecursionError is reported with the same reason, never as a bare exception name."""
+    import sys
+
+    from assistant.loaders import email as email_loader
+
+    monkeypatch.setattr(email_loader, "mime_depth", lambda data, limit=0: 0)
+    frames, frame = 0, sys._getframe()
+    while frame is not None:
+        frames, frame = frames + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(frames + 120)  # reached by 150 levels: fast, and pytest's own frames stay
+    try:
+        with pytest.raises(IngestError) as caught:
+            email_loader.load_email(bad.nested_multipart_eml(150), "deep.eml", "0" * 64)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert "nested more than" in caught.value.reason and "Recursion" not in caught.value.reason
+
+
 # ---------------------------------------------------------------- XML entities: DOCX and phone reports
 
 
@@ -162,3 +230,26 @@ def test_control_characters_in_a_name_reach_the_terminal_escaped(tmp_path: Path,
     err = capsys.readouterr().err
     assert "skipped: clear\\x1b[2Jscreen\\x9b.txt: empty file (0 bytes)" in err
     assert "\x1b" not in err and "\x9b" not in err
+
+
+def test_control_characters_in_a_name_reach_the_terminal_escaped_in_json_too(tmp_path: Path) -> None:
+    """`ingest --json` printed C1 controls (CSI 0x9b) and format characters raw: json.dumps escapes C0 only. Now
+    every non-printable character is a JSON escape, and the report decodes to the very same name. (The real CLI
+    ingest of this folder takes minutes on a busy machine; its --json branch prints exactly terminal_json(report).)"""
+    import json
+
+    from assistant.cli.terminal import terminal_json
+    from assistant.ingest.pipeline import IngestReport
+    from assistant.loaders import read_source
+
+    name = "clear\x1b[2Jscreen\x9b\u202etxt.exe.txt"
+    (tmp_path / name).write_bytes(b"")
+    with pytest.raises(IngestError) as caught:
+        read_source(tmp_path / name, tmp_path)
+    report = IngestReport(case="names", failed=[(caught.value.path, caught.value.reason)])
+    out = terminal_json(report.to_json())
+    assert "\\u009b" in out and "\\u001b" in out and "\\u202e" in out
+    assert not any(c != "\n" and not c.isprintable() for c in out)
+    assert json.loads(out) == report.to_json() and report.to_json()["failed"][0]["source"] == name
+    raw = json.dumps(report.to_json(), ensure_ascii=False)
+    assert "\x9b" in raw and "\u202e" in raw  # what the report printed before
