@@ -40,12 +40,14 @@ from assistant.answer.extractive import (
 from assistant.answer.short import (
     SHORT_MAX_TOKENS,
     SHORT_PROMPT_VERSION,
-    attributed_draft,
+    draft_of,
+    focused_attribution,
     lead_with,
     removed_answer_note,
     render_short_messages,
     short_value,
     uses_short_answers,
+    with_senders,
 )
 from assistant.config import Settings
 from assistant.errors import BackendUnavailable
@@ -181,17 +183,22 @@ class Answerer:
         assert self.backend is not None
         backend = self.backend
         shown = passages[:backend.max_passages] if backend.max_passages > 0 else passages
-        value = short_value(reply, question)
-        draft = attributed_draft(value, question, [s for s in scored if s.passage < len(shown)],
-                                 threshold) if value else ""
+        said = value = short_value(reply, question)
+        readable = [s for s in scored if s.passage < len(shown)]
+        value, cited, focus = focused_attribution(value, question, readable, shown, threshold) if value else (
+            value, [], "")
+        draft = draft_of(cited)
         verified = verify_draft(draft, shown, embedder=self.embedder.for_case(case), settings=self.settings.answer)
-        log.info("answer short value_words=%d attributed=%d kept=%d", len(value.split()), len(draft.splitlines()),
-                 verified.kept)
-        if value and verified.kept > 0:
-            return Answer(question=question, case=case, status="answered", answer=lead_with(value, verified.text),
+        log.info("answer short value_words=%d attributed=%d kept=%d refocused=%s", len(said.split()),
+                 len(draft.splitlines()), verified.kept, bool(focus))
+        if said and verified.kept > 0:
+            text = lead_with(value, with_senders(verified.text, verified.citations, shown))
+            return Answer(question=question, case=case, status="answered", answer=text,
                           backend=backend.name, citations=verified.citations, retrieved=tuple(passages),
                           model=backend.model, prompt_version=SHORT_PROMPT_VERSION,
-                          notes=(*base_notes, *verified.notes), flagged_claims=verified.flagged)
+                          notes=(*base_notes, *((focus,) if focus else ()), *verified.notes),
+                          flagged_claims=(*verified.flagged, *((said,) if focus else ())))
+        value = said
         notes = [*base_notes, removed_answer_note(value)] if value else list(base_notes)
         strong = bool(scored) and scored[0].support >= threshold + self.settings.answer.strong_margin
         if not value and not strong:

@@ -12,7 +12,10 @@ untouched), a sentence that *fits* the question is quoted first when the best on
   first-person "I arrested" does not fit: it does not say who "I" is;
 - where: a field whose label holds an event word and a place noun or whose value holds a place ("Place of arrest:
   ..."), or an event word followed closely by a place: a place entity of the PII tagger (LOCATION, GPE, address,
-  postcode), a street-like name ("Mill Lane", "B2160 Dunford Road") or "at/in/near/opposite/outside <Capitalised>".
+  postcode), a street-like name ("Mill Lane", "B2160 Dunford Road") or "at/in/near/opposite/outside <Capitalised>";
+- when: a field whose label holds an event word and whose value holds a date ("Arrested: 22/03/2023 21:07"), or a
+  date the parse places under an event verb ("At 21:07 I arrested him"), not one under another verb of the same
+  sentence ("... was arrested, and was released on bail on 23/03/2023": that date is the release's).
 
 A fitting sentence is taken only if its support reaches `FIT_SHARE` of the refusal floor, so a stray field of an
 unrelated record is not quoted. Only the order of the quoted sentences changes (and so the value the answer leads
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING
 from assistant.answer.expectation import AnswerType, expected_type
 from assistant.text.lexicon import MONTHS, WEEKDAYS, content_terms, stem
 from assistant.types import Entity, Passage
-from assistant.verify.roles import LIGHT, predicates
+from assistant.verify.roles import LIGHT, governing_verbs, predicates
 
 if TYPE_CHECKING:
     from assistant.answer.extractive import ScoredSentence
@@ -46,17 +49,21 @@ _STREET = re.compile(r"\b[A-Z][\w'-]+\s+(?:Road|Street|Lane|Avenue|Drive|Way|Clo
                      r"Estate|Place|Hill|Green|Row|Terrace|Crescent|Gardens|Yard|Court|Bridge|Market)\b")
 _AT_PLACE = re.compile(r"\b(?:at|in|near|opposite|outside|behind|inside|beside)\s+(?:the\s+)?([A-Z][\w'-]+)")
 _CALENDAR = frozenset(w.lower() for w in (*MONTHS, *WEEKDAYS))
+_MONTH = "|".join(sorted((m for m in MONTHS if len(m) > 2), key=len, reverse=True))
+_DATE = re.compile(rf"\b(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}:\d{{2}}|"
+                   rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH})\b\.?(?:\s+\d{{4}})?|(?:{_MONTH})\b\.?\s+\d{{1,2}}"
+                   rf"(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|(?:1[89]|20)\d{{2}})\b", re.IGNORECASE)
 _NEAR = 60  # characters from the event word to its place or agent: about one clause
 
 
-def _kind(question: str) -> str:
+def focus_kind(question: str) -> str:
     types = expected_type(question).types
     if types in ({AnswerType.PERSON}, {AnswerType.NAME}):
         return "who"
-    return "where" if types == {AnswerType.PLACE} else ""
+    return "where" if types == {AnswerType.PLACE} else "when" if types == {AnswerType.DATE} else ""
 
 
-def _event_stems(question: str) -> frozenset[str]:
+def event_stems(question: str) -> frozenset[str]:
     """The stems of the question's main verbs (spaCy's parse, as the verifier reads claims: the root and verbs
     coordinated with it), light verbs ("be", "have", "find", "go": too general to say which event is meant) left out:
     "arrest" in "Who arrested him?", nothing in "Where was he found after he went missing?"."""
@@ -85,6 +92,28 @@ def _place(text: str, start: int, end: int, ents: Sequence[Entity], question: st
                for m in _AT_PLACE.finditer(text, start, end))
 
 
+def date_spans(text: str, ents: Sequence[Entity]) -> list[tuple[int, int]]:
+    """The dates and times of `text`: the tagger's DATE_TIME entities and date-like strings, in text order."""
+    spans = {(e.start, e.end) for e in ents if e.type == "DATE_TIME" and 0 <= e.start < e.end <= len(text)}
+    spans |= {m.span() for m in _DATE.finditer(text) if not any(s <= m.start() < e for s, e in spans)}
+    return sorted(spans)
+
+
+def event_dates(question: str, text: str, ents: Sequence[Entity]) -> list[tuple[int, int]] | None:
+    """The dates of `text` the parse places under one of the question's event verbs (None: the question names no
+    event, or `text` holds no date under any verb, so nothing says whose date it is)."""
+    events = event_stems(question)
+    spans = date_spans(text, ents)
+    if not events or not spans:
+        return None
+    if (field := _FIELD.match(text)) and set(content_terms(field["label"])) & events:
+        return [span for span in spans if span[0] >= field.start("value")]  # "Arrested: 04/05/2024 09:15"
+    verbs = governing_verbs(text, tuple(spans))
+    if not any(verbs):
+        return None
+    return [span for span, verb in zip(spans, verbs, strict=True) if verb and stem(verb) in events]
+
+
 def fits(kind: str, events: frozenset[str], text: str, ents: Sequence[Entity], question: str) -> bool:
     """Whether `text` (entities' offsets relative to it) says who did / where happened one of the `events`."""
     if field := _FIELD.match(text):
@@ -94,6 +123,11 @@ def fits(kind: str, events: frozenset[str], text: str, ents: Sequence[Entity], q
             return _new_person(text, at, len(text), ents, question)
         if label & events and kind == "where":
             return bool(label & _PLACE_NOUNS) or _place(text, at, len(text), ents, question)
+        if label & events and kind == "when":
+            return any(s >= at for s, _ in date_spans(text, ents))
+    if kind == "when":
+        spans = date_spans(text, ents)
+        return bool(spans) and any(v and stem(v) in events for v in governing_verbs(text, tuple(spans)))
     for start, end in _event_positions(text, events):
         if kind == "where" and _place(text, end, min(len(text), end + _NEAR), ents, question):
             return True
@@ -109,24 +143,28 @@ def fits(kind: str, events: frozenset[str], text: str, ents: Sequence[Entity], q
     return False
 
 
-def _fits_scored(s: ScoredSentence, kind: str, events: frozenset[str], passages: Sequence[Passage],
-                 question: str) -> bool:
+def sentence_entities(passage: Passage, start: int, end: int) -> list[Entity]:
+    """The passage's entities inside [start, end), with offsets relative to `start`."""
+    return [Entity(e.type, e.start - start, e.end - start, e.text, e.score) for e in passage.entities
+            if start <= e.start and e.end <= end]
+
+
+def fits_scored(s: ScoredSentence, kind: str, events: frozenset[str], passages: Sequence[Passage],
+                question: str) -> bool:
     p = passages[s.passage]
-    ents = [Entity(e.type, e.start - s.start, e.end - s.start, e.text, e.score) for e in p.entities
-            if s.start <= e.start and e.end <= s.end]
-    return fits(kind, events, p.text[s.start:s.end], ents, question)
+    return fits(kind, events, p.text[s.start:s.end], sentence_entities(p, s.start, s.end), question)
 
 
 def fitting_first(question: str, scored: Sequence[ScoredSentence], passages: Sequence[Passage],
                   chosen: Sequence[ScoredSentence], floor: float, limit: int) -> list[ScoredSentence]:
     """`chosen` (the sentences the answer quotes, best first) with the best-supported fitting sentence first when
     the question asks who or where and the best chosen sentence does not fit; unchanged otherwise."""
-    kind = _kind(question)
-    events = _event_stems(question) if kind else frozenset()
-    if not chosen or not events or _fits_scored(chosen[0], kind, events, passages, question):
+    kind = focus_kind(question)
+    events = event_stems(question) if kind else frozenset()
+    if not chosen or not events or fits_scored(chosen[0], kind, events, passages, question):
         return list(chosen)
     bar = floor * FIT_SHARE
-    fit = next((s for s in scored if s.support >= bar and _fits_scored(s, kind, events, passages, question)), None)
+    fit = next((s for s in scored if s.support >= bar and fits_scored(s, kind, events, passages, question)), None)
     if fit is None:
         return list(chosen)
     return [fit, *(s for s in chosen if s != fit)][:limit]

@@ -7,6 +7,9 @@ date/time, place, phone, e-mail, registration; offsets into the passage text, so
 "how much / how many", a number or sum of money. Nothing is led with when the question asks for no clear type, when
 it asks for several, or when the sentence holds no such value: the cited sentence alone is the answer then.
 The value is a verbatim substring of the cited sentence, so the answer stays checkable against its citation.
+For "when <event>" the date the parse places under the event's verb comes first, and a date that belongs to another
+verb of the sentence is never led with ("When was he arrested?" on "He was arrested, and released on 23/03/2023."
+leads with nothing: 23/03/2023 is the release's date; `assistant.answer.part_focus.event_dates`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import re
 
 from assistant.answer.expectation import AnswerType, expected_type
+from assistant.answer.part_focus import event_dates, sentence_entities
 from assistant.text.lexicon import content_terms
 from assistant.types import Passage
 
@@ -52,6 +56,10 @@ def leading_value(question: str, passage: Passage, start: int, end: int) -> str:
                       if e.type in wanted and start <= e.start and e.end <= end]
     elif kind is AnswerType.NUMBER:
         candidates = [(m.start(), m.group(0)) for m in _AMOUNT.finditer(passage.text, start, end)]
+    if kind is AnswerType.DATE and candidates:
+        governed = event_dates(question, passage.text[start:end], sentence_entities(passage, start, end))
+        if governed is not None:  # only dates under the event's verb, in text order
+            candidates = [(at, v) for at, v in candidates if any(s <= at - start < e for s, e in governed)]
     for _, value in sorted(candidates):
         value = _SPACE.sub(" ", value).strip(" ,.;:")
         if value and not _held_by_question(value, question):

@@ -25,7 +25,8 @@ from typing import Protocol
 from assistant.text.lexicon import STOPWORDS, stem
 
 MIN_COVERAGE = 0.75  # share of a longer answer's words a sentence must hold (every number always)
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+# a date or time ("05/05/2024", "21:07") is one exact term: its parts alone would match another date ("04/05/2024")
+_TOKEN = re.compile(r"\d+(?:[/:.]\d+)+|[^\W_]+(?:['’][^\W_]+)?")
 _YES_NO_START = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b",
                            re.IGNORECASE)
 _CHOICE = re.compile(r"\bor\b", re.IGNORECASE)

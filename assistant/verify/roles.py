@@ -155,6 +155,21 @@ def predicates(text: str) -> tuple[tuple[Predicate, ...], frozenset[str]]:
     return preds, frozenset(stem(w) for t in doc for w in (t.lemma_.lower(), t.lower_))
 
 
+@functools.lru_cache(maxsize=4096)
+def governing_verbs(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[str, ...]:
+    """Per character span of `text` (a date, a name), the lemma of the nearest verb above it in the parse ("" when
+    none): "23/03/2023" in "A was arrested, and released on bail on 23/03/2023" is governed by "release"."""
+    doc = _nlp()(text)
+    out: list[str] = []
+    for start, end in spans:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        tok = span.root if span is not None and len(span) else None
+        while tok is not None and not (tok.pos_ == "VERB" or (tok.tag_.startswith("VB") and tok.pos_ != "AUX")):
+            tok = tok.head if tok.head is not tok else None
+        out.append(tok.lemma_.lower() if tok is not None else "")
+    return tuple(out)
+
+
 def _match(claim: Arg | None, ev: Arg | None, narrator: frozenset[str]) -> bool | None:
     """True (same participant), False (a different one) or None (cannot tell)."""
     if claim is None or ev is None:
