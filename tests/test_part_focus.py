@@ -12,10 +12,8 @@ import pytest
 from assistant.answer.answerer import Answerer
 from assistant.config import Settings, load_settings
 from assistant.index.embedding import Embedder
-from assistant.ingest.chunking import chunk_document
-from assistant.ingest.tokenizer import load_tokenizer
-from assistant.pii.tagger import PiiTagger
-from assistant.types import Answer, Document, Message, Passage
+from assistant.types import Answer, Passage
+from tests.answer_docs import boat_chat_passage, tagged_passages
 
 STATEMENT = ("Statement of the officer.\n\nAt 09:15 I arrested the driver on suspicion of theft of fuel. "
              "I cautioned him and he made no reply.\n")
@@ -42,10 +40,7 @@ def answerer(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
 
 @pytest.fixture(scope="module")
 def arrest(settings: Settings) -> list[Passage]:
-    tagger = PiiTagger(settings.pii)
-    return [Passage(f"doc-{n}", "c", source, "lines 1-4", text, 0.9, n, entities=tuple(tagger.tag(text)),
-                    meta={"entities_json": "[]"})
-            for n, (source, text) in enumerate((("statement.txt", STATEMENT), ("record.txt", RECORD)), start=1)]
+    return tagged_passages(settings, (("statement.txt", STATEMENT), ("record.txt", RECORD)), "lines 1-4")
 
 
 def _first_quote(answer: Answer) -> str:
@@ -64,13 +59,7 @@ def test_where_quotes_the_place_of_the_event_first(answerer: Answerer, arrest: l
 
 
 def test_quoted_message_says_its_sender(answerer: Answerer, settings: Settings) -> None:
-    messages = (Message("m1", "t1", "2024-05-01T10:00:00", "Lena", "the boat leaves from the north jetty at noon",
-                        recipient="Tomas"),
-                Message("m2", "t1", "2024-05-01T10:05:00", "Tomas", "ok see you there", recipient="Lena"))
-    doc = Document(source="phone/chat.csv", kind="messages", text="", sha256="ab" * 32, messages=messages)
-    chunk = chunk_document(doc, "c", load_tokenizer(), settings)[0]
-    passage = Passage(chunk.chunk_id, "c", chunk.source, "thread t1", chunk.text, 0.9, 1, kind="messages",
-                      meta=dict(chunk.meta))
+    passage = boat_chat_passage(settings)
     answer = answerer.answer("What did Tomas say about the boat?", "c", [passage])
     assert "north jetty" in _first_quote(answer)
     assert answer.answer.startswith("Sent by Lena to Tomas: the boat leaves")  # not Tomas's words

@@ -14,10 +14,8 @@ import pytest
 from assistant.answer.answerer import Answerer
 from assistant.config import Settings, load_settings
 from assistant.index.embedding import Embedder
-from assistant.ingest.chunking import chunk_document
-from assistant.ingest.tokenizer import load_tokenizer
-from assistant.pii.tagger import PiiTagger
-from assistant.types import Answer, Document, Message, Passage
+from assistant.types import Answer, Passage
+from tests.answer_docs import boat_chat_passage, tagged_passages
 from tests.fakes import ScriptedBackend
 
 REVIEW = ("Review note.\n\nOfficer in the case: DC 51 Lena Holt\n\nDC 51 Lena Holt was the officer in the case when "
@@ -44,10 +42,7 @@ def embedder(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
 
 @pytest.fixture(scope="module")
 def arrest(settings: Settings) -> list[Passage]:
-    tagger = PiiTagger(settings.pii)
-    return [Passage(f"doc-{n}", "c", source, "lines 1-5", text, 0.9, n, entities=tuple(tagger.tag(text)),
-                    meta={"entities_json": "[]"})
-            for n, (source, text) in enumerate((("review.md", REVIEW), ("record.txt", RECORD)), start=1)]
+    return tagged_passages(settings, (("review.md", REVIEW), ("record.txt", RECORD)), "lines 1-5")
 
 
 def _ask(reply: str, question: str, passages: list[Passage], settings: Settings, embedder: Embedder) -> Answer:
@@ -85,13 +80,7 @@ def test_extractive_when_never_leads_with_another_verbs_date(
 
 
 def test_short_answer_citing_a_message_says_who_sent_it_to_whom(settings: Settings, embedder: Embedder) -> None:
-    messages = (Message("m1", "t1", "2024-05-01T10:00:00", "Lena", "the boat leaves from the north jetty at noon",
-                        recipient="Tomas"),
-                Message("m2", "t1", "2024-05-01T10:05:00", "Tomas", "ok see you there", recipient="Lena"))
-    doc = Document(source="phone/chat.csv", kind="messages", text="", sha256="ab" * 32, messages=messages)
-    chunk = chunk_document(doc, "c", load_tokenizer(), settings)[0]
-    passage = Passage(chunk.chunk_id, "c", chunk.source, "thread t1", chunk.text, 0.9, 1, kind="messages",
-                      meta=dict(chunk.meta))
+    passage = boat_chat_passage(settings)
     answer = _ask("the north jetty at noon", "What did Tomas say about the boat?", [passage], settings, embedder)
     assert answer.status == "answered" and answer.backend == "fake"
     assert answer.answer.startswith("the north jetty at noon: Sent by Lena to Tomas: the boat leaves")
