@@ -15,12 +15,12 @@ chunks to < 256 tokens, so `windows` is the variant that matches what the assist
 Fusion settings (RRF k, candidate depth, weights) are tuned on SciFact's *train* claims (809 claims, qrels built from
 their cited docs exactly as BEIR built test from the dev claims), then reported on test: test is never tuned on.
 
-The CI sample (`--quick`) keeps all 300 test claims but a smaller corpus: every abstract a test claim cites plus one
-in `SAMPLE_EVERY` of the others (chosen by a hash of the doc id, so the same every run), ingested once through the
-product; the retrievers beside the headline are the product's own BM25-only and dense-only sides of that index.
-Embedding the whole corpus twice (document-level windows and the product's chunks) took most of a cold CI run's
-eval time; the sample's numbers are higher than the full corpus's (fewer distractors), so the gate has its own
-section, `[scifact_sample]`, and the full-corpus numbers come from `make eval`."""
+The CI sample (suite `scifact_sample`, `run_sample`) keeps all 300 test claims but a smaller corpus: every abstract
+a test claim cites plus one in `SAMPLE_EVERY` of the others (chosen by a hash of the doc id, so the same every run),
+ingested once through the product; the retrievers beside the headline are the product's own BM25-only and
+dense-only sides of that index. Embedding the whole corpus twice (document-level windows and the product's chunks)
+took most of a cold CI run's eval time; the sample's numbers are higher than the full corpus's (fewer distractors),
+so the gate has its own section, `[scifact_sample]`, and the full-corpus numbers come from `make eval`."""
 
 from __future__ import annotations
 
