@@ -3,9 +3,4 @@
 # question make, native libraries included (docs/security.md). Idempotent: does nothing when strace is present.
 set -euo pipefail
 
-if command -v strace >/dev/null 2>&1; then
-    echo "strace already installed: $(strace -V | head -1)"
-    exit 0
-fi
-bash "$(dirname "$0")/apt_install.sh" strace
-echo "strace installed: $(strace -V | head -1)"
+bash "$(dirname "$0")/ensure_package.sh" strace strace -V
