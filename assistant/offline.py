@@ -187,3 +187,37 @@ def refusals() -> list[str]:
     """Hosts refused so far in this process (tests assert none were tried)."""
     with _lock:
         return list(_refusals)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "redis": 6379, "rediss": 6379, "postgresql": 5432, "postgres": 5432}
+
+
+def port_of(url: str) -> int:
+    """The TCP port a URL names (its scheme's default when none is written); 0 for an empty or odd URL."""
+    parts = urlsplit((url or "").strip())
+    try:
+        return parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return 0
+
+
+def kernel_ports(settings: Any, extra: Iterable[str | int] = ()) -> set[int]:
+    """Ports a native TCP connect may reach (kernel_egress): the model hosts, Chroma, the PostgreSQL manifest, the
+    server's own port (Gradio checks it is up), and `extra` (URLs or ports: the workers' broker, the ask-server)."""
+    llm, index = settings.llm, settings.index
+    urls = [llm.ollama_host, llm.openai_base_url, index.chroma_url, index.manifest_url]
+    ports = {port_of(u) for u in urls} | {int(settings.ui.port)}
+    ports |= {e if isinstance(e, int) else port_of(e) for e in extra}
+    return {p for p in ports if p > 0}
+
+
+def install_kernel_guard(settings: Any, extra: Iterable[str | int] = ()) -> str:
+    """Landlock and seccomp (assistant/kernel_egress.py) unless `security.kernel_egress` is off; call it before any
+    thread starts. Returns the `kernel_egress: ...` status line (also logged)."""
+    from assistant import kernel_egress
+
+    if not settings.security.kernel_egress:
+        line = "kernel_egress: landlock=off (security.kernel_egress=false), seccomp=off (same)"
+        log.warning(line)
+        return line
+    return kernel_egress.install(kernel_ports(settings, extra))

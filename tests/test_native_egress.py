@@ -9,7 +9,10 @@ What these do not show is in docs/security.md ("Native libraries")."""
 
 from __future__ import annotations
 
+import os
+import platform
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +22,7 @@ import pytest
 
 from tests.native_trace import beyond_loopback, native_udp_connect, traced
 
+ROOT = Path(__file__).resolve().parents[1]
 OUTSIDE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): never routed; a UDP connect sends nothing anyway
 
 
@@ -82,3 +86,107 @@ def test_a_loopback_only_network_namespace_refuses_a_native_connect() -> None:
         pytest.skip(f"no network namespace here (needs root or unprivileged user namespaces): {done.stderr[:200]}")
     assert done.returncode == 0, done.stderr
     assert "outside -1 ENETUNREACH" in done.stdout and "loopback ok ['lo'] True" in done.stdout, done.stdout
+
+
+# --- enforced in-process: Landlock (TCP connect by port) and seccomp (no UDP/raw/packet sockets) --------------------
+NATIVE_PROBE = """
+import ctypes, errno, os, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def code():
+    return errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
+def tcp(host, port):  # libc's connect, as a native library makes it
+    fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC, 0)
+    addr = socket.AF_INET.to_bytes(2, sys.byteorder) + port.to_bytes(2, 'big') + socket.inet_aton(host) + bytes(8)
+    rc = libc.connect(fd, ctypes.c_char_p(addr), len(addr))
+    out = 'ok' if rc == 0 else code()
+    os.close(fd)
+    return out
+def udp():
+    fd = libc.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK, 0)
+    if fd < 0:
+        return code()
+    os.close(fd)
+    return 'ok'
+def probe(tag, allowed, other):
+    print(tag, 'allowed', tcp('127.0.0.1', allowed), 'other', tcp('127.0.0.1', other), 'udp', udp(), flush=True)
+"""
+
+
+def _listeners() -> tuple[socket.socket, socket.socket]:
+    first, second = socket.create_server(("127.0.0.1", 0)), socket.create_server(("127.0.0.1", 0))
+    return first, second
+
+
+def _native_run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", NATIVE_PROBE + code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=240, check=False)
+
+
+def _kernel_support() -> None:
+    from assistant.kernel_egress import ARCHES, landlock_abi
+
+    if platform.machine() not in ARCHES or landlock_abi() < 4:
+        pytest.skip(f"no Landlock TCP rules (ABI {landlock_abi()}) or no seccomp table for {platform.machine()}")
+
+
+def test_the_kernel_refuses_native_egress_outside_the_allowed_ports() -> None:
+    """A native connect to an outside host (192.0.2.1:443) or to a loopback port not allowed fails with EACCES, a
+    native UDP socket with EPERM; a loopback connect to an allowed port works. Before `install` all three worked."""
+    _kernel_support()
+    allowed, other = _listeners()
+    with allowed, other:
+        code = (f"probe('before', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n"
+                "from assistant import kernel_egress\n"
+                f"print(kernel_egress.install([{allowed.getsockname()[1]}]), flush=True)\n"
+                f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n"
+                f"print('outside', tcp({OUTSIDE!r}, 443))\n")
+        done = _native_run(code, {**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "before allowed ok other ok udp ok", lines
+    assert lines[1] == f"kernel_egress: landlock=on (abi={_abi()}, ports=9), seccomp=on", lines
+    assert lines[2] == "after allowed ok other EACCES udp EPERM", lines
+    assert lines[3] == "outside EACCES", lines
+
+
+def _abi() -> int:
+    from assistant.kernel_egress import landlock_abi
+
+    return landlock_abi()
+
+
+@pytest.mark.slow
+def test_the_cli_ingests_and_answers_with_the_kernel_guard_on(tmp_path: Path) -> None:
+    """The real CLI entry point: `ingest` (parse worker, Presidio, embedder, Chroma) and `ask` run under both
+    filters, log them, and native egress is refused afterwards in the same process; `security.kernel_egress=false`
+    turns them off."""
+    _kernel_support()
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "statement.txt").write_text("Witness statement of PC Harris. At 21:40 a grey Ford van was parked "
+                                          "outside the chip shop on Mill Road.\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    allowed, other = _listeners()
+    with allowed, other:
+        env.update(PYTHONPATH=str(ROOT), ASSISTANT_INDEX_DIR=str(tmp_path / "index"), ASSISTANT_LOG_LEVEL="INFO",
+                   ASSISTANT_CACHE_DIR=str(tmp_path / "cache"), ASSISTANT_LLM__BACKEND="extractive",
+                   ASSISTANT_UI__PORT=str(allowed.getsockname()[1]))  # the server's own port is allowed
+        code = ("from assistant.cli.main import main\n"
+                f"print('ingest', main(['ingest', {str(folder)!r}, '--case', 'k', '--no-progress']), flush=True)\n"
+                "print('ask', main(['ask', '--case', 'k', '--local', 'What was parked outside the chip shop?']))\n"
+                f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n"
+                f"print('outside', tcp({OUTSIDE!r}, 443))\n")
+        done = _native_run(code, env)
+        off = _native_run("from assistant.config import load_settings\n"
+                          "from assistant.offline import install_kernel_guard\n"
+                          "print(install_kernel_guard(load_settings()))\n"
+                          f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n",
+                          {**env, "ASSISTANT_SECURITY__KERNEL_EGRESS": "false"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "kernel_egress: landlock=on" in done.stderr and "seccomp=on" in done.stderr, done.stderr[-3000:]
+    out = done.stdout
+    assert "ingest 0" in out and "ask 0" in out and "van" in out.split("ask 0")[0], out
+    assert "after allowed ok other EACCES udp EPERM" in out and "outside EACCES" in out, out
+    assert off.returncode == 0, off.stderr[-3000:]
+    assert "kernel_egress: landlock=off (security.kernel_egress=false)" in off.stderr, off.stderr[-3000:]
+    assert "after allowed ok other ok udp ok" in off.stdout, off.stdout
