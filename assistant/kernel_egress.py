@@ -196,20 +196,18 @@ def install(ports: Iterable[int], pool_size: int = POOL_SIZE) -> str:
         landlock = seccomp = "off (inside pytest: tests run the CLI in subprocesses to check the filters)"
     elif platform.system() != "Linux" or arch is None:
         landlock = seccomp = f"off (unsupported platform {platform.system()} {platform.machine()})"
-    elif threads > 1:
-        landlock = f"off ({threads} threads already running: Landlock binds the calling thread only)"
-        seccomp = "skipped (with Landlock)"
+    elif _libc().prctl(ctypes.c_int(_PR_SET_NO_NEW_PRIVS), ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                       ctypes.c_ulong(0)) != 0:
+        landlock = seccomp = f"off (no_new_privs: {os.strerror(ctypes.get_errno())})"
     else:
-        pool = _reserve_pool(pool_size)
-        libc = _libc()
-        if libc.prctl(ctypes.c_int(_PR_SET_NO_NEW_PRIVS), ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                      ctypes.c_ulong(0)) != 0:
-            landlock = seccomp = f"off (no_new_privs: {os.strerror(ctypes.get_errno())})"
+        if threads > 1:  # seccomp reaches every thread (TSYNC); Landlock would bind this one only
+            landlock = f"off ({threads} threads already running: Landlock binds the calling thread only)"
         else:
+            pool = _reserve_pool(pool_size)
             landlock = _install_landlock(wanted | set(pool), landlock_abi())
             if landlock.startswith("on"):
                 _pool.extend(pool)
-            seccomp = _install_seccomp(arch)
+        seccomp = _install_seccomp(arch)
     _status = f"kernel_egress: landlock={landlock}, seccomp={seccomp}"
     if "off" in _status:
         log.warning(_status)
