@@ -202,10 +202,12 @@ def port_of(url: str) -> int:
 
 
 def kernel_ports(settings: Any, extra: Iterable[str | int] = ()) -> set[int]:
-    """Ports a native TCP connect may reach (kernel_egress): the model hosts, Chroma, the PostgreSQL manifest, the
-    server's own port (Gradio checks it is up), and `extra` (URLs or ports: the workers' broker, the ask-server)."""
+    """Ports a native TCP connect may reach (kernel_egress): the backend's model host, Chroma, the PostgreSQL
+    manifest, the server's own port (Gradio checks it is up), and `extra` (URLs or ports: the workers' broker, the
+    ask-server)."""
     llm, index = settings.llm, settings.index
-    urls = [llm.ollama_host, llm.openai_base_url, index.chroma_url, index.manifest_url]
+    model = {"ollama": [llm.ollama_host], "auto": [llm.ollama_host], "openai": [llm.openai_base_url]}
+    urls = [*model.get(llm.backend, []), index.chroma_url, index.manifest_url]
     ports = {port_of(u) for u in urls} | {int(settings.ui.port)}
     ports |= {e if isinstance(e, int) else port_of(e) for e in extra}
     return {p for p in ports if p > 0}
