@@ -153,7 +153,6 @@ def cmd_serve(args: argparse.Namespace, app: App) -> int:
 
         attach_queued_ingest(served)
     from assistant.ui.build import serve
-
     serve(served)
     return 0
 
@@ -280,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     install_egress_guard(model_hosts(settings.llm))  # loopback + the configured model host, nothing else
-    install_kernel_guard(settings, (WorkerSettings().broker_url, server_port(settings.index_dir)))  # native code too
+    own = (WorkerSettings().broker_url, server_port(settings.index_dir), getattr(args, "port", 0))  # a --port we use
+    install_kernel_guard(settings, own)  # native code too: the kernel allows these ports and the configured ones
     restrict_umask()  # files this process creates (index, users, audit, exports) are the owner's only
     try:
         return int(args.func(args, _app()))
