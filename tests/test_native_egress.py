@@ -190,3 +190,53 @@ def test_the_cli_ingests_and_answers_with_the_kernel_guard_on(tmp_path: Path) ->
     assert off.returncode == 0, off.stderr[-3000:]
     assert "kernel_egress: landlock=off (security.kernel_egress=false)" in off.stderr, off.stderr[-3000:]
     assert "after allowed ok other ok udp ok" in off.stdout, off.stdout
+
+
+def _run_bpf(program: list[tuple[int, int, int, int]], nr: int, arch: int, args: tuple[int, ...] = ()) -> int:
+    """A classic-BPF interpreter for the instructions the filter uses, over a synthetic seccomp_data."""
+    data = {0: nr, 4: arch, **{16 + 8 * i: a for i, a in enumerate(args)}}
+    acc, pc = 0, 0
+    while True:
+        code, jt, jf, k = program[pc]
+        pc += 1
+        if code == 0x20:
+            acc = data.get(k, 0)
+        elif code == 0x54:
+            acc &= k
+        elif code == 0x05:
+            pc += k
+        elif code == 0x06:
+            return k
+        else:
+            taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += jt if taken else jf
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_the_seccomp_filter_refuses_udp_raw_packet_and_fastopen_on_each_architecture(machine: str) -> None:
+    """The same filter built for each CPU (CI may run on another), run on the system calls it must refuse or let
+    through: EPERM for UDP/raw/packet sockets, TCP Fast Open sends, io_uring, and any call under another audit arch."""
+    from assistant.kernel_egress import _RET_ALLOW, _RET_EPERM, ARCHES, seccomp_program
+
+    a = ARCHES[machine]
+    prog = seccomp_program(a)
+
+    def run(nr: int, *args: int, arch: int = a.audit) -> str:
+        return {_RET_ALLOW: "allow", _RET_EPERM: "EPERM"}[_run_bpf(prog, nr, arch, args)]
+
+    assert run(a.socket, socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC, 0) == "allow"
+    assert run(a.socket, socket.AF_INET6, socket.SOCK_STREAM | socket.SOCK_NONBLOCK, socket.IPPROTO_TCP) == "allow"
+    assert run(a.socket, socket.AF_UNIX, socket.SOCK_DGRAM, 0) == "allow"
+    assert run(a.socket, socket.AF_NETLINK, socket.SOCK_RAW, 0) == "allow"  # the resolver's interface query
+    assert run(a.socket, socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC, 0) == "EPERM"
+    assert run(a.socket, socket.AF_INET6, socket.SOCK_DGRAM, 0) == "EPERM"
+    assert run(a.socket, socket.AF_INET, socket.SOCK_RAW, 1) == "EPERM"
+    assert run(a.socket, socket.AF_INET, socket.SOCK_STREAM, 262) == "EPERM"  # MPTCP
+    assert run(a.socket, 17, socket.SOCK_RAW, 768) == "EPERM"  # AF_PACKET
+    assert run(a.sendto, 3, 0, 1, 0x20000000) == "EPERM" and run(a.sendto, 3, 0, 1, 0) == "allow"
+    assert run(a.sendmsg, 3, 0, 0x20000000) == "EPERM" and run(a.sendmsg, 3, 0, 0x40) == "allow"
+    assert run(a.sendmmsg, 3, 0, 1, 0x20000000) == "EPERM"
+    assert run(a.io_uring_setup, 8, 0) == "EPERM"
+    assert run(a.socket, socket.AF_INET, socket.SOCK_STREAM, 0, arch=0x40000003) == "EPERM"  # i386 compat
+    if a.foreign_bit:
+        assert run(a.foreign_bit | a.socket, socket.AF_INET, socket.SOCK_DGRAM, 0) == "EPERM"  # x32
