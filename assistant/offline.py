@@ -1,5 +1,6 @@
 """Nothing leaves the machine: environment switches that stop telemetry and downloads, and an in-process egress
-guard. Every entry point (CLI, server, test run) calls `apply_offline_env` and `install_egress_guard`.
+guard. Every entry point (CLI, server, test run) calls `apply_offline_env` and `install_egress_guard`; the CLI also
+calls `install_kernel_guard` (assistant/kernel_egress.py: Landlock and seccomp, which native code cannot bypass).
 
 The guard replaces `socket.socket.connect`/`connect_ex` and the resolver functions of the `socket` module: a
 connection to a non-loopback address, or a DNS look-up of a name that is not loopback, is refused with an `OSError`
