@@ -6,10 +6,11 @@ The guard replaces `socket.socket.connect`/`connect_ex` and the resolver functio
 connection to a non-loopback address, or a DNS look-up of a name that is not loopback, is refused with an `OSError`
 (so client libraries fail as they would on a closed port) unless the host is on the allowlist built from the
 configured model hosts (`model_hosts`). It covers Python code (httpx, urllib, asyncio, Gradio's URL fetching); a
-native library that opens its own sockets bypasses it, which is why none is used for network access and the model
-runtime is a child process bound to loopback. tests/test_native_egress.py traces a real ingest and question at the
-system-call level to show it; run in a loopback-only network namespace (`loopback_only_network`), the kernel refuses
-native connections too (docs/security.md, "Native libraries")."""
+native library that opens its own sockets bypasses it (the kernel guard refuses its UDP sockets and its TCP
+connects to ports not configured), and the model runtime is a child process bound to loopback.
+tests/test_native_egress.py traces a real ingest and question at the system-call level to show it; run in a
+loopback-only network namespace (`loopback_only_network`), the kernel refuses native connections to any other
+address too (docs/security.md, "Native libraries")."""
 
 from __future__ import annotations
 

@@ -155,41 +155,24 @@ def _abi() -> int:
     return landlock_abi()
 
 
-@pytest.mark.slow
-def test_the_cli_ingests_and_answers_with_the_kernel_guard_on(tmp_path: Path) -> None:
-    """The real CLI entry point: `ingest` (parse worker, Presidio, embedder, Chroma) and `ask` run under both
-    filters, log them, and native egress is refused afterwards in the same process; `security.kernel_egress=false`
-    turns them off."""
+def test_the_setting_turns_the_kernel_guard_off() -> None:
+    """`security.kernel_egress=false`: the same entry function (the CLI's) installs nothing and says so. The CLI
+    under the guard is checked in test_redteam_surface.py::test_embedding_cache_is_per_case_keyed_and_purged, whose
+    CLI ingest and question run with it on."""
     _kernel_support()
-    folder = tmp_path / "case"
-    folder.mkdir()
-    (folder / "statement.txt").write_text("Witness statement of PC Harris. At 21:40 a grey Ford van was parked "
-                                          "outside the chip shop on Mill Road.\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     allowed, other = _listeners()
     with allowed, other:
-        env.update(PYTHONPATH=str(ROOT), ASSISTANT_INDEX_DIR=str(tmp_path / "index"), ASSISTANT_LOG_LEVEL="INFO",
-                   ASSISTANT_CACHE_DIR=str(tmp_path / "cache"), ASSISTANT_LLM__BACKEND="extractive",
-                   ASSISTANT_UI__PORT=str(allowed.getsockname()[1]))  # the server's own port is allowed
-        code = ("from assistant.cli.main import main\n"
-                f"print('ingest', main(['ingest', {str(folder)!r}, '--case', 'k', '--no-progress']), flush=True)\n"
-                "print('ask', main(['ask', '--case', 'k', '--local', 'What was parked outside the chip shop?']))\n"
-                f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n"
-                f"print('outside', tcp({OUTSIDE!r}, 443))\n")
-        done = _native_run(code, env)
-        off = _native_run("from assistant.config import load_settings\n"
-                          "from assistant.offline import install_kernel_guard\n"
-                          "print(install_kernel_guard(load_settings()))\n"
-                          f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n",
-                          {**env, "ASSISTANT_SECURITY__KERNEL_EGRESS": "false"})
+        env.update(PYTHONPATH=str(ROOT), ASSISTANT_SECURITY__KERNEL_EGRESS="false",
+                   ASSISTANT_UI__PORT=str(allowed.getsockname()[1]))
+        done = _native_run("from assistant.config import load_settings\n"
+                           "from assistant.offline import install_kernel_guard\n"
+                           "print(install_kernel_guard(load_settings()))\n"
+                           f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n", env)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "kernel_egress: landlock=on" in done.stderr and "seccomp=on" in done.stderr, done.stderr[-3000:]
-    out = done.stdout
-    assert "ingest 0" in out and "ask 0" in out and "van" in out.split("ask 0")[0], out
-    assert "after allowed ok other EACCES udp EPERM" in out and "outside EACCES" in out, out
-    assert off.returncode == 0, off.stderr[-3000:]
-    assert "kernel_egress: landlock=off (security.kernel_egress=false)" in off.stderr, off.stderr[-3000:]
-    assert "after allowed ok other ok udp ok" in off.stdout, off.stdout
+    assert done.stdout.splitlines() == [
+        "kernel_egress: landlock=off (security.kernel_egress=false), seccomp=off (same)",
+        "after allowed ok other ok udp ok"], done.stdout
 
 
 def _run_bpf(program: list[tuple[int, int, int, int]], nr: int, arch: int, args: tuple[int, ...] = ()) -> int:
