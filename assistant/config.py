@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assistant.ui_settings import UISettings
+from assistant.ui_settings import SecuritySettings, UISettings
 
 BackendName = Literal["auto", "ollama", "openai", "llamacpp", "extractive"]
 
@@ -274,8 +274,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path.home() / ".cache" / "investigative-assistant",
                             description="Caches outside the clone (embeddings keyed by content hash)")
     eval_data: Path = Field(Path("../shared/datasets"), description="Public evaluation datasets (read only)")
-    phone_samples: Path = Field(Path("../shared/phone_samples"), description="Public seized-phone fixtures (read "
-                                "only; tests of loaders.phone)")
+    phone_samples: Path = Field(Path("../shared/phone_samples"), description="Seized-phone fixtures (loaders.phone)")
     demo_dir: Path = Field(Path("demo/operation-kestrel"), description="Bundled demo case folder")
     demo_case: str = Field("kestrel", description="Case id of the bundled demo case")
     demo_index_dir: Path = Field(Path("indexes/demo"), description="The only index where `assistant demo` creates "
@@ -293,6 +292,7 @@ class Settings(BaseSettings):
     links: LinksSettings = LinksSettings()
     language: LanguageSettings = LanguageSettings()
     access: AccessSettings = AccessSettings()
+    security: SecuritySettings = SecuritySettings()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,14 +1,16 @@
 """Nothing leaves the machine: environment switches that stop telemetry and downloads, and an in-process egress
-guard. Every entry point (CLI, server, test run) calls `apply_offline_env` and `install_egress_guard`.
+guard. Every entry point (CLI, server, test run) calls `apply_offline_env` and `install_egress_guard`; the CLI also
+calls `install_kernel_guard` (assistant/kernel_egress.py: Landlock and seccomp, which native code cannot bypass).
 
 The guard replaces `socket.socket.connect`/`connect_ex` and the resolver functions of the `socket` module: a
 connection to a non-loopback address, or a DNS look-up of a name that is not loopback, is refused with an `OSError`
 (so client libraries fail as they would on a closed port) unless the host is on the allowlist built from the
 configured model hosts (`model_hosts`). It covers Python code (httpx, urllib, asyncio, Gradio's URL fetching); a
-native library that opens its own sockets bypasses it, which is why none is used for network access and the model
-runtime is a child process bound to loopback. tests/test_native_egress.py traces a real ingest and question at the
-system-call level to show it; run in a loopback-only network namespace (`loopback_only_network`), the kernel refuses
-native connections too (docs/security.md, "Native libraries")."""
+native library that opens its own sockets bypasses it (the kernel guard refuses its UDP sockets and its TCP
+connects to ports not configured), and the model runtime is a child process bound to loopback.
+tests/test_native_egress.py traces a real ingest and question at the system-call level to show it; run in a
+loopback-only network namespace (`loopback_only_network`), the kernel refuses native connections to any other
+address too (docs/security.md, "Native libraries")."""
 
 from __future__ import annotations
 
@@ -187,3 +189,39 @@ def refusals() -> list[str]:
     """Hosts refused so far in this process (tests assert none were tried)."""
     with _lock:
         return list(_refusals)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "redis": 6379, "rediss": 6379, "postgresql": 5432, "postgres": 5432}
+
+
+def port_of(url: str) -> int:
+    """The TCP port a URL names (its scheme's default when none is written); 0 for an empty or odd URL."""
+    parts = urlsplit((url or "").strip())
+    try:
+        return parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return 0
+
+
+def kernel_ports(settings: Any, extra: Iterable[str | int] = ()) -> set[int]:
+    """Ports a native TCP connect may reach (kernel_egress): the backend's model host, Chroma, the PostgreSQL
+    manifest, the server's own port (Gradio checks it is up), and `extra` (URLs or ports: the workers' broker, the
+    ask-server)."""
+    llm, index = settings.llm, settings.index
+    model = {"ollama": [llm.ollama_host], "auto": [llm.ollama_host], "openai": [llm.openai_base_url]}
+    urls = [*model.get(llm.backend, []), index.chroma_url, index.manifest_url]
+    ports = {port_of(u) for u in urls} | {int(settings.ui.port)}
+    ports |= {e if isinstance(e, int) else port_of(e) for e in extra}
+    return {p for p in ports if p > 0}
+
+
+def install_kernel_guard(settings: Any, extra: Iterable[str | int] = ()) -> str:
+    """Landlock and seccomp (assistant/kernel_egress.py) unless `security.kernel_egress` is off; call it before any
+    thread starts. Returns the `kernel_egress: ...` status line (also logged)."""
+    from assistant import kernel_egress
+
+    if not settings.security.kernel_egress:
+        line = "kernel_egress: landlock=off (security.kernel_egress=false), seccomp=off (same)"
+        log.warning(line)
+        return line
+    return kernel_egress.install(kernel_ports(settings, extra))

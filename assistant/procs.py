@@ -11,8 +11,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from assistant.kernel_egress import reserved_port
+
 
 def free_port() -> int:
+    """A free loopback port for a server we start: one of the ports kernel_egress reserved (and allowed) when its
+    filter is on, else any the kernel picks."""
+    reserved = reserved_port()
+    if reserved:
+        return reserved
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -1,4 +1,5 @@
-"""The web UI's settings (`ui.*`), in their own module so config.py stays within its size; config.py nests them."""
+"""The web UI's settings (`ui.*`) and the process-wide security switches (`security.*`), in their own module so
+config.py stays within its size; config.py nests them."""
 
 from __future__ import annotations
 
@@ -17,3 +18,10 @@ class UISettings(BaseModel):
                                     "may ingest from: a folder given there must resolve (after `..` and symlinks) "
                                     "inside one of these; empty = the folder field is refused (uploads still work). "
                                     "The CLI is not limited: it runs as the index's owner")
+
+
+class SecuritySettings(BaseModel):
+    kernel_egress: bool = Field(True, description="Every CLI command (serve and workers too) asks the kernel to refuse "
+                                "native egress: Landlock TCP connect only to configured ports, seccomp no UDP/raw "
+                                "sockets (assistant/kernel_egress.py, docs/security.md); where the kernel lacks "
+                                "support it logs why and runs on. false = the Python guard only")

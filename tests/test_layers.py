@@ -1,7 +1,7 @@
 """Layer rules of `assistant/`, checked on the source with `ast`: a module imports only its own package and layers
 below its own. Layers, bottom to top (docs/architecture.md draws the same picture):
 
-    leaves    ui_settings (a settings class config.py nests; imports no other module of ours)
+    leaves    ui_settings (a settings class config.py nests), kernel_egress (imports no other module of ours)
     base      types, errors, config, offline, perms, faults, procs
     text      pure string toolkit
     sources   loaders, pii, llm (model backends), access      (siblings: they never import each other)
@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "assistant"
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"ui_settings"}),
+    frozenset({"ui_settings", "kernel_egress"}),
     frozenset({"types", "errors", "config", "offline", "perms", "faults", "procs"}),
     frozenset({"text"}),
     frozenset({"loaders", "pii", "llm", "backends", "access"}),

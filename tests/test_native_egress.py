@@ -9,7 +9,10 @@ What these do not show is in docs/security.md ("Native libraries")."""
 
 from __future__ import annotations
 
+import os
+import platform
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +22,7 @@ import pytest
 
 from tests.native_trace import beyond_loopback, native_udp_connect, traced
 
+ROOT = Path(__file__).resolve().parents[1]
 OUTSIDE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): never routed; a UDP connect sends nothing anyway
 
 
@@ -82,3 +86,140 @@ def test_a_loopback_only_network_namespace_refuses_a_native_connect() -> None:
         pytest.skip(f"no network namespace here (needs root or unprivileged user namespaces): {done.stderr[:200]}")
     assert done.returncode == 0, done.stderr
     assert "outside -1 ENETUNREACH" in done.stdout and "loopback ok ['lo'] True" in done.stdout, done.stdout
+
+
+# --- enforced in-process: Landlock (TCP connect by port) and seccomp (no UDP/raw/packet sockets) --------------------
+NATIVE_PROBE = """
+import ctypes, errno, os, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def code():
+    return errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
+def tcp(host, port):  # libc's connect, as a native library makes it
+    fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC, 0)
+    addr = socket.AF_INET.to_bytes(2, sys.byteorder) + port.to_bytes(2, 'big') + socket.inet_aton(host) + bytes(8)
+    rc = libc.connect(fd, ctypes.c_char_p(addr), len(addr))
+    out = 'ok' if rc == 0 else code()
+    os.close(fd)
+    return out
+def udp():
+    fd = libc.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK, 0)
+    if fd < 0:
+        return code()
+    os.close(fd)
+    return 'ok'
+def probe(tag, allowed, other):
+    print(tag, 'allowed', tcp('127.0.0.1', allowed), 'other', tcp('127.0.0.1', other), 'udp', udp(), flush=True)
+"""
+
+
+def _listeners() -> tuple[socket.socket, socket.socket]:
+    first, second = socket.create_server(("127.0.0.1", 0)), socket.create_server(("127.0.0.1", 0))
+    return first, second
+
+
+def _native_run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", NATIVE_PROBE + code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=240, check=False)
+
+
+def _kernel_support() -> None:
+    from assistant.kernel_egress import ARCHES, landlock_abi
+
+    if platform.machine() not in ARCHES or landlock_abi() < 4:
+        pytest.skip(f"no Landlock TCP rules (ABI {landlock_abi()}) or no seccomp table for {platform.machine()}")
+
+
+def test_the_kernel_refuses_native_egress_outside_the_allowed_ports() -> None:
+    """A native connect to an outside host (192.0.2.1:443) or to a loopback port not allowed fails with EACCES, a
+    native UDP socket with EPERM; a loopback connect to an allowed port works. Before `install` all three worked."""
+    _kernel_support()
+    allowed, other = _listeners()
+    with allowed, other:
+        code = (f"probe('before', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n"
+                "from assistant import kernel_egress\n"
+                f"print(kernel_egress.install([{allowed.getsockname()[1]}]), flush=True)\n"
+                f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n"
+                f"print('outside', tcp({OUTSIDE!r}, 443))\n")
+        done = _native_run(code, {**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "before allowed ok other ok udp ok", lines
+    assert lines[1] == f"kernel_egress: landlock=on (abi={_abi()}, ports=9), seccomp=on", lines
+    assert lines[2] == "after allowed ok other EACCES udp EPERM", lines
+    assert lines[3] == "outside EACCES", lines
+
+
+def _abi() -> int:
+    from assistant.kernel_egress import landlock_abi
+
+    return landlock_abi()
+
+
+def test_the_setting_turns_the_kernel_guard_off() -> None:
+    """`security.kernel_egress=false`: the same entry function (the CLI's) installs nothing and says so. The CLI
+    under the guard is checked in test_redteam_surface.py::test_embedding_cache_is_per_case_keyed_and_purged, whose
+    CLI ingest and question run with it on."""
+    _kernel_support()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    allowed, other = _listeners()
+    with allowed, other:
+        env.update(PYTHONPATH=str(ROOT), ASSISTANT_SECURITY__KERNEL_EGRESS="false",
+                   ASSISTANT_UI__PORT=str(allowed.getsockname()[1]))
+        done = _native_run("from assistant.config import load_settings\n"
+                           "from assistant.offline import install_kernel_guard\n"
+                           "print(install_kernel_guard(load_settings()))\n"
+                           f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n", env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines() == [
+        "kernel_egress: landlock=off (security.kernel_egress=false), seccomp=off (same)",
+        "after allowed ok other ok udp ok"], done.stdout
+
+
+def _run_bpf(program: list[tuple[int, int, int, int]], nr: int, arch: int, args: tuple[int, ...] = ()) -> int:
+    """A classic-BPF interpreter for the instructions the filter uses, over a synthetic seccomp_data."""
+    data = {0: nr, 4: arch, **{16 + 8 * i: a for i, a in enumerate(args)}}
+    acc, pc = 0, 0
+    while True:
+        code, jt, jf, k = program[pc]
+        pc += 1
+        if code == 0x20:
+            acc = data.get(k, 0)
+        elif code == 0x54:
+            acc &= k
+        elif code == 0x05:
+            pc += k
+        elif code == 0x06:
+            return k
+        else:
+            taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += jt if taken else jf
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_the_seccomp_filter_refuses_udp_raw_packet_and_fastopen_on_each_architecture(machine: str) -> None:
+    """The same filter built for each CPU (CI may run on another), run on the system calls it must refuse or let
+    through: EPERM for UDP/raw/packet sockets, TCP Fast Open sends, io_uring, and any call under another audit arch."""
+    from assistant.kernel_egress import _RET_ALLOW, _RET_EPERM, ARCHES, seccomp_program
+
+    a = ARCHES[machine]
+    prog = seccomp_program(a)
+
+    def run(nr: int, *args: int, arch: int = a.audit) -> str:
+        return {_RET_ALLOW: "allow", _RET_EPERM: "EPERM"}[_run_bpf(prog, nr, arch, args)]
+
+    assert run(a.socket, socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC, 0) == "allow"
+    assert run(a.socket, socket.AF_INET6, socket.SOCK_STREAM | socket.SOCK_NONBLOCK, socket.IPPROTO_TCP) == "allow"
+    assert run(a.socket, socket.AF_UNIX, socket.SOCK_DGRAM, 0) == "allow"
+    assert run(a.socket, socket.AF_NETLINK, socket.SOCK_RAW, 0) == "allow"  # the resolver's interface query
+    assert run(a.socket, socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC, 0) == "EPERM"
+    assert run(a.socket, socket.AF_INET6, socket.SOCK_DGRAM, 0) == "EPERM"
+    assert run(a.socket, socket.AF_INET, socket.SOCK_RAW, 1) == "EPERM"
+    assert run(a.socket, socket.AF_INET, socket.SOCK_STREAM, 262) == "EPERM"  # MPTCP
+    assert run(a.socket, 17, socket.SOCK_RAW, 768) == "EPERM"  # AF_PACKET
+    assert run(a.sendto, 3, 0, 1, 0x20000000) == "EPERM" and run(a.sendto, 3, 0, 1, 0) == "allow"
+    assert run(a.sendmsg, 3, 0, 0x20000000) == "EPERM" and run(a.sendmsg, 3, 0, 0x40) == "allow"
+    assert run(a.sendmmsg, 3, 0, 1, 0x20000000) == "EPERM"
+    assert run(a.io_uring_setup, 8, 0) == "EPERM"
+    assert run(a.socket, socket.AF_INET, socket.SOCK_STREAM, 0, arch=0x40000003) == "EPERM"  # i386 compat
+    if a.foreign_bit:
+        assert run(a.foreign_bit | a.socket, socket.AF_INET, socket.SOCK_DGRAM, 0) == "EPERM"  # x32

@@ -127,6 +127,10 @@ def test_particle_runs_hyphenated_parts_and_a_sender_prefix_are_masked() -> None
     assert ProtectedSet((ProtectedPerson(names=("Nguyễn Văn An",)),)).sub(
         "van an: see you at 9\n[21:40] an: ok\nThe van: grey Ford\nan apple: red") == (
         f"{n3} {n3}: see you at 9\n[21:40] {n3}: ok\nThe van: grey Ford\nan apple: red")
+    # a bare date and time before the sender, as chat exports write it, is a message line too (the van stays)
+    assert ProtectedSet((ProtectedPerson(names=("Nguyễn Văn An",)),)).sub(
+        "21:40 an: ok\n12/01/2024, 9:41 pm - van an: ok\n2024-01-12 21:40:05 an: ok\n21:40 the van: grey") == (
+        f"21:40 {n3}: ok\n12/01/2024, 9:41 pm - {n3} {n3}: ok\n2024-01-12 21:40:05 {n3}: ok\n21:40 the van: grey")
 
 
 def test_particles_listed_in_capitals_match_in_any_case_before_the_surname_only() -> None:

@@ -415,14 +415,25 @@ def test_embedding_cache_is_per_case_keyed_and_purged(hostile: dict[str, Any], t
     folder = tmp_path / "case"
     folder.mkdir()
     (folder / "note.txt").write_text("The blue van was seen at the depot at 10:15 on Monday.\n", encoding="utf-8")
-    code = ("import sys\nfrom assistant.cli.main import main\n"
+    # ... and (issue 15, native egress) the CLI ingests and answers under the kernel guard, which then refuses a
+    # native connect to another host and a native UDP socket in the same process (tests/test_native_egress.py)
+    from assistant.kernel_egress import landlock_abi
+    from tests.test_native_egress import NATIVE_PROBE
+
+    code = (NATIVE_PROBE + "import sys\nfrom assistant.cli.main import main\n"
             f"assert main(['ingest', {str(folder)!r}, '--case', 'gone', '--no-progress']) == 0\n"
+            "assert main(['ask', '--case', 'gone', '--local', 'What was seen at the depot?']) == 0\n"
+            f"print('native', tcp({OUTSIDE!r}, 443), udp())\n"
             "import pathlib\n"
             f"print('cached', (pathlib.Path({str(index)!r}) / 'embeddings' / 'gone.sqlite').exists())\n"
             "assert main(['cases', '--delete', 'gone']) == 0\n")
-    result = _python(code, _env(index))
+    result = _python(code, _env(index, ASSISTANT_LOG_LEVEL="INFO"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "cached True" in result.stdout and "case gone: deleted" in result.stdout
+    assert "blue van" in result.stdout  # the answer
+    if landlock_abi() >= 4:  # kernel 6.7+: this machine (6.18); older kernels log why and run on
+        assert "kernel_egress: landlock=on" in result.stderr and "seccomp=on" in result.stderr, result.stderr[-2000:]
+        assert "native EACCES EPERM" in result.stdout, result.stdout
     assert not list((index / "embeddings").glob("gone.sqlite*"))
     orphan = index / "embeddings" / "vanished.sqlite"
     orphan.write_bytes(b"")

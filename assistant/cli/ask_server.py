@@ -106,6 +106,14 @@ def cmd_ask_server(args: argparse.Namespace, app: App) -> int:
     return 0
 
 
+def server_port(index_dir: Path) -> int:
+    """The port of the ask-server running for this index (0 when none): the kernel guard must allow it."""
+    try:
+        return int(json.loads((index_dir / STATE_FILE).read_text(encoding="utf-8"))["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
 def forward(index_dir: Path, request: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
     """The answer from a running ask-server, or None when none runs for this index (answer in process)."""
     try:

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from assistant.cli.ask_server import server_port
 from assistant.cli.terminal import shown, terminal_json
 from assistant.errors import AssistantError
-from assistant.offline import apply_offline_env, install_egress_guard, model_hosts
+from assistant.offline import apply_offline_env, install_egress_guard, install_kernel_guard, model_hosts
 from assistant.perms import restrict_umask
+from assistant.workers.settings import WorkerSettings
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -151,7 +153,6 @@ def cmd_serve(args: argparse.Namespace, app: App) -> int:
 
         attach_queued_ingest(served)
     from assistant.ui.build import serve
-
     serve(served)
     return 0
 
@@ -278,10 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     install_egress_guard(model_hosts(settings.llm))  # loopback + the configured model host, nothing else
+    own = (WorkerSettings().broker_url, server_port(settings.index_dir), getattr(args, "port", 0))  # a --port we use
+    install_kernel_guard(settings, own)  # native code too: the kernel allows these ports and the configured ones
     restrict_umask()  # files this process creates (index, users, audit, exports) are the owner's only
     try:
-        code: int = args.func(args, _app())
-        return code
+        return int(args.func(args, _app()))
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

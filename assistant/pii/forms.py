@@ -24,8 +24,11 @@ _SEP = r"[ \t.\-]{0,2}"
 PHONE_PREFIX = rf"(?:(?:\+|00)\s?\d{{1,3}}[ \t.\-()]{{0,3}}\(?0?\)?{_SEP}|\(?0\)?{_SEP})?"
 SHORT = 3  # name words of up to three letters (Văn, Le, An, Ali) are also everyday words in English ("van", "an")
 # A message line's sender prefix: one to four words and a colon at the start of a line, after an optional bracketed
-# time ("van an: see you", "[21:40] Van An: ok"); not a URL scheme ("http://").
-SENDER_PREFIX = re.compile(r"^[ \t]*(?:\[[^\]\n]{1,40}\][ \t]*)?([^\W\d_]+(?:[ \t'\-][^\W\d_]+){0,3})[ \t]*:(?!//)",
+# time ("van an: see you", "[21:40] Van An: ok") or a bare date and time as chat exports write them ("21:40 an: ok",
+# "12/01/2024, 21:40 - an: ok", "2024-01-12 21:40:05 an: ok"); not a URL scheme ("http://").
+_STAMP = (r"(?:\[[^\]\n]{1,40}\]|(?:\d[\d/.\-]*,?[ \t]+)?\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?"
+          r"(?:[ \t]*[-\u2013])?)")
+SENDER_PREFIX = re.compile(rf"^[ \t]*(?:{_STAMP}[ \t]*)?([^\W\d_]+(?:[ \t'\-][^\W\d_]+){{0,3}})[ \t]*:(?!//)",
                            re.MULTILINE)
 Hit = tuple[int, int, int, str]  # a match in a text: start, end, person number, kind
 # Name particles: the words that public naming conventions put between a given name and the surname, written in lower
