@@ -134,6 +134,10 @@ def test_rerank_head_reorders_only_the_head_and_keeps_its_scores() -> None:
     assert [cid for cid, _ in out] == ["c", "b", "a", "d"]
     assert [s for _, s in out] == [0.9, 0.8, 0.7, 0.1]
     assert [cid for cid, _ in rerank_head(fused, [0.9, 0.2, 0.1], weight=2.0, rrf_k=60)] == ["a", "b", "c", "d"]
+    # a and b not movable (English): c still moves to the top, but b never passes a
+    out = rerank_head(fused, [0.1, 0.5, 0.9], weight=2.0, rrf_k=60, movable=[False, False, True])
+    assert [cid for cid, _ in out] == ["c", "a", "b", "d"]
+    assert [cid for cid, _ in rerank_head(fused, [0.1, 0.5, 0.9], weight=2.0, rrf_k=60)] == ["c", "b", "a", "d"]
 
 
 def test_embeddinggemma_rescoring_moves_the_foreign_answer_up(xapp: Any) -> None:

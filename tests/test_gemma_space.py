@@ -17,6 +17,9 @@ FOREIGN = [("m1", "Samochód stoi na parkingu za szpitalem, kluczyki są w schow
            ("m3", "سأرسل لك المال عن طريق البنك يوم الاثنين"),
            ("m4", "Tôi đã mua vé máy bay cho tuần sau rồi.")]
 ENGLISH = [("m5", "The printer on the second floor is broken again, call facilities.")]
+# two English messages for one question, which EmbeddingGemma ranks e1 first
+NUMBER = [("e1", "POPESCU uses mobile number 07700 900733 for the deliveries."),
+          ("e2", "Whose number is this? Nobody here knows whose phone number it is.")]
 
 
 def _write(folder: Path, rows: list[tuple[str, str]], name: str = "phone.csv") -> Path:
@@ -38,7 +41,7 @@ def gapp(tmp_path_factory: pytest.TempPathFactory) -> Any:
     settings.chunking.message_window = 1
     settings.chunking.message_overlap = 0
     app = App(settings)
-    root = _write(tmp_path_factory.mktemp("case"), FOREIGN + ENGLISH)
+    root = _write(tmp_path_factory.mktemp("case"), FOREIGN + ENGLISH + NUMBER)
     _write(root, [("x1", "Mâine plouă, așa că ia o umbrelă cu tine.")], "other.csv")
     report = app.ingest([root], "gm", progress=False)
     assert sorted(report.ingested) == ["other.csv", "phone.csv"]
@@ -86,6 +89,23 @@ def test_rescoring_reads_the_stored_vectors_and_embeds_only_the_question(gapp: A
     # a text whose hash no longer matches its stored vector is embedded, never scored with the old vector
     scorer.scores("Where is the car parked?", [texts[0] + " (edited)"], cross.space.vectors("gm", head))
     assert calls == [1]
+
+
+def test_rescoring_moves_foreign_candidates_but_keeps_the_fused_order_of_english_ones(gapp: Any) -> None:
+    cross = gapp.crosslingual
+    ids = _ids(gapp)
+    question = "Whose number is +447700900733?"
+    head = [ids["e2"], ids["e1"], ids["m1"], ids["m4"]]  # the fused order: e2 first
+    chunks = gapp.store.get_chunks("gm", head)
+    scores = cross.scorer.scores(question, [chunks[c].text for c in head])
+    assert scores is not None and scores[1] > scores[0] > max(scores[2:])  # the model alone: e1, e2, foreign
+    out = [c for c, _ in cross.rescore("gm", question, [(c, 1.0 - i / 10) for i, c in enumerate(head)], 60)]
+    english = [ids["e2"], ids["e1"]]
+    assert [c for c in out if c in english] == english  # without the rule e1 passes e2 (weight 4 on the model)
+    # a foreign candidate the model prefers still passes the English ones
+    out = [c for c, _ in cross.rescore("gm", "Where is the car parked?",
+                                       [(c, 1.0 - i / 10) for i, c in enumerate(head[::-1])], 60)]
+    assert out[0] == ids["m1"] and [c for c in out if c in english] == english[::-1]
 
 
 def test_the_stored_space_finds_what_the_question_asks_for(gapp: Any) -> None:

@@ -125,10 +125,12 @@ def text_key(text: str) -> str:
     which must agree for a stored vector to be found."""
     return hashlib.sha256(text.encode()).hexdigest()
 
-def rerank_head(fused: list[tuple[str, float]], scores: Sequence[float], *, weight: float,
-                rrf_k: int) -> list[tuple[str, float]]:
+def rerank_head(fused: list[tuple[str, float]], scores: Sequence[float], *, weight: float, rrf_k: int,
+                movable: Sequence[bool] | None = None) -> list[tuple[str, float]]:
     """Re-order the head of `fused` (as long as `scores`) by RRF of its fused order and the model's order; the head
-    keeps its original score values in descending order; the tail is unchanged."""
+    keeps its original score values in descending order; the tail is unchanged. With `movable` (one flag per head
+    item), the items not movable keep their fused order among themselves: the new order decides only which places
+    they take, so the model moves the others past them but never swaps two of them."""
     n = len(scores)
     head, tail = fused[:n], fused[n:]
     model_order = [head[i][0] for i in np.argsort(-np.asarray(scores), kind="stable")]
@@ -137,5 +139,9 @@ def rerank_head(fused: list[tuple[str, float]], scores: Sequence[float], *, weig
         for rank, cid in enumerate(order, start=1):
             combined[cid] = combined.get(cid, 0.0) + w / (rrf_k + rank)
     new_order = sorted(combined, key=lambda cid: -combined[cid])
+    if movable is not None:
+        moves = {cid for (cid, _), flag in zip(head, movable, strict=True) if flag}
+        kept = iter([cid for cid, _ in head if cid not in moves])
+        new_order = [cid if cid in moves else next(kept) for cid in new_order]
     values = sorted((score for _, score in head), reverse=True)
     return [*zip(new_order, values, strict=True), *tail]
