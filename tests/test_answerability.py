@@ -15,17 +15,19 @@ import pytest
 from assistant.answer.answerability import (
     DATA_FILE,
     FEATURES,
+    SECOND_OPINION_TOP,
     Combiner,
     answer_features,
     combiner_floor,
     combiner_from,
     load_combiner,
+    second_opinion,
 )
 from assistant.answer.extractive import QUESTION_NOISE, extractive_answer, refusal_floor, score_sentences
 from assistant.config import AnswerSettings, EmbeddingSettings
 from assistant.index.embedding import Embedder
 from assistant.types import Passage
-from evals.fit_answerability import choose_threshold, fit_logistic, rates
+from evals.fit_answerability import choose_threshold, cross_validate, fit_logistic, rates
 
 BRIDGE = ("Work on a crossing began in 1836 and took six years. "
           "The old stone bridge over the river was designed by the engineer Thomas Harrow and finished in 1842. "
@@ -75,6 +77,24 @@ def test_features_read_the_scored_sentences(embedder: Embedder) -> None:
     assert answer_features(ANSWERABLE, [], ps) == dict.fromkeys(FEATURES, 0.0)
 
 
+def test_second_opinion_reads_the_best_sentences_with_another_model(embedder: Embedder) -> None:
+    ps = passages()
+    scored = score_sentences(ANSWERABLE, ps, embedder=embedder)
+    cosines = second_opinion(ANSWERABLE, [s.text for s in scored[:SECOND_OPINION_TOP]])
+    assert len(cosines) == min(len(scored), SECOND_OPINION_TOP) and second_opinion(ANSWERABLE, []) == []
+    feats = answer_features(ANSWERABLE, scored, ps, QUESTION_NOISE)
+    assert feats["e5_best"] == pytest.approx(cosines[0], abs=1e-6)
+    assert feats["e5_max"] == pytest.approx(max(cosines), abs=1e-6)
+    assert min(cosines) <= feats["e5_mean"] <= feats["e5_max"]
+    # the designer's sentence is e5's closest too; the repainting question finds nothing as close
+    assert cosines.index(max(cosines)) == 0
+    other = score_sentences(UNANSWERABLE, ps, embedder=embedder)
+    assert answer_features(UNANSWERABLE, other, ps, QUESTION_NOISE)["e5_max"] < feats["e5_max"]
+    # cosines already computed are used as given
+    given = answer_features(ANSWERABLE, scored, ps, QUESTION_NOISE, cosines=[0.1, 0.5, 0.3])
+    assert (given["e5_best"], given["e5_max"], given["e5_mean"]) == (0.1, 0.5, pytest.approx(0.3))
+
+
 def test_combiner_answers_the_question_the_passage_holds_and_refuses_the_other(embedder: Embedder) -> None:
     ps = passages()
     combiner = load_combiner()
@@ -121,3 +141,9 @@ def test_fit_recovers_the_informative_feature_and_bounds_false_refusal() -> None
     chosen = choose_threshold(rows, base)
     got = rates(rows, chosen)
     assert got["false_refusal_rate"] <= 0.15 and got["refusal_rate"] > 0.8
+    # held-apart folds: the informative feature keeps its rates, the noise feature alone refuses far less
+    cleared = [(a, 1.0, t, f) for a, _, t, f in rows[:120]]  # every best sentence clears the support floor
+    held = cross_validate(cleared, names, c=1.0, repeats=2)
+    noise = cross_validate(cleared, names[1:], c=1.0, repeats=2)
+    assert held["refusal_rate"] > 0.75 and held["false_refusal_rate"] < 0.25
+    assert noise["refusal_rate"] < held["refusal_rate"] - 0.3
