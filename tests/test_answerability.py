@@ -15,13 +15,11 @@ import pytest
 from assistant.answer.answerability import (
     DATA_FILE,
     FEATURES,
-    SECOND_OPINION_TOP,
     Combiner,
     answer_features,
     combiner_floor,
     combiner_from,
     load_combiner,
-    second_opinion,
 )
 from assistant.answer.extractive import QUESTION_NOISE, extractive_answer, refusal_floor, score_sentences
 from assistant.config import AnswerSettings, EmbeddingSettings
@@ -75,24 +73,6 @@ def test_features_read_the_scored_sentences(embedder: Embedder) -> None:
     assert "Harrow" in scored[0].text and feats["coverage"] == 1.0  # designed, old, stone, bridge, river
     assert feats["passage_coverage"] == 1.0 and feats["lexical"] == feats["max_lexical"]
     assert answer_features(ANSWERABLE, [], ps) == dict.fromkeys(FEATURES, 0.0)
-
-
-def test_second_opinion_reads_the_best_sentences_with_another_model(embedder: Embedder) -> None:
-    ps = passages()
-    scored = score_sentences(ANSWERABLE, ps, embedder=embedder)
-    cosines = second_opinion(ANSWERABLE, [s.text for s in scored[:SECOND_OPINION_TOP]])
-    assert len(cosines) == min(len(scored), SECOND_OPINION_TOP) and second_opinion(ANSWERABLE, []) == []
-    feats = answer_features(ANSWERABLE, scored, ps, QUESTION_NOISE)
-    assert feats["e5_best"] == pytest.approx(cosines[0], abs=1e-6)
-    assert feats["e5_max"] == pytest.approx(max(cosines), abs=1e-6)
-    assert min(cosines) <= feats["e5_mean"] <= feats["e5_max"]
-    # the designer's sentence is e5's closest too; the repainting question finds nothing as close
-    assert cosines.index(max(cosines)) == 0
-    other = score_sentences(UNANSWERABLE, ps, embedder=embedder)
-    assert answer_features(UNANSWERABLE, other, ps, QUESTION_NOISE)["e5_max"] < feats["e5_max"]
-    # cosines already computed are used as given
-    given = answer_features(ANSWERABLE, scored, ps, QUESTION_NOISE, cosines=[0.1, 0.5, 0.3])
-    assert (given["e5_best"], given["e5_max"], given["e5_mean"]) == (0.1, 0.5, pytest.approx(0.3))
 
 
 def test_combiner_answers_the_question_the_passage_holds_and_refuses_the_other(embedder: Embedder) -> None:

