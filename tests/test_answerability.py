@@ -25,7 +25,7 @@ from assistant.answer.extractive import QUESTION_NOISE, extractive_answer, refus
 from assistant.config import AnswerSettings, EmbeddingSettings
 from assistant.index.embedding import Embedder
 from assistant.types import Passage
-from evals.fit_answerability import choose_threshold, fit_logistic, rates
+from evals.fit_answerability import choose_threshold, cross_validate, fit_logistic, rates
 
 BRIDGE = ("Work on a crossing began in 1836 and took six years. "
           "The old stone bridge over the river was designed by the engineer Thomas Harrow and finished in 1842. "
@@ -121,3 +121,9 @@ def test_fit_recovers_the_informative_feature_and_bounds_false_refusal() -> None
     chosen = choose_threshold(rows, base)
     got = rates(rows, chosen)
     assert got["false_refusal_rate"] <= 0.15 and got["refusal_rate"] > 0.8
+    # held-apart folds: the informative feature keeps its rates, the noise feature alone refuses far less
+    cleared = [(a, 1.0, t, f) for a, _, t, f in rows[:120]]  # every best sentence clears the support floor
+    held = cross_validate(cleared, names, c=1.0, repeats=2)
+    noise = cross_validate(cleared, names[1:], c=1.0, repeats=2)
+    assert held["refusal_rate"] > 0.75 and held["false_refusal_rate"] < 0.25
+    assert noise["refusal_rate"] < held["refusal_rate"] - 0.3
