@@ -17,6 +17,7 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import fields
 
 from assistant.loaders.phone.records import PhoneRecord
 
@@ -57,6 +58,18 @@ def merge_duplicates(records: Iterable[PhoneRecord]) -> tuple[list[PhoneRecord],
     return kept, merged
 
 
+_FIELDS = tuple(f.name for f in fields(PhoneRecord))
+
+
+def _pack(record: PhoneRecord) -> str:
+    """A record as a JSON list of its field values (`dataclasses.asdict` costs a deep copy per record)."""
+    return json.dumps([getattr(record, name) for name in _FIELDS])
+
+
+def _unpack(data: str) -> PhoneRecord:
+    return PhoneRecord(*(tuple(v) if isinstance(v, list) else v for v in json.loads(data)))
+
+
 def _bytes(text: str) -> bytes:
     """Sort key bytes: UTF-8 orders as Python orders str (by code point), lone surrogates included."""
     return text.encode("utf-8", "surrogatepass")
@@ -68,6 +81,7 @@ class MergedRecords:
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("")  # "": a private temporary on-disk database, deleted on close
+        self._db.execute("PRAGMA journal_mode = OFF")  # a scratch copy: nothing to roll back to after a crash
         self._db.execute(_SCHEMA)
         self._threads: dict[str, int] = {}  # thread -> order first seen (one entry per thread, not per record)
         self.kinds: Counter[str] = Counter()
@@ -80,7 +94,7 @@ class MergedRecords:
         with db:
             for record in records:
                 key = duplicate_key(record)
-                text = json.dumps(record.to_dict(), sort_keys=True)
+                text = _pack(record)
                 thread = self._threads.get(record.thread, len(self._threads))  # seen through kept records only
                 mid = _bytes(record.app_id or record.record_id)
                 added = db.execute("INSERT INTO rec (thread, ts, mid, key, data) VALUES (?, ?, ?, ?, ?) "
@@ -94,9 +108,8 @@ class MergedRecords:
                     self.deleted += record.deleted
                     continue
                 row = db.execute("SELECT seq, data FROM rec WHERE key = ?", (json.dumps(key),)).fetchone()
-                kept = PhoneRecord.from_dict(json.loads(row[1])).with_provenance(*record.provenance)
-                db.execute("UPDATE rec SET data = ? WHERE seq = ?", (json.dumps(kept.to_dict(), sort_keys=True),
-                                                                     row[0]))
+                kept = _unpack(row[1]).with_provenance(*record.provenance)
+                db.execute("UPDATE rec SET data = ? WHERE seq = ?", (_pack(kept), row[0]))
                 self.duplicates += 1
 
     def duplicate_ids(self) -> set[str]:
@@ -110,7 +123,7 @@ class MergedRecords:
     def __iter__(self) -> Iterator[PhoneRecord]:
         rows = self._db.execute("SELECT data FROM rec ORDER BY thread, ts, seq")
         for (data,) in rows:
-            yield PhoneRecord.from_dict(json.loads(data))
+            yield _unpack(data)
 
     def close(self) -> None:
         self._db.close()
