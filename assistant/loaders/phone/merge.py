@@ -13,6 +13,7 @@ by a stable sort per thread (tests/test_phone_spill.py).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections import Counter
@@ -22,7 +23,7 @@ from dataclasses import fields
 from assistant.loaders.phone.records import PhoneRecord
 
 _SCHEMA = ("CREATE TABLE rec (seq INTEGER PRIMARY KEY, thread INTEGER NOT NULL, ts BLOB NOT NULL, mid BLOB NOT NULL,"
-           " key TEXT UNIQUE, data TEXT NOT NULL)")
+           " key BLOB UNIQUE, data TEXT NOT NULL)")
 
 
 def duplicate_key(record: PhoneRecord) -> tuple[str, ...] | None:
@@ -70,6 +71,11 @@ def _unpack(data: str) -> PhoneRecord:
     return PhoneRecord(*(tuple(v) if isinstance(v, list) else v for v in json.loads(data)))
 
 
+def _digest(key: tuple[str, ...] | None) -> bytes | None:
+    """The key's SHA-1 (20 bytes, not the whole text in the unique index); None when the record has no key."""
+    return None if key is None else hashlib.sha1(json.dumps(key).encode("utf-8", "surrogatepass")).digest()
+
+
 def _bytes(text: str) -> bytes:
     """Sort key bytes: UTF-8 orders as Python orders str (by code point), lone surrogates included."""
     return text.encode("utf-8", "surrogatepass")
@@ -93,21 +99,20 @@ class MergedRecords:
         db = self._db
         with db:
             for record in records:
-                key = duplicate_key(record)
+                key = _digest(duplicate_key(record))
                 text = _pack(record)
                 thread = self._threads.get(record.thread, len(self._threads))  # seen through kept records only
                 mid = _bytes(record.app_id or record.record_id)
                 added = db.execute("INSERT INTO rec (thread, ts, mid, key, data) VALUES (?, ?, ?, ?, ?) "
                                    "ON CONFLICT(key) DO NOTHING",
-                                   (thread, _bytes(record.timestamp), mid,
-                                    None if key is None else json.dumps(key), text)).rowcount
+                                   (thread, _bytes(record.timestamp), mid, key, text)).rowcount
                 if added:
                     self._threads.setdefault(record.thread, thread)
                     self.count += 1
                     self.kinds[record.kind] += 1
                     self.deleted += record.deleted
                     continue
-                row = db.execute("SELECT seq, data FROM rec WHERE key = ?", (json.dumps(key),)).fetchone()
+                row = db.execute("SELECT seq, data FROM rec WHERE key = ?", (key,)).fetchone()
                 kept = _unpack(row[1]).with_provenance(*record.provenance)
                 db.execute("UPDATE rec SET data = ? WHERE seq = ?", (_pack(kept), row[0]))
                 self.duplicates += 1
