@@ -4,6 +4,11 @@
 Each format has its own module yielding `PhoneRecord`s; this module picks the format (by suffix, then by content),
 merges duplicates, and builds the `Document` of messages the chunker already knows, with notes that say per file
 what was read (messages, calls, contacts, ...) and what was assumed (day/month order, local times).
+
+Records are merged and ordered on disk (`merge.MergedRecords`), not in memory: `stream_document` / `stream_path`
+give the document without its messages plus a `PhoneMessages` stream that reads them back one at a time (the parse
+worker sends them frame by frame, so a 1 GB report does not cost the worker its size in memory);
+`build_document` / `load_path` materialize the same messages into the Document for in-process callers.
 """
 
 from __future__ import annotations

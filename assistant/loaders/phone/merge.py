@@ -19,6 +19,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
+from typing import Any
 
 from assistant.loaders.phone.records import PhoneRecord
 
@@ -68,7 +69,8 @@ def _pack(record: PhoneRecord) -> str:
 
 
 def _unpack(data: str) -> PhoneRecord:
-    return PhoneRecord(*(tuple(v) if isinstance(v, list) else v for v in json.loads(data)))
+    values: list[Any] = [tuple(v) if isinstance(v, list) else v for v in json.loads(data)]
+    return PhoneRecord(*values)
 
 
 def _digest(key: tuple[str, ...] | None) -> bytes | None:
