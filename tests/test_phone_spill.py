@@ -58,18 +58,19 @@ def mixed_records(n: int, seed: int) -> list[PhoneRecord]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_disk_merge_gives_the_in_memory_document(seed: int) -> None:
     records = mixed_records(300, seed)
+    expected = in_memory(records)
     doc, notes, messages = stream_document(iter(records), "x.xml", "0" * 64, ["n"])
     try:
-        assert len(messages) == len(in_memory(records)) and doc.messages == ()
-        assert tuple(messages) == in_memory(records)  # same messages, order, ids, provenance
-        assert tuple(messages) == in_memory(records)  # read again: the same
+        assert len(messages) == len(expected) and doc.messages == ()
+        assert tuple(messages) == expected  # same messages, order, ids, provenance
+        assert tuple(messages) == expected  # read again: the same
     finally:
         messages.close()
     merged, dups = merge_duplicates(records)
     kinds = Counter(r.kind for r in merged)
     assert dups > 0 and f"{dups} duplicate(s) merged" in notes[0] and f"{kinds['message']} message(s)" in notes[0]
     assert notes[1:] == ["n"]
-    assert build_document(records, "x.xml", "0" * 64, ["n"]) == (replace(doc, messages=in_memory(records)), notes)
+    assert build_document(records, "x.xml", "0" * 64, ["n"]) == (replace(doc, messages=expected), notes)
 
 
 def report(path: Path) -> Path:
