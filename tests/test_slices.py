@@ -24,8 +24,9 @@ def tok() -> Any:
     return load_tokenizer()
 
 
-def report(path: Path) -> Path:
-    """Chats of 1 to 15 messages (one with over-long messages, cut into parts), an SMS thread and a call."""
+def report(path: Path, only: list[int] | None = None) -> Path:
+    """Chats of 1 to 15 messages (one with over-long messages, cut into parts), an SMS thread and a call; `only`:
+    only those chats."""
     out = io.StringIO()
     kira, owner = ("+447700900418", "Kira Lane", False), ("+447700900001", "", True)
     long_body = " ".join(f"Sentence {k} about the delivery at the north gate." for k in range(30))
@@ -33,7 +34,7 @@ def report(path: Path) -> Path:
         pa.instant_message(f"m{c}-{k}", f"K{c}-{k}", f"2024-03-{1 + (k * 5) % 9:02d}T10:0{k % 10}:00.000+00:00",
                            kira if k % 2 else owner, long_body if c == 4 and k % 3 == 0 else f"message {k} of {c}",
                            deleted=k % 11 == 0)
-        for k in range(1 + (c * 7) % 15)])) for c in range(9)]
+        for k in range(1 + (c * 7) % 15)])) for c in (range(9) if only is None else only)]
     pa.write_report(out, [*chats, ("SMS", [pa.sms("s1", "2024-03-14T09:00:00.000+00:00", "+447700900777", "4471")]),
                           ("Call", [pa.call("k1", "2024-03-15T10:12:00.000+00:00", "Incoming", "07700 900418",
                                             "Kira Lane", "00:02:31")])], owner="Sam Vale")

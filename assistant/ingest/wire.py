@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import IO, Any
@@ -88,9 +88,11 @@ def encode_reply(kind: str, payload: Any, peak_kb: int) -> Iterator[bytes]:
         raise ValueError(f"{sent} messages streamed, {count} announced")
 
 
-def read_reply(read_exact: Any, cap: int) -> tuple[str, Any, int]:
+def read_reply(read_exact: Any, cap: int, sink: Callable[[Sequence[Sequence[str]]], None] | None = None) \
+        -> tuple[str, Any, int]:
     """One whole reply (`decode_reply`, then its message frames) through `read_exact`; Malformed when the frames
-    together are over `cap` or a message frame is not a list of message rows."""
+    together are over `cap` or a message frame is not a list of message rows. `sink`: an "ok" document's message rows
+    go there a frame at a time (`ingest.slices.spool`) and the document comes back without messages."""
     used = [0]
 
     def counted(size: int) -> bytes:
@@ -101,7 +103,13 @@ def read_reply(read_exact: Any, cap: int) -> tuple[str, Any, int]:
         return data
 
     kind, payload, peak, frames = _decode_reply(read_frame(counted, cap)[0])
-    if kind == "ok" and frames:
+    if kind == "ok" and sink is not None:
+        doc, notes = payload
+        sink(_message_rows(doc.messages))
+        for _ in range(frames):
+            sink(_rows({"rows": read_frame(counted, cap)[0]}, "rows", _ROW))
+        payload = (replace(doc, messages=()), notes)
+    elif kind == "ok" and frames:
         doc, notes = payload
         messages = list(doc.messages)
         for _ in range(frames):
