@@ -67,3 +67,18 @@ def test_a_thread_whose_messages_are_apart_is_refused() -> None:
     stream = [Message(str(k), t, "2024-03-01T10:00:00+00:00", "A", "hi") for k, t in enumerate("aaba")]
     with pytest.raises(Interleaved):
         list(thread_slices(iter(stream), 2))
+
+
+def test_the_spool_gives_back_what_it_was_given_and_knows_when_threads_are_apart() -> None:
+    from assistant.ingest.slices.spool import MessageSpool
+    from assistant.ingest.wire import _message_rows
+
+    stream = [Message(str(k), t, "2024-03-01T10:00:00+00:00", "A", f"hi {k} Łódź\nline") for k, t in enumerate("aabbc")]
+    with MessageSpool() as spool:
+        spool.add(_message_rows(stream[:3]))
+        spool.add([])
+        spool.add(_message_rows(stream[3:]))
+        assert len(spool) == 5 and list(spool) == stream and list(spool) == stream and spool.grouped
+        spool.add(_message_rows(stream[:1]))  # thread "a" again, after "b" and "c"
+        assert not spool.grouped and len(spool) == 6
+    assert len(spool) == 0 and list(spool) == []

@@ -28,7 +28,7 @@ from assistant.ingest.slices import thread_slices
 from assistant.ingest.slices.spool import MessageSpool
 from assistant.ingest.translations import attach
 from assistant.text.untranslated import count_untranslated
-from assistant.types import Chunk, Document, MessageStream
+from assistant.types import Chunk, Document
 
 if TYPE_CHECKING:
     from assistant.ingest.pipeline import Ingestor, IngestReport
@@ -43,12 +43,14 @@ log = logging.getLogger(__name__)
 SLICE_MESSAGES = 20_000
 
 
-def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], messages: MessageStream, case: str,
+def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], messages: MessageSpool, case: str,
                  origin: str, report: IngestReport) -> bool:
     """Index the parsed document (`Ingestor.parse_one`) whose messages are `messages` in slices, and say so; False,
-    doing nothing, when it is small enough to be indexed whole (or the links hooks are not set both ways)."""
+    doing nothing, when it is small enough to be indexed whole, when its threads are not each together (never from
+    the phone loaders, which order by thread) or when the links hooks are not set both ways."""
     doc, old_sha, t0 = parsed
-    if len(messages) <= SLICE_MESSAGES or (ing.link_mentions is None) != (ing.on_mentions is None):
+    hooks = (ing.link_mentions is None) == (ing.on_mentions is None) == (ing.on_committed is None)
+    if len(messages) <= SLICE_MESSAGES or not messages.grouped or not hooks:
         return False
     rel, sha = doc.source, doc.sha256
     writer = BatchWriter(ing.store, case, SourceRow(rel, sha, origin, 0), ing.settings.ingest.commit_batch)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import fields
 from types import TracebackType
 from typing import IO
 
 from assistant.types import Message
+
+_THREAD = [f.name for f in fields(Message)].index("thread_id")
 
 
 class MessageSpool:
@@ -21,6 +24,9 @@ class MessageSpool:
     def __init__(self) -> None:
         self._file: IO[bytes] | None = None
         self._count = 0
+        self._threads: set[str] = set()  # threads seen before the current one
+        self._current: str | None = None
+        self.grouped = True  # each thread's messages together, so it can be cut into slices of whole threads
 
     def add(self, rows: Sequence[Sequence[str]]) -> None:
         """One frame's rows (message fields in `Message` order, already checked by the wire)."""
@@ -28,6 +34,13 @@ class MessageSpool:
             return
         if self._file is None:
             self._file = tempfile.TemporaryFile("w+b")  # noqa: SIM115 (closed by close(), it outlives this call)
+        for row in rows:
+            thread = row[_THREAD]
+            if thread != self._current:
+                self.grouped = self.grouped and thread not in self._threads
+                if self._current is not None:
+                    self._threads.add(self._current)
+                self._current = thread
         self._file.seek(0, 2)
         self._file.write(json.dumps([list(r) for r in rows], ensure_ascii=False).encode("utf-8") + b"\n")
         self._count += len(rows)
@@ -53,6 +66,7 @@ class MessageSpool:
             self._file.close()
             self._file = None
         self._count = 0
+        self._threads.clear()
 
     def __enter__(self) -> MessageSpool:
         return self
