@@ -85,6 +85,8 @@ class App:
 
         ingestor = Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
         ingestor.on_committed = self._index_links
+        ingestor.link_mentions = self._link_mentions  # a large report indexed in slices (ingest.slices.index)
+        ingestor.on_mentions = lambda case, source, found: self.link_store.replace_source(case, source, found)
         ingestor.multilingual = self.multilingual
         return ingestor
 
@@ -110,6 +112,11 @@ class App:
         from assistant.links.indexer import index_chunks
 
         index_chunks(self.link_store, case, source, chunks, self.settings.links.default_region)
+
+    def _link_mentions(self, chunks: list[Chunk]) -> list[Any]:
+        from assistant.links.indexer import mentions_of
+
+        return list(mentions_of(chunks, self.settings.links.default_region))
 
     @cached_property
     def link_store(self) -> LinkStore:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Status = Literal["answered", "no_evidence"]
 
@@ -44,6 +45,15 @@ class Message:
     def english(self) -> str:
         """The text that is embedded and searched: the translation when present."""
         return self.translation or self.body
+
+
+class MessageStream(Protocol):
+    """A document's messages handed over one at a time, in document order, their number known up front (a phone
+    report's, read back from disk by the parse worker: `loaders.parse_source_stream`). `close` frees what holds them."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Message]: ...
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

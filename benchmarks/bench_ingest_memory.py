@@ -145,11 +145,24 @@ def child_stages(report: Path, index_dir: Path, until: str) -> dict[str, Any]:
         n_chunks = len(ing.prepare(parsed[0], "bench").chunks)
     seconds = time.perf_counter() - start
     messages = len(doc.messages)
+    worker_hwm = _worker_hwm_mb(parser)
     parser.close()
     return {"until": until, "seconds": round(seconds, 1), "messages": messages, "chunks": n_chunks,
             "messages_per_s": round(messages / seconds, 1), "rss_before_mb": round(base, 1),
             "peak_rss_mb": round(_rss_mb("VmHWM"), 1), "peak_over_before_mb": round(_rss_mb("VmHWM") - base, 1),
-            "parse_worker_peak_mb": round(parser.last_peak_kb / 1024.0, 1)}
+            "parse_worker_peak_mb": round(parser.last_peak_kb / 1024.0, 1), "parse_worker_hwm_mb": worker_hwm}
+
+
+def _worker_hwm_mb(parser: Any) -> float | None:
+    """The parse worker's VmHWM after its reply: unlike the peak_kb inside the reply (taken before the message frames
+    are written), it covers streaming the messages back from the disk spill too. None if the worker has gone."""
+    proc = getattr(parser, "_proc", None)
+    try:
+        status = Path(f"/proc/{proc.pid}/status").read_text() if proc is not None else ""
+    except OSError:
+        return None
+    found = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")]
+    return round(int(found[0]) / 1024.0, 1) if found else None
 
 
 def main() -> None:
@@ -162,6 +175,8 @@ def main() -> None:
     parser.add_argument("--until", choices=("parse", "prepare"), help="stop after parsing (worker + reply) or after "
                         "dedup planning and chunking: sizes the whole pipeline cannot reach on a shared CPU")
     parser.add_argument("--data", type=Path, help="folder for the generated reports (default: a temporary one)")
+    parser.add_argument("--reports", nargs="+", type=Path, help="measure these existing reports instead of "
+                        "generating (e.g. kept from an earlier run, or the same files before and after a change)")
     parser.add_argument("--child", nargs=2, metavar=("REPORT", "INDEX_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -172,19 +187,22 @@ def main() -> None:
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-mem-", dir=args.data) as tmp:
-        for share in (float(s) for s in args.shares.split(",")):
-            folder = Path(tmp) / f"r{share}"
-            folder.mkdir()
-            path = folder / "report.xml"
-            records = write_big_report(path, args.mb * share)
+        sizes = [(p, None) for p in args.reports] if args.reports else [
+            (Path(tmp) / f"r{share}" / "report.xml", args.mb * share) for share in map(float, args.shares.split(","))]
+        for n, (path, mb) in enumerate(sizes):
+            records = None
+            if mb is not None:
+                path.parent.mkdir()
+                records = write_big_report(path, mb)
             flags = (["--light"] if args.light else []) + (["--until", args.until] if args.until else [])
-            done = subprocess.run([sys.executable, __file__, "--child", str(path), str(Path(tmp) / f"i{share}"),
+            done = subprocess.run([sys.executable, __file__, "--child", str(path), str(Path(tmp) / f"i{n}"),
                                    *flags], check=True, capture_output=True, text=True)
             row = {"report_mb": round(path.stat().st_size / 2**20, 2), "records_written": records,
                    **json.loads(done.stdout.strip().splitlines()[-1])}
             print(json.dumps(row), flush=True)
             rows.append(row)
-    out = RESULTS_DIR / (f"ingest_memory_{args.mb:g}mb{'_light' if args.light else ''}"
+    out = RESULTS_DIR / (f"ingest_memory_{'reports' if args.reports else f'{args.mb:g}mb'}"
+                         f"{'_light' if args.light else ''}"
                          f"{'_' + args.until if args.until else ''}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"command": " ".join(sys.argv), "curve": rows}, indent=2) + "\n", encoding="utf-8")

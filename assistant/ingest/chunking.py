@@ -39,8 +39,12 @@ def chunk_id(case: str, source: str, n: int, sha256: str = "") -> str:
     return f"{case}:{hashlib.sha1(source.encode('utf-8')).hexdigest()[:10]}:{sha256[:12]}:{n:04d}"
 
 
-def chunk_document(doc: Document, case: str, tokenizer: Any, settings: Settings) -> list[Chunk]:
-    """Cut one document into chunks (deterministic: same input, same ids and texts).
+def chunk_document(doc: Document, case: str, tokenizer: Any, settings: Settings, *, offset: int = 0,
+                   first: int = 0) -> list[Chunk]:
+    """Cut one document into chunks (deterministic: same input, same ids and texts). A slice of whole threads of a
+    message document (`assistant.ingest.slices`) passes `offset`, the index of its first message in the whole
+    document, and `first`, the number of chunks the slices before it made: its chunks are then exactly those the whole
+    document makes for its threads.
 
     Prose chunks: `start`/`end` are char offsets into `doc.text`; meta = page (0 when unpaged), line_start, line_end
     (1-based, counted within the page); locator "p. 2, lines 14–31" or "lines 14–31".
@@ -54,14 +58,15 @@ def chunk_document(doc: Document, case: str, tokenizer: Any, settings: Settings)
     """
     budget = token_budget(settings)
     if doc.messages:
-        spans = message_spans(doc, tokenizer, settings, budget)
+        spans = message_spans(doc, tokenizer, settings, budget, offset)
     else:
         overlap = max(0, min(settings.embedding.chunk_overlap_tokens, budget // 2))
         spans = prose_spans(doc, tokenizer, budget, overlap)
     chunks = [
-        Chunk(chunk_id=chunk_id(case, doc.source, n, doc.sha256), case=case, source=doc.source, locator=s.locator,
-              text=s.text, start=s.start, end=s.end, content_hash=hashlib.sha256(s.text.encode("utf-8")).hexdigest(),
-              source_hash=doc.sha256, kind=doc.kind, meta=s.meta)
+        Chunk(chunk_id=chunk_id(case, doc.source, first + n, doc.sha256), case=case, source=doc.source,
+              locator=s.locator, text=s.text, start=s.start, end=s.end,
+              content_hash=hashlib.sha256(s.text.encode("utf-8")).hexdigest(), source_hash=doc.sha256, kind=doc.kind,
+              meta=s.meta)
         for n, s in enumerate(spans)
     ]
     log.debug("chunked sha256=%s kind=%s chunks=%d budget=%d", doc.sha256[:12], doc.kind, len(chunks), budget)

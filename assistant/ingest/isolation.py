@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +26,7 @@ from assistant.types import Document
 
 log = logging.getLogger(__name__)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+Sink = Callable[[Sequence[Sequence[str]]], None]  # one message frame's rows (ingest.slices.spool.MessageSpool.add)
 
 
 class ParserProcess:
@@ -51,7 +53,9 @@ class ParserProcess:
         log.debug("parse worker started pid=%d memory_mb=%d", self._proc.pid, self.memory_mb)
         return self._proc
 
-    def parse(self, read: SourceFile) -> tuple[Document, list[str]]:
+    def parse(self, read: SourceFile, sink: Sink | None = None) -> tuple[Document, list[str]]:
+        """(document, notes) of one file, parsed in the worker; `sink`: where the messages go instead of the
+        document, a frame at a time (`wire.read_reply`)."""
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         try:
@@ -63,7 +67,7 @@ class ParserProcess:
             _send(proc.stdin, encode_request(read))
         deadline = time.monotonic() + self.timeout_s
         try:
-            kind, payload, peak = _read_reply(proc.stdout, deadline, self.reply_cap)  # type: ignore[arg-type]
+            kind, payload, peak = _read_reply(proc.stdout, deadline, self.reply_cap, sink)  # type: ignore[arg-type]
         except Malformed as exc:  # out of step with the worker: never trust another reply from it
             self._stop()
             raise IngestError(read.source, f"the parser process sent a malformed reply ({exc}); the file was "
@@ -142,5 +146,5 @@ def _send(stream: IO[bytes], data: bytes) -> None:
     stream.flush()
 
 
-def _read_reply(stream: IO[bytes], deadline: float, cap: int) -> tuple[str, Any, int]:
-    return read_reply(lambda n: _read_exact(stream, n, deadline), cap)
+def _read_reply(stream: IO[bytes], deadline: float, cap: int, sink: Sink | None) -> tuple[str, Any, int]:
+    return read_reply(lambda n: _read_exact(stream, n, deadline), cap, sink)

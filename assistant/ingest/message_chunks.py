@@ -58,7 +58,10 @@ def _windows(count: int, size: int, overlap: int) -> list[tuple[int, int]]:
         start += step
 
 
-def message_spans(doc: Document, tokenizer: Any, settings: Settings, budget: int) -> list[ChunkSpan]:
+def message_spans(doc: Document, tokenizer: Any, settings: Settings, budget: int,
+                  offset: int = 0) -> list[ChunkSpan]:
+    """`offset`: where `doc.messages` starts in the whole document when it is one slice of whole threads of it
+    (`assistant.ingest.slices`): the spans' message indices are the whole document's."""
     threads: dict[str, list[int]] = {}
     for index, message in enumerate(doc.messages):
         threads.setdefault(message.thread_id, []).append(index)
@@ -70,7 +73,7 @@ def message_spans(doc: Document, tokenizer: Any, settings: Settings, budget: int
             lines: list[_Line] = []
             for index in indices[a:b]:
                 if index not in lines_of:
-                    lines_of[index] = _message_lines(index, doc.messages[index], tokenizer, budget)
+                    lines_of[index] = _message_lines(offset + index, doc.messages[index], tokenizer, budget)
                 lines.extend(lines_of[index])
             for group in _pack(lines, budget):
                 key = tuple((line.index, line.part) for line in group)

@@ -2,7 +2,9 @@
 
 It caps its own address space (RLIMIT_AS) before importing any loader, then answers requests on stdin with replies
 on stdout, each a data-only frame (`ingest.wire`: JSON and raw bytes, never pickle): request `SourceFile` (or None to
-stop), reply (kind, payload, peak_kb) where kind is "ok" (payload (Document, notes)), "error" (an IngestError's
+stop), reply (kind, payload, peak_kb) where kind is "ok" (payload (Document, notes, its messages), the messages
+sent frame by frame as they are read back: a phone report's from the disk spill of `loaders.phone.merge`, so the
+worker's memory does not grow with the report), "error" (an IngestError's
 reason), "memory" or "crash". Anything a library prints goes to stderr, never into the replies. The parent
 (`ingest.isolation`) owns the time limit and the reply size cap.
 
@@ -51,7 +53,7 @@ def _fault(source: str, out: IO[bytes]) -> None:
 def serve(inp: IO[bytes], out: IO[bytes]) -> None:
     from assistant.errors import IngestError
     from assistant.ingest.wire import decode_request, encode_reply, read_frame, stream_reader
-    from assistant.loaders import parse_source
+    from assistant.loaders import parse_source_stream
 
     sent = [False]  # part of a reply is out: a "memory" frame now would be read as its next frame
 
@@ -69,9 +71,12 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
             return
         if read is None:
             return
+        messages = None
         try:
             _fault(read.source, out)
-            reply: tuple[str, Any, int] = ("ok", parse_source(read), 0)
+            parsed = parse_source_stream(read)  # (document, notes, its messages: from disk for a phone report)
+            messages = parsed[2]
+            reply: tuple[str, Any, int] = ("ok", parsed, 0)
         except IngestError as exc:
             reply = ("error", exc.reason, 0)
         except MemoryError:
@@ -84,6 +89,13 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
             if not sent[0]:  # else the parent reads the cut reply's end: the worker died, e.g. out of memory
                 write_frame("memory", "")
             return  # the heap may be fragmented beyond use: let the parent start a fresh worker
+        except Exception as exc:  # reading the messages back failed (e.g. the disk under the spill): this file only
+            if sent[0]:
+                return  # part of the reply is out: the parent reports that the worker died
+            write_frame("crash", f"{type(exc).__name__}: {exc}")
+        finally:
+            if messages is not None:
+                messages.close()
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from assistant.ingest.batches import BatchWriter
 from assistant.ingest.dedup.merger import Deduplicator, Plan
 from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
+from assistant.ingest.slices.index import MessageSpool, index_sliced
 from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
 from assistant.ingest.translations import TranslationStore, attach
 from assistant.loaders.limits import Limits
@@ -62,9 +63,8 @@ class IngestReport:
     not_evidence: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)  # protected-persons case files applied: never evidence
     chunks: int = 0
-    timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "pii": 0.0, "embed": 0.0,
-                                                                "index": 0.0, "finalize": 0.0,
-                                                                "multilingual": 0.0})
+    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("parse", "pii", "embed", "index", "finalize", "multilingual"), 0.0))
 
     @property
     def exit_code(self) -> int:
@@ -89,12 +89,6 @@ class IngestReport:
 def _same_name(rel: str, holder: Path) -> str:
     return (f"same source name {rel!r} as {holder.as_posix()}, ingested earlier in this batch; refused, not "
             "replaced (rename it, or ingest it into another case)")
-
-
-def _other_origin(rel: str, case: str, old: SourceRow, sha: str, origin: str) -> str:
-    return (f"a different file (sha256 {old.sha256[:12]}) is already indexed under this name from {old.origin}; this "
-            f"one (sha256 {sha[:12]}, from {origin}) was refused, not replaced: remove the old one first (`assistant "
-            f"remove --case {case} {rel}`) or rename this one")
 
 
 def origin_of(root: Path) -> str:
@@ -136,6 +130,8 @@ class Ingestor:
         self.tagger = tagger
         self.tokenizer = tokenizer
         self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
+        self.link_mentions: Callable[[list[Chunk]], list[Any]] | None = None  # the same in parts: ingest.slices
+        self.on_mentions: Callable[[str, str, list[Any]], object] | None = None
         self.multilingual: MultilingualIndex | None = None  # embeds non-English originals a second time
         # held around one source's writes; ingest workers (assistant.workers) take the case lock there
         self.commit_guard: CommitGuard = lambda case, source, sha: contextlib.nullcontext()
@@ -220,16 +216,18 @@ class Ingestor:
 
     def _ingest_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
                     force: bool = False) -> None:
-        if (parsed := self.parse_one(path, root, rel, case, origin, report, force)) is None:
-            return
-        prepared, old_sha, t0 = self.prepare(parsed[0], case), parsed[1], parsed[2]
+        with MessageSpool() as spool:  # the messages on disk: a large report is indexed a slice at a time
+            parsed = self.parse_one(path, root, rel, case, origin, report, force, spool)
+            if parsed is None or index_sliced(self, parsed, spool, case, origin, report):
+                return
+            prepared, old_sha, t0 = self.prepare(replace(parsed[0], messages=tuple(spool)), case), parsed[1], parsed[2]
         del parsed  # the chunks carry every message: nothing here keeps the parsed ones alive (bench_ingest_memory)
         self.index_document(prepared.doc, case, origin, report, old_sha, t0, prepared=prepared)
 
     def parse_one(self, path: Path, root: Path, rel: str, case: str, origin: str, report: IngestReport,
-                  force: bool = False) -> tuple[Document, str | None, float] | None:
+                  force: bool = False, spool: MessageSpool | None = None) -> tuple[Document, str | None, float] | None:
         """Read and parse one file: (document, served sha256 or None, start time), or None when its bytes are
-        already the served version (reported unchanged)."""
+        already the served version (reported unchanged). `spool`: the messages go there, not in the document."""
         from assistant.loaders import read_source
 
         t0 = time.perf_counter()
@@ -240,8 +238,11 @@ class Ingestor:
             report.unchanged.append(rel)
             return None
         if old is not None and old.origin and old.origin != origin:
-            raise IngestError(rel, _other_origin(rel, case, old, sha, origin))
-        doc, notes = self.parser.parse(read)  # in the child process, under the time and memory limits
+            raise IngestError(rel, f"a different file (sha256 {old.sha256[:12]}) is already indexed under this name "
+                                   f"from {old.origin}; this one (sha256 {sha[:12]}, from {origin}) was refused, not "
+                                   f"replaced: remove the old one first (`assistant remove --case {case} {rel}`) or "
+                                   "rename this one")
+        doc, notes = self.parser.parse(read, None if spool is None else spool.add)  # in the worker, limited
         report.notes.extend((rel, note) for note in notes)
         return doc, old.sha256 if old is not None else None, t0
 

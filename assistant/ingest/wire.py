@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import IO, Any
@@ -62,22 +62,37 @@ def decode_request(meta: Any, blob: bytes) -> SourceFile | None:
 
 
 def encode_reply(kind: str, payload: Any, peak_kb: int) -> Iterator[bytes]:
-    """The frames of one reply: the reply itself, then an "ok" document's messages `ROWS_PER_FRAME` at a time."""
+    """The frames of one reply: the reply itself, then an "ok" document's messages `ROWS_PER_FRAME` at a time. An
+    "ok" payload is (Document, notes) or (Document, notes, MessageStream): a stream's messages are taken as each
+    frame is written, so a phone report's are never all in the worker at once (`loaders.parse_source_stream`)."""
     if kind != "ok":
         yield frame({"kind": kind, "payload": payload, "peak_kb": int(peak_kb)})
         return
-    doc, notes = payload
-    count = len(doc.messages)
+    doc, notes, *rest = payload
+    messages: Iterable[Message] = rest[0] if rest else doc.messages
+    count = len(rest[0]) if rest else len(doc.messages)
     yield frame({"kind": kind, "payload": {"document": _document_json(replace(doc, messages=())),
                                            "notes": [str(note) for note in notes],
                                            "message_frames": -(-count // ROWS_PER_FRAME)}, "peak_kb": int(peak_kb)})
-    for start in range(0, count, ROWS_PER_FRAME):
-        yield frame(_message_rows(doc.messages[start : start + ROWS_PER_FRAME]))
+    rows: list[Message] = []
+    sent = 0
+    for message in messages:
+        rows.append(message)
+        if len(rows) == ROWS_PER_FRAME:
+            yield frame(_message_rows(rows))
+            sent, rows = sent + len(rows), []
+    if rows:
+        yield frame(_message_rows(rows))
+        sent += len(rows)
+    if sent != count:  # the parent reads exactly the frames announced
+        raise ValueError(f"{sent} messages streamed, {count} announced")
 
 
-def read_reply(read_exact: Any, cap: int) -> tuple[str, Any, int]:
+def read_reply(read_exact: Any, cap: int, sink: Callable[[Sequence[Sequence[str]]], None] | None = None) \
+        -> tuple[str, Any, int]:
     """One whole reply (`decode_reply`, then its message frames) through `read_exact`; Malformed when the frames
-    together are over `cap` or a message frame is not a list of message rows."""
+    together are over `cap` or a message frame is not a list of message rows. `sink`: an "ok" document's message rows
+    go there a frame at a time (`ingest.slices.spool`) and the document comes back without messages."""
     used = [0]
 
     def counted(size: int) -> bytes:
@@ -88,7 +103,13 @@ def read_reply(read_exact: Any, cap: int) -> tuple[str, Any, int]:
         return data
 
     kind, payload, peak, frames = _decode_reply(read_frame(counted, cap)[0])
-    if kind == "ok" and frames:
+    if kind == "ok" and sink is not None:
+        doc, notes = payload
+        sink(_message_rows(doc.messages))
+        for _ in range(frames):
+            sink(_rows({"rows": read_frame(counted, cap)[0]}, "rows", _ROW))
+        payload = (replace(doc, messages=()), notes)
+    elif kind == "ok" and frames:
         doc, notes = payload
         messages = list(doc.messages)
         for _ in range(frames):

@@ -85,6 +85,12 @@ def index_chunks(store: LinkStore, case: str, source: str, chunks: Sequence[Chun
     return index_source(store, case, source, [view_of_chunk(c) for c in chunks], region)
 
 
+def mentions_of(chunks: Sequence[Chunk], region: str = "GB") -> list[ChunkMentions]:
+    """The links rows of some of a source's chunks: the ingest of a large report in slices keeps these, not the
+    chunks, and writes them all (`LinkStore.replace_source`) once the source is swapped in (`ingest.slices.index`)."""
+    return [chunk_mentions(view_of_chunk(c), region) for c in chunks]
+
+
 def rebuild_case(store: LinkStore, case: str, stored: Iterable[ChunkView], region: str = "GB") -> int:
     """Re-index one case from its stored chunks; sources no longer stored disappear from the index."""
     by_source: dict[str, list[ChunkView]] = defaultdict(list)

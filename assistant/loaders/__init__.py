@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.errors import IngestError
 from assistant.loaders.files import open_regular, refusal
 from assistant.loaders.limits import ZIP_SUFFIXES, Limits, check_size, check_zip
-from assistant.types import Document
+from assistant.types import Document, Message, MessageStream
 
 log = logging.getLogger(__name__)
 DEFAULT_LIMITS = Limits()
@@ -27,7 +27,8 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", 
                                                 ".png", ".jpg", ".jpeg", ".tif", ".tiff"})  # scans: loaders.ocr
 
 __all__ = ["SUPPORTED_SUFFIXES", "SourceFile", "discover", "discover_files", "file_sha256", "load_file",
-           "load_file_with_notes", "parse_source", "read_source", "relative_source", "unsupported_reason"]
+           "load_file_with_notes", "parse_source", "parse_source_stream", "read_source", "relative_source",
+           "unsupported_reason"]
 
 
 def _is_hidden(name: str) -> bool:
@@ -159,15 +160,53 @@ def parse_source(read: SourceFile) -> tuple[Document, list[str]]:
         from assistant.loaders.phone import load_path
 
         doc, notes = load_path(read.path, read.source, read.sha256)
-        after = file_sha256(read.path, read.source)
-        if after != read.sha256:
-            raise IngestError(read.source, f"file changed while it was read (sha256 {read.sha256[:12]} before, "
-                                           f"{after[:12]} after); refused: ingest it again once it is complete")
+        _unchanged(read)
         return doc, notes
     doc, notes = _dispatch(read.suffix, read.data, read.source, read.sha256)
     log.debug("loaded kind=%s sha256=%s chars=%d messages=%d pages=%d", doc.kind, read.sha256[:12],
               len(doc.text), len(doc.messages), len(doc.pages))
     return doc, notes
+
+
+def parse_source_stream(read: SourceFile) -> tuple[Document, list[str], MessageStream]:
+    """Like `parse_source`, with the messages apart from the document: a phone report's or database's come back
+    from disk one at a time (`loaders.phone.merge.MergedRecords`, what the parse worker sends frame by frame);
+    any other file's are its document's own. Close the stream when done."""
+    if read.data is None:
+        from assistant.loaders.phone import stream_path
+
+        doc, notes, messages = stream_path(read.path, read.source, read.sha256)
+        try:
+            _unchanged(read)
+        except IngestError:
+            messages.close()
+            raise
+        return doc, notes, messages
+    doc, notes = parse_source(read)
+    return replace(doc, messages=()), notes, _Held(doc.messages)
+
+
+class _Held:
+    """Messages already in memory, as a stream."""
+
+    def __init__(self, messages: tuple[Message, ...]) -> None:
+        self._messages = messages
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self._messages)
+
+    def close(self) -> None:
+        self._messages = ()
+
+
+def _unchanged(read: SourceFile) -> None:
+    after = file_sha256(read.path, read.source)
+    if after != read.sha256:
+        raise IngestError(read.source, f"file changed while it was read (sha256 {read.sha256[:12]} before, "
+                                       f"{after[:12]} after); refused: ingest it again once it is complete")
 
 
 _PHONE_PATH_SUFFIXES = frozenset({".ufdr", ".xml", ".db", ".sqlite", ".sqlite3", ".zip"})

@@ -75,14 +75,16 @@ class Deduplicator:
             doc = replace(doc, messages=tuple(m for m in doc.messages if m.message_id not in drop))
         return doc, plan
 
-    def record(self, case: str, doc: Document, plan: Plan, chunks: Sequence[Chunk]) -> None:
+    def record(self, case: str, doc: Document, plan: Plan, chunks: Sequence[Chunk], fresh: bool = True) -> None:
+        """The version's key rows; `fresh` False: one more slice of it (`ingest.slices`), added to the rows of the
+        slices before, not replacing them."""
         holding: dict[str, list[str]] = {}
         for chunk in chunks:
             for rec in message_records(chunk.meta):
                 holding.setdefault(rec.message_id, []).append(chunk.chunk_id)
         rows = (Row(keys, holder, tuple(dict.fromkeys(holding.get(keys.message_id, ()))))
                 for keys, holder in plan.keyed)
-        self.table.write(case, doc.source, doc.sha256, rows)
+        self.table.write(case, doc.source, doc.sha256, rows, fresh)
 
     def committed(self, case: str, doc: Document) -> None:
         self.table.drop_other_versions(case, doc.source, doc.sha256)

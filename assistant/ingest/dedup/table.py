@@ -82,11 +82,13 @@ class KeyTable:
         src, sha, msg, _ = (same or found)[0]
         return Holder(str(src), str(sha), str(msg), bool(same))
 
-    def write(self, case: str, source: str, sha256: str, rows: Iterable[Row]) -> None:
-        """The rows of a version about to be swapped in (replacing any of a crashed try), and the todo marks of
-        every holder whose shown provenance this version or the one it replaces changes."""
+    def write(self, case: str, source: str, sha256: str, rows: Iterable[Row], fresh: bool = True) -> None:
+        """The rows of a version about to be swapped in (replacing any of a crashed try; `fresh` False: added to
+        those written before, one slice at a time), and the todo marks of every holder whose shown provenance this
+        version or the one it replaces changes."""
         with self.db.tx():
-            self.db.run("DELETE FROM msg_keys WHERE case_id=? AND source=? AND sha256=?", (case, source, sha256))
+            if fresh:
+                self.db.run("DELETE FROM msg_keys WHERE case_id=? AND source=? AND sha256=?", (case, source, sha256))
             self.db.run("INSERT INTO msg_todo SELECT DISTINCT case_id, holder, holder_sha, holder_msg FROM msg_keys "
                         "WHERE case_id=? AND source=? AND status='merged' ON CONFLICT DO NOTHING", (case, source))
             for row in rows:

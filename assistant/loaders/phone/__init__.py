@@ -4,6 +4,11 @@
 Each format has its own module yielding `PhoneRecord`s; this module picks the format (by suffix, then by content),
 merges duplicates, and builds the `Document` of messages the chunker already knows, with notes that say per file
 what was read (messages, calls, contacts, ...) and what was assumed (day/month order, local times).
+
+Records are merged and ordered on disk (`merge.MergedRecords`), not in memory: `stream_document` / `stream_path`
+give the document without its messages plus a `PhoneMessages` stream that reads them back one at a time (the parse
+worker sends them frame by frame, so a 1 GB report does not cost the worker its size in memory);
+`build_document` / `load_path` materialize the same messages into the Document for in-process callers.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 from assistant.errors import IngestError
 from assistant.loaders.phone import telegram_json, whatsapp_txt
-from assistant.loaders.phone.merge import merge_duplicates
+from assistant.loaders.phone.merge import MergedRecords
 from assistant.loaders.phone.records import PhoneRecord, to_message
 from assistant.types import Document, Message
 
@@ -82,6 +87,11 @@ def load_telegram_html(data: bytes, source: str, sha256: str) -> tuple[Document,
 def load_path(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
     """A UFDR / PA XML report, a phone database or a zip of phone evidence, read from the path (never loaded whole
     into memory)."""
+    return materialize(stream_path(path, source, sha256))
+
+
+def stream_path(path: Path, source: str, sha256: str) -> Streamed:
+    """Like `load_path`, with the messages handed over one at a time from disk (the parse worker's form)."""
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return _load_archive(path, source, sha256)
@@ -90,7 +100,7 @@ def load_path(path: Path, source: str, sha256: str) -> tuple[Document, list[str]
     return _load_database(path, source, sha256)
 
 
-def _load_archive(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
+def _load_archive(path: Path, source: str, sha256: str) -> Streamed:
     import zipfile
 
     from assistant.loaders.phone.archive import archive_records
@@ -104,21 +114,28 @@ def _load_archive(path: Path, source: str, sha256: str) -> tuple[Document, list[
     if not records:
         raise IngestError(source, "zip holds no WhatsApp chat export and no known phone database (unzip it and "
                                   "ingest the folder to read other files)")
-    return build_document(records, source, sha256, notes)
+    return stream_document(drain(records), source, sha256, notes)
 
 
-def _load_report(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
+def _load_report(path: Path, source: str, sha256: str) -> Streamed:
     from assistant.loaders.phone.ufdr import ReportReader, open_report
 
     reader = ReportReader(source)
+    spill = MergedRecords()  # each record goes to disk as soon as its model ends: memory does not grow with the report
     try:
         with open_report(path) as stream:
-            records = list(reader.records(stream))
+            spill.add(reader.records(stream))
     except ET.ParseError as exc:
+        spill.close()
         raise IngestError(source, f"not well-formed XML ({exc}); is it a complete Cellebrite report?") from exc
     except (ValueError, OSError) as exc:
+        spill.close()
         raise IngestError(source, str(exc)) from exc
-    if not records and not reader.device_facts:
+    except BaseException:
+        spill.close()
+        raise
+    if not len(spill):  # a report with device facts always yields the device record
+        spill.close()
         raise IngestError(source, "no Cellebrite model (message, call, contact, account) found in this XML")
     notes = [f"Cellebrite report: device {reader.device or 'not stated'}"]
     if reader.embedded:
@@ -126,7 +143,7 @@ def _load_report(path: Path, source: str, sha256: str) -> tuple[Document, list[s
     if reader.not_read:
         notes.append("not read (no loader for these models yet): " + ", ".join(
             f"{n} {kind}" for kind, n in reader.not_read.most_common()))
-    return build_document(drain(records), source, sha256, notes)
+    return stream_document(spill, source, sha256, notes)
 
 
 def drain(items: list[PhoneRecord]) -> Iterator[PhoneRecord]:
@@ -136,23 +153,29 @@ def drain(items: list[PhoneRecord]) -> Iterator[PhoneRecord]:
         yield items.pop()
 
 
-def _load_database(path: Path, source: str, sha256: str) -> tuple[Document, list[str]]:
+def _load_database(path: Path, source: str, sha256: str) -> Streamed:
     from assistant.loaders.phone.sqlite_open import KINDS, SQLITE_MAGIC, detect, open_readonly
 
     with path.open("rb") as handle:
         if handle.read(16) != SQLITE_MAGIC:
             raise IngestError(source, "not an SQLite database (wrong file header)")
     readers = _readers()
+    spill = MergedRecords()
     try:
         with open_readonly(path) as (conn, how):
             kind = detect(conn)
             if kind is None:
+                spill.close()
                 raise IngestError(source, "SQLite database of an unknown app (no known phone message, call or "
                                           "contact tables)")
-            records = list(readers[kind](conn, source))
+            spill.add(readers[kind](conn, source))
     except sqlite3.DatabaseError as exc:
+        spill.close()
         raise IngestError(source, f"unreadable SQLite database: {exc}") from exc
-    return build_document(drain(records), source, sha256, [f"{KINDS[kind][1]}: {how}"])
+    except BaseException:
+        spill.close()
+        raise
+    return stream_document(spill, source, sha256, [f"{KINDS[kind][1]}: {how}"])
 
 
 def _readers() -> dict[str, Any]:
@@ -168,32 +191,69 @@ def _readers() -> dict[str, Any]:
 
 def build_document(records: Iterable[PhoneRecord], source: str, sha256: str,
                    notes: list[str]) -> tuple[Document, list[str]]:
-    merged, duplicates = merge_duplicates(records)
-    if not merged:
-        raise IngestError(source, "no messages, calls or contacts found")
-    kinds: Counter[str] = Counter(r.kind for r in merged)
-    deleted = sum(1 for r in merged if r.deleted)
-    threads: dict[str, list[PhoneRecord]] = {}
-    for record in merged:
-        threads.setdefault(record.thread, []).append(record)
-    merged.clear()
-    converted: list[Message] = []
-    for thread in list(threads):  # each thread's records freed once converted: never all records and all messages
-        converted.extend(to_message(r) for r in sorted(threads.pop(thread), key=lambda r: r.timestamp))
-    messages = tuple(converted)
-    del converted
-    ids = Counter(m.message_id for m in messages)
-    if any(n > 1 for n in ids.values()):  # ids must be unique inside a document for citations
+    """The whole Document (in this process: tests, the in-process loaders); the parse worker sends the messages of
+    `stream_document` frame by frame instead, never holding them all."""
+    return materialize(stream_document(records, source, sha256, notes))
+
+
+def materialize(streamed: Streamed) -> tuple[Document, list[str]]:
+    doc, notes, messages = streamed
+    try:
+        return replace(doc, messages=tuple(messages)), notes
+    finally:
+        messages.close()
+
+
+class PhoneMessages:
+    """A file's messages read back from its `MergedRecords` one at a time, in document order, with message ids
+    made unique inside the document (a second "17" becomes "17#2", as citations need). len() is known up front."""
+
+    def __init__(self, spill: MergedRecords) -> None:
+        self._spill = spill
+
+    def __len__(self) -> int:
+        return len(self._spill)
+
+    def __iter__(self) -> Iterator[Message]:
+        repeated = self._spill.duplicate_ids()
         seen: Counter[str] = Counter()
-        fixed = []
-        for m in messages:
-            seen[m.message_id] += 1
-            unique = m.message_id if ids[m.message_id] == 1 else f"{m.message_id}#{seen[m.message_id]}"
-            fixed.append(replace(m, message_id=unique))
-        messages = tuple(fixed)
+        for record in self._spill:
+            message = to_message(record)
+            if message.message_id in repeated:
+                seen[message.message_id] += 1
+                message = replace(message, message_id=f"{message.message_id}#{seen[message.message_id]}")
+            yield message
+
+    def close(self) -> None:
+        self._spill.close()
+
+
+Streamed = tuple[Document, list[str], PhoneMessages]  # the document without its messages, notes, its messages
+
+
+def stream_document(records: Iterable[PhoneRecord] | MergedRecords, source: str, sha256: str,
+                    notes: list[str]) -> Streamed:
+    """Merge the records on disk (`merge.MergedRecords`); the document (without its messages), the notes (what was
+    read first) and the messages, thread by thread, each thread by timestamp."""
+    spill = records if isinstance(records, MergedRecords) else _spilled(records)
+    if not len(spill):
+        spill.close()
+        raise IngestError(source, "no messages, calls or contacts found")
+    kinds = spill.kinds
     read = ", ".join(f"{kinds[k]} {label}" for k, label in _LABELS.items() if kinds[k])
-    summary = f"read {read}" + (f"; {deleted} deleted" if deleted else "")
-    if duplicates:
-        summary += f"; {duplicates} duplicate(s) merged (provenance kept)"
-    log.debug("phone records source_sha=%s records=%d duplicates=%d", sha256[:12], len(messages), duplicates)
-    return Document(source=source, kind="messages", text="", sha256=sha256, messages=messages), [summary, *notes]
+    summary = f"read {read}" + (f"; {spill.deleted} deleted" if spill.deleted else "")
+    if spill.duplicates:
+        summary += f"; {spill.duplicates} duplicate(s) merged (provenance kept)"
+    log.debug("phone records source_sha=%s records=%d duplicates=%d", sha256[:12], len(spill), spill.duplicates)
+    doc = Document(source=source, kind="messages", text="", sha256=sha256)
+    return doc, [summary, *notes], PhoneMessages(spill)
+
+
+def _spilled(records: Iterable[PhoneRecord]) -> MergedRecords:
+    spill = MergedRecords()
+    try:
+        spill.add(records)
+    except BaseException:
+        spill.close()
+        raise
+    return spill
