@@ -217,3 +217,9 @@ def write_version(store: IndexStore, case: str, source: str, sha256: str, chunks
     writer.write(chunks, tag, lambda texts: vectors[[row[cid] for cid in current]], {})
     writer.swap()
     return writer
+
+
+def resumed_note(resumed: int, total: int) -> str:
+    """The ingest note of a file whose first `resumed` of `total` chunks an interrupted ingest had committed (the whole
+    path and the sliced path say the same)."""
+    return f"resumed: {resumed} of {total} chunks were committed by an interrupted ingest of the same bytes and kept"

@@ -24,7 +24,7 @@ from assistant.index.embedding import Embedder
 from assistant.index.languages.multilingual import MultilingualIndex
 from assistant.index.manifest import SourceRow
 from assistant.index.store import IndexStore, check_case_id
-from assistant.ingest.batches import BatchWriter
+from assistant.ingest.batches import BatchWriter, resumed_note
 from assistant.ingest.dedup.merger import Deduplicator, Plan
 from assistant.ingest.isolation import ParserProcess
 from assistant.ingest.languages import annotate_languages
@@ -33,7 +33,7 @@ from assistant.ingest.translations import FILE as TRANSLATIONS_FILE
 from assistant.ingest.translations import TranslationStore, attach
 from assistant.loaders.limits import Limits
 from assistant.pii.protected import CASE_FILE
-from assistant.text.untranslated import count_untranslated
+from assistant.text.untranslated import count_untranslated, ingest_note
 from assistant.types import Chunk, Document, Entity
 
 log = logging.getLogger(__name__)
@@ -273,13 +273,11 @@ class Ingestor:
                               guard=lambda: self.commit_guard(case, rel, sha),  # writes locked, tagging not
                               side=self.multilingual)  # non-English originals: written in the same batches
         if writer.resumed and not parts:
-            report.notes.append((rel, f"resumed: {writer.resumed} of {len(chunks)} chunks were committed by an "
-                                      "interrupted ingest of the same bytes and kept"))
+            report.notes.append((rel, resumed_note(writer.resumed, len(chunks))))
         t3 = time.perf_counter()
         untranslated = count_untranslated(tagged)
         if untranslated:
-            report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
-                                      "identifiers and their own words, and never used as an answer"))
+            report.notes.append((rel, ingest_note(untranslated)))
         with self.commit_guard(case, rel, sha):
             self.dedup.record(case, doc, plan, tagged)  # before the swap: rows of an unserved version never count
             writer.swap(self.multilingual)

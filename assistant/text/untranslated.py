@@ -76,3 +76,9 @@ def machine_note(citations: Sequence[tuple[int, str]], passages: Mapping[int, Pa
         return ""
     return (f"Citation(s) {', '.join(hits)} rest on a machine translation, not verified: its numbers, dates and "
             "names were checked against the original, shown beside it; have it translated before relying on it.")
+
+
+def ingest_note(untranslated: int) -> str:
+    """The ingest note of a file holding `untranslated` messages without an English translation."""
+    return (f"{untranslated} message(s) have no English translation: found only by names, identifiers and their own "
+            "words, and never used as an answer")

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 from assistant.index.manifest import SourceRow
 from assistant.index.store import READ_PAGE
 from assistant.ingest import chunking
-from assistant.ingest.batches import BatchWriter, SideIndex
+from assistant.ingest.batches import BatchWriter, SideIndex, resumed_note
 from assistant.ingest.dedup.merger import Plan
 from assistant.ingest.languages import annotate_languages
 from assistant.ingest.slices import thread_slices
 from assistant.ingest.slices.spool import MessageSpool
 from assistant.ingest.translations import attach
-from assistant.text.untranslated import count_untranslated
+from assistant.text.untranslated import count_untranslated, ingest_note
 from assistant.types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -80,11 +80,9 @@ def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], mess
         log.info("slice indexed case=%s messages=%d chunks=%d", case, len(part.messages), len(chunks))
     report.notes.extend((rel, note) for note in total.notes())
     if resumed:
-        report.notes.append((rel, f"resumed: {resumed} of {n} chunks were committed by an interrupted ingest of the "
-                                  "same bytes and kept"))
+        report.notes.append((rel, resumed_note(resumed, n)))
     if untranslated:
-        report.notes.append((rel, f"{untranslated} message(s) have no English translation: found only by names, "
-                                  "identifiers and their own words, and never used as an answer"))
+        report.notes.append((rel, ingest_note(untranslated)))
     t3 = time.perf_counter()
     writer.row = SourceRow(rel, sha, origin, n)  # the count, known once every slice is chunked
     with guard():
