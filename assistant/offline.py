@@ -93,10 +93,18 @@ def model_hosts(llm: Any) -> set[str]:
     """Hosts the configured backend may reach: the Ollama host for `ollama` (and for `auto` only over https, as
     `auto` never sends passages in plain HTTP to another machine), the OpenAI-compatible base URL for `openai`.
     Loopback hosts need no entry; everything else stays refused."""
-    auto = [llm.ollama_host] if str(llm.ollama_host).strip().lower().startswith("https://") else []
-    urls = {"ollama": [llm.ollama_host], "auto": auto, "openai": [llm.openai_base_url]}
-    hosts = {host_of(u) for u in urls.get(llm.backend, [])}
+    urls = backend_urls(llm)
+    if llm.backend == "auto":
+        urls = [u for u in urls if str(u).strip().lower().startswith("https://")]
+    hosts = {host_of(u) for u in urls}
     return {h for h in hosts if h and not is_loopback_host(h)}
+
+
+def backend_urls(llm: Any) -> list[str]:
+    """The URLs the configured answer backend talks to: the Ollama host (`ollama`, `auto`) or the OpenAI-compatible
+    base URL (`openai`); none for the in-process backends."""
+    urls = {"ollama": [llm.ollama_host], "auto": [llm.ollama_host], "openai": [llm.openai_base_url]}
+    return list(urls.get(llm.backend, []))
 
 
 def _permitted(host: object) -> bool:
@@ -207,9 +215,8 @@ def kernel_ports(settings: Any, extra: Iterable[str | int] = ()) -> set[int]:
     """Ports a native TCP connect may reach (kernel_egress): the backend's model host, Chroma, the PostgreSQL
     manifest, the server's own port (Gradio checks it is up), and `extra` (URLs or ports: the workers' broker, the
     ask-server)."""
-    llm, index = settings.llm, settings.index
-    model = {"ollama": [llm.ollama_host], "auto": [llm.ollama_host], "openai": [llm.openai_base_url]}
-    urls = [*model.get(llm.backend, []), index.chroma_url, index.manifest_url]
+    index = settings.index
+    urls = [*backend_urls(settings.llm), index.chroma_url, index.manifest_url]
     ports = {port_of(u) for u in urls} | {int(settings.ui.port)}
     ports |= {e if isinstance(e, int) else port_of(e) for e in extra}
     return {p for p in ports if p > 0}
