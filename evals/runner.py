@@ -290,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     settings = load_settings()
     settings.llm.backend = args.backend
+    from assistant.offline import install_egress_guard, install_kernel_guard, model_hosts
+
+    install_egress_guard(model_hosts(settings.llm))  # as every CLI command: loopback + the model host only
+    install_kernel_guard(settings)  # and native code too (kernel_egress), before any suite starts a thread
     start = time.perf_counter()
     results = run_many(plan, settings, progress=not args.no_progress and not args.json)
     failures = check_gate(results, bounds)
