@@ -108,5 +108,6 @@ class SliceRecorder(logging.Handler):
                 self.growth = [{"site": " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in d.traceback[:4]),
                                 "kb": round(d.size_diff / 1024.0, 1), "blocks": d.count_diff}
                                for d in snap.compare_to(self._first, "traceback")[: self.top]]
+                row["top_kb"] = [(g["site"], g["kb"]) for g in self.growth[:5]]
         self.rows.append(row)
         print("slice " + json.dumps(row), file=sys.stderr, flush=True)  # a run cut short still says how far it got
