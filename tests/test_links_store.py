@@ -87,7 +87,8 @@ def test_ingest_hook_follows_a_changed_file(links_app: object, tmp_path: Path) -
 def test_staged_rows_are_read_by_no_one_until_committed_and_a_fresh_stage_drops_a_failed_try(tmp_path: Path) -> None:
     store = LinkStore(tmp_path / "links.sqlite")
     index_source(store, "a", "r.xml", [view("a:0", "r.xml", "old LK19 XRT")])
-    parts = [[view("a:0", "r.xml", "ring 07700 900418")], [view("a:1", "r.xml", 'Marek WOLSKI, also known as "Wolfie"')]]
+    parts = [[view("a:0", "r.xml", "ring 07700 900418")],
+             [view("a:1", "r.xml", 'Marek WOLSKI, also known as "Wolfie"')]]
     store.stage("a", "r.xml", [chunk_mentions(v) for v in [view("a:5", "r.xml", "LK20 ABC")]], fresh=True)  # a crash
     for k, part in enumerate(parts):
         store.stage("a", "r.xml", [chunk_mentions(v) for v in part], fresh=k == 0)
