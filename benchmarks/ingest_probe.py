@@ -105,7 +105,7 @@ class SliceRecorder(logging.Handler):
             if self._first is None:
                 self._first = snap
             else:
-                self.growth = [{"site": " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in d.traceback[:4]),
+                self.growth = [{"site": " > ".join(f"{Path(f.filename).name}:{f.lineno}" for f in d.traceback[-4:]),
                                 "kb": round(d.size_diff / 1024.0, 1), "blocks": d.count_diff}
                                for d in snap.compare_to(self._first, "traceback")[: self.top]]
                 row["top_kb"] = [(g["site"], g["kb"]) for g in self.growth[:5]]
