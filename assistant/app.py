@@ -86,7 +86,7 @@ class App:
         ingestor = Ingestor(self.settings, self.store, self.embedder, self.pii, self.tokenizer)
         ingestor.on_committed = self._index_links
         ingestor.link_mentions = self._link_mentions  # a large report indexed in slices (ingest.slices.index)
-        ingestor.on_mentions = lambda case, source, found: self.link_store.replace_source(case, source, found)
+        ingestor.on_mentions = lambda case, source, n: self.link_store.commit_staged(case, source, n)
         ingestor.multilingual = self.multilingual
         return ingestor
 
@@ -113,10 +113,10 @@ class App:
 
         index_chunks(self.link_store, case, source, chunks, self.settings.links.default_region)
 
-    def _link_mentions(self, chunks: list[Chunk]) -> list[Any]:
+    def _link_mentions(self, case: str, source: str, chunks: list[Chunk], fresh: bool) -> None:
         from assistant.links.indexer import mentions_of
 
-        return list(mentions_of(chunks, self.settings.links.default_region))
+        self.link_store.stage(case, source, mentions_of(chunks, self.settings.links.default_region), fresh)
 
     @cached_property
     def link_store(self) -> LinkStore:

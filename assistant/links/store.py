@@ -28,11 +28,22 @@ CREATE TABLE IF NOT EXISTS aliases (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS aliases_alias ON aliases (alias);
 CREATE INDEX IF NOT EXISTS aliases_source ON aliases (case_id, source);
+CREATE TABLE IF NOT EXISTS pending_mentions (
+    case_id TEXT NOT NULL, source TEXT NOT NULL, value TEXT NOT NULL, type TEXT NOT NULL, chunk_id TEXT NOT NULL,
+    locator TEXT NOT NULL, count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_mentions_source ON pending_mentions (case_id, source);
+CREATE TABLE IF NOT EXISTS pending_aliases (
+    case_id TEXT NOT NULL, source TEXT NOT NULL, name TEXT NOT NULL, alias TEXT NOT NULL, chunk_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_aliases_source ON pending_aliases (case_id, source);
 CREATE TABLE IF NOT EXISTS sources (
     case_id TEXT NOT NULL, source TEXT NOT NULL, chunks INTEGER NOT NULL, indexed REAL NOT NULL,
     PRIMARY KEY (case_id, source)
 ) WITHOUT ROWID;
 """
+
+_PENDING = ("pending_mentions", "pending_aliases")  # rows staged for a source not yet swapped in (`stage`)
 
 
 @dataclass(frozen=True)
@@ -103,10 +114,39 @@ class LinkStore:
                                                                                 time.time()))
         return len(rows)
 
+    def stage(self, case: str, source: str, chunks: Sequence[ChunkMentions], fresh: bool) -> None:
+        """Keep some of a source's rows aside, never read, until `commit_staged` (a large report indexed in slices,
+        ingest.slices.index: its mentions wait here, not in memory, for the swap); `fresh` drops those of a try
+        that did not finish first."""
+        rows = [(case, source, v, t, c.chunk_id, c.locator, n) for c in chunks for (v, t), n in c.values.items()]
+        alias_rows = [(case, source, n, a, c.chunk_id) for c in chunks for n, a in c.aliases]
+        with self._lock, self._connect() as conn, conn:
+            if fresh:
+                for table in _PENDING:
+                    conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", (case, source))
+            conn.executemany("INSERT INTO pending_mentions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT INTO pending_aliases VALUES (?, ?, ?, ?, ?)", alias_rows)
+
+    def commit_staged(self, case: str, source: str, chunks: int) -> int:
+        """`replace_source` with the rows staged for the source (of `chunks` chunks), in one transaction; returns the
+        mention rows written."""
+        key = (case, source)
+        with self._lock, self._connect() as conn, conn:
+            conn.execute("DELETE FROM mentions WHERE case_id=? AND source=?", key)
+            conn.execute("DELETE FROM aliases WHERE case_id=? AND source=?", key)
+            rows = conn.execute("INSERT OR REPLACE INTO mentions SELECT value, type, case_id, source, chunk_id, "
+                                "locator, count FROM pending_mentions WHERE case_id=? AND source=?", key).rowcount
+            conn.execute("INSERT OR IGNORE INTO aliases SELECT name, alias, case_id, source, chunk_id "
+                         "FROM pending_aliases WHERE case_id=? AND source=?", key)
+            for table in _PENDING:
+                conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", key)
+            conn.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (case, source, chunks, time.time()))
+        return int(rows)
+
     def drop_source(self, case: str, source: str) -> None:
         """Forget everything one source contributed (`assistant remove`)."""
         with self._lock, self._connect() as conn, conn:
-            for table in ("mentions", "aliases", "sources"):
+            for table in ("mentions", "aliases", "sources", *_PENDING):
                 conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", (case, source))
 
     def case_sources(self, case: str) -> dict[str, int]:
@@ -117,7 +157,7 @@ class LinkStore:
 
     def drop_case(self, case: str) -> None:
         with self._lock, self._connect() as conn, conn:
-            for table in ("mentions", "aliases", "sources"):
+            for table in ("mentions", "aliases", "sources", *_PENDING):
                 conn.execute(f"DELETE FROM {table} WHERE case_id=?", (case,))
 
     # ---- reads --------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ whole document's chunks: tests/test_slices.py), languages annotated, then tagged
 version's `BatchWriter` as one range of it (`write(part=True)`, resumable per chunk id as a split file's parts are),
 and the slice's duplicate-key rows added. Only then, once, what the whole document gets: chunks of a crashed try that
 this chunking no longer makes deleted, the swap with the total count, the old version's rows and chunks dropped, and
-the links index given every chunk's mentions (a few hundred bytes a chunk; the chunks themselves are not kept).
+the links index given every chunk's mentions, staged slice by slice in the links store (`LinkStore.stage`: on disk,
+read by no one until `commit_staged` at the swap), so the parent keeps neither the chunks nor their mentions.
 
 A crash mid-file leaves a pending version (never served) whose written chunks the next ingest of the same bytes finds
 and keeps, as for a whole file; its duplicate-key rows are rewritten from the first slice on."""
@@ -58,7 +59,7 @@ def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], mess
     def guard() -> AbstractContextManager[object]:  # writes locked, tagging not
         return ing.commit_guard(case, rel, sha)
 
-    total, n, kept, resumed, untranslated, mentions = Plan(), 0, 0, 0, 0, []
+    total, n, kept, resumed, untranslated = Plan(), 0, 0, 0, 0
     t1 = time.perf_counter()
     for k, part in enumerate(thread_slices(iter(messages), SLICE_MESSAGES)):
         sliced, plan = ing.dedup.plan(case, replace(doc, messages=part.messages))
@@ -71,9 +72,9 @@ def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], mess
                               guard=guard, part=True, side=ing.multilingual) if chunks else []
         with guard():  # the first slice's rows replace any of a crashed try; the others' are added
             ing.dedup.record(case, sliced, plan, tagged, fresh=k == 0)
+            if ing.link_mentions is not None:  # staged in the links store, read by no one until on_mentions
+                ing.link_mentions(case, rel, tagged, k == 0)
         resumed, untranslated = resumed + (writer.resumed if chunks else 0), untranslated + count_untranslated(tagged)
-        if ing.link_mentions is not None:
-            mentions += ing.link_mentions(tagged)
         n, kept = n + len(chunks), kept + len(sliced.messages)
         total.merged.update(plan.merged)
         total.conflicts.update(plan.conflicts)
@@ -92,7 +93,7 @@ def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], mess
         if old_sha is not None and old_sha != sha:
             report.replaced.append((rel, old_sha, sha))
         if ing.on_mentions is not None:
-            ing.on_mentions(case, rel, mentions)
+            ing.on_mentions(case, rel, n)
     for key, dt in (("parse", t1 - t0), ("index", time.perf_counter() - t3)):
         report.timings[key] += dt
     report.ingested.append(rel)
