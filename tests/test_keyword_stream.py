@@ -153,3 +153,62 @@ def test_a_filtered_question_never_loads_the_case_texts(tmp_path: Path) -> None:
     got = retriever.retrieve("alpha", "garage parcel van", filters=RetrievalFilters(source="b.txt"))
     assert got and {p.source for p in got} == {"b.txt"}
     assert retriever.store.cached_cases() == []
+
+
+def test_term_counts_equal_the_tokeniser_on_real_text() -> None:
+    """keywords/terms.py's ASCII fast path and stem memo give Counter(search_terms(text)) exactly: same terms, counts
+    and first-seen order (the vocabulary's column order depends on it), on SciFact and on non-ASCII text."""
+    from collections import Counter
+
+    from assistant.index.keywords.terms import TermCounter
+
+    _, texts, queries = scifact_texts()
+    extra = ["Łukasz Wiśniewski's van", "قال أحمد: الطَّرْد في المرآب ٢٠٢٣", "It’s O'Neil's 07700 900418 ŞEHİR",
+             "", "the of and", "don't DON'T don’t 12ab ab12 x'y'z"]
+    counter = TermCounter()
+    for text in texts[:2000] + queries + extra:
+        terms = search_terms(text)
+        counts, length = counter.counts(text)
+        assert list(counts.items()) == list(Counter(terms).items()) and length == len(terms)
+
+
+def test_spilled_build_equals_the_one_block_build_bit_for_bit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs of 5,000 entries spilled and merged a few thousand entries at a time (keywords/runs.py) make the same
+    arrays as one block in memory, and the file written from the pieces is the same bytes as `save_bm25`'s."""
+    from assistant.index.keywords import scoring
+    from assistant.index.persisted import save_bm25_parts
+
+    ids, texts, _ = scifact_texts()
+    tokens = [search_terms(t) for t in texts[:1500]]
+
+    def build(block: int) -> Bm25Builder:
+        builder = Bm25Builder(block, spill_dir=tmp_path)
+        for cid, toks in zip(ids, tokens, strict=False):
+            builder.add(cid, toks)
+        return builder
+
+    whole = build(1 << 30).finish()
+    monkeypatch.setattr(scoring, "SLICE", 3_001)
+    spilled = build(5_000)
+    assert len(spilled._runs._spilled) > 10  # sorted runs on disk, merged by `finish`
+    index, pieces, entries = build(5_000).finish_parts()
+    save_bm25_parts(tmp_path / "a", "case", (0, 1, "x"), index, pieces, entries)
+    save_bm25(tmp_path / "b", "case", (0, 1, "x"), whole)
+    streamed, saved = (part_path(tmp_path / d, "case", "bm25").read_bytes() for d in ("a", "b"))
+    assert streamed == saved
+    merged = spilled.finish()
+    for name in ("data", "indices", "indptr", "term_ids"):
+        np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
+    assert list(merged.ids) == list(whole.ids) and list(merged.terms) == list(whole.terms)
+    assert {p.name for p in tmp_path.iterdir()} == {"a", "b"}  # no temporary file left behind
+    assert {p.name for p in (tmp_path / "a" / "bm25").iterdir()} == {"case.bm25.npz"}
+
+
+def test_pieces_short_of_their_length_leave_no_file(tmp_path: Path) -> None:
+    from assistant.index.durable import atomic_file
+    from assistant.index.keywords.mapped import Pieces, write_npz
+
+    target = tmp_path / "x.npz"
+    with pytest.raises(ValueError, match="announced"), atomic_file(target) as fh:
+        write_npz(fh, {"a": Pieces(np.dtype(np.int32), 5, iter([np.arange(3, dtype=np.int32)]))})
+    assert list(tmp_path.iterdir()) == []

@@ -20,10 +20,10 @@ from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index
 from assistant.index.client import ChromaHandle
-from assistant.index.keywords.stream import build_keywords
+from assistant.index.keywords.stream import build_keyword_parts, build_keywords
 from assistant.index.lru import LruCache
 from assistant.index.manifest import SourceRow, open_manifest
-from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25, save_chunks, stamp_of
+from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25_parts, save_chunks, stamp_of
 from assistant.perms import private_dir
 from assistant.types import Chunk
 
@@ -184,9 +184,13 @@ class IndexStore:
             if keyed and keyed[0] == stamp:
                 return keyed[1]
             bm25 = load_bm25(self.index_dir, case, stamp)
-            if bm25 is None:
-                bm25 = build_keywords((cid, c.text, c.meta) for cid, c in self._read_chunks(case))
-                save_bm25(self.index_dir, case, stamp, bm25)
+            if bm25 is None:  # built into its file a block and a range of terms at a time, then mapped from it
+                chunks = ((cid, c.text, c.meta) for cid, c in self._read_chunks(case))
+                built, pieces, entries = build_keyword_parts(chunks, private_dir(self.index_dir / "bm25"))
+                save_bm25_parts(self.index_dir, case, stamp, built, pieces, entries)
+                bm25 = load_bm25(self.index_dir, case, stamp)  # None if another process replaced it meanwhile:
+                if bm25 is None:  # then built again in memory, as before (never an index without its scores)
+                    bm25 = build_keywords((cid, c.text, c.meta) for cid, c in self._read_chunks(case))
                 log.info("keyword index built case=%s generation=%d chunks=%d", case, stamp[1], len(bm25.ids))
             self._keywords.put(case, (stamp, bm25))
             return bm25
