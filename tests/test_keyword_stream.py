@@ -165,11 +165,14 @@ def test_term_counts_equal_the_tokeniser_on_real_text() -> None:
     _, texts, queries = scifact_texts()
     extra = ["Łukasz Wiśniewski's van", "قال أحمد: الطَّرْد في المرآب ٢٠٢٣", "It’s O'Neil's 07700 900418 ŞEHİR",
              "", "the of and", "don't DON'T don’t 12ab ab12 x'y'z"]
-    counter = TermCounter()
+    vocab: dict[str, int] = {}
+    counter, names = TermCounter(vocab), list[str]()
     for text in texts[:2000] + queries + extra:
         terms = search_terms(text)
-        counts, length = counter.counts(text)
-        assert list(counts.items()) == list(Counter(terms).items()) and length == len(terms)
+        ids, length = counter.counts(text)
+        names.extend(list(vocab)[len(names):])  # ids are given in first-seen order
+        assert [(names[t], n) for t, n in ids.items()] == list(Counter(terms).items()) and length == len(terms)
+    assert names == list(dict.fromkeys(t for text in texts[:2000] + queries + extra for t in search_terms(text)))
 
 
 def test_spilled_build_equals_the_one_block_build_bit_for_bit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

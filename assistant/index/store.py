@@ -20,6 +20,7 @@ from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index
 from assistant.index.client import ChromaHandle
+from assistant.index.keywords.pages import read_pages
 from assistant.index.keywords.stream import build_keyword_parts, build_keywords
 from assistant.index.lru import LruCache
 from assistant.index.manifest import SourceRow, open_manifest
@@ -234,19 +235,16 @@ class IndexStore:
 
     def _read_chunks(self, case: str, *, texts: bool = True, every: bool = False) -> Iterator[tuple[str, StoredChunk]]:
         """Stored chunks of a case (served ones unless `every`), read in pages: one unpaged `get` fails above 32,766
-        chunks (SQLite's limit on query variables), which one large phone extraction exceeds."""
+        chunks (SQLite's limit on query variables), which one large phone extraction exceeds. The next page is read
+        ahead while this one is used (keywords/pages.py)."""
         served = self._served_hashes(case)
         col = self._collection(case)
-        offset, page = 0, TEXT_PAGE if texts else READ_PAGE
-        while True:
-            got = col.get(include=["documents", "metadatas"] if texts else ["metadatas"], limit=page, offset=offset)
+        page = TEXT_PAGE if texts else READ_PAGE
+        for got in read_pages(col, ["documents", "metadatas"] if texts else ["metadatas"], page):
             docs = got["documents"] if texts else None
             for n, (cid, meta) in enumerate(zip(got["ids"], got["metadatas"] or [], strict=True)):
                 if every or self._is_served(meta, served):
                     yield cid, StoredChunk(cid, (docs[n] or "") if docs else "", dict(meta or {}))
-            if len(got["ids"]) < page:
-                return
-            offset += page
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:

@@ -133,14 +133,18 @@ class Bm25Builder:
         self.add_counts(chunk_id, Counter(tokens), len(tokens))
 
     def add_counts(self, chunk_id: str, counts: Mapping[str, int], length: int) -> None:
-        """One document by its term counts (TermCounter.counts) and its number of terms."""
-        if not counts:
-            counts, length = {EMPTY: 1}, 1
+        """One document by its term counts and its number of terms."""
         vocab = self.vocab
-        encoded = chunk_id.encode("utf-8")
-        self._ids += encoded
+        self.add_ids(chunk_id, {vocab.setdefault(t, len(vocab)): n for t, n in counts.items()}, length)
+
+    def add_ids(self, chunk_id: str, counts: Mapping[int, int], length: int) -> None:
+        """One document by its term ids' counts (ids of `self.vocab`, keywords/terms.TermCounter) and its number of
+        terms; a document with no term counts one EMPTY."""
+        if not counts:
+            counts, length = {self.vocab.setdefault(EMPTY, len(self.vocab)): 1}, 1
+        self._ids += chunk_id.encode("utf-8")
         self._id_ends.append(len(self._ids))
-        self._terms.extend(vocab.setdefault(t, len(vocab)) for t in counts)
+        self._terms.extend(counts)
         self._tfs.extend(counts.values())
         self._distinct.append(len(counts))
         self._lengths.append(length)

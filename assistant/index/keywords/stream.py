@@ -25,9 +25,9 @@ def build_keyword_parts(chunks: Iterable[tuple[str, str, Mapping[str, Any]]],
     in order (persisted.save_bm25_parts writes them to the file as they come) and its number of entries. Sorted runs
     of `block` entries are spilled to a temporary file in `spill_dir`."""
     builder = Bm25Builder(block, spill_dir)
-    columns, counter = ColumnsBuilder(), TermCounter()
+    columns, counter = ColumnsBuilder(), TermCounter(builder.vocab)
     for cid, text, meta in chunks:
-        builder.add_counts(cid, *counter.counts(bm25_text(text, dict(meta))))
+        builder.add_ids(cid, *counter.counts(bm25_text(text, dict(meta))))
         columns.add(meta)
     index, pieces, entries = builder.finish_parts()
     index.columns = columns.finish()
