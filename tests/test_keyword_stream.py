@@ -80,7 +80,7 @@ def test_saved_index_is_mapped_where_it_lies_not_read(tmp_path: Path) -> None:
     assert loaded.search("quay van", 3) == index.search("quay van", 3)
 
 
-@pytest.mark.parametrize("page", [4, 7, 50])
+@pytest.mark.parametrize("page", [4, 7, 23, 50])  # 23: the case ends on a full page
 def test_paged_build_equals_the_whole_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
     monkeypatch.setattr(store_module, "TEXT_PAGE", page)
     words = "parcel garage van quay dawn money north road keys".split()
