@@ -215,3 +215,11 @@ def test_pieces_short_of_their_length_leave_no_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="announced"), atomic_file(target) as fh:
         write_npz(fh, {"a": Pieces(np.dtype(np.int32), 5, iter([np.arange(3, dtype=np.int32)]))})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_numeric_dates_are_spelled_out_from_either_form() -> None:
+    from assistant.index.bm25 import date_words
+
+    assert date_words("sent 2023-03-14T19:02, paid 5/4/2023 and again 14/03/2023") == ["14 March 2023", "5 April 2023"]
+    assert date_words("2023-13-01 and 01/13/2023") == []  # no 13th month in either form
+    assert date_words("14 03 2023 at 19:02") == []  # no separator: not scanned, nothing found
