@@ -155,13 +155,15 @@ def test_a_filtered_question_never_loads_the_case_texts(tmp_path: Path) -> None:
     assert retriever.store.cached_cases() == []
 
 
-def test_term_counts_equal_the_tokeniser_on_real_text() -> None:
+def test_term_counts_equal_the_tokeniser_on_real_text(monkeypatch: pytest.MonkeyPatch) -> None:
     """keywords/terms.py's ASCII fast path and stem memo give Counter(search_terms(text)) exactly: same terms, counts
     and first-seen order (the vocabulary's column order depends on it), on SciFact and on non-ASCII text."""
     from collections import Counter
 
+    from assistant.index.keywords import terms as terms_module
     from assistant.index.keywords.terms import TermCounter
 
+    monkeypatch.setattr(terms_module, "MEMO_WORDS", 3_000)  # the memo is emptied a few times on the way
     _, texts, queries = scifact_texts()
     extra = ["Łukasz Wiśniewski's van", "قال أحمد: الطَّرْد في المرآب ٢٠٢٣", "It’s O'Neil's 07700 900418 ŞEHİR",
              "", "the of and", "don't DON'T don’t 12ab ab12 x'y'z"]
@@ -223,3 +225,16 @@ def test_numeric_dates_are_spelled_out_from_either_form() -> None:
     assert date_words("sent 2023-03-14T19:02, paid 5/4/2023 and again 14/03/2023") == ["14 March 2023", "5 April 2023"]
     assert date_words("2023-13-01 and 01/13/2023") == []  # no 13th month in either form
     assert date_words("14 03 2023 at 19:02") == []  # no separator: not scanned, nothing found
+
+
+def test_terms_are_kept_in_utf8_byte_order_and_found() -> None:
+    """The vocabulary is sorted by code point (= UTF-8 byte order, what `Strings.find` bisects), astral and
+    accented terms included."""
+    texts = ["zebra Łukasz ärger", "日本 \U0001f600x ﬁle", "\uffefmark Zürich 42"]
+    index = Bm25Index.build(["a", "b", "c"], texts)
+    terms = list(index.terms)
+    assert terms == sorted(terms, key=lambda t: t.encode("utf-8")) and len(terms) >= 7
+    for n, text in enumerate(texts):
+        for term in search_terms(text):
+            assert index.terms.find(term) >= 0
+        assert index.search(text, 1)[0][0] == "abc"[n]

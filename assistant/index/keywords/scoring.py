@@ -174,7 +174,7 @@ class Bm25Builder:
         norm = K1 * ((1 - B) + B * lengths / float(lengths.mean() if n else 1.0))  # float64, per document
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        sorted_terms = sorted(self.vocab, key=lambda t: t.encode("utf-8"))
+        sorted_terms = sorted(self.vocab)  # code point order is UTF-8 byte order (no encoded copy of each term)
         term_ids = np.array([self.vocab[t] for t in sorted_terms], dtype=np.int32)
         offsets = np.zeros(n + 1, dtype=np.int64)
         offsets[1:] = np.array(self._id_ends, dtype=np.int64)
