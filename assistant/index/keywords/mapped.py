@@ -38,18 +38,11 @@ class Pieces:
     pieces: Iterable[np.ndarray]
 
 
-def pack(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """The bytes of an uncompressed .npz of `arrays` with every array 64-byte aligned in the file."""
-    buf = io.BytesIO()
-    write_npz(buf, arrays)
-    return buf.getvalue()
-
-
 def write_npz(fh: BinaryIO, arrays: Mapping[str, np.ndarray | Pieces], after_first: Callable[[], None] = _nothing,
               ) -> None:
-    """`pack` written to a seekable file, each array as it comes: a `Pieces` member's pieces go straight to the file
-    (the keyword build's score matrix, merged a range at a time, is never whole in memory). `after_first` runs once the
-    first member is written (a fault-injection kill point)."""
+    """An uncompressed .npz of `arrays` with every array 64-byte aligned, written to a seekable file as it comes: a
+    `Pieces` member's pieces go straight to the file (the keyword build's score matrix, merged a range at a time, is
+    never whole in memory). `after_first` runs once the first member is written (a fault-injection kill point)."""
     with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
         for n, (name, array) in enumerate(arrays.items()):
             header = io.BytesIO()
