@@ -8,7 +8,8 @@ Documents are synthetic token lists drawn per document (seeded): --tokens tokens
 50,000 terms and 2 unique to the document (a phone number, an id), so postings have a long tail; queries: 4 terms drawn
 the same way. Tokenisation is not measured (the same cost for both; bench_scale's finalize includes it). Reports:
   * build_s, and build_peak_mb: the child's peak RSS (VmHWM) less its RSS before the build, inputs included (bm25s
-    needs every document's token list at once; ours receives them one at a time, as the store streams a case);
+    needs every document's token list at once; ours receives them one at a time, as the store streams a case, and
+    writes the keyword file as the store does: sorted runs of --block entries spilled, merged into the file);
   * index_mb (the score matrix's arrays) and query p50/p95 ms at the retriever's depth (k = 50).
 bm25s runs only up to --bm25s-max documents (its 1M build needs ~3.7 GB, issue 19). Writes
 benchmarks/results/keyword_build.json. No assertion: the numbers are for reading."""
@@ -20,6 +21,7 @@ import json
 import logging
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.index.keywords.scoring import Bm25Builder
+from assistant.index.keywords.scoring import BLOCK, Bm25Builder
+from assistant.index.persisted import load_bm25, save_bm25_parts
 
 RESULTS = Path(__file__).resolve().parent / "results" / "keyword_build.json"
 VOCAB = 50_000
@@ -64,17 +67,24 @@ def rss_mb(field: str) -> float:
     return 0.0
 
 
-def ours(n: int, tokens: int, qs: list[list[str]]) -> dict[str, Any]:
-    base = rss_mb("VmRSS")
-    t0 = time.perf_counter()
-    builder = Bm25Builder()
-    for i, doc in enumerate(documents(n, tokens)):
-        builder.add(str(i), doc)
-    index = builder.finish()
-    build_s = time.perf_counter() - t0
-    kept = index.data.nbytes + index.indices.nbytes + index.indptr.nbytes
-    return {"build_s": round(build_s, 1), "build_peak_mb": round(rss_mb("VmHWM") - base, 1),
-            "index_mb": round(kept / 2**20, 1), **timed_queries(lambda q: index.search_tokens(q, 50), qs)}
+def ours(n: int, tokens: int, qs: list[list[str]], block: int) -> dict[str, Any]:
+    """The store's path: documents added one at a time, sorted runs of `block` entries spilled, merged into the
+    keyword file a term range at a time (persisted.save_bm25_parts), then the file mapped for the queries."""
+    with tempfile.TemporaryDirectory(prefix="bench-kw-") as tmp:
+        base = rss_mb("VmRSS")
+        t0 = time.perf_counter()
+        builder = Bm25Builder(block, spill_dir=Path(tmp))
+        for i, doc in enumerate(documents(n, tokens)):
+            builder.add(str(i), doc)
+        built, pieces, entries = builder.finish_parts()
+        save_bm25_parts(Path(tmp), "bench", (0, 0, ""), built, pieces, entries)
+        build_s = time.perf_counter() - t0
+        peak = rss_mb("VmHWM") - base
+        index = load_bm25(Path(tmp), "bench", (0, 0, ""))
+        assert index is not None
+        kept = index.data.nbytes + index.indices.nbytes + index.indptr.nbytes
+        return {"build_s": round(build_s, 1), "build_peak_mb": round(peak, 1), "index_mb": round(kept / 2**20, 1),
+                "block": block, **timed_queries(lambda q: index.search_tokens(q, 50), qs)}
 
 
 def reference(n: int, tokens: int, qs: list[list[str]]) -> dict[str, Any]:
@@ -100,19 +110,22 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=55, help="tokens per document (a ~400-character message window)")
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--bm25s-max", type=int, default=300_000)
+    ap.add_argument("--block", type=int, default=BLOCK, help="entries per spilled run (scoring.BLOCK)")
     ap.add_argument("--one", nargs=2, metavar=("IMPL", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     qs = queries(args.queries)
     if args.one:
-        run = ours if args.one[0] == "ours" else reference
-        print(json.dumps(run(int(args.one[1]), args.tokens, qs)))
+        n = int(args.one[1])
+        row = ours(n, args.tokens, qs, args.block) if args.one[0] == "ours" else reference(n, args.tokens, qs)
+        print(json.dumps(row))
         return
     rows = []
     for n in args.sizes:
         row: dict[str, Any] = {"docs": n}
         for impl in ("ours", "bm25s") if n <= args.bm25s_max else ("ours",):
             out = subprocess.run([sys.executable, __file__, "--one", impl, str(n), "--tokens", str(args.tokens),
-                                  "--queries", str(args.queries)], check=True, capture_output=True, text=True)
+                                  "--queries", str(args.queries), "--block", str(args.block)],
+                                 check=True, capture_output=True, text=True)
             row[impl] = json.loads(out.stdout.strip().splitlines()[-1])
         print(json.dumps(row), flush=True)
         rows.append(row)

@@ -100,7 +100,7 @@ def test_ingest_builds_the_keyword_index_so_the_first_question_only_loads_it(
     def no_build(*args: object, **kwargs: object) -> Bm25Index:
         raise AssertionError("BM25 was rebuilt at question time")
 
-    monkeypatch.setattr(Bm25Builder, "finish", no_build)
+    monkeypatch.setattr(Bm25Builder, "finish_parts", no_build)  # every build ends there (finish calls it too)
     fresh = IndexStore(tmp_path / "idx")  # a fresh process: loads what ingest built
     bm25 = fresh.keyword_index("alpha")
     assert len(bm25.ids) == 1 and bm25.search("parcel garage", 5) and fresh.cached_cases() == []

@@ -80,7 +80,7 @@ def test_saved_index_is_mapped_where_it_lies_not_read(tmp_path: Path) -> None:
     assert loaded.search("quay van", 3) == index.search("quay van", 3)
 
 
-@pytest.mark.parametrize("page", [4, 7, 50])
+@pytest.mark.parametrize("page", [4, 7, 23, 50])  # 23: the case ends on a full page
 def test_paged_build_equals_the_whole_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
     monkeypatch.setattr(store_module, "TEXT_PAGE", page)
     words = "parcel garage van quay dawn money north road keys".split()
@@ -153,3 +153,88 @@ def test_a_filtered_question_never_loads_the_case_texts(tmp_path: Path) -> None:
     got = retriever.retrieve("alpha", "garage parcel van", filters=RetrievalFilters(source="b.txt"))
     assert got and {p.source for p in got} == {"b.txt"}
     assert retriever.store.cached_cases() == []
+
+
+def test_term_counts_equal_the_tokeniser_on_real_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """keywords/terms.py's ASCII fast path and stem memo give Counter(search_terms(text)) exactly: same terms, counts
+    and first-seen order (the vocabulary's column order depends on it), on SciFact and on non-ASCII text."""
+    from collections import Counter
+
+    from assistant.index.keywords import terms as terms_module
+    from assistant.index.keywords.terms import TermCounter
+
+    monkeypatch.setattr(terms_module, "MEMO_WORDS", 3_000)  # the memo is emptied a few times on the way
+    _, texts, queries = scifact_texts()
+    extra = ["Łukasz Wiśniewski's van", "قال أحمد: الطَّرْد في المرآب ٢٠٢٣", "It’s O'Neil's 07700 900418 ŞEHİR",
+             "", "the of and", "don't DON'T don’t 12ab ab12 x'y'z"]
+    vocab: dict[str, int] = {}
+    counter, names = TermCounter(vocab), list[str]()
+    for text in texts[:800] + queries[:100] + extra:
+        terms = search_terms(text)
+        ids, length = counter.counts(text)
+        names.extend(list(vocab)[len(names):])  # ids are given in first-seen order
+        assert [(names[t], n) for t, n in ids.items()] == list(Counter(terms).items()) and length == len(terms)
+    assert names == list(dict.fromkeys(t for text in texts[:800] + queries[:100] + extra for t in search_terms(text)))
+
+
+def test_spilled_build_equals_the_one_block_build_bit_for_bit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs of 5,000 entries spilled and merged a few thousand entries at a time (keywords/runs.py) make the same
+    arrays as one block in memory, and the file written from the pieces is the same bytes as `save_bm25`'s."""
+    from assistant.index.keywords import scoring
+    from assistant.index.persisted import save_bm25_parts
+
+    ids, texts, _ = scifact_texts()
+    tokens = [search_terms(t) for t in texts[:1500]]
+
+    def build(block: int) -> Bm25Builder:
+        builder = Bm25Builder(block, spill_dir=tmp_path)
+        for cid, toks in zip(ids, tokens, strict=False):
+            builder.add(cid, toks)
+        return builder
+
+    whole = build(1 << 30).finish()
+    monkeypatch.setattr(scoring, "SLICE", 3_001)
+    spilled = build(5_000)
+    assert len(spilled._runs._spilled) > 10  # sorted runs on disk, merged by `finish`
+    index, pieces, entries = build(5_000).finish_parts()
+    save_bm25_parts(tmp_path / "a", "case", (0, 1, "x"), index, pieces, entries)
+    save_bm25(tmp_path / "b", "case", (0, 1, "x"), whole)
+    streamed, saved = (part_path(tmp_path / d, "case", "bm25").read_bytes() for d in ("a", "b"))
+    assert streamed == saved
+    merged = spilled.finish()
+    for name in ("data", "indices", "indptr", "term_ids"):
+        np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
+    assert list(merged.ids) == list(whole.ids) and list(merged.terms) == list(whole.terms)
+    assert {p.name for p in tmp_path.iterdir()} == {"a", "b"}  # no temporary file left behind
+    assert {p.name for p in (tmp_path / "a" / "bm25").iterdir()} == {"case.bm25.npz"}
+
+
+def test_pieces_short_of_their_length_leave_no_file(tmp_path: Path) -> None:
+    from assistant.index.durable import atomic_file
+    from assistant.index.keywords.mapped import Pieces, write_npz
+
+    target = tmp_path / "x.npz"
+    with pytest.raises(ValueError, match="announced"), atomic_file(target) as fh:
+        write_npz(fh, {"a": Pieces(np.dtype(np.int32), 5, iter([np.arange(3, dtype=np.int32)]))})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_numeric_dates_are_spelled_out_from_either_form() -> None:
+    from assistant.index.bm25 import date_words
+
+    assert date_words("sent 2023-03-14T19:02, paid 5/4/2023 and again 14/03/2023") == ["14 March 2023", "5 April 2023"]
+    assert date_words("2023-13-01 and 01/13/2023") == []  # no 13th month in either form
+    assert date_words("14 03 2023 at 19:02") == []  # no separator: not scanned, nothing found
+
+
+def test_terms_are_kept_in_utf8_byte_order_and_found() -> None:
+    """The vocabulary is sorted by code point (= UTF-8 byte order, what `Strings.find` bisects), astral and
+    accented terms included."""
+    texts = ["zebra Łukasz ärger", "日本 \U0001f600x ﬁle", "\uffefmark Zürich 42"]
+    index = Bm25Index.build(["a", "b", "c"], texts)
+    terms = list(index.terms)
+    assert terms == sorted(terms, key=lambda t: t.encode("utf-8")) and len(terms) >= 7
+    for n, text in enumerate(texts):
+        for term in search_terms(text):
+            assert index.terms.find(term) >= 0
+        assert index.search(text, 1)[0][0] == "abc"[n]

@@ -4,21 +4,25 @@ all (temporary file, fsync, rename), and with named kill points that a fault-inj
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import io
 import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any, BinaryIO
 
 from assistant.errors import AssistantError
 from assistant.faults import KILL_AT_ENV, KILL_ENV, KILL_POINTS, kill_point
 from assistant.perms import private_dir
 
-__all__ = ["KILL_AT_ENV", "KILL_ENV", "KILL_POINTS", "CaseLock", "CaseLocked", "atomic_write", "kill_point"]
+__all__ = ["KILL_AT_ENV", "KILL_ENV", "KILL_POINTS", "CaseLock", "CaseLocked", "atomic_file", "atomic_write",
+           "kill_point"]
 log = logging.getLogger(__name__)
 
 
@@ -32,15 +36,23 @@ def atomic_write(path: Path, data: bytes, *, kill: str = "") -> None:
 def atomic_write_parts(path: Path, parts: Iterable[bytes | memoryview], *, kill: str = "") -> None:
     """`atomic_write` of a file given in parts (e.g. one per record), so the whole file never sits in memory; the
     kill point, when named, fires after the first part."""
+    with atomic_file(path) as fh:
+        for n, part in enumerate(parts):
+            if n == 1 and kill:
+                kill_point(kill)  # a torn temporary file is what a crash here leaves
+            fh.write(part)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A new file to write (seekable) that replaces `path` whole, fsynced, when the block ends without error; on an
+    error the old file stays and the partial one goes."""
     private_dir(path.parent)
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two readers may rebuild at once
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         try:
-            for n, part in enumerate(parts):
-                if n == 1 and kill:
-                    kill_point(kill)  # a torn temporary file is what a crash here leaves
-                _write_all(fd, memoryview(part))
+            yield _FdWriter(fd)  # type: ignore[misc]  # a RawIOBase is a binary file
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -53,9 +65,34 @@ def atomic_write_parts(path: Path, parts: Iterable[bytes | memoryview], *, kill:
         raise
 
 
-def _write_all(fd: int, view: memoryview) -> None:
-    while view:
-        view = view[os.write(fd, view) :]
+class _FdWriter(io.RawIOBase):
+    """Unbuffered writes to a file descriptor through `os.write`, seekable (zipfile rewrites its local headers)."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        total = len(view)
+        while view:
+            view = view[os.write(self._fd, view):]
+        return total
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return os.lseek(self._fd, offset, whence)
+
+    def tell(self) -> int:
+        return os.lseek(self._fd, 0, io.SEEK_CUR)
+
+    def close(self) -> None:  # the descriptor is closed by `atomic_file`
+        super().close()
 
 
 # One writer per case across processes: an `fcntl.flock` on index_dir/locks/CASE.lock.

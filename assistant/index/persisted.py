@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from assistant.index.bm25 import BM25_FORMAT, Bm25Index
-from assistant.index.durable import atomic_write, atomic_write_parts
-from assistant.index.keywords.mapped import open_mapped, pack
+from assistant.index.durable import atomic_file, atomic_write_parts, kill_point
+from assistant.index.keywords.mapped import Pieces, open_mapped, write_npz
+from assistant.perms import private_dir
 
 log = logging.getLogger(__name__)
 
 Part = Literal["chunks", "bm25"]
 Stamp = tuple[int, int, str]  # (BM25_FORMAT, generation, manifest digest)
 Catalog = dict[str, tuple[str, dict[str, Any]]]  # chunk id -> (text, metadata)
+COPY_BYTES = 1 << 22  # bytes of the spilled documents column copied into the file at a time
 
 
 def part_path(index_dir: Path, case: str, part: Part) -> Path:
@@ -63,9 +66,37 @@ def load_chunks(index_dir: Path, case: str, stamp: Stamp) -> Catalog | None:
 
 
 def save_bm25(index_dir: Path, case: str, stamp: Stamp, bm25: Bm25Index) -> None:
+    _write_bm25(index_dir, case, stamp, bm25, {})
+
+
+def save_bm25_parts(index_dir: Path, case: str, stamp: Stamp, bm25: Bm25Index,
+                    pieces: Iterable[tuple[np.ndarray, np.ndarray]], entries: int) -> None:
+    """Write an index whose score matrix comes as (scores, documents) pieces (keywords/stream.build_keyword_parts):
+    the scores go straight into the file and the documents through a temporary file, so the matrix is never whole in
+    memory. The same file as `save_bm25` of the filled index."""
+    target = part_path(index_dir, case, "bm25")
+    with tempfile.TemporaryFile(prefix="bm25-indices-", dir=private_dir(target.parent)) as spill:
+        def scores() -> Iterator[np.ndarray]:
+            for data, docs in pieces:
+                spill.write(docs.tobytes())
+                yield data
+
+        def documents() -> Iterator[np.ndarray]:
+            spill.seek(0)
+            while chunk := spill.read(COPY_BYTES):
+                yield np.frombuffer(chunk, dtype=np.int32)
+
+        _write_bm25(index_dir, case, stamp, bm25, {"data": Pieces(np.dtype(np.float32), entries, scores()),
+                                                   "indices": Pieces(np.dtype(np.int32), entries, documents())})
+
+
+def _write_bm25(index_dir: Path, case: str, stamp: Stamp, bm25: Bm25Index, streamed: dict[str, Pieces]) -> None:
     header, arrays = bm25.to_arrays()
     header_array = np.array(json.dumps({"stamp": list(stamp), **header}, ensure_ascii=False))  # unicode, no pickle
-    atomic_write(part_path(index_dir, case, "bm25"), pack({"header": header_array, **arrays}), kill="bm25_save")
+    members: dict[str, np.ndarray | Pieces] = {"header": header_array, **arrays}
+    members.update(streamed)  # in place of the index's empty data and indices, "data" first (it fills the spill)
+    with atomic_file(part_path(index_dir, case, "bm25")) as fh:
+        write_npz(fh, members, after_first=lambda: kill_point("bm25_save"))  # a torn temporary file if killed
 
 
 def bm25_stamp(index_dir: Path, case: str) -> Stamp | None:

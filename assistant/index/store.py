@@ -20,10 +20,11 @@ from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index
 from assistant.index.client import ChromaHandle
-from assistant.index.keywords.stream import build_keywords
+from assistant.index.keywords.pages import read_pages
+from assistant.index.keywords.stream import build_keyword_parts, build_keywords
 from assistant.index.lru import LruCache
 from assistant.index.manifest import SourceRow, open_manifest
-from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25, save_chunks, stamp_of
+from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25_parts, save_chunks, stamp_of
 from assistant.perms import private_dir
 from assistant.types import Chunk
 
@@ -184,9 +185,13 @@ class IndexStore:
             if keyed and keyed[0] == stamp:
                 return keyed[1]
             bm25 = load_bm25(self.index_dir, case, stamp)
-            if bm25 is None:
-                bm25 = build_keywords((cid, c.text, c.meta) for cid, c in self._read_chunks(case))
-                save_bm25(self.index_dir, case, stamp, bm25)
+            if bm25 is None:  # built into its file a block and a range of terms at a time, then mapped from it
+                chunks = ((cid, c.text, c.meta) for cid, c in self._read_chunks(case))
+                built, pieces, entries = build_keyword_parts(chunks, private_dir(self.index_dir / "bm25"))
+                save_bm25_parts(self.index_dir, case, stamp, built, pieces, entries)
+                bm25 = load_bm25(self.index_dir, case, stamp)  # None if another process replaced it meanwhile:
+                if bm25 is None:  # then built again in memory, as before (never an index without its scores)
+                    bm25 = build_keywords((cid, c.text, c.meta) for cid, c in self._read_chunks(case))
                 log.info("keyword index built case=%s generation=%d chunks=%d", case, stamp[1], len(bm25.ids))
             self._keywords.put(case, (stamp, bm25))
             return bm25
@@ -230,19 +235,16 @@ class IndexStore:
 
     def _read_chunks(self, case: str, *, texts: bool = True, every: bool = False) -> Iterator[tuple[str, StoredChunk]]:
         """Stored chunks of a case (served ones unless `every`), read in pages: one unpaged `get` fails above 32,766
-        chunks (SQLite's limit on query variables), which one large phone extraction exceeds."""
+        chunks (SQLite's limit on query variables), which one large phone extraction exceeds. The next page is read
+        ahead while this one is used (keywords/pages.py)."""
         served = self._served_hashes(case)
         col = self._collection(case)
-        offset, page = 0, TEXT_PAGE if texts else READ_PAGE
-        while True:
-            got = col.get(include=["documents", "metadatas"] if texts else ["metadatas"], limit=page, offset=offset)
+        page = TEXT_PAGE if texts else READ_PAGE
+        for got in read_pages(col, ["documents", "metadatas"] if texts else ["metadatas"], page):
             docs = got["documents"] if texts else None
             for n, (cid, meta) in enumerate(zip(got["ids"], got["metadatas"] or [], strict=True)):
                 if every or self._is_served(meta, served):
                     yield cid, StoredChunk(cid, (docs[n] or "") if docs else "", dict(meta or {}))
-            if len(got["ids"]) < page:
-                return
-            offset += page
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:

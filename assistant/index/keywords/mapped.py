@@ -13,8 +13,10 @@ import io
 import mmap
 import struct
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -23,20 +25,50 @@ _LOCAL = struct.Struct("<IHHHHHIIIHH")  # zip local file header, 30 bytes
 _PAD_ID = 0xD935  # the extra-field id zipalign uses for padding; readers ignore unknown ids
 
 
-def pack(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """The bytes of an uncompressed .npz of `arrays` with every array 64-byte aligned in the file."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, array in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+def _nothing() -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """An array written piece by piece, never whole: its dtype, its length, and 1-d pieces that add up to it."""
+
+    dtype: np.dtype[Any]
+    length: int
+    pieces: Iterable[np.ndarray]
+
+
+def write_npz(fh: BinaryIO, arrays: Mapping[str, np.ndarray | Pieces], after_first: Callable[[], None] = _nothing,
+              ) -> None:
+    """An uncompressed .npz of `arrays` with every array 64-byte aligned, written to a seekable file as it comes: a
+    `Pieces` member's pieces go straight to the file (the keyword build's score matrix, merged a range at a time, is
+    never whole in memory). `after_first` runs once the first member is written (a fault-injection kill point)."""
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+        for n, (name, array) in enumerate(arrays.items()):
+            header = io.BytesIO()
+            if isinstance(array, Pieces):
+                meta = np.lib.format.header_data_from_array_1_0(np.zeros(0, dtype=array.dtype))
+                meta["shape"] = (array.length,)
+                np.lib.format.write_array_header_1_0(header, meta)
+                size = header.tell() + array.length * array.dtype.itemsize
+            else:
+                np.lib.format.write_array(header, np.asanyarray(array), allow_pickle=False)
+                size = header.tell()
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            fixed = buf.tell() + _LOCAL.size + len(info.filename.encode()) + 4
+            info.file_size = size
+            zip64 = 20 if size * 1.05 > zipfile.ZIP64_LIMIT else 0  # the extra field zipfile appends for it
+            fixed = fh.tell() + _LOCAL.size + len(info.filename.encode()) + 4 + zip64
             pad = -fixed % ALIGN
             info.extra = struct.pack("<HH", _PAD_ID, pad) + bytes(pad)
             info.compress_type = zipfile.ZIP_STORED
-            zf.writestr(info, member.getbuffer())
-    return buf.getvalue()
+            with zf.open(info, "w") as member:
+                written = member.write(header.getbuffer())
+                for piece in array.pieces if isinstance(array, Pieces) else ():
+                    written += member.write(np.ascontiguousarray(piece, dtype=array.dtype).data)
+                if written != size:  # pieces short of (or past) the length the header announced
+                    raise ValueError(f"{name}: {written} bytes written, {size} announced")
+            if n == 0:
+                after_first()
 
 
 def open_mapped(path: Path) -> dict[str, np.ndarray]:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.index.keywords.columns import FilterColumns
+from assistant.index.keywords.runs import Runs
 from assistant.index.keywords.strings import Strings
 from assistant.text.lexicon import search_terms
 
 K1, B = 1.5, 0.75
-SLICE = 1 << 20  # entries scored at a time in `finish`
+SLICE = 1 << 20  # entries merged and scored at a time (float64 temporaries ~30 MB)
+BLOCK = 1 << 21  # entries held before a sorted run is spilled (~24 MB of arrays; bench_keyword_build.py)
 EMPTY = "\u2205"  # the token of a document with no words, so it still counts in N and the average length
 
 
@@ -43,6 +46,13 @@ class Bm25Index:
         for cid, text in zip(ids, texts, strict=True):
             builder.add(cid, search_terms(text))
         return builder.finish()
+
+    def filled(self, pieces: Iterable[tuple[np.ndarray, np.ndarray]]) -> Bm25Index:
+        """This index with its score matrix's data and indices joined from `pieces` (Bm25Builder.finish_parts)."""
+        got = list(pieces)
+        self.data = np.concatenate([g[0] for g in got]) if got else np.zeros(0, np.float32)
+        self.indices = np.concatenate([g[1] for g in got]) if got else np.zeros(0, np.int32)
+        return self
 
     @property
     def nbytes(self) -> int:
@@ -101,47 +111,89 @@ class Bm25Index:
 
 
 class Bm25Builder:
-    """Documents added one at a time (a page of a case at a time); memory ~12 bytes per distinct term per document
-    plus the ids and vocabulary, never the texts."""
+    """Documents added one at a time (a page of a case at a time), never their texts. Entries (one per distinct term
+    per document, 12 bytes) are held a block of `block` at a time, then sorted and spilled (keywords/runs.py), so the
+    build holds one block plus the vocabulary, the ids and 4 bytes of length per document, whatever the case's size."""
 
-    def __init__(self) -> None:
-        self.ids: list[str] = []
+    def __init__(self, block: int = BLOCK, spill_dir: Path | None = None) -> None:
+        self.block = block
+        self.spill_dir = spill_dir
         self.vocab: dict[str, int] = {}
-        self._terms = array("i")  # term id of each (document, distinct term) entry, documents in order
+        self._ids = bytearray()  # every chunk id, UTF-8, one after another
+        self._id_ends = array("q")
+        self._terms = array("i")  # term id of each (document, distinct term) entry of the block, documents in order
         self._tfs = array("i")  # its frequency in the document
-        self._distinct = array("i")  # entries per document
-        self._lengths = array("i")  # tokens per document
+        self._distinct = array("i")  # entries per document of the block
+        self._lengths = array("i")  # tokens per document (every document)
+        self._first = 0  # the block's first document
+        self._df = np.zeros(0, dtype=np.int64)
+        self._runs = Runs(spill_dir)
 
     def add(self, chunk_id: str, tokens: list[str]) -> None:
-        counts = Counter(tokens or [EMPTY])
+        self.add_counts(chunk_id, Counter(tokens), len(tokens))
+
+    def add_counts(self, chunk_id: str, counts: Mapping[str, int], length: int) -> None:
+        """One document by its term counts and its number of terms."""
         vocab = self.vocab
-        self.ids.append(chunk_id)
-        self._terms.extend(vocab.setdefault(t, len(vocab)) for t in counts)
+        self.add_ids(chunk_id, {vocab.setdefault(t, len(vocab)): n for t, n in counts.items()}, length)
+
+    def add_ids(self, chunk_id: str, counts: Mapping[int, int], length: int) -> None:
+        """One document by its term ids' counts (ids of `self.vocab`, keywords/terms.TermCounter) and its number of
+        terms; a document with no term counts one EMPTY."""
+        if not counts:
+            counts, length = {self.vocab.setdefault(EMPTY, len(self.vocab)): 1}, 1
+        self._ids += chunk_id.encode("utf-8")
+        self._id_ends.append(len(self._ids))
+        self._terms.extend(counts)
         self._tfs.extend(counts.values())
         self._distinct.append(len(counts))
-        self._lengths.append(len(tokens) or 1)
+        self._lengths.append(length)
+        if len(self._terms) >= self.block:
+            self._flush(spill=True)
 
-    def finish(self) -> Bm25Index:
-        n, n_terms = len(self.ids), len(self.vocab)
-        terms = np.frombuffer(self._terms, dtype=np.int32) if n else np.zeros(0, np.int32)
-        tfs = np.frombuffer(self._tfs, dtype=np.int32) if n else np.zeros(0, np.int32)
-        lengths = np.frombuffer(self._lengths, dtype=np.int32) if n else np.zeros(0, np.int32)
-        docs = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(self._distinct, dtype=np.int32)) if n \
-            else np.zeros(0, np.int32)
-        df = np.bincount(terms, minlength=n_terms)
+    def _flush(self, spill: bool) -> None:
+        terms = np.array(self._terms, dtype=np.int32)
+        distinct = np.array(self._distinct, dtype=np.int32)
+        docs = np.repeat(np.arange(self._first, self._first + len(distinct), dtype=np.int32), distinct)
+        block_df = np.bincount(terms, minlength=len(self.vocab))
+        block_df[:len(self._df)] += self._df
+        self._df = block_df
+        self._runs.add(terms, docs, np.array(self._tfs, dtype=np.int32), len(self.vocab), spill)
+        self._first += len(distinct)
+        self._terms, self._tfs, self._distinct = array("i"), array("i"), array("i")
+
+    def finish_parts(self) -> tuple[Bm25Index, Iterator[tuple[np.ndarray, np.ndarray]], int]:
+        """The index without its score matrix's data and indices (empty), the (scores, documents) pieces of those in
+        order (each read from the runs as it is asked for; the builder is spent once they are consumed), and the
+        number of entries they hold."""
+        self._flush(spill=False)
+        n, n_terms = len(self._lengths), len(self.vocab)
+        lengths = np.array(self._lengths, dtype=np.int32)
+        df = self._df
         idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)  # bm25s: math.log, stored float32
         norm = K1 * ((1 - B) + B * lengths / float(lengths.mean() if n else 1.0))  # float64, per document
-        scores = np.empty(len(terms), dtype=np.float32)
-        for a in range(0, len(terms), SLICE):  # float64 temporaries a slice at a time
-            tf = tfs[a:a + SLICE].astype(np.float32)
-            scores[a:a + SLICE] = idf[terms[a:a + SLICE]].astype(np.float64) * (tf / (norm[docs[a:a + SLICE]] + tf))
-        order = np.argsort(terms, kind="stable")  # term-major, documents ascending within a term
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        sorted_terms = sorted(self.vocab, key=lambda t: t.encode("utf-8"))
+        sorted_terms = sorted(self.vocab)  # code point order is UTF-8 byte order (no encoded copy of each term)
         term_ids = np.array([self.vocab[t] for t in sorted_terms], dtype=np.int32)
-        index = Bm25Index(Strings.of(self.ids), Strings.of(sorted_terms), term_ids, scores[order], docs[order], indptr)
-        self.ids, self.vocab = [], {}
-        self._terms, self._tfs, self._distinct, self._lengths = array("i"), array("i"), array("i"), array("i")
-        return index
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        offsets[1:] = np.array(self._id_ends, dtype=np.int64)
+        ids = Strings(np.frombuffer(bytes(self._ids), dtype=np.uint8), offsets)
+        index = Bm25Index(ids, Strings.of(sorted_terms), term_ids, np.zeros(0, np.float32), np.zeros(0, np.int32),
+                          indptr)
+        runs = self._runs
+        self.vocab, self._ids, self._id_ends, self._lengths = {}, bytearray(), array("q"), array("i")
+        self._df, self._runs, self._first = np.zeros(0, dtype=np.int64), Runs(self.spill_dir), 0
 
+        def pieces() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            try:
+                yield from runs.postings(df, idf, norm, SLICE)
+            finally:
+                runs.close()
+
+        return index, pieces(), int(indptr[-1])
+
+    def finish(self) -> Bm25Index:
+        """The whole index in memory (tests, small builds; the store writes a case's straight to its file)."""
+        index, pieces, _ = self.finish_parts()
+        return index.filled(pieces)
