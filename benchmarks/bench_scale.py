@@ -20,6 +20,8 @@ Each (mode, size) runs in a fresh child process so its memory is its own:
   * dense_*: `IndexStore.dense_query`, k = retrieval.candidate_k, in a fresh store (a new process after ingest);
     dense_first_ms is its first query (HNSW index loaded from disk);
   * hybrid_*: the product's `Retriever.retrieve` (BM25 + dense + fusion + reading the top 8 passages by id);
+  * dense_cpu_ms / hybrid_cpu_ms, *_server_cpu_ms: CPU per query of the bench process and of the server, which a
+    loaded machine inflates far less than wall times;
   * client_peak_mb / client_rss_mb: the bench process (embedded: it holds Chroma too); server_peak_mb /
     server_rss_mb: the `chroma run` process (server mode), whose HNSW cache holds at most 4 collections;
   * chroma_disk_mb, keyword_disk_mb: Chroma's folder and the persisted catalog + BM25 + manifest.
@@ -103,6 +105,14 @@ def status_mb(pid: int | str, field: str) -> float:
     return 0.0
 
 
+def cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a process (0 without one)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def disk_mb(path: Path, skip: str = "") -> float:
     files = (p for p in path.rglob("*") if p.is_file() and not (skip and skip in p.parts))
     return round(sum(p.stat().st_size for p in files) / 2**20, 1)
@@ -145,24 +155,32 @@ def run_one(mode: str, size: int, chars: int, queries: int, keep: Path | None = 
             fresh = IndexStore(Path(tmp) / "idx", chroma=chroma)  # what a question process sees after the ingest
             qv = RandomQueryVectors(1)
             k = RetrievalSettings().candidate_k
+            pid = server.proc.pid if server is not None and server.proc is not None else None
             dense: list[float] = []
-            for _ in range(queries + 1):
+            for n in range(queries + 1):
+                if n == 1:  # CPU seconds per query after the first: this process's and the server's
+                    cpu0 = (time.process_time(), cpu_s(pid))
                 t0 = time.perf_counter()
                 fresh.dense_query(CASE, qv.embed_query(""), k)
                 dense.append(time.perf_counter() - t0)
+            cpu_dense = [(time.process_time() - cpu0[0]) / queries, (cpu_s(pid) - cpu0[1]) / queries]
             retriever = Retriever(fresh, qv, RetrievalSettings())  # type: ignore[arg-type]
             qrng = random.Random(7)
             hybrid: list[float] = []
-            for _ in range(queries + 1):
+            for n in range(queries + 1):
                 question = " ".join(qrng.sample(WORDS, 3))
+                if n == 1:
+                    cpu0 = (time.process_time(), cpu_s(pid))
                 t0 = time.perf_counter()
                 retriever.retrieve(CASE, question)
                 hybrid.append(time.perf_counter() - t0)
+            cpu_hybrid = [(time.process_time() - cpu0[0]) / queries, (cpu_s(pid) - cpu0[1]) / queries]
             row: dict[str, Any] = {
                 "mode": mode, "chunks": size, "chars": chars, "finalize_s": round(finalize_s, 1),
                 "dense_first_ms": round(dense[0] * 1000, 1), "dense_p50_ms": pct(dense[1:], 50),
                 "dense_p95_ms": pct(dense[1:], 95), "hybrid_first_ms": round(hybrid[0] * 1000, 1),
                 "hybrid_p50_ms": pct(hybrid[1:], 50), "hybrid_p95_ms": pct(hybrid[1:], 95),
+                "dense_cpu_ms": round(cpu_dense[0] * 1000, 2), "hybrid_cpu_ms": round(cpu_hybrid[0] * 1000, 2),
                 "client_peak_mb": status_mb("self", "VmHWM"), "client_rss_mb": status_mb("self", "VmRSS"),
                 "keyword_disk_mb": disk_mb(Path(tmp) / "idx", skip="chroma"),
                 "load_1min": round(os.getloadavg()[0], 1),
@@ -171,6 +189,9 @@ def run_one(mode: str, size: int, chars: int, queries: int, keep: Path | None = 
                 row.update(reused=tmp, keyword_load_s=row.pop("finalize_s"))
             else:
                 row.update(build_s=round(build_s, 1), chunks_per_s=round(size / build_s))
+            if pid is not None:
+                row.update(dense_server_cpu_ms=round(cpu_dense[1] * 1000, 2),
+                           hybrid_server_cpu_ms=round(cpu_hybrid[1] * 1000, 2))
             if server is not None and server.proc is not None:
                 row["server_peak_mb"] = status_mb(server.proc.pid, "VmHWM")
                 row["server_rss_mb"] = status_mb(server.proc.pid, "VmRSS")

@@ -258,22 +258,21 @@ class IndexStore:
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """The k nearest served chunks: asks Chroma for k plus the number of unserved chunks (zero unless a crash
-        left some or an ingest is writing), so filtering them out can never leave fewer than k."""
+        """The k nearest served chunks. Ids and distances first; when the case's count, read after that search (so a
+        chunk written during it is seen), shows unserved chunks (a crash's leftovers, an ingest writing), the search
+        is made again for k plus their number with metadata and they are dropped, so never fewer than k are left.
+        All served, the first search is that same one without metadata, which cost the server 7 ms of CPU on top of
+        the search's 5 ms (50 hits of bench_scale.py's 10k server case, /tmp probe at load 8)."""
         served = self.manifest.served(case)
+        query = vector.tolist()
+        res = self._read(case, lambda col: col.query(query_embeddings=[query], n_results=k, where=where,
+                                                     include=["distances"]))
         count = self._read(case, lambda col: col.count())
-        if count == 0:
-            return []
-        unserved = max(0, count - sum(row.n_chunks for row in served.values()))
-        n = min(k + unserved, count)
-        if unserved == 0:
-            # All stored chunks are served (a served version holds its n_chunks; fsck checks it): the same search
-            # without metadata, which cost the server 7 ms of CPU on top of the search's 5 ms (50 hits, 10k chunks).
-            res = self._read(case, lambda col: col.query(query_embeddings=[vector.tolist()], n_results=n,
-                                                         where=where, include=["distances"]))
-            return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)][:k]
-        res = self._read(case, lambda col: col.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
-                                                     include=["distances", "metadatas"]))
+        unserved = count - sum(row.n_chunks for row in served.values())  # a served version holds its n_chunks (fsck)
+        if unserved <= 0:
+            return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        res = self._read(case, lambda col: col.query(query_embeddings=[query], n_results=min(k + unserved, count),
+                                                     where=where, include=["distances", "metadatas"]))
         hashes = {src: row.sha256 for src, row in served.items()}
         hits = [(cid, 1.0 - float(d)) for cid, d, meta in zip(res["ids"][0], res["distances"][0],
                                                                 res["metadatas"][0], strict=True)
