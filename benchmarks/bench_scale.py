@@ -234,8 +234,9 @@ def main() -> None:
     results = json.loads(args.out.read_text()) if args.out.exists() else {"rows": []}
     for size in args.sizes:
         for mode in args.modes:
-            out = subprocess.run([sys.executable, __file__, "--one", mode, str(size), "--chars", str(args.chars),
-                                  "--queries", str(args.queries), *extra], check=True, stdout=subprocess.PIPE, text=True)
+            cmd = [sys.executable, __file__, "--one", mode, str(size), "--chars", str(args.chars),
+                   "--queries", str(args.queries), *extra]
+            out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
             row = json.loads(out.stdout.strip().splitlines()[-1])
             if args.reuse is not None:  # keep the build's numbers beside the re-timed queries
                 row.update({k: held[k] for k in ("build_s", "finalize_s") if k in held})
