@@ -265,9 +265,8 @@ class IndexStore:
         the search's 5 ms (50 hits of bench_scale.py's 10k server case, /tmp probe at load 8)."""
         served = self.manifest.served(case)
         query = vector.tolist()
-        res = self._read(case, lambda col: col.query(query_embeddings=[query], n_results=k, where=where,
-                                                     include=["distances"]))
-        count = self._read(case, lambda col: col.count())
+        res, count = self._read(case, lambda col: (col.query(query_embeddings=[query], n_results=k, where=where,
+                                                             include=["distances"]), col.count()))
         unserved = count - sum(row.n_chunks for row in served.values())  # a served version holds its n_chunks (fsck)
         if unserved <= 0:
             return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
