@@ -14,7 +14,8 @@ import pytest
 from assistant.config import IndexSettings
 from assistant.index.server import ChromaServer
 from assistant.index.store import IndexStore
-from assistant.ingest.batches import write_version
+from assistant.index.manifest import SourceRow
+from assistant.ingest.batches import BatchWriter, write_version
 from assistant.types import Chunk
 
 DIM, N, K = 16, 300, 20
@@ -75,6 +76,23 @@ def test_unserved_chunks_are_still_filtered_out(store: IndexStore) -> None:
         got = store.dense_query("c", q, K)
         assert len(got) == K and not any(cid.startswith("ghost") for cid, _ in got)
         assert got == _reference(store, "c", q, K)
+
+
+def test_a_version_written_after_a_clean_search_is_still_filtered_out(store: IndexStore) -> None:
+    """Once a case state was counted all served, searches skip the count; an ingest that starts writing a new
+    version (pending in the manifest, not yet swapped in) must still never be served, nor after it is abandoned."""
+    write_version(store, "c", "a.csv", "a.csv", _chunks("c", "a.csv", N), _vectors(1, N))
+    ahead = _vectors(5, 40)
+    for q in ahead[:3]:  # the state is now known clean
+        assert store.dense_query("c", q, K) == _reference(store, "c", q, K)
+    writer = BatchWriter(store, "c", SourceRow("b.csv", "b.csv", "", 40), 16)
+    writer.write(_chunks("c", "b.csv", 40), list, lambda texts: ahead[[int(t.split()[1]) for t in texts]], {})
+    for q in ahead[:5]:  # the in-flight chunks are the nearest ones
+        got = store.dense_query("c", q, K)
+        assert len(got) == K and not any(":b.csv:" in cid for cid, _ in got)
+        assert got == _reference(store, "c", q, K)
+    writer.swap()  # served now: found
+    assert store.dense_query("c", ahead[7], K)[0][0] == "c:b.csv:7"
 
 
 def test_a_collection_deleted_and_made_again_elsewhere_is_read_again(store: IndexStore, tmp_path: Path) -> None:

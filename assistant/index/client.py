@@ -127,6 +127,7 @@ class ChromaHandle:
         self._lock = threading.Lock()
         self._seen: dict[str, int] = {}
         self._held: dict[tuple[str, str], Any] = {}  # (case, space) -> collection kept for reads (`reader`)
+        self._clean: dict[str, Any] = {}  # case -> the state in which all its stored chunks were counted served
         self._client = self._open()
 
     def _open(self) -> Any:
@@ -156,8 +157,20 @@ class ChromaHandle:
     def forget(self, case: str) -> None:
         """Drop the kept collections of the case: the next read asks the server for them again."""
         with self._lock:
-            for key in [key for key in self._held if key[0] == case]:
-                del self._held[key]
+            self._drop(case)
+
+    def _drop(self, case: str) -> None:  # with the lock held
+        self._clean.pop(case, None)
+        for key in [key for key in self._held if key[0] == case]:
+            del self._held[key]
+
+    def all_served(self, case: str, state: Any = None) -> Any:
+        """The case state (store.dense_query's: generation, served versions) in which every stored chunk was
+        counted served, or record `state` as one; forgotten with the kept collections."""
+        with self._lock:
+            if state is not None:
+                self._clean[case] = state
+            return self._clean.get(case)
 
     def existing_space(self, case: str, space: str) -> Any | None:
         """A second vector space only if it was ever made: reading or deleting must not create one (creating writes
@@ -181,8 +194,7 @@ class ChromaHandle:
             self._seen[case] = generation
             if seen is None or seen == generation:
                 return
-            for key in [key for key in self._held if key[0] == case]:
-                del self._held[key]  # the case may have been deleted and made again: its collection is new
+            self._drop(case)  # the case may have been deleted and made again: its collection is new
             if not self.embedded:
                 return
             from chromadb.api.shared_system_client import SharedSystemClient
@@ -192,6 +204,7 @@ class ChromaHandle:
             SharedSystemClient._identifier_to_refcount.pop(identifier, None)
             self._client = self._open()
             self._held.clear()  # collections of the old client
+            self._clean.clear()
         log.info("chroma reopened case=%s generation %d -> %d (written by another process)", case, seen, generation)
 
     def delete(self, case: str) -> bool:

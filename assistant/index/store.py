@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 READ_PAGE = 5_000  # chunks per Chroma read; well under SQLite's 32,766 query variables
 TEXT_PAGE = 1_000  # chunks per read with texts: a page of phone windows with metadata is ~30 KB a chunk in memory
 CATALOG_CACHE_CASES = 4  # default LRU capacity; see RetrievalSettings.catalog_cache_cases for the measurement
-T = TypeVar("T")
 CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -109,10 +108,8 @@ class IndexStore:
         self._chroma.current(check_case_id(case), self.manifest.generation(case))
         return self._chroma.space(case, space) if space else self._chroma.collection(case)
 
-    def _read(self, case: str, op: Callable[[Any], T]) -> T:
-        """`op` on the case's collection kept for reads; again on a fresh one if the server lost it."""
-        from chromadb.errors import NotFoundError
-
+    def _read(self, case: str, op: Callable[[Any], Any]) -> Any:
+        from chromadb.errors import NotFoundError  # `op` on the kept collection; on a fresh one if the server lost it
         self._chroma.current(check_case_id(case), self.manifest.generation(case))
         try:
             return op(self._chroma.reader(case))
@@ -213,8 +210,8 @@ class IndexStore:
         served = self._served_hashes(case)
         out: dict[str, StoredChunk] = {}
         for start in range(0, len(chunk_ids), READ_PAGE):
-            page = list(chunk_ids[start : start + READ_PAGE])
-            got = self._read(case, lambda col: col.get(ids=page, include=["documents", "metadatas"]))  # noqa: B023
+            got = self._read(case, lambda col: col.get(ids=list(chunk_ids[start : start + READ_PAGE]),  # noqa: B023
+                                                       include=["documents", "metadatas"]))
             for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
                 if self._is_served(meta, served):
                     out[cid] = StoredChunk(cid, doc or "", dict(meta or {}))
@@ -258,16 +255,22 @@ class IndexStore:
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """The k nearest served chunks. Ids and distances first; when the case's count, read after that search (so a
-        chunk written during it is seen), shows unserved chunks (a crash's leftovers, an ingest writing), the search
-        is made again for k plus their number with metadata and they are dropped, so never fewer than k are left.
-        All served, the first search is that same one without metadata, which cost the server 7 ms of CPU on top of
-        the search's 5 ms (50 hits of bench_scale.py's 10k server case, /tmp probe at load 8)."""
+        """The k nearest served chunks: ids and distances, and the count after (a chunk written during the search is
+        seen); unserved chunks (a crash's leftovers, an ingest) send it again for k plus their number with metadata,
+        unserved hits dropped. docs/scale.md, "Dense reads": what a state counted all served skips, and why."""
         served = self.manifest.served(case)
-        query = vector.tolist()
-        res, count = self._read(case, lambda col: (col.query(query_embeddings=[query], n_results=k, where=where,
-                                                             include=["distances"]), col.count()))
-        unserved = count - sum(row.n_chunks for row in served.values())  # a served version holds its n_chunks (fsck)
+        state, query = (self.manifest.generation(case), frozenset(served.values())), vector.tolist()
+        def search(col: Any) -> Any:
+            return col.query(query_embeddings=[query], n_results=k, where=where, include=["distances"])
+        def still() -> bool:  # chunks are written only under a pending row (manifest.begin)
+            return self._chroma.all_served(case) == state and not self.manifest.pending(case) and \
+                self.manifest.generation(case) == state[0]
+        unserved = 0
+        if not (still() and (res := self._read(case, search)) and still()):
+            res, count = self._read(case, lambda col: (search(col), col.count()))
+            unserved = count - sum(row.n_chunks for row in served.values())  # a version holds its n_chunks (fsck)
+            if unserved <= 0 and not self.manifest.pending(case):
+                self._chroma.all_served(case, state)
         if unserved <= 0:
             return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
         res = self._read(case, lambda col: col.query(query_embeddings=[query], n_results=min(k + unserved, count),
