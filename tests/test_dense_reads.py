@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from assistant.config import IndexSettings
+from assistant.index.manifest import SourceRow
 from assistant.index.server import ChromaServer
 from assistant.index.store import IndexStore
-from assistant.index.manifest import SourceRow
 from assistant.ingest.batches import BatchWriter, write_version
 from assistant.types import Chunk
 
