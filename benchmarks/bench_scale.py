@@ -11,11 +11,11 @@ data), so queries can be re-timed on a quiet machine without the hour-long build
 
 Chunks are synthetic phone-message windows (seeded; about --chars characters of message-like words, a UK phone
 number and a timestamp each, with their entity stored the way ingest stores it), written through the product's
-`ingest.batches.write_version` in sources of 10,000 chunks (one extraction file each), then `finalize` builds the
+`ingest.batches.BatchWriter` in sources of 10,000 chunks (one extraction file each), then `finalize` builds the
 keyword index as an ingest does. Vectors are random unit 384-d vectors (the model is not what is measured here; random
 vectors are a hard case for HNSW). Questions are random word triples; the query vector is random (no model load).
 Each (mode, size) runs in a fresh child process so its memory is its own:
-  * build_s / chunks_per_s: write_version of every chunk (documents, metadata, vectors; the HNSW graph grows);
+  * build_s / chunks_per_s: the batched write of every chunk (documents, metadata, vectors; the HNSW graph grows);
   * finalize_s: the end-of-ingest step (paged read of the case + BM25 build + persist);
   * dense_*: `IndexStore.dense_query`, k = retrieval.candidate_k, in a fresh store (a new process after ingest);
     dense_first_ms is its first query (HNSW index loaded from disk);
@@ -48,10 +48,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.config import IndexSettings, RetrievalSettings
+from assistant.index.manifest import SourceRow
 from assistant.index.retrieval import Retriever
 from assistant.index.server import ChromaServer
 from assistant.index.store import IndexStore
-from assistant.ingest.batches import write_version
+from assistant.ingest.batches import BatchWriter
 from assistant.offline import apply_offline_env
 from assistant.types import Chunk, Entity
 
@@ -128,7 +129,13 @@ def build(store: IndexStore, size: int, chars: int) -> float:
     for first in range(0, size, SOURCE_CHUNKS):
         n = min(SOURCE_CHUNKS, size - first)
         source = f"extraction-{first // SOURCE_CHUNKS:03d}.csv"
-        write_version(store, CASE, source, source, message_chunks(source, first, n, chars, rng), unit_vectors(vrng, n))
+        # BatchWriter as write_version drives it, but each embed call gets fresh random vectors: write_version's
+        # vectors-by-id lookup reads ids its look-ahead tagging thread may already have moved to the next batch
+        # (seen here: "embeddings: 16" for a 256-chunk batch at the end of a 10k source).
+        writer = BatchWriter(store, CASE, SourceRow(source, source, "", n), 256)
+        writer.write(message_chunks(source, first, n, chars, rng), list, lambda texts: unit_vectors(vrng, len(texts)),
+                     {})
+        writer.swap()
     return time.perf_counter() - t0
 
 
