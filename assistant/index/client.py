@@ -126,6 +126,8 @@ class ChromaHandle:
         self._meta = collection_metadata(settings)
         self._lock = threading.Lock()
         self._seen: dict[str, int] = {}
+        self._held: dict[tuple[str, str], Any] = {}  # (case, space) -> collection kept for reads (`reader`)
+        self._clean: dict[str, Any] = {}  # case -> the state in which all its stored chunks were counted served
         self._client = self._open()
 
     def _open(self) -> Any:
@@ -136,7 +138,39 @@ class ChromaHandle:
 
     def space(self, case: str, space: str) -> Any:
         """A collection of the case: "case" (the main one) or a second vector space ("ml": index.languages)."""
-        return self._client.get_or_create_collection(f"{space}_{case}", embedding_function=None, metadata=self._meta)
+        col = self._client.get_or_create_collection(f"{space}_{case}", embedding_function=None, metadata=self._meta)
+        with self._lock:
+            self._held[(case, space)] = col
+        return col
+
+    # Asking the server for the collection is a round trip of its own (get_or_create_collection: 1.6 ms of server CPU
+    # and 1.2 ms of client CPU a call, benchmarks/bench_scale.py's 10k server case, /tmp probe at load 8), paid
+    # twice by every question (dense search, then the passages). A question's reads use the collection this
+    # process last got instead; it is dropped when another process moves the case (`current`), when the case is
+    # deleted here, and by `forget` when the server no longer has it (deleted and made again elsewhere).
+    def reader(self, case: str, space: str = "case") -> Any:
+        """The case's collection for a read, kept between reads."""
+        with self._lock:
+            col = self._held.get((case, space))
+        return col if col is not None else self.space(case, space)
+
+    def forget(self, case: str) -> None:
+        """Drop the kept collections of the case: the next read asks the server for them again."""
+        with self._lock:
+            self._drop(case)
+
+    def _drop(self, case: str) -> None:  # with the lock held
+        self._clean.pop(case, None)
+        for key in [key for key in self._held if key[0] == case]:
+            del self._held[key]
+
+    def all_served(self, case: str, state: Any = None) -> Any:
+        """The case state (store.dense_query's: generation, served versions) in which every stored chunk was
+        counted served, or record `state` as one; forgotten with the kept collections."""
+        with self._lock:
+            if state is not None:
+                self._clean[case] = state
+            return self._clean.get(case)
 
     def existing_space(self, case: str, space: str) -> Any | None:
         """A second vector space only if it was ever made: reading or deleting must not create one (creating writes
@@ -158,7 +192,10 @@ class ChromaHandle:
         with self._lock:
             seen = self._seen.get(case)
             self._seen[case] = generation
-            if seen is None or seen == generation or not self.embedded:
+            if seen is None or seen == generation:
+                return
+            self._drop(case)  # the case may have been deleted and made again: its collection is new
+            if not self.embedded:
                 return
             from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -166,6 +203,8 @@ class ChromaHandle:
             SharedSystemClient._identifier_to_system.pop(identifier, None)
             SharedSystemClient._identifier_to_refcount.pop(identifier, None)
             self._client = self._open()
+            self._held.clear()  # collections of the old client
+            self._clean.clear()
         log.info("chroma reopened case=%s generation %d -> %d (written by another process)", case, seen, generation)
 
     def delete(self, case: str) -> bool:
@@ -179,6 +218,8 @@ class ChromaHandle:
             self._client.delete_collection(f"case_{case}")
         except Exception:  # no collection: nothing was ever written
             return False
+        finally:
+            self.forget(case)
         with self._lock:
             self._seen.pop(case, None)
         return True

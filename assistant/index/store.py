@@ -9,7 +9,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,15 @@ class IndexStore:
         self._chroma.current(check_case_id(case), self.manifest.generation(case))
         return self._chroma.space(case, space) if space else self._chroma.collection(case)
 
+    def _read(self, case: str, op: Callable[[Any], Any]) -> Any:
+        from chromadb.errors import NotFoundError  # `op` on the kept collection; on a fresh one if the server lost it
+        self._chroma.current(check_case_id(case), self.manifest.generation(case))
+        try:
+            return op(self._chroma.reader(case))
+        except NotFoundError:
+            self._chroma.forget(case)
+            return op(self._chroma.reader(case))
+
     def side_collection(self, case: str, space: str) -> Any:
         return self._collection(case, space)
 
@@ -205,9 +214,9 @@ class IndexStore:
                 return {cid: cached[1][cid] for cid in chunk_ids if cid in cached[1]}
         served = self._served_hashes(case)
         out: dict[str, StoredChunk] = {}
-        col = self._collection(case)
         for start in range(0, len(chunk_ids), READ_PAGE):
-            got = col.get(ids=list(chunk_ids[start : start + READ_PAGE]), include=["documents", "metadatas"])
+            got = self._read(case, lambda col: col.get(ids=list(chunk_ids[start : start + READ_PAGE]),  # noqa: B023
+                                                       include=["documents", "metadatas"]))
             for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
                 if self._is_served(meta, served):
                     out[cid] = StoredChunk(cid, doc or "", dict(meta or {}))
@@ -248,16 +257,26 @@ class IndexStore:
 
     def dense_query(self, case: str, vector: np.ndarray, k: int,
                     where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """The k nearest served chunks: asks Chroma for k plus the number of unserved chunks (zero unless a crash
-        left some), so filtering them out can never leave fewer than k."""
-        col = self._collection(case)
-        count = col.count()
-        if count == 0:
-            return []
+        """The k nearest served chunks: ids and distances, and the count after (a chunk written during the search is
+        seen); unserved chunks (a crash's leftovers, an ingest) send it again for k plus their number with metadata,
+        unserved hits dropped. docs/scale.md, "Dense reads": what a state counted all served skips, and why."""
         served = self.manifest.served(case)
-        unserved = max(0, count - sum(row.n_chunks for row in served.values()))
-        res = col.query(query_embeddings=[vector.tolist()], n_results=min(k + unserved, count), where=where,
-                        include=["distances", "metadatas"])
+        state, query = (self.manifest.generation(case), frozenset(served.values())), vector.tolist()
+        def search(col: Any) -> Any:
+            return col.query(query_embeddings=[query], n_results=k, where=where, include=["distances"])
+        def still() -> bool:  # chunks are written only under a pending row (manifest.begin)
+            return self._chroma.all_served(case) == state and not self.manifest.pending(case) and \
+                self.manifest.generation(case) == state[0]
+        unserved = 0
+        if not (still() and (res := self._read(case, search)) and still()):
+            res, count = self._read(case, lambda col: (search(col), col.count()))
+            unserved = count - sum(row.n_chunks for row in served.values())  # a version holds its n_chunks (fsck)
+            if unserved <= 0 and not self.manifest.pending(case):
+                self._chroma.all_served(case, state)
+        if unserved <= 0:
+            return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        res = self._read(case, lambda col: col.query(query_embeddings=[query], n_results=min(k + unserved, count),
+                                                     where=where, include=["distances", "metadatas"]))
         hashes = {src: row.sha256 for src, row in served.items()}
         hits = [(cid, 1.0 - float(d)) for cid, d, meta in zip(res["ids"][0], res["distances"][0],
                                                                 res["metadatas"][0], strict=True)
