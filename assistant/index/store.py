@@ -278,10 +278,8 @@ class IndexStore:
         res = self._read(case, lambda col: col.query(query_embeddings=[query], n_results=min(k + unserved, count),
                                                      where=where, include=["distances", "metadatas"]))
         hashes = {src: row.sha256 for src, row in served.items()}
-        hits = [(cid, 1.0 - float(d)) for cid, d, meta in zip(res["ids"][0], res["distances"][0],
-                                                                res["metadatas"][0], strict=True)
-                if self._is_served(meta, hashes)]
-        return hits[:k]
+        rows = zip(res["ids"][0], res["distances"][0], res["metadatas"][0], strict=True)
+        return [(cid, 1.0 - float(d)) for cid, d, meta in rows if self._is_served(meta, hashes)][:k]
 
     def count(self, case: str) -> int:
         """Served chunks of the case (what retrieval can return)."""
