@@ -22,7 +22,9 @@ from assistant.text.lexicon import search_terms
 
 K1, B = 1.5, 0.75
 SLICE = 1 << 20  # entries merged and scored at a time (float64 temporaries ~30 MB)
-BLOCK = 1 << 21  # entries held before a sorted run is spilled (~24 MB of arrays; bench_keyword_build.py)
+# Entries held before a sorted run is spilled (12 bytes each). bench_keyword_build.py, load ~10: peak 126 / 419 MB at
+# 150k / 1M documents with 2^19 (25.0 / 196.8 s), 153 / 453 MB with 2^21 (34.7 / 213.5 s), 215 MB at 150k with 2^23.
+BLOCK = 1 << 19
 EMPTY = "\u2205"  # the token of a document with no words, so it still counts in N and the average length
 
 
