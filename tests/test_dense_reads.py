@@ -18,7 +18,7 @@ from assistant.index.store import IndexStore
 from assistant.ingest.batches import BatchWriter, write_version
 from assistant.types import Chunk
 
-DIM, N, K = 16, 200, 20  # N under one write batch (256): write_version's vectors-by-id lookup races its look-ahead
+DIM, N, K = 16, 200, 20
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -207,14 +208,20 @@ def write_version(store: IndexStore, case: str, source: str, sha256: str, chunks
     batched, resumable path as an ingest, and swap it in; the caller holds the case lock. Replaces the one-shot
     `IndexStore.replace_source`, which redid a whole version after a crash. `batch`: the default ingest.commit_batch."""
     row = {c.chunk_id: n for n, c in enumerate(chunks)}
-    current: list[str] = []
+    tagged: deque[list[int]] = deque()  # rows of each tagged batch, in order: batch k+1 is tagged while k is embedded
 
-    def tag(part: Sequence[Chunk]) -> list[Chunk]:  # already tagged: note which rows the next embed is of
-        current[:] = [c.chunk_id for c in part]
+    def tag(part: Sequence[Chunk]) -> list[Chunk]:  # already tagged: queue the rows its embed call will ask for
+        tagged.append([row[c.chunk_id] for c in part])
         return list(part)
 
+    def embed(texts: list[str]) -> np.ndarray:  # batches are embedded in the order they were tagged
+        rows = tagged.popleft()
+        if len(rows) != len(texts):
+            raise ValueError(f"write_version: {len(texts)} texts to embed for a batch of {len(rows)} chunks")
+        return vectors[rows]
+
     writer = BatchWriter(store, case, SourceRow(source, sha256, origin, len(chunks)), batch)
-    writer.write(chunks, tag, lambda texts: vectors[[row[cid] for cid in current]], {})
+    writer.write(chunks, tag, embed, {})
     writer.swap()
     return writer
 
