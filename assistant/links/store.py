@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,14 +105,23 @@ class LinkStore:
         """Replace everything one source contributed; returns the mention rows written."""
         rows = [(v, t, case, source, c.chunk_id, c.locator, n) for c in chunks for (v, t), n in c.values.items()]
         alias_rows = [(n, a, case, source, c.chunk_id) for c in chunks for n, a in c.aliases]
+
+        def fill(conn: sqlite3.Connection) -> int:
+            conn.executemany("INSERT OR REPLACE INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?, ?, ?, ?)", alias_rows)
+            return len(rows)
+
+        return self._replace(case, source, len(chunks), fill)
+
+    def _replace(self, case: str, source: str, chunks: int, fill: Callable[[sqlite3.Connection], int]) -> int:
+        """One transaction: the source's mention and alias rows deleted, `fill` writes the new ones (returns the
+        mention rows written), the source recorded with its chunk count."""
         with self._lock, self._connect() as conn, conn:
             conn.execute("DELETE FROM mentions WHERE case_id=? AND source=?", (case, source))
             conn.execute("DELETE FROM aliases WHERE case_id=? AND source=?", (case, source))
-            conn.executemany("INSERT OR REPLACE INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            conn.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?, ?, ?, ?)", alias_rows)
-            conn.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (case, source, len(chunks),
-                                                                                time.time()))
-        return len(rows)
+            rows = fill(conn)
+            conn.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (case, source, chunks, time.time()))
+        return rows
 
     def stage(self, case: str, source: str, chunks: Sequence[ChunkMentions], fresh: bool) -> None:
         """Keep some of a source's rows aside, never read, until `commit_staged` (a large report indexed in slices,
@@ -131,17 +140,17 @@ class LinkStore:
         """`replace_source` with the rows staged for the source (of `chunks` chunks), in one transaction; returns the
         mention rows written."""
         key = (case, source)
-        with self._lock, self._connect() as conn, conn:
-            conn.execute("DELETE FROM mentions WHERE case_id=? AND source=?", key)
-            conn.execute("DELETE FROM aliases WHERE case_id=? AND source=?", key)
+
+        def fill(conn: sqlite3.Connection) -> int:
             rows = conn.execute("INSERT OR REPLACE INTO mentions SELECT value, type, case_id, source, chunk_id, "
                                 "locator, count FROM pending_mentions WHERE case_id=? AND source=?", key).rowcount
             conn.execute("INSERT OR IGNORE INTO aliases SELECT name, alias, case_id, source, chunk_id "
                          "FROM pending_aliases WHERE case_id=? AND source=?", key)
             for table in _PENDING:
                 conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", key)
-            conn.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (case, source, chunks, time.time()))
-        return int(rows)
+            return int(rows)
+
+        return self._replace(case, source, chunks, fill)
 
     def drop_source(self, case: str, source: str) -> None:
         """Forget everything one source contributed (`assistant remove`)."""
