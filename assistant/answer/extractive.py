@@ -10,20 +10,18 @@ Every sentence (for message passages: every message's English text) is scored ag
   to [0, 1]: `window_share` of it is the cosine of the sentence's window (its vector plus `neighbour_weight` times
   each neighbouring unit's of the same passage), the rest the sentence's own;
 - support = w * lexical + (1 - w) * dense, in [0, 1], with w = `lexical_weight`, or `lexical_weight_ids` when the
-  question holds a hard identifier (number, date, registration, e-mail, handle) that embeddings cannot see;
-  times `focus_penalty` when the sentence shares none of the question's non-name words.
+  question holds a hard identifier (number, date, registration, e-mail, handle) that embeddings cannot see; times
+  `focus_penalty` when the sentence shares none of the question's non-name words (unless it is a message holding
+  all the question's identifiers, its timestamp's date included: `assistant.answer.scoring.message_dates`).
 - answer type: when the question asks for a kind of value (`assistant.answer.answer_type`), a sentence holding no
   such value that the question does not already hold scores 0 (on topic but cannot be the answer).
 
-Refusal (`refusal_floor`): the answerability combiner (`assistant.answer.answerability`, calibrated on ClapNQ dev)
-decides whether to answer at all. Up to `settings.max_sentences` non-redundant sentences with support >= the floor
-(`support_threshold`, or the best sentence's support when lower) are returned, best first, each with its [n]; the
-citations quote exactly those sentences (re-checked verbatim). A sentence that only leads in to the answer (ends
-with ":", is a heading, or is continued by "He/She/They ...") is quoted with the next one (`_follow_on`). If none
-clears the floor: "Not found in the case material (...)", status no_evidence. Instruction-like sentences (prompt
-injection) are never used. A question asking for one kind of value gets that value first ("KV19 TLN — ... [1]",
-`assistant.answer.value_lead`); a who/where question quotes first the sentence naming the doer or place
-(`assistant.answer.part_focus`); a quoted message says who sent it.
+Refusal (`refusal_floor`): support against `support_threshold` (or the ClapNQ-fitted combiner,
+`assistant.answer.answerability`). Up to `settings.max_sentences` non-redundant sentences clearing the floor are
+quoted, best first, each cited [n] (re-checked verbatim); a lead-in (ends with ":", a heading, or continued by
+"He/She/They ...") is quoted with the next unit (`_follow_on`). None: "Not found in the case material (...)",
+status no_evidence. Instruction-like sentences are never used. A value question leads with the value (`value_lead`);
+who/where quotes first the sentence naming the doer or place (`part_focus`); a quoted message names its sender.
 """
 
 from __future__ import annotations
@@ -43,6 +41,7 @@ from assistant.answer.answerability import combiner_floor
 from assistant.answer.expectation import Expectation, expected_type
 from assistant.answer.message_cite import sent_by
 from assistant.answer.part_focus import fitting_first
+from assistant.answer.scoring.message_dates import dated_message, with_dates_readable
 from assistant.answer.value_lead import leading_value
 from assistant.config import AnswerSettings, SentenceScoring
 from assistant.text.identifiers import Identifiers, extract_identifiers
@@ -154,6 +153,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
     w = cfg.lexical_weight_ids if hard else cfg.lexical_weight
     # "Who uses 07700 900418?": the identifier is the whole question; "What passcode unlocked HE/3?" is not
     lookup = hard and bool(re.match(r"\s*(?:who|whose|whom|which)\b", question, re.IGNORECASE))
+    expect = expected_type(question)
     unit_terms = [set(content_terms(t)) for t in score_texts]
     df: Counter[str] = Counter(t for terms in unit_terms for t in terms & q_terms)
     n = len(units)
@@ -165,7 +165,6 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
         cosines = _context_cosines(vecs, qv, [i for i, _, _ in units], cfg)
     else:
         cosines = np.zeros(n)
-    expect = expected_type(question)
     gated = 0
     scored: list[ScoredSentence] = []
     for k, (i, s, e) in enumerate(units):
@@ -173,7 +172,7 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
         lexical = term_score
         id_score = 0.0
         if q_ids:
-            ids = extract_identifiers(score_texts[k], subgroups=True)
+            ids = extract_identifiers(with_dates_readable(score_texts[k]), subgroups=True)
             toks = {x.lower() for x in words(score_texts[k])}
             low = score_texts[k].lower()
             id_score = sum(_id_found(kind, v, ids, toks, low) for kind, v in q_ids) / len(q_ids)
@@ -181,7 +180,8 @@ def score_sentences(question: str, passages: Sequence[Passage], *, embedder: Emb
             lexical = share * id_score + (1 - share) * term_score if q_terms else id_score
         dense = min(1.0, max(0.0, (float(cosines[k]) - cfg.dense_low) / (cfg.dense_high - cfg.dense_low)))
         support = w * lexical + (1 - w) * dense if embedder is not None else lexical
-        if q_terms and not unit_terms[k] & q_terms and not (lookup and id_score == 1.0):
+        dated = dated_message(q_all, bool(expect), passages[i].kind == "messages", id_score)  # of the asked date
+        if q_terms and not unit_terms[k] & q_terms and not (lookup and id_score == 1.0) and not dated:
             support *= cfg.focus_penalty  # mentions who/what is asked about, but nothing of what is asked
         if expect and not _typed(expect, question, passages[i], s, e, context[k]):
             support = 0.0  # holds nothing of the kind asked for
