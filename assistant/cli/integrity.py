@@ -103,7 +103,8 @@ def run_fsck(args: argparse.Namespace, app: App) -> int:
             if any(p.kind == "links" for p in report.problems) or any(p.kind == "missing_chunks"
                                                                       for p in report.problems):
                 done.append(f"links rebuilt ({_rebuild_links(app, case)} mentions)")
-            if any(p.kind == "message_keys" for p in report.problems):
+            # also when only the repair made key rows stale: those of a pending version it dropped
+            if any(p.kind == "message_keys" for p in report.problems) or app.ingestor.dedup.problems(case):
                 done.extend(_settle_keys(app, case))
             for source, n in sorted(_stray_staged(app, case).items()):  # with a pending version dropped above too
                 app.link_store.drop_staged(case, source)
