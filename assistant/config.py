@@ -38,9 +38,8 @@ class IngestSettings(BaseModel):
                              "exports, images); larger ones are refused with the reason")
     max_streamed_mb: int = Field(16_384, description="Largest phone report, database or zip (read from its path), "
                                  "and the most a zip may inflate to")
-    max_zip_ratio: float = Field(100.0, description="Most a zip above 10 MiB inflated may inflate per byte: the "
-                                 "highest seen on real archives was 25.4x (DOCX), a deflate bomb is about 1,000x "
-                                 "(assistant/loaders/limits.py)")
+    max_zip_ratio: float = Field(100.0, description="Most a zip above 10 MiB inflated may inflate per byte: highest "
+                                 "seen on real archives 25.4x (DOCX), a deflate bomb ~1,000x (loaders/limits.py)")
     parse_timeout_s: float = Field(1800.0, gt=0, description="Wall time one file's parse may take in its child "
                                    "process before it is stopped and the file reported (benchmarks/bench_parse_"
                                    "worker.py: samples 0.4 s at most; PA XML 1.5 MB/s busy, a 1 GB report ~12 min)")
@@ -48,6 +47,7 @@ class IngestSettings(BaseModel):
                                  "= none. Samples peak at 85 MB virtual; PA XML ~3.9 MB virtual per MB of report "
                                  "(390 MB at 100 MB), so a 1 GB report ~4 GB: twice that")
     commit_batch: int = Field(256, ge=1, description="Chunks per resumable commit (bench_commit_batch.py: +0.1% time)")
+    slice_messages: int = Field(20_000, ge=1, description="Messages a slice holds (ingest/slices/index.py)")
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(8, description="Passages handed to the answerer")

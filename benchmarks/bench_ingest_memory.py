@@ -77,7 +77,7 @@ class Sampler:
 
 def child(report: Path, index_dir: Path, light: bool, slice_messages: int = 0, trace: bool = False,
           server: bool = False) -> dict[str, Any]:
-    """One full ingest, measured. `slice_messages` overrides the sliced path's SLICE_MESSAGES; the rows of
+    """One full ingest, measured. `slice_messages` overrides the setting ingest.slice_messages; the rows of
     `ingest_probe.SliceRecorder` (memory at each slice boundary, with `trace` the growing allocation sites) are
     returned with it; `server` puts the index in a Chroma server of its own (its RSS recorded per slice)."""
     if server:
@@ -103,9 +103,7 @@ def _child(report: Path, index_dir: Path, light: bool, slice_messages: int, trac
     if srv is not None:
         settings.index.chroma_url = srv.url
     if slice_messages:
-        import assistant.ingest.slices.index as sliced
-
-        sliced.SLICE_MESSAGES = slice_messages
+        settings.ingest.slice_messages = slice_messages
     recorder = SliceRecorder(trace, srv.pid() if srv is not None else None).attach()
     app = App(settings)
     ing = app.ingestor
@@ -200,7 +198,7 @@ def main() -> None:
     parser.add_argument("--reports", nargs="+", type=Path, help="measure these existing reports instead of "
                         "generating (e.g. kept from an earlier run, or the same files before and after a change)")
     parser.add_argument("--slice", type=int, default=0, help="messages a slice holds on the sliced path (overrides "
-                        "SLICE_MESSAGES, e.g. to see several slice boundaries on a small report)")
+                        "ingest.slice_messages, e.g. to see several slice boundaries on a small report)")
     parser.add_argument("--trace", action="store_true", help="tracemalloc growth by allocation site at each slice "
                         "boundary (slow; Python and numpy allocations only)")
     parser.add_argument("--server", action="store_true", help="index in a Chroma server of its own (index.chroma_url) "

@@ -101,3 +101,15 @@ def test_staged_rows_are_read_by_no_one_until_committed_and_a_fresh_stage_drops_
     assert store.mentions(["LK19XRT"]) == [] and store.mentions(["LK20ABC"]) == []
     assert store.alias_group("marek wolski") == {"marek wolski", "wolfie"}
     assert store.commit_staged("a", "r.xml", 2) == 0  # nothing left staged
+
+
+def test_a_source_indexed_whole_after_a_crashed_sliced_try_leaves_nothing_staged(tmp_path: Path) -> None:
+    store = LinkStore(tmp_path / "links.sqlite")
+    store.stage("a", "r.xml", [chunk_mentions(view("a:5", "r.xml", "LK20 ABC"))], fresh=True)  # a sliced try, killed
+    store.stage("a", "s.xml", [chunk_mentions(view("a:9", "s.xml", "LK21 DEF"))], fresh=True)  # another source's
+    assert store.staged("a") == {"r.xml": 1, "s.xml": 1}
+    index_source(store, "a", "r.xml", [view("a:0", "r.xml", "ring 07700 900418")])  # then the file indexed whole
+    assert store.staged("a") == {"s.xml": 1}  # read by no one, and no later try of r.xml would have dropped them
+    store.drop_staged("a", "s.xml")
+    assert store.staged("a") == {} and store.mentions(["LK20ABC"]) == []
+    assert [m.chunk_id for m in store.mentions(["+447700900418"])] == ["a:0"]

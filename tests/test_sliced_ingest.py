@@ -72,7 +72,7 @@ def whole(app: Any, files: Path) -> tuple[Any, dict[str, Any]]:
 def test_a_report_indexed_in_slices_ends_as_the_report_indexed_whole(
         app: Any, files: Path, whole: tuple[Any, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(sliced_index, "SLICE_MESSAGES", 9)
+    monkeypatch.setattr(app.settings.ingest, "slice_messages", 9)
     with caplog.at_level(logging.INFO, logger=sliced_index.__name__):
         cut = ingest_both(app, files, "sliced")
     assert cut.ingested == [BIG], cut.failed
@@ -88,7 +88,7 @@ def test_a_report_indexed_in_slices_ends_as_the_report_indexed_whole(
 
 def test_a_sliced_ingest_cut_short_is_never_served_and_resumes_to_the_same_end(
         app: Any, files: Path, whole: tuple[Any, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sliced_index, "SLICE_MESSAGES", 9)
+    monkeypatch.setattr(app.settings.ingest, "slice_messages", 9)
     tag, calls = app.ingestor.tag_chunks, [0]
 
     def failing(chunks: Any) -> Any:

@@ -58,11 +58,25 @@ def _check(app: App, case: str) -> FsckReport:
         report.problems.append(Problem("links", ", ".join(names[:5]) + (" ..." if len(names) > 5 else ""),
                                        f"the links index disagrees with the case on {len(differ)} source(s)",
                                        "rebuild the case's links from its stored chunks"))
+    stray = _stray_staged(app, case)
+    if stray:
+        names = sorted(stray)
+        report.problems.append(Problem("staged_links", ", ".join(names[:5]) + (" ..." if len(names) > 5 else ""),
+                                       f"{sum(stray.values())} link row(s) staged by an ingest in slices that "
+                                       f"stopped, for {len(stray)} source(s) with no pending version; never read",
+                                       "delete them"))
     keys = app.ingestor.dedup.problems(case)
     if keys:
         report.problems.append(Problem("message_keys", "(case)", "; ".join(keys), "prune the key table, recompute "
                                        "the provenance of held messages, re-point or re-read merged ones"))
     return report
+
+
+def _stray_staged(app: App, case: str) -> dict[str, int]:
+    """source -> link rows staged for it (`LinkStore.stage`) with no pending version of it to resume them (its
+    pending version dropped, or the file since indexed whole by older code); a pending version's own are expected."""
+    pending = {row.source for row in app.store.manifest.pending(case)}
+    return {src: n for src, n in app.link_store.staged(case).items() if src not in pending}
 
 
 def _print(report: FsckReport, as_json: bool) -> None:
@@ -89,8 +103,12 @@ def run_fsck(args: argparse.Namespace, app: App) -> int:
             if any(p.kind == "links" for p in report.problems) or any(p.kind == "missing_chunks"
                                                                       for p in report.problems):
                 done.append(f"links rebuilt ({_rebuild_links(app, case)} mentions)")
-            if any(p.kind == "message_keys" for p in report.problems):
+            # also when only the repair made key rows stale: those of a pending version it dropped
+            if any(p.kind == "message_keys" for p in report.problems) or app.ingestor.dedup.problems(case):
                 done.extend(_settle_keys(app, case))
+            for source, n in sorted(_stray_staged(app, case).items()):  # with a pending version dropped above too
+                app.link_store.drop_staged(case, source)
+                done.append(f"{source}: deleted {n} staged link row(s) of an ingest that stopped")
             report = _check(app, case)
             report.repaired = done
     _print(report, args.json)

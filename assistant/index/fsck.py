@@ -69,6 +69,8 @@ def check(store: IndexStore, case: str) -> FsckReport:
         ids = () if same else tuple(census.get((row.source, row.sha256), []))
         claimed.add((row.source, row.sha256))
         partial = f"partially committed: {len(ids)} of {row.n_chunks} chunks" if ids else "no chunk committed"
+        if ids and not row.n_chunks:  # a file indexed in slices (ingest.slices): its count is known at the swap
+            partial = f"partially committed: {len(ids)} chunks, written in slices, total not known before the swap"
         report.problems.append(Problem(
             "pending", row.source, f"version {row.sha256[:12]} was being written when an ingest stopped ({partial}"
             "); never served", "ingest the same file again: it resumes after the committed batches (ingest.batches)"

@@ -115,11 +115,14 @@ class LinkStore:
 
     def _replace(self, case: str, source: str, chunks: int, fill: Callable[[sqlite3.Connection], int]) -> int:
         """One transaction: the source's mention and alias rows deleted, `fill` writes the new ones (returns the
-        mention rows written), the source recorded with its chunk count."""
+        mention rows written), the source recorded with its chunk count, and rows still staged for it dropped (a
+        sliced try that crashed, then the file indexed whole: nothing would ever read or drop them)."""
         with self._lock, self._connect() as conn, conn:
             conn.execute("DELETE FROM mentions WHERE case_id=? AND source=?", (case, source))
             conn.execute("DELETE FROM aliases WHERE case_id=? AND source=?", (case, source))
             rows = fill(conn)
+            for table in _PENDING:
+                conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", (case, source))
             conn.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (case, source, chunks, time.time()))
         return rows
 
@@ -146,9 +149,7 @@ class LinkStore:
                                 "locator, count FROM pending_mentions WHERE case_id=? AND source=?", key).rowcount
             conn.execute("INSERT OR IGNORE INTO aliases SELECT name, alias, case_id, source, chunk_id "
                          "FROM pending_aliases WHERE case_id=? AND source=?", key)
-            for table in _PENDING:
-                conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", key)
-            return int(rows)
+            return int(rows)  # `_replace` then drops the staged rows
 
         return self._replace(case, source, chunks, fill)
 
@@ -156,6 +157,22 @@ class LinkStore:
         """Forget everything one source contributed (`assistant remove`)."""
         with self._lock, self._connect() as conn, conn:
             for table in ("mentions", "aliases", "sources", *_PENDING):
+                conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", (case, source))
+
+    def staged(self, case: str) -> dict[str, int]:
+        """source -> rows staged for it (mentions and aliases) in one case (fsck: a crashed try's, `stage`)."""
+        out: dict[str, int] = {}
+        with self._connect() as conn:
+            for table in _PENDING:
+                for source, n in conn.execute(f"SELECT source, COUNT(*) FROM {table} WHERE case_id=? GROUP BY "
+                                              "source", (case,)):
+                    out[str(source)] = out.get(str(source), 0) + int(n)
+        return out
+
+    def drop_staged(self, case: str, source: str) -> None:
+        """Forget the rows staged for one source (fsck --repair: its pending version is gone)."""
+        with self._lock, self._connect() as conn, conn:
+            for table in _PENDING:
                 conn.execute(f"DELETE FROM {table} WHERE case_id=? AND source=?", (case, source))
 
     def case_sources(self, case: str) -> dict[str, int]:

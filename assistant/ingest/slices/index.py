@@ -38,10 +38,10 @@ __all__ = ["MessageSpool", "index_sliced"]
 
 log = logging.getLogger(__name__)
 
-# messages a slice holds (whole threads, so a slice can be longer by its last thread). Not tuned: the parent's
-# parse-stage slope was 1.49 MB per MB of report, ~1.5 KB a message (docs/scale.md, bench_ingest_memory.py at 256 MB),
-# so a slice of 20,000 messages is ~30 MB of messages plus its chunks; a 1 GB report is ~1.07M messages, 54 slices.
-SLICE_MESSAGES = 20_000
+# The setting ingest.slice_messages: messages a slice holds (whole threads, so a slice can be longer by its last
+# thread). Its default 20,000 is not tuned: the parent's parse-stage slope was 1.49 MB per MB of report, ~1.5 KB a
+# message (docs/scale.md, bench_ingest_memory.py at 256 MB), so a slice of 20,000 messages is ~30 MB of messages plus
+# its chunks; a 1 GB report is ~1.07M messages, 54 slices. Tests set it small (a few slices of a small report).
 
 
 def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], messages: MessageSpool, case: str,
@@ -51,7 +51,8 @@ def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], mess
     the phone loaders, which order by thread) or when the links hooks are not set both ways."""
     doc, old_sha, t0 = parsed
     hooks = (ing.link_mentions is None) == (ing.on_mentions is None) == (ing.on_committed is None)
-    if len(messages) <= SLICE_MESSAGES or not messages.grouped or not hooks:
+    size = ing.settings.ingest.slice_messages
+    if len(messages) <= size or not messages.grouped or not hooks:
         return False
     rel, sha = doc.source, doc.sha256
     writer = BatchWriter(ing.store, case, SourceRow(rel, sha, origin, 0), ing.settings.ingest.commit_batch)
@@ -61,7 +62,7 @@ def index_sliced(ing: Ingestor, parsed: tuple[Document, str | None, float], mess
 
     total, n, kept, resumed, untranslated = Plan(), 0, 0, 0, 0
     t1 = time.perf_counter()
-    for k, part in enumerate(thread_slices(iter(messages), SLICE_MESSAGES)):
+    for k, part in enumerate(thread_slices(iter(messages), size)):
         sliced, plan = ing.dedup.plan(case, replace(doc, messages=part.messages))
         chunks: list[Chunk] = []  # none when every message of the slice was merged into another source
         if sliced.messages:
