@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +129,7 @@ def test_a_replaced_or_removed_source_takes_its_records_with_it(tmp_path: Path,
     write_version(store, CASE, "a.csv", "s2", make_chunks("a.csv", "s2", 15, shift=5), vectors(15), batch=6)
     ledger = TermLedger(store.index_dir, CASE)
     assert ledger.members({"a.csv": "s1"})["a.csv"] == {}  # the old version's records went with the swap
+    assert stat.S_IMODE(ledger.path.stat().st_mode) == 0o600
     asked = no_case_read(monkeypatch)
     ours, theirs = finalized_and_read_back(store, tmp_path / "ref")
     assert ours == theirs and asked == []

@@ -24,8 +24,8 @@ from assistant.index.keywords.scoring import EMPTY
 from assistant.index.keywords.terms import TermCounter
 
 COLUMN_KEYS = ("source", "entity_types", "senders", "kind", "ts_start", "ts_end")  # what ColumnsBuilder.add reads
-# zlib level 1: a 256-chunk batch of bench_scale message windows packs to ~? KB (measured below in docs/scale.md);
-# higher levels cost more at ingest for little gain on int32 arrays.
+# zlib level 1: a 256-chunk batch of bench_scale's message windows (c10k, 40 batches) packs 136 KB to 30.6 KB in
+# 1.3 ms; level 6 gives 26.1 KB for 7.2 ms (load ~6).
 LEVEL = 1
 _HEAD = struct.Struct("<Q")
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from assistant.perms import private_dir
+from assistant.perms import private_dir, private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, sha TEXT NOT NULL,
@@ -38,12 +38,15 @@ class TermLedger:
     def __init__(self, index_dir: Path, case: str) -> None:
         self.index_dir = index_dir
         self.path = ledger_path(index_dir, case)
+        self._private = False
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         private_dir(self.path.parent)
         with closing(sqlite3.connect(self.path, timeout=60.0)) as conn, conn:
             conn.executescript(SCHEMA)
+            if not self._private:
+                self._private = bool(private_file(self.path))  # 0600, as the index's other files
             yield conn
 
     def exists(self) -> bool:
