@@ -11,7 +11,11 @@ the same way. Tokenisation is not measured (the same cost for both; bench_scale'
     needs every document's token list at once; ours receives them one at a time, as the store streams a case, and
     writes the keyword file as the store does: sorted runs of --block entries spilled, merged into the file);
   * index_mb (the score matrix's arrays) and query p50/p95 ms at the retriever's depth (k = 50).
-bm25s runs only up to --bm25s-max documents (its 1M build needs ~3.7 GB, issue 19). Writes
+With --ledger, a third row "ledger" is finalize's path since issue 19's session 17 (keywords/merged.py): the documents
+(their tokens joined by spaces) are first counted per commit batch of 256 into a case's term ledger as the ingest does
+(keywords/counted.py; its time is `ingest_s`, not part of the build), then build_s / build_peak_mb measure the merge
+of the ledger's records into the keyword file. bm25s runs only up to --bm25s-max documents (its 1M build needs ~3.7
+GB, issue 19). Writes
 benchmarks/results/keyword_build.json. No assertion: the numbers are for reading."""
 
 from __future__ import annotations
@@ -87,6 +91,36 @@ def ours(n: int, tokens: int, qs: list[list[str]], block: int) -> dict[str, Any]
                 "block": block, **timed_queries(lambda q: index.search_tokens(q, 50), qs)}
 
 
+def from_ledger(n: int, tokens: int, qs: list[list[str]], block: int) -> dict[str, Any]:
+    """Finalize's path: each batch of 256 documents counted and recorded at "ingest", then merged into the file."""
+    from assistant.index.keywords.counted import count_batch
+    from assistant.index.keywords.ledger import TermLedger
+    from assistant.index.keywords.merged import merged_parts
+
+    with tempfile.TemporaryDirectory(prefix="bench-kw-") as tmp:
+        ledger, batch = TermLedger(Path(tmp), "bench"), []
+        t0 = time.perf_counter()
+        for i, doc in enumerate(documents(n, tokens)):
+            batch.append((str(i), " ".join(doc), {"source": "bench.csv"}))
+            if len(batch) == 256 or i == n - 1:
+                ledger.record("bench.csv", "s", [b[0] for b in batch], count_batch(batch))
+                batch = []
+        ingest_s = time.perf_counter() - t0
+        base = rss_mb("VmRSS")
+        t0 = time.perf_counter()
+        merged = merged_parts(ledger, {"bench.csv": ("s", n)}, None, 1000, Path(tmp), block)
+        assert merged is not None
+        save_bm25_parts(Path(tmp), "bench", (0, 0, ""), *merged)
+        build_s = time.perf_counter() - t0
+        peak = rss_mb("VmHWM") - base
+        index = load_bm25(Path(tmp), "bench", (0, 0, ""))
+        assert index is not None
+        kept = index.data.nbytes + index.indices.nbytes + index.indptr.nbytes
+        return {"ingest_s": round(ingest_s, 1), "build_s": round(build_s, 1), "build_peak_mb": round(peak, 1),
+                "index_mb": round(kept / 2**20, 1), "ledger_mb": round(ledger.path.stat().st_size / 2**20, 1),
+                **timed_queries(lambda q: index.search_tokens(q, 50), qs)}
+
+
 def reference(n: int, tokens: int, qs: list[list[str]]) -> dict[str, Any]:
     import bm25s
 
@@ -111,18 +145,21 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--bm25s-max", type=int, default=300_000)
     ap.add_argument("--block", type=int, default=BLOCK, help="entries per spilled run (scoring.BLOCK)")
+    ap.add_argument("--ledger", action="store_true", help="also the ledger merge (finalize's path, issue 19)")
     ap.add_argument("--one", nargs=2, metavar=("IMPL", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     qs = queries(args.queries)
     if args.one:
         n = int(args.one[1])
-        row = ours(n, args.tokens, qs, args.block) if args.one[0] == "ours" else reference(n, args.tokens, qs)
+        impls = {"ours": lambda: ours(n, args.tokens, qs, args.block), "bm25s": lambda: reference(n, args.tokens, qs),
+                 "ledger": lambda: from_ledger(n, args.tokens, qs, args.block)}
+        row = impls[args.one[0]]()
         print(json.dumps(row))
         return
     rows = []
     for n in args.sizes:
         row: dict[str, Any] = {"docs": n}
-        for impl in ("ours", "bm25s") if n <= args.bm25s_max else ("ours",):
+        for impl in ["ours", *(["bm25s"] if n <= args.bm25s_max else []), *(["ledger"] if args.ledger else [])]:
             out = subprocess.run([sys.executable, __file__, "--one", impl, str(n), "--tokens", str(args.tokens),
                                   "--queries", str(args.queries), "--block", str(args.block)],
                                  check=True, capture_output=True, text=True)

@@ -74,7 +74,7 @@ def test_a_full_disk_names_the_file_and_leaves_the_case_consistent(tmp_path: Pat
 
     # 2. the keyword index save (finalize writes only the keyword index; texts stay in Chroma): half its size fits
     bm25_dir = index_dir / "bm25"
-    sizes = {p.suffix: p.stat().st_size for p in bm25_dir.glob(f"{CASE}.*")}
+    sizes = {p.suffix: p.stat().st_size for p in bm25_dir.glob(f"{CASE}.bm25.*")}  # beside the term ledger
     assert list(sizes) == [".npz"]
     for path in bm25_dir.glob(f"{CASE}.*"):
         path.unlink()

@@ -20,8 +20,10 @@ from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.index.bm25 import Bm25Index
 from assistant.index.client import ChromaHandle
+from assistant.index.keywords.ledger import TermLedger
+from assistant.index.keywords.merged import case_keyword_parts
 from assistant.index.keywords.pages import read_pages
-from assistant.index.keywords.stream import build_keyword_parts, build_keywords
+from assistant.index.keywords.stream import build_keywords
 from assistant.index.lru import LruCache
 from assistant.index.manifest import SourceRow, open_manifest
 from assistant.index.persisted import Stamp, load_bm25, load_chunks, save_bm25_parts, save_chunks, stamp_of
@@ -138,6 +140,7 @@ class IndexStore:
             ids = col.get(where={"source": source}, include=[])["ids"]
             self.manifest.drop(case, source)
             self.wrote(case)
+            TermLedger(self.index_dir, case).drop(source)
             for start in range(0, len(ids), READ_PAGE):
                 col.delete(ids=ids[start : start + READ_PAGE])
         return len(ids)
@@ -145,6 +148,7 @@ class IndexStore:
     def delete_chunks(self, case: str, chunk_ids: Sequence[str]) -> None:
         """Drop chunks by id (fsck --repair: orphans and leftovers of crashed writes)."""
         col = self._collection(case)
+        TermLedger(self.index_dir, case).forget(chunk_ids)
         for start in range(0, len(chunk_ids), READ_PAGE):
             col.delete(ids=list(chunk_ids[start : start + READ_PAGE]))
 
@@ -186,8 +190,7 @@ class IndexStore:
             return chunks, bm25
 
     def keyword_index(self, case: str) -> Bm25Index:
-        """The case's BM25 index alone (what a question needs): cached, else loaded from its file, else built in one
-        streamed pass over the case's pages (texts are tokenised page by page and dropped, keywords/scoring.py)."""
+        """The case's BM25 index alone (what a question needs): cached, else loaded, else built (keywords/merged.py)."""
         stamp = self.stamp(check_case_id(case))
         with self._lock:
             keyed = self._keywords.get(case)
@@ -195,8 +198,7 @@ class IndexStore:
                 return keyed[1]
             bm25 = load_bm25(self.index_dir, case, stamp)
             if bm25 is None:  # built into its file a block and a range of terms at a time, then mapped from it
-                chunks = ((cid, c.text, c.meta) for cid, c in self._read_chunks(case))
-                built, pieces, entries = build_keyword_parts(chunks, private_dir(self.index_dir / "bm25"))
+                built, pieces, entries = case_keyword_parts(self, case)  # from the terms counted at ingest
                 save_bm25_parts(self.index_dir, case, stamp, built, pieces, entries)
                 bm25 = load_bm25(self.index_dir, case, stamp)  # None if another process replaced it meanwhile:
                 if bm25 is None:  # then built again in memory, as before (never an index without its scores)
@@ -225,8 +227,7 @@ class IndexStore:
     def finalize(self, case: str) -> int:  # end of an ingest: the first question then only loads the keyword index
         return len(self.keyword_index(case).ids)
 
-    def cached_cases(self) -> list[str]:
-        """Cases with a whole catalog (texts) in memory, least recently used first."""
+    def cached_cases(self) -> list[str]:  # cases with a whole catalog (texts) in memory, least recently used first
         with self._lock:
             return self._catalogs.keys()
 
@@ -293,8 +294,7 @@ class IndexStore:
             self.manifest.delete_case(case)
             self._catalogs.pop(case)
             self._keywords.pop(case)
-            derived = self.index_dir / "bm25"
-            for path in derived.glob(f"{case}.*") if derived.is_dir() else []:
+            for path in (self.index_dir / "bm25").glob(f"{case}.*"):  # the keyword index, catalog, term ledger
                 path.unlink()
         log.info("case_deleted case=%s existed=%s", case, existed)
         return existed

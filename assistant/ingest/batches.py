@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
@@ -31,6 +32,8 @@ import numpy as np
 
 from assistant.errors import IngestError
 from assistant.index.durable import kill_point
+from assistant.index.keywords.counted import count_batch
+from assistant.index.keywords.ledger import TermLedger
 from assistant.index.manifest import SourceRow
 from assistant.index.store import READ_PAGE, IndexStore, chunk_metadata
 from assistant.types import Chunk, Entity
@@ -64,6 +67,7 @@ class BatchWriter:
         self.batch = max(1, batch)
         self.resumed = 0  # chunks found already committed by an interrupted ingest of the same bytes
         self.batches = 0  # batches written by this run
+        self.ledger = TermLedger(store.index_dir, case)  # each batch's keyword terms, for finalize (issue 19)
 
     def _where(self, same: bool) -> dict[str, Any]:
         sha: Any = self.row.sha256 if same else {"$ne": self.row.sha256}
@@ -109,6 +113,8 @@ class BatchWriter:
                     done[c.chunk_id] = restored
             if side is not None:  # entries of chunks not kept: a batch cut short before its chunks, or stale
                 side.prune(self.case, self.row, set(done), wanted if part else None)
+            if not part:  # the version's term records: only of the chunks kept (a batch is forgotten before its write)
+                self.ledger.keep_only(self.row.source, self.row.sha256, set(done))
         self.resumed = len(done)
         todo = [c for c in chunks if c.chunk_id not in done]
         batches = [todo[start : start + self.batch] for start in range(0, len(todo), self.batch)]
@@ -123,20 +129,24 @@ class BatchWriter:
                     vectors = embed([c.text for c in tagged])
                     t2 = time.perf_counter()
                     extra = side.embed_batch(self.row, tagged) if side is not None else None
+                    t3 = time.perf_counter()  # the batch's term record is counted in "index" time
+                    ids = [c.chunk_id for c in tagged]
+                    metas = [{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged]
+                    terms = count_batch(zip(ids, (c.text for c in tagged), metas, strict=True))
                 except Exception as exc:  # e.g. the disk is full under the embedding cache
                     if pending is not None:
                         pending.cancel()
                     raise self._failed(exc, col, guard, part, side) from exc
-                t3 = time.perf_counter()
                 with guard():
                     try:
                         if side is not None and side.write_batch(self.case, extra):
                             kill_point("side_add")  # a batch's side entries written, its chunks not
-                        col.upsert(ids=[c.chunk_id for c in tagged], embeddings=vectors.tolist(),
-                                   documents=[c.text for c in tagged],
-                                   metadatas=[{**chunk_metadata(c), "source_hash": self.row.sha256} for c in tagged])
+                        self.ledger.forget(ids)  # a chunk written again: its older record no longer counts
+                        col.upsert(ids=ids, embeddings=vectors.tolist(), documents=[c.text for c in tagged],
+                                   metadatas=metas)
                     except Exception as exc:  # e.g. the disk is full under Chroma
                         raise self._failed(exc, col, contextlib.nullcontext, part, side) from exc
+                    self._record(ids, terms)
                 # pii: tagging time (in the thread); pii_wait: what the embedder waited for it
                 for key, dt in (("pii", tag_s), ("pii_wait", t1 - t0), ("embed", t2 - t1), ("multilingual", t3 - t2),
                                 ("index", time.perf_counter() - t3)):
@@ -147,6 +157,13 @@ class BatchWriter:
         log.info("batches written case=%s chunks=%d resumed=%d batches=%d", self.case, len(chunks), self.resumed,
                  self.batches)
         return [done[c.chunk_id] for c in chunks]
+
+    def _record(self, ids: list[str], terms: bytes) -> None:
+        """The batch's term record, after its chunks are written; without it finalize reads them from Chroma."""
+        try:
+            self.ledger.record(self.row.source, self.row.sha256, ids, terms)
+        except (sqlite3.Error, OSError) as exc:  # e.g. the disk is full: correct, only slower to finalize
+            log.warning("term record not kept case=%s error=%s", self.case, type(exc).__name__)
 
     def _failed(self, exc: Exception, col: Any, guard: Guard, part: bool = False,
                 side: SideIndex | None = None) -> IngestError:
@@ -163,6 +180,7 @@ class BatchWriter:
                 if served is not None and served.sha256 == self.row.sha256:
                     return "the served version was kept"
                 col.delete(where=self._where(True))
+                self.ledger.drop(self.row.source, self.row.sha256)
                 if side is not None:
                     side.drop_version(self.case, self.row)
                 self.store.manifest.drop_pending(self.case, self.row.source, self.row.sha256)
@@ -179,6 +197,7 @@ class BatchWriter:
         self.store.wrote(self.case)
         kill_point("after_swap")
         self.store.side_collection(self.case, "").delete(where=self._where(False))
+        self.ledger.drop(self.row.source, keep_sha=self.row.sha256)
         if side is not None:
             side.swapped(self.case, self.row)
 

@@ -153,6 +153,20 @@ class Bm25Builder:
         if len(self._terms) >= self.block:
             self._flush(spill=True)
 
+    def add_block(self, chunk_ids: Sequence[str], lengths: np.ndarray, distinct: np.ndarray, terms: np.ndarray,
+                  tfs: np.ndarray) -> None:
+        """Documents already counted (keywords/merged.py): `distinct[i]` entries each (at least one, EMPTY
+        included), their term ids of `self.vocab` and counts in `terms` / `tfs`, documents in order."""
+        for cid in chunk_ids:
+            self._ids += cid.encode("utf-8")
+            self._id_ends.append(len(self._ids))
+        self._terms.frombytes(np.ascontiguousarray(terms, dtype=np.int32).tobytes())
+        self._tfs.frombytes(np.ascontiguousarray(tfs, dtype=np.int32).tobytes())
+        self._distinct.frombytes(np.ascontiguousarray(distinct, dtype=np.int32).tobytes())
+        self._lengths.frombytes(np.ascontiguousarray(lengths, dtype=np.int32).tobytes())
+        if len(self._terms) >= self.block:
+            self._flush(spill=True)
+
     def _flush(self, spill: bool) -> None:
         terms = np.array(self._terms, dtype=np.int32)
         distinct = np.array(self._distinct, dtype=np.int32)
