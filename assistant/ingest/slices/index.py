@@ -117,5 +117,6 @@ def _drop_beyond(writer: BatchWriter, n: int, side: SideIndex | None) -> None:
         offset += READ_PAGE
     for start in range(0, len(stale), READ_PAGE):
         col.delete(ids=stale[start : start + READ_PAGE])
+    writer.ledger.forget(stale)  # their term records no longer count (finalize would otherwise list the version's ids)
     if side is not None and stale:
         side.prune(writer.case, writer.row, (), set(stale))
