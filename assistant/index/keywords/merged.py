@@ -87,13 +87,19 @@ def merged_parts(ledger: TermLedger, served: Mapping[str, tuple[str, int]], col:
 
 def version_ids(col: Any, source: str, sha: str, page: int) -> list[str]:
     """Every chunk id Chroma holds of one version, read in pages of ids only."""
+    return [cid for ids in version_id_pages(col, source, sha, page) for cid in ids]
+
+
+def version_id_pages(col: Any, source: str, sha: str, page: int) -> Iterator[list[str]]:
+    """One version's chunk ids as Chroma holds them, a page of ids only at a time (nothing may be deleted meanwhile)."""
     where = {"$and": [{"source": source}, {"source_hash": sha}]}
-    out: list[str] = []
+    offset = 0
     while True:
-        got = col.get(where=where, include=[], limit=page, offset=len(out))
-        out.extend(got["ids"])
-        if len(got["ids"]) < page:
-            return out
+        ids = list(col.get(where=where, include=[], limit=page, offset=offset)["ids"])
+        yield ids
+        if len(ids) < page:
+            return
+        offset += page
 
 
 def stored_rows(col: Any, ids: list[str], page: int) -> Iterator[tuple[str, str, dict[str, Any]]]:

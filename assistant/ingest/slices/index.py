@@ -17,8 +17,9 @@ import logging
 import time
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from assistant.index.keywords.merged import version_id_pages
 from assistant.index.manifest import SourceRow
 from assistant.index.store import READ_PAGE
 from assistant.ingest import chunking
@@ -106,15 +107,8 @@ def _drop_beyond(writer: BatchWriter, n: int, side: SideIndex | None) -> None:
     """Chunks of this version numbered n or more: written by a crashed try whose chunking made more (other settings),
     never made by this one (a whole file's `write` deletes them up front). Ids end in the chunk's number."""
     col = writer.store.side_collection(writer.case, "")
-    where: Any = {"$and": [{"source": writer.row.source}, {"source_hash": writer.row.sha256}]}
-    stale: list[str] = []
-    offset = 0
-    while True:
-        got = col.get(where=where, include=[], limit=READ_PAGE, offset=offset)
-        stale += [cid for cid in got["ids"] if int(cid.rsplit(":", 1)[1]) >= n]
-        if len(got["ids"]) < READ_PAGE:
-            break
-        offset += READ_PAGE
+    pages = version_id_pages(col, writer.row.source, writer.row.sha256, READ_PAGE)
+    stale = [cid for ids in pages for cid in ids if int(cid.rsplit(":", 1)[1]) >= n]
     for start in range(0, len(stale), READ_PAGE):
         col.delete(ids=stale[start : start + READ_PAGE])
     writer.ledger.forget(stale)  # their term records no longer count (finalize would otherwise list the version's ids)
