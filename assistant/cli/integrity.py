@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
@@ -54,14 +55,12 @@ def _check(app: App, case: str) -> FsckReport:
     differ |= {src for cid, (src, _, _) in app.link_store.chunk_values(case).items()
                if cid not in report.served_ids}  # mentions of a version the case no longer serves
     if differ:
-        names = sorted(differ)
-        report.problems.append(Problem("links", ", ".join(names[:5]) + (" ..." if len(names) > 5 else ""),
+        report.problems.append(Problem("links", _first_names(differ),
                                        f"the links index disagrees with the case on {len(differ)} source(s)",
                                        "rebuild the case's links from its stored chunks"))
     stray = _stray_staged(app, case)
     if stray:
-        names = sorted(stray)
-        report.problems.append(Problem("staged_links", ", ".join(names[:5]) + (" ..." if len(names) > 5 else ""),
+        report.problems.append(Problem("staged_links", _first_names(stray),
                                        f"{sum(stray.values())} link row(s) staged by an ingest in slices that "
                                        f"stopped, for {len(stray)} source(s) with no pending version; never read",
                                        "delete them"))
@@ -70,6 +69,12 @@ def _check(app: App, case: str) -> FsckReport:
         report.problems.append(Problem("message_keys", "(case)", "; ".join(keys), "prune the key table, recompute "
                                        "the provenance of held messages, re-point or re-read merged ones"))
     return report
+
+
+def _first_names(names: Iterable[str], shown: int = 5) -> str:
+    """The first few source names in order, for a problem's subject line; "..." when there are more."""
+    ordered = sorted(names)
+    return ", ".join(ordered[:shown]) + (" ..." if len(ordered) > shown else "")
 
 
 def _stray_staged(app: App, case: str) -> dict[str, int]:
