@@ -66,6 +66,17 @@ def test_saved_index_loads_back_the_same(tmp_path: Path) -> None:
     assert load_bm25(tmp_path, "case", (0, 2, "x")) is None  # another generation: stale, never used
 
 
+def test_ties_at_the_cut_keep_the_lowest_rows() -> None:
+    """Ten documents score the same; asking for fewer keeps the first rows in order, for any k, as the whole list
+    does (argpartition alone keeps an arbitrary subset of the tied ones)."""
+    texts = [f"ledger entry {n}" for n in range(10)] + ["ledger ledger entry", "nothing here"]
+    index = Bm25Index.build([f"d{n}" for n in range(len(texts))], texts)
+    whole = [d for d, _ in index.search("ledger", 20)]
+    assert whole[0] == "d10" and whole[1:] == [f"d{n}" for n in range(10)]  # "d11" has no match: never listed
+    for k in range(1, 12):
+        assert [d for d, _ in index.search("ledger", k)] == whole[:k]
+
+
 def test_saved_index_is_mapped_where_it_lies_not_read(tmp_path: Path) -> None:
     """BM25_FORMAT 6: loading maps the file (bench_keyword_cache.py's cold first question); every array is a read-only
     view of the map, 64-byte aligned, and np.load still reads the same file as a plain .npz."""
