@@ -7,7 +7,7 @@ the index again.
 COPY is a *scratch copy* of a folder made by `bench_scale.py --keep` (server mode): its collection's configuration is
 changed, so never point it at a folder that others time. Query vectors are random unit vectors (seeded); exact
 top-k is cosine over every stored vector (read once, cached beside COPY as exact.npz). Each ef: modify, time the
-queries on the running server (Chroma keeps the loaded index: the old ef), restart the server, time them again.
+queries on the running server (its index loaded before the modify: the old ef), restart the server, time them again.
 Writes benchmarks/results/ef_reload.json. No assertion: the numbers are for reading.
 """
 
@@ -87,6 +87,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     try:
         queries, top = exact_top(col, args.copy / "exact.npz", args.queries, args.k)
+        col.query(query_embeddings=[queries[0].tolist()], n_results=args.k)  # load the index at its stored ef
         for ef in args.ef:
             before = col.configuration_json["hnsw"]["ef_search"]
             col.modify(configuration={"hnsw": {"ef_search": ef}})

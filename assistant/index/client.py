@@ -150,9 +150,9 @@ class ChromaHandle:
     # process last got instead; it is dropped when another process moves the case (`current`), when the case is
     # deleted here, and by `forget` when the server no longer has it (deleted and made again elsewhere).
     # A collection keeps the ef it was made with; `index.search_ef` is applied to an older one here. Chroma 1.5.9
-    # stores a `modify(configuration=...)` at once but a running server goes on searching with the old ef (even for
-    # a first query after the modify): on a 150k-vector server copy recall@50 and server CPU stayed ef 400's until
-    # the server was restarted, then moved (benchmarks/bench_ef_reload.py). A new process reads the stored ef.
+    # stores a `modify(configuration=...)` at once; an index already loaded keeps searching with the old ef until
+    # the server restarts (150k-vector server copy: recall@50 and server CPU unchanged until then,
+    # benchmarks/bench_ef_reload.py), one loaded after the modify uses the new ef (docs/scale.md).
     def _configured_ef(self, col: Any) -> None:
         ef = self._meta["hnsw:search_ef"]
         hnsw = (getattr(col, "configuration_json", None) or {}).get("hnsw") or {}
