@@ -72,11 +72,11 @@ class IndexSettings(BaseModel):
     manifest_url: str = Field("", description="PostgreSQL for the manifest, dedup keys and case locks of several "
                               "machines (docs/runbook-workers.md); empty = index_dir/manifest.sqlite, file locks")
     allow_remote: bool = Field(False, description="Accept non-loopback index URLs (TLS rules: docs/runbook-workers.md)")
-    search_ef: int = Field(400, ge=1, description="HNSW ef at query time (`hnsw:search_ef`) for new collections. "
-                           "benchmarks/bench_hnsw_ef.py, SciFact windows (10,434 MiniLM vectors) vs exact search: "
-                           "the smallest ef with dev recall@50 (the retriever's candidate depth) >= 0.999; held-out "
-                           "test recall@10/@50 0.9993/0.9992 (Chroma's default 100: 0.994/0.981), top 10 differing "
-                           "between two builds 2/300 queries (10 at 100); query p50 under 3 ms either way")
+    search_ef: int = Field(200, ge=1, description="HNSW ef at query time, set on new and existing collections. "
+                           "benchmarks/bench_ef_endtask.py, SciFact dev claims: the smallest ef whose hybrid nDCG@10 "
+                           "change vs exact search has a 95% CI holding 0 (200: -0.0013 [-0.0039, 0.0010]; 100: "
+                           "-0.0029 [-0.0062, -0.0003]); 150k server copy: server CPU/query 13.0 -> 10.0 ms "
+                           "(bench_ef_reload.py, load 10). docs/scale.md")
     server_cache_collections: int = Field(4, ge=1, description="`assistant index-server`: HNSW indexes (one per "
                                           "case) the Chroma server keeps in memory, least recently used evicted "
                                           "(segment_manager.hnsw_index_pool_cache_config); ~22 MB per 10k-chunk "

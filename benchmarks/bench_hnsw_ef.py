@@ -10,7 +10,7 @@ the SciFact eval ran; a cold cache embeds them, minutes). Queries: SciFact *trai
 top-k ids HNSW returns, at k=10 and at k=50 (what the retriever asks Chroma for: `retrieval.candidate_k`).
 A returned item counts as found when its cosine reaches the exact k-th best (duplicate windows tie, so ids alone
 would count a tie as a miss). Each ef gets its own collection, created the way the product creates one (metadata
-`hnsw:search_ef`; changing it later with `modify` left the measured recall unchanged at every ef). `--builds 2`
+`hnsw:search_ef`; a later `modify` takes effect only once the index is loaded again: bench_ef_reload.py). `--builds 2`
 builds each twice from the same vectors in the same order and counts test queries whose top 10 ids differ between
 the builds (nondeterministic HNSW construction is what makes nDCG move run to run).
 Writes benchmarks/results/hnsw_ef.json. No assertion: the numbers are for reading.

@@ -122,6 +122,19 @@ def test_new_case_collections_carry_the_configured_search_ef(server: ChromaServe
         assert collection.configuration_json["hnsw"]["space"] == "cosine"
 
 
+def test_an_existing_collection_is_moved_to_the_configured_search_ef(server: ChromaServer, tmp_path: Path) -> None:
+    from assistant.index.client import ChromaHandle
+
+    for url in ("", server.url):
+        old = ChromaHandle(tmp_path / f"old{len(url)}", IndexSettings(chroma_url=url, search_ef=123))
+        old.collection("efcase").add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
+        new = ChromaHandle(tmp_path / f"old{len(url)}", IndexSettings(chroma_url=url, search_ef=45))
+        assert new.collection("efcase").configuration_json["hnsw"]["ef_search"] == 45
+        again = new._client.get_collection("case_efcase")  # stored, not only on the client's copy
+        assert again.configuration_json["hnsw"]["ef_search"] == 45
+        assert again.count() == 2 and again.configuration_json["hnsw"]["space"] == "cosine"
+
+
 
 def test_small_collections_evicted_from_the_server_cache_load_again(tmp_path: Path) -> None:
     """A server caching one collection, three small ones queried in turn: each is evicted and loaded again from

@@ -139,6 +139,7 @@ class ChromaHandle:
     def space(self, case: str, space: str) -> Any:
         """A collection of the case: "case" (the main one) or a second vector space ("ml": index.languages)."""
         col = self._client.get_or_create_collection(f"{space}_{case}", embedding_function=None, metadata=self._meta)
+        self._configured_ef(col)
         with self._lock:
             self._held[(case, space)] = col
         return col
@@ -148,6 +149,18 @@ class ChromaHandle:
     # twice by every question (dense search, then the passages). A question's reads use the collection this
     # process last got instead; it is dropped when another process moves the case (`current`), when the case is
     # deleted here, and by `forget` when the server no longer has it (deleted and made again elsewhere).
+    # A collection keeps the ef it was made with; `index.search_ef` is applied to an older one here. Chroma 1.5.9
+    # stores a `modify(configuration=...)` at once; an index already loaded keeps searching with the old ef until
+    # the server restarts (150k-vector server copy: recall@50 and server CPU unchanged until then,
+    # benchmarks/bench_ef_reload.py), one loaded after the modify uses the new ef (docs/scale.md).
+    def _configured_ef(self, col: Any) -> None:
+        ef = self._meta["hnsw:search_ef"]
+        hnsw = (getattr(col, "configuration_json", None) or {}).get("hnsw") or {}
+        if "ef_search" in hnsw and hnsw["ef_search"] != ef:
+            col.modify(configuration={"hnsw": {"ef_search": ef}})
+            log.info("chroma collection ef_search %s -> %s (applies when the index is next loaded)",
+                     hnsw["ef_search"], ef)
+
     def reader(self, case: str, space: str = "case") -> Any:
         """The case's collection for a read, kept between reads."""
         with self._lock:
