@@ -107,8 +107,9 @@ class Bm25Index:
         scores = self.scores(tokens)
         hit = np.flatnonzero(scores > 0)
         if len(hit) > k:  # every score above the k-th best, then the lowest rows of those equal to it
-            kth = np.partition(scores[hit], len(hit) - k)[len(hit) - k]
-            above, tied = hit[scores[hit] > kth], hit[scores[hit] == kth]
+            found = scores[hit]
+            kth = np.partition(found, len(hit) - k)[len(hit) - k]
+            above, tied = hit[found > kth], hit[found == kth]
             hit = np.concatenate((above, tied[: k - len(above)]))
         hit = hit[np.lexsort((hit, -scores[hit]))]
         return [(self.ids[int(d)], float(scores[d])) for d in hit]
