@@ -21,8 +21,10 @@ import argparse
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -132,7 +134,8 @@ def _refused(combiner: Combiner, best: float, feats: dict[str, float]) -> bool:
     return best <= 0.0 or best < combiner.min_support or combiner.probability(feats) < combiner.threshold
 
 
-def dev_rows() -> list[Row]:
+def dev_rows(extra: Callable[[str, list[Any], list[Any]], dict[str, float]] | None = None) -> list[Row]:
+    """The ClapNQ dev half's rows; `extra(question, scored, passages)` adds features to each (evals.gemma_qa)."""
     from assistant.index.embedding import Embedder
 
     settings = load_settings()
@@ -144,9 +147,11 @@ def dev_rows() -> list[Row]:
             question = str(record["input"])
             passages = _passages(record)
             scored = score_sentences(question, passages, embedder=embedder, scoring=settings.answer.scoring)
+            feats = answer_features(question, scored, passages, QUESTION_NOISE)
+            if extra is not None:
+                feats.update(extra(question, scored, passages))
             rows.append((answerable, scored[0].support if scored else 0.0,
-                         support_threshold(question, settings.answer),
-                         answer_features(question, scored, passages, QUESTION_NOISE)))
+                         support_threshold(question, settings.answer), feats))
     return rows
 
 

@@ -110,26 +110,19 @@ def gemma_features(g: GemmaVectors, question: str, sentences: Sequence[str],
 
 def clapnq_rows(g: GemmaVectors) -> list[Any]:
     """`fit_answerability.dev_rows` with the Gemma features added to each row's feature dict."""
-    from assistant.answer.answerability import answer_features
-    from assistant.answer.extractive import QUESTION_NOISE, score_sentences, support_threshold
-    from assistant.config import load_settings
-    from assistant.index.embedding import Embedder
-    from evals.suites.clapnq import _load, _passages
+    from evals.fit_answerability import dev_rows
 
-    settings = load_settings()
-    root = settings.eval_data / "clapnq" / "dev"
-    embedder = Embedder(settings.embedding, cache_dir=settings.cache_dir)
-    rows: list[Any] = []
-    for answerable, name in ((True, "clapnq_dev_answerable.jsonl"), (False, "clapnq_dev_unanswerable.jsonl")):
-        for record in _load(root / name, ("dev",)):
-            question, passages = str(record["input"]), _passages(record)
-            scored = score_sentences(question, passages, embedder=embedder, scoring=settings.answer.scoring)
-            feats = answer_features(question, scored, passages, QUESTION_NOISE)
-            feats.update(gemma_features(g, question, [s.text for s in scored], [p.text for p in passages]))
-            rows.append((answerable, scored[0].support if scored else 0.0,
-                         support_threshold(question, settings.answer), feats))
-            if len(rows) % 50 == 0:
-                g.save()
+    done = 0
+
+    def extra(question: str, scored: list[Any], passages: list[Any]) -> dict[str, float]:
+        nonlocal done
+        feats = gemma_features(g, question, [s.text for s in scored], [p.text for p in passages])
+        done += 1
+        if done % 50 == 0:
+            g.save()
+        return feats
+
+    rows = dev_rows(extra)
     g.save()
     return rows
 
