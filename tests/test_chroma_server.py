@@ -136,6 +136,49 @@ def test_an_existing_collection_is_moved_to_the_configured_search_ef(server: Chr
 
 
 
+def _raw_client(server: ChromaServer) -> Any:
+    import chromadb
+
+    return chromadb.HttpClient(host=server.host, port=server.port)
+
+
+def test_the_server_keeps_collection_descriptions_in_memory(server: ChromaServer) -> None:
+    """The description cache is on (server.py): once read, a collection's row is not read again for each query, so
+    a change made in SQLite behind the server's back is not seen. Without the cache the second query fails with
+    "expecting embedding with dimension of 3"."""
+    import sqlite3
+
+    col = _raw_client(server).create_collection("described")
+    col.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
+    assert col.query(query_embeddings=[[1.0, 0.0]], n_results=1)["ids"] == [["a"]]
+    with sqlite3.connect(server.path / "chroma.sqlite3") as db:
+        db.execute("UPDATE collections SET dimension = 3 WHERE name = 'described'")
+    assert col.query(query_embeddings=[[1.0, 0.0]], n_results=1)["ids"] == [["a"]]
+
+
+def test_a_deleted_or_changed_collection_is_never_served_from_the_cache(server: ChromaServer) -> None:
+    """Chroma drops a cached description when the collection is deleted or modified through the server: a case
+    deleted and made again under its name serves its new vectors at once (of another dimension), a handle to the
+    deleted one gets an error, never the old vectors, and a new search ef is what the next read sees."""
+    import chromadb.errors
+
+    client = _raw_client(server)
+    old = client.create_collection("remade")
+    old.add(ids=["old1", "old2"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
+    assert old.query(query_embeddings=[[1.0, 0.0]], n_results=1)["ids"] == [["old1"]]
+    client.delete_collection("remade")
+    new = client.create_collection("remade")
+    new.add(ids=["new1", "new2", "new3"], embeddings=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert new.query(query_embeddings=[[0.0, 1.0, 0.0]], n_results=1)["ids"] == [["new2"]]
+    assert new.count() == 3
+    with pytest.raises(chromadb.errors.ChromaError):
+        old.query(query_embeddings=[[1.0, 0.0]], n_results=1)
+    with pytest.raises(chromadb.errors.ChromaError):
+        old.count()
+    new.modify(configuration={"hnsw": {"ef_search": 77}})
+    assert client.get_collection("remade").configuration_json["hnsw"]["ef_search"] == 77
+
+
 def test_small_collections_evicted_from_the_server_cache_load_again(tmp_path: Path) -> None:
     """A server caching one collection, three small ones queried in turn: each is evicted and loaded again from
     disk. With Chroma's default (nothing written before 1,000 vectors) the second round failed with "Nothing found on
